@@ -119,17 +119,30 @@ export function validateDecoderOnly(config: DecoderOnlyConfig, weights: DecoderO
   });
 }
 
+export interface RandomWeightOptions {
+  /**
+   * Spread of the token embedding (default 1). With a tied head, a large embedding makes the
+   * residual stream echo the input token, so a random model repeats its last token; a small
+   * one lets the layers decide and gives varied (still meaningless) text.
+   */
+  embeddingStd?: number;
+}
+
 /**
  * Seeded random weights: linear weights ~ N(0, 1/in) so activations keep their scale through
  * the layers, norms near 1, embeddings N(0, 1). Deterministic for a given seed.
  */
-export function randomDecoderOnlyWeights(config: DecoderOnlyConfig, seed: number): DecoderOnlyWeights {
+export function randomDecoderOnlyWeights(
+  config: DecoderOnlyConfig,
+  seed: number,
+  options: RandomWeightOptions = {},
+): DecoderOnlyWeights {
   const rng = new SeededRandom(seed);
   const { vocabSize: V, hiddenSize: H, numHeads: nh, numKvHeads: nkv, headDim: hd, intermediateSize: I } = config;
   const linear = (out: number, inp: number) => rng.normalArray(out * inp, 1 / Math.sqrt(inp));
   const norm = (n: number) => rng.normalArray(n, 0.1, 1);
   const layers: DecoderLayerWeights[] = [];
-  const embedTokens = rng.normalArray(V * H, 1);
+  const embedTokens = rng.normalArray(V * H, options.embeddingStd ?? 1);
   for (let i = 0; i < config.numLayers; i++) {
     layers.push({
       inputNorm: norm(H),
