@@ -280,6 +280,25 @@ describe("llama2c conversion of stories260K", function () {
     assert.ok(chunkError < 1e-4, `chunked ${chunkError}`);
   });
 
+  // Dev-only: the converted directory is a layout transformers.js accepts as a Llama model.
+  it("runs in transformers.js, whose greedy generate reproduces run.c's ids", async () => {
+    const { env, AutoTokenizer, AutoModelForCausalLM } = await import("@huggingface/transformers");
+    env.allowRemoteModels = false;
+    env.allowLocalModels = true;
+    env.localModelPath = path.dirname(outDir) + path.sep;
+    const hfTokenizer = await AutoTokenizer.from_pretrained(path.basename(outDir));
+    const model = await AutoModelForCausalLM.from_pretrained(path.basename(outDir), { dtype: "fp32" });
+    try {
+      const { prompt, generated } = readReferenceIds("once_upon_a_time");
+      const inputs = hfTokenizer(PROMPTS.once_upon_a_time);
+      assert.deepEqual((inputs.input_ids.tolist() as bigint[][])[0].map(Number), prompt);
+      const out = await model.generate({ ...inputs, max_new_tokens: generated.length, do_sample: false });
+      assert.deepEqual(((out as { tolist(): bigint[][] }).tolist())[0].map(Number), [...prompt, ...generated]);
+    } finally {
+      await model.dispose();
+    }
+  });
+
   for (const name of Object.keys(PROMPTS)) {
     it(`greedy decoding with the KV cache reproduces run.c's '${name}' ids and text`, async () => {
       const { prompt, generated: expected } = readReferenceIds(name);
