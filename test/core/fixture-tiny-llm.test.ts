@@ -90,6 +90,7 @@ describe("fixture tiny-llm", function () {
       "config.json",
       "generation_config.json",
       path.join("onnx", "model.onnx"),
+      path.join("onnx", "model_q4.onnx"),
       "tokenizer.json",
       "tokenizer_config.json",
     ]);
@@ -149,6 +150,35 @@ describe("fixture tiny-llm", function () {
     assert.deepEqual(inputs["past_key_values.1.value"], ["float32", ["batch_size", 2, "past_sequence_length", 16]]);
     assert.deepEqual(outputs.logits, ["float32", ["batch_size", "sequence_length", config.vocab_size]]);
     assert.deepEqual(outputs["present.0.key"], ["float32", ["batch_size", 2, "total_sequence_length", 16]]);
+  });
+
+  it("onnx/model_q4.onnx (MatMulNBits) has the same I/O and logits close to fp32", async () => {
+    const config = readJson(dir, "config.json");
+    const fp32 = await ort.InferenceSession.create(path.join(dir, "onnx", "model.onnx"));
+    const q4 = await ort.InferenceSession.create(path.join(dir, "onnx", "model_q4.onnx"));
+    assert.deepEqual(q4.inputNames, fp32.inputNames);
+    assert.deepEqual(q4.outputNames, fp32.outputNames);
+    const prompt: number[] = tokenizer.encode("The morning train was late again").ids;
+    const logits = async (session: ort.InferenceSession) => {
+      const int64 = (v: number[]) => new ort.Tensor("int64", BigInt64Array.from(v.map(BigInt)), [1, v.length]);
+      const feeds: Record<string, ort.Tensor> = {
+        input_ids: int64(prompt),
+        attention_mask: int64(prompt.map(() => 1)),
+        position_ids: int64(prompt.map((_, i) => i)),
+      };
+      for (const name of session.inputNames.filter((n) => n.startsWith("past_key_values."))) {
+        feeds[name] = new ort.Tensor("float32", new Float32Array(0), [1, config.num_key_value_heads, 0, config.head_dim]);
+      }
+      return (await session.run(feeds)).logits.data as Float32Array;
+    };
+    const a = await logits(fp32);
+    const b = await logits(q4);
+    assert.equal(b.length, prompt.length * config.vocab_size);
+    // 4-bit rounding moves logits a little, far less than their spread across the vocabulary.
+    const spread = Math.max(...a) - Math.min(...a);
+    const worst = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+    console.log(`      q4 vs fp32 max |logit diff| ${worst.toFixed(4)} (fp32 logit range ${spread.toFixed(3)})`);
+    assert.ok(worst > 0 && worst < spread / 4, `diff ${worst}, spread ${spread}`);
   });
 
   it("tokenizer.json round-trips text with emoji and CJK through byte-level tokens", () => {

@@ -31,6 +31,13 @@ describe("cli convert-llama2c", () => {
     }
   });
 
+  it("with --q4 also writes onnx/model_q4.onnx", () => {
+    const out = path.join(work, "stories260K-q4");
+    const { code, stderr } = cli(MODEL_BIN, TOKENIZER_BIN, out, "--q4");
+    assert.equal(code, 0, stderr);
+    assert.ok(fs.statSync(path.join(out, "onnx", "model_q4.onnx")).size < fs.statSync(path.join(out, "onnx", "model.onnx")).size);
+  });
+
   const badInputs: [string, () => string[], RegExp][] = [
     ["a missing model file", () => [path.join(work, "nope.bin"), TOKENIZER_BIN, path.join(work, "o1")], /model file not found/],
     ["a missing tokenizer file", () => [MODEL_BIN, path.join(work, "nope.bin"), path.join(work, "o2")], /tokenizer file not found/],
@@ -42,6 +49,7 @@ describe("cli convert-llama2c", () => {
       return [cut, TOKENIZER_BIN, path.join(work, "o5")];
     }, /implies 1056540 bytes but the file has 5000/],
     ["too few arguments", () => [MODEL_BIN, TOKENIZER_BIN], /expected 3 arguments, got 2; usage:/],
+    ["an unknown option", () => [MODEL_BIN, TOKENIZER_BIN, path.join(work, "o6"), "--fp16"], /Unknown option '--fp16'/],
     ["an output path that is a file", () => [MODEL_BIN, TOKENIZER_BIN, MODEL_BIN], /not a directory/],
   ];
   for (const [label, args, message] of badInputs) {

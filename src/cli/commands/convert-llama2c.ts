@@ -1,5 +1,5 @@
 /**
- * `voice-stream convert-llama2c <model.bin> <tokenizer.bin> <outdir>`: turns a llama2.c
+ * `voice-stream convert-llama2c <model.bin> <tokenizer.bin> <outdir> [--q4]`: turns a llama2.c
  * checkpoint and tokenizer into a model directory the llm loader runs (onnx/model.onnx + HF json).
  */
 import * as fs from "fs";
@@ -9,12 +9,16 @@ import { CliError } from "../cli-error";
 import { convertLlama2c } from "../../core/llm/llama2c/convert";
 import { Llama2cInputError } from "../../core/llm/llama2c/errors";
 
-const USAGE = "usage: voice-stream convert-llama2c <model.bin> <tokenizer.bin> <outdir>";
+const USAGE = "usage: voice-stream convert-llama2c <model.bin> <tokenizer.bin> <outdir> [--q4]";
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { help: { type: "boolean", short: "h" } }, true);
+  const options = { help: { type: "boolean", short: "h" }, q4: { type: "boolean" } } as const;
+  const { values, positionals } = parseCommandArgs(argv, options, true);
   if (values.help) {
-    process.stdout.write(`${USAGE}\nwrites <outdir>/onnx/model.onnx, config.json, generation_config.json, tokenizer.json, tokenizer_config.json\n`);
+    process.stdout.write(
+      `${USAGE}\nwrites <outdir>/onnx/model.onnx, config.json, generation_config.json, tokenizer.json, ` +
+        `tokenizer_config.json\n--q4  also write onnx/model_q4.onnx (4-bit MatMulNBits weights)\n`,
+    );
     return 0;
   }
   if (positionals.length !== 3) {
@@ -25,7 +29,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new CliError(`output path exists and is not a directory: ${outDir}`);
   }
   try {
-    const result = convertLlama2c(modelFile, tokenizerFile, outDir);
+    const result = convertLlama2c(modelFile, tokenizerFile, outDir, { q4: values.q4 === true });
     process.stdout.write(
       `wrote ${result.outDir} (llama, ${result.numLayers} layers, hidden ${result.hiddenSize}, vocab ${result.vocabSize})\n`,
     );

@@ -7,7 +7,7 @@
  * form) and KV cache → residual → RMSNorm → SwiGLU MLP → residual] → RMSNorm → lm_head.
  * Qwen3 adds an RMSNorm over each head's query and key (q_norm / k_norm) before RoPE.
  *
- * Graph I/O (fp32, plain opset-17 ops):
+ * Graph I/O (float32 activations, plain opset-17 ops; optionally 4-bit MatMulNBits weights):
  *   inputs   input_ids int64 [batch_size, sequence_length]
  *            attention_mask int64 [batch_size, total_sequence_length]
  *            position_ids int64 [batch_size, sequence_length]
@@ -22,6 +22,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { DataType, GraphBuilder, type SaveOptions } from "./graph";
+import { quantize4bit } from "./quantize-4bit";
 import { SeededRandom } from "./random";
 
 export interface DecoderOnlyConfig {
@@ -176,8 +177,24 @@ export function transpose2d(data: Float32Array, rows: number, cols: number): Flo
 /** The smallest float32, as HF uses for masked scores (−inf would turn fully masked rows into NaN). */
 const MASKED_SCORE = -3.4028234663852886e38;
 
+export interface DecoderOnlyBuildOptions {
+  /**
+   * "fp32" (default): plain MatMul on float weights. "q4": every linear layer and the lm_head
+   * as com.microsoft MatMulNBits with 4-bit block-quantized weights, as in onnx-community's
+   * model_q4.onnx (embedding, norms and activations stay float32). Save with
+   * `extraOpsets: { "com.microsoft": 1 }`.
+   */
+  weightFormat?: "fp32" | "q4";
+  /** Quantization block size along the input dimension for "q4"; default 32. */
+  blockSize?: number;
+}
+
 /** Returns the graph, ready for `save()` / `toBytes()`. */
-export function buildDecoderOnlyGraph(config: DecoderOnlyConfig, weights: DecoderOnlyWeights): GraphBuilder {
+export function buildDecoderOnlyGraph(
+  config: DecoderOnlyConfig,
+  weights: DecoderOnlyWeights,
+  options: DecoderOnlyBuildOptions = {},
+): GraphBuilder {
   validateDecoderOnly(config, weights);
   const { vocabSize: V, hiddenSize: H, numHeads: nh, numKvHeads: nkv, headDim: hd, intermediateSize: I } = config;
   const groups = nh / nkv;
@@ -193,8 +210,18 @@ export function buildDecoderOnlyGraph(config: DecoderOnlyConfig, weights: Decode
   }
 
   const axes = (...values: number[]) => g.constInt64(values, [values.length], "axes");
-  const linearWeight = (name: string, data: Float32Array, out: number, inp: number) =>
-    g.initializer(name, transpose2d(data, out, inp), [inp, out]);
+  /** y = x · Wᵀ for an HF [out, in] weight: MatMul on the transposed float weight, or MatMulNBits. */
+  const linear = (x: string, name: string, data: Float32Array, out: number, inp: number): string => {
+    if (options.weightFormat !== "q4") return g.op("MatMul", [x, g.initializer(name, transpose2d(data, out, inp), [inp, out])]);
+    const q = quantize4bit(data, out, inp, options.blockSize ?? 32);
+    const inputs = [
+      x,
+      g.initializer(`${name}_Q4`, q.packed, [out, q.blocks, q.blockSize / 2]),
+      g.initializer(`${name}_scales`, q.scales, [out * q.blocks]),
+      g.initializer(`${name}_zero_points`, q.zeroPoints, [q.zeroPoints.length]),
+    ];
+    return g.op("MatMulNBits", inputs, { K: inp, N: out, bits: 4, block_size: q.blockSize }, { domain: "com.microsoft" });
+  };
 
   const rmsNorm = (x: string, weight: string): string => {
     const meanSquare = g.op("ReduceMean", [g.op("Mul", [x, x])], { axes: [-1], keepdims: 1 });
@@ -259,12 +286,12 @@ export function buildDecoderOnlyGraph(config: DecoderOnlyConfig, weights: Decode
     const qNorm = config.qkNorm ? g.initializer(`${p}.self_attn.q_norm.weight`, lw.qNorm!, [hd]) : undefined;
     const kNorm = config.qkNorm ? g.initializer(`${p}.self_attn.k_norm.weight`, lw.kNorm!, [hd]) : undefined;
     const q = applyRope(
-      toHeads(g.op("MatMul", [h, linearWeight(`${p}.self_attn.q_proj.weight_t`, lw.qProj, nh * hd, H)]), nh, qNorm),
+      toHeads(linear(h, `${p}.self_attn.q_proj.weight`, lw.qProj, nh * hd, H), nh, qNorm),
     );
     const k = applyRope(
-      toHeads(g.op("MatMul", [h, linearWeight(`${p}.self_attn.k_proj.weight_t`, lw.kProj, nkv * hd, H)]), nkv, kNorm),
+      toHeads(linear(h, `${p}.self_attn.k_proj.weight`, lw.kProj, nkv * hd, H), nkv, kNorm),
     );
-    const v = toHeads(g.op("MatMul", [h, linearWeight(`${p}.self_attn.v_proj.weight_t`, lw.vProj, nkv * hd, H)]), nkv);
+    const v = toHeads(linear(h, `${p}.self_attn.v_proj.weight`, lw.vProj, nkv * hd, H), nkv);
 
     const presentKey = g.op("Concat", [`past_key_values.${i}.key`, k], { axis: 2 }, { outputs: [`present.${i}.key`] });
     const presentValue = g.op("Concat", [`past_key_values.${i}.value`, v], { axis: 2 }, {
@@ -283,23 +310,24 @@ export function buildDecoderOnlyGraph(config: DecoderOnlyConfig, weights: Decode
     const probs = g.op("Softmax", [g.op("Where", [allowed, scores, maskedScore])], { axis: -1 });
     const context = g.op("Reshape", [g.op("MatMul", [probs, vGrouped]), mergedHeadsShape]); // [B,nh,S,hd]
     const merged = g.op("Reshape", [g.op("Transpose", [context], { perm: [0, 2, 1, 3] }), flatShape]);
-    const attnOut = g.op("MatMul", [merged, linearWeight(`${p}.self_attn.o_proj.weight_t`, lw.oProj, H, nh * hd)]);
+    const attnOut = linear(merged, `${p}.self_attn.o_proj.weight`, lw.oProj, H, nh * hd);
     x = g.op("Add", [x, attnOut]);
 
     const h2 = rmsNorm(x, g.initializer(`${p}.post_attention_layernorm.weight`, lw.postAttentionNorm, [H]));
-    const gate = g.op("MatMul", [h2, linearWeight(`${p}.mlp.gate_proj.weight_t`, lw.gateProj, I, H)]);
-    const up = g.op("MatMul", [h2, linearWeight(`${p}.mlp.up_proj.weight_t`, lw.upProj, I, H)]);
+    const gate = linear(h2, `${p}.mlp.gate_proj.weight`, lw.gateProj, I, H);
+    const up = linear(h2, `${p}.mlp.up_proj.weight`, lw.upProj, I, H);
     const act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up]);
-    x = g.op("Add", [x, g.op("MatMul", [act, linearWeight(`${p}.mlp.down_proj.weight_t`, lw.downProj, H, I)])]);
+    x = g.op("Add", [x, linear(act, `${p}.mlp.down_proj.weight`, lw.downProj, H, I)]);
   });
 
   const final = rmsNorm(x, g.initializer("model.norm.weight", weights.finalNorm, [H]));
-  // Tied head: transpose the embedding inside the graph (onnxruntime folds it once at load),
-  // so the file stores the table only once.
-  const head = config.tieWordEmbeddings
-    ? g.op("Transpose", ["model.embed_tokens.weight"], { perm: [1, 0] })
-    : linearWeight("lm_head.weight_t", weights.lmHead!, V, H);
-  g.output("logits", DataType.FLOAT, [batch, sequence, V], g.op("MatMul", [final, head]));
+  // Tied fp32 head: transpose the embedding inside the graph (onnxruntime folds it once at
+  // load), so the file stores the table only once. q4 quantizes its own copy.
+  const logits =
+    config.tieWordEmbeddings && options.weightFormat !== "q4"
+      ? g.op("MatMul", [final, g.op("Transpose", ["model.embed_tokens.weight"], { perm: [1, 0] })])
+      : linear(final, "lm_head.weight", weights.lmHead ?? weights.embedTokens, V, H);
+  g.output("logits", DataType.FLOAT, [batch, sequence, V], logits);
   for (let i = 0; i < config.numLayers; i++) {
     g.output(`present.${i}.key`, DataType.FLOAT, [batch, nkv, total, hd]);
     g.output(`present.${i}.value`, DataType.FLOAT, [batch, nkv, total, hd]);
@@ -307,8 +335,8 @@ export function buildDecoderOnlyGraph(config: DecoderOnlyConfig, weights: Decode
   return g;
 }
 
-export interface WriteDecoderOnlyOptions {
-  /** File name under `<dir>/onnx/`; default "model.onnx". */
+export interface WriteDecoderOnlyOptions extends DecoderOnlyBuildOptions {
+  /** File name under `<dir>/onnx/`; default "model.onnx" ("model_q4.onnx" for q4). */
   fileName?: string;
   /**
    * Weights above this total size (bytes) go to `<file>_data` as ONNX external data, as the
@@ -333,11 +361,12 @@ export function writeDecoderOnlyModel(
   weights: DecoderOnlyWeights,
   options: WriteDecoderOnlyOptions = {},
 ): string {
-  const file = path.join(dir, "onnx", options.fileName ?? "model.onnx");
+  const q4 = options.weightFormat === "q4";
+  const file = path.join(dir, "onnx", options.fileName ?? (q4 ? "model_q4.onnx" : "model.onnx"));
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const graph = buildDecoderOnlyGraph(config, weights);
-  const saveOptions: SaveOptions = { opset: 17 };
-  if (decoderOnlyWeightBytes(weights) > (options.externalDataAbove ?? 1024 ** 3)) {
+  const graph = buildDecoderOnlyGraph(config, weights, options);
+  const saveOptions: SaveOptions = { opset: 17, extraOpsets: q4 ? { "com.microsoft": 1 } : undefined };
+  if (decoderOnlyWeightBytes(weights) / (q4 ? 7 : 1) > (options.externalDataAbove ?? 1024 ** 3)) {
     saveOptions.externalDataThreshold = 1024;
   }
   graph.save(file, saveOptions);

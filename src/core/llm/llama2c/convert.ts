@@ -26,13 +26,24 @@ export interface ConvertResult {
 const writeJson = (file: string, value: unknown) => fs.writeFileSync(file, JSON.stringify(value, null, 2) + "\n");
 
 /** Reads both inputs fully (so a bad file fails before anything is written), then writes `outDir`. */
-export function convertLlama2c(modelFile: string, tokenizerFile: string, outDir: string): ConvertResult {
+export interface ConvertOptions {
+  /** Also write onnx/model_q4.onnx (4-bit MatMulNBits weights). */
+  q4?: boolean;
+}
+
+export function convertLlama2c(
+  modelFile: string,
+  tokenizerFile: string,
+  outDir: string,
+  options: ConvertOptions = {},
+): ConvertResult {
   const checkpoint = readLlama2cCheckpoint(readInput(modelFile, "model"));
   const { header, config } = checkpoint;
   const tokenizer = readLlama2cTokenizer(readInput(tokenizerFile, "tokenizer"), header.vocabSize);
 
   fs.mkdirSync(outDir, { recursive: true });
   const modelPath = writeDecoderOnlyModel(outDir, config, checkpoint.weights);
+  const q4Path = options.q4 ? writeDecoderOnlyModel(outDir, config, checkpoint.weights, { weightFormat: "q4" }) : undefined;
 
   writeJson(path.join(outDir, "config.json"), {
     architectures: ["LlamaForCausalLM"],
@@ -78,7 +89,8 @@ export function convertLlama2c(modelFile: string, tokenizerFile: string, outDir:
     path.join(outDir, f),
   );
   files.unshift(modelPath);
-  if (fs.existsSync(`${modelPath}_data`)) files.push(`${modelPath}_data`);
+  if (q4Path) files.push(q4Path);
+  for (const file of [modelPath, q4Path]) if (file && fs.existsSync(`${file}_data`)) files.push(`${file}_data`);
   return { outDir, files, vocabSize: config.vocabSize, numLayers: config.numLayers, hiddenSize: config.hiddenSize };
 }
 
