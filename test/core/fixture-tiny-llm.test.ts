@@ -237,37 +237,42 @@ describe("fixture tiny-llm", function () {
 
   // Dev-only proof that the layout is the real one: transformers.js loads the directory as a
   // Qwen3 model and its greedy generate() equals our own greedy loop on onnxruntime.
-  it("loads in transformers.js (AutoTokenizer + AutoModelForCausalLM) whose greedy generate matches onnxruntime", async () => {
-    const { env, AutoTokenizer, AutoModelForCausalLM } = await import("@huggingface/transformers");
-    env.allowRemoteModels = false;
-    env.allowLocalModels = true;
-    env.localModelPath = path.dirname(dir) + path.sep;
-    const modelId = path.basename(dir);
-    const hfTokenizer = await AutoTokenizer.from_pretrained(modelId);
-    const model = await AutoModelForCausalLM.from_pretrained(modelId, { dtype: "fp32" });
-    try {
-      // enable_thinking is a template variable: transformers.js passes extra options through to the template.
-      const templateOptions = { tokenize: false as const, add_generation_prompt: true, enable_thinking: false };
-      const prompt = hfTokenizer.apply_chat_template(
-        [{ role: "user", content: "Tell me about the river." }],
-        templateOptions,
-      ) as string;
-      assert.ok(prompt.endsWith("<|im_start|>assistant\n<think>\n\n</think>\n\n"));
-      const inputs = hfTokenizer(prompt);
-      const promptIds = (inputs.input_ids.tolist() as bigint[][])[0].map(Number);
-      assert.deepEqual(promptIds, tokenizer.encode(prompt).ids, "transformers.js and tokenizers.js agree");
-      const maxNew = 24;
-      const generated = await model.generate({ ...inputs, max_new_tokens: maxNew, do_sample: false });
-      const hfIds = ((generated as { tolist(): bigint[][] }).tolist())[0].map(Number);
+  for (const [dtype, file] of [
+    ["fp32", "model.onnx"],
+    ["q4", "model_q4.onnx"],
+  ] as const) {
+    it(`loads in transformers.js (AutoTokenizer + AutoModelForCausalLM, dtype ${dtype}) whose greedy generate matches onnxruntime on onnx/${file}`, async () => {
+      const { env, AutoTokenizer, AutoModelForCausalLM } = await import("@huggingface/transformers");
+      env.allowRemoteModels = false;
+      env.allowLocalModels = true;
+      env.localModelPath = path.dirname(dir) + path.sep;
+      const modelId = path.basename(dir);
+      const hfTokenizer = await AutoTokenizer.from_pretrained(modelId);
+      const model = await AutoModelForCausalLM.from_pretrained(modelId, { dtype });
+      try {
+        // enable_thinking is a template variable: transformers.js passes extra options through to the template.
+        const templateOptions = { tokenize: false as const, add_generation_prompt: true, enable_thinking: false };
+        const prompt = hfTokenizer.apply_chat_template(
+          [{ role: "user", content: "Tell me about the river." }],
+          templateOptions,
+        ) as string;
+        assert.ok(prompt.endsWith("<|im_start|>assistant\n<think>\n\n</think>\n\n"));
+        const inputs = hfTokenizer(prompt);
+        const promptIds = (inputs.input_ids.tolist() as bigint[][])[0].map(Number);
+        assert.deepEqual(promptIds, tokenizer.encode(prompt).ids, "transformers.js and tokenizers.js agree");
+        const maxNew = 24;
+        const generated = await model.generate({ ...inputs, max_new_tokens: maxNew, do_sample: false });
+        const hfIds = (generated as { tolist(): bigint[][] }).tolist()[0].map(Number);
 
-      const config = readJson(dir, "config.json");
-      const eos = readJson(dir, "generation_config.json").eos_token_id;
-      const session = await ort.InferenceSession.create(path.join(dir, "onnx", "model.onnx"));
-      const ortIds = await greedyWithOrt(session, config, promptIds, maxNew, eos);
-      assert.deepEqual(hfIds, ortIds);
-      assert.ok(new Set(ortIds.slice(promptIds.length)).size > 3, "the random model does not just repeat one token");
-    } finally {
-      await model.dispose();
-    }
-  });
+        const config = readJson(dir, "config.json");
+        const eos = readJson(dir, "generation_config.json").eos_token_id;
+        const session = await ort.InferenceSession.create(path.join(dir, "onnx", file));
+        const ortIds = await greedyWithOrt(session, config, promptIds, maxNew, eos);
+        assert.deepEqual(hfIds, ortIds);
+        assert.ok(new Set(ortIds.slice(promptIds.length)).size > 3, "the random model does not just repeat one token");
+      } finally {
+        await model.dispose();
+      }
+    });
+  }
 });
