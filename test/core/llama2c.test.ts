@@ -12,6 +12,7 @@ import {
 import { readLlama2cTokenizer, type Llama2cTokenizer } from "../../src/core/llm/llama2c/tokenizer";
 import { convertLlama2c } from "../../src/core/llm/llama2c/convert";
 import { Llama2cInputError } from "../../src/core/llm/llama2c/errors";
+import { SeededRandom } from "../../src/core/onnx-builder/random";
 
 type Tokenizer = import("@huggingface/tokenizers", { with: { "resolution-mode": "import" } }).Tokenizer;
 
@@ -240,6 +241,22 @@ describe("llama2c conversion of stories260K", function () {
       // The dummy-prefix space added by encode is the one decode strips: text round-trips.
       assert.equal(tokenizer.decode(ids, { skip_special_tokens: true }), text);
     }
+  });
+
+  it("tokenizer.json matches run.c's encode on 500 seeded random strings of vocabulary pieces and odd characters", () => {
+    const rng = new SeededRandom(42);
+    const pieces = llama2cTokenizer.vocab.slice(259).map((v) => v.piece);
+    const extras = [" ", "  ", "\n", "é", "ü", "😀", "中", "\t", "'", "\"", "-", "<", ">", "0x"];
+    let mismatches = 0;
+    for (let n = 0; n < 500; n++) {
+      let text = "";
+      const parts = 1 + rng.int(12);
+      for (let i = 0; i < parts; i++) text += rng.next() < 0.8 ? pieces[rng.int(pieces.length)] : extras[rng.int(extras.length)];
+      const ids = tokenizer.encode(text).ids;
+      if (JSON.stringify(ids) !== JSON.stringify(runcEncode(llama2cTokenizer, text))) mismatches++;
+      assert.equal(tokenizer.decode(ids, { skip_special_tokens: true }), text);
+    }
+    assert.equal(mismatches, 0);
   });
 
   it("logits at the first 16 positions of 'Once upon a time' match run.c within 1e-4 (prefill and stepwise)", async () => {
