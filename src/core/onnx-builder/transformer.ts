@@ -91,6 +91,7 @@ export const DIMS = {
 /** Checks every weight's length against the config; throws naming the first wrong one. */
 export function validateDecoderOnly(config: DecoderOnlyConfig, weights: DecoderOnlyWeights): void {
   const { vocabSize: V, hiddenSize: H, numHeads: nh, numKvHeads: nkv, headDim: hd, intermediateSize: I } = config;
+  if (config.numLayers < 1) throw new Error(`numLayers must be at least 1, got ${config.numLayers}`);
   if (nh % nkv !== 0) throw new Error(`numHeads ${nh} is not a multiple of numKvHeads ${nkv}`);
   if (hd % 2 !== 0) throw new Error(`headDim ${hd} must be even for RoPE`);
   const check = (name: string, data: Float32Array | undefined, expected: number) => {
