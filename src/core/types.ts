@@ -166,10 +166,15 @@ export interface ChatMessage {
   content: string;
 }
 
+export interface LlmGenerateOptions {
+  /** The first emission cancels: the stream ends with one `{kind: "cancelled", is_final: true, ...metrics}` chunk. */
+  cancel$?: Observable<unknown>;
+}
+
 export interface LlmEngine extends LoadedModel {
   readonly kind: "llm";
   /** Cold: generation starts on subscribe; unsubscribing cancels within one decode step. */
-  generate(request: LlmRequest): Observable<LlmStreamChunk>;
+  generate(request: LlmRequest, options?: LlmGenerateOptions): Observable<LlmStreamChunk>;
 }
 
 export interface TtsStreamConfig {
