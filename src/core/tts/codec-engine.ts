@@ -1,0 +1,262 @@
+/**
+ * Codec TTS engine (NeuTTS-style): a speech-token LM writes codec frames as
+ * <|speech_N|> tokens after a prompt holding the voice's reference transcript and codes;
+ * a codec decoder turns windows of codes into 24 kHz audio, 480 samples per frame.
+ *
+ * Model directory (see fixtures/tiny-codec-tts.ts):
+ *   tts_config.json              engine "codec", sample_rate, hop_length, codebook_size, prompt_template, generation
+ *   backbone/onnx/model.onnx     decoder-only LM with KV cache (+ config.json, tokenizer.json)
+ *   codec/decoder.onnx           codes int32 [1, 1, F] → audio f32 [1, 1, F·hop]
+ *   voices/<id>.json             { ref_text, ref_codes }
+ */
+import * as fs from "fs";
+import * as ort from "onnxruntime-node";
+import type { LoadContext, TtsEngine, TtsStreamConfig, TtsStreamer } from "../types";
+import { KvCacheDecoder, type KvCacheShape } from "../llm/kv-cache-decoder";
+import { readModelShape } from "../llm/model-config";
+import { Sampler } from "../llm/sampler";
+import { AsyncQueue } from "./async-queue";
+import { CodecChunker, type DecodeRequest } from "./codec-chunker";
+import { PRIORITY, PriorityRunner } from "./priority-runner";
+import { spanResampler } from "./resampling";
+import { BusyClock, SpanStreamer, type Span, type SpanPipeline, type TtsMetrics } from "./span-streamer";
+import { resolveStreamConfig } from "./stream-config";
+
+export interface CodecVoice {
+  id: string;
+  refText: string;
+  refCodes: number[];
+}
+
+export interface CodecTtsConfig {
+  sampleRate: number;
+  hop: number;
+  codebookSize: number;
+  speechToken: string;
+  speechEndToken: string;
+  promptTemplate: string;
+  defaultVoice?: string;
+  temperature: number;
+  topK: number;
+  minFramesPerChar: number;
+  maxFramesPerChar: number;
+}
+
+/** Hooks for tests and profiling: they see every LM step and every codec decode. */
+export interface CodecObserver {
+  lmStep?(span: Span, tokensSoFar: number): void;
+  decode?(span: Span, request: DecodeRequest): void;
+}
+
+interface Tokenizer {
+  encode(text: string, options?: { add_special_tokens?: boolean }): { ids: number[] };
+  token_to_id(token: string): number | undefined;
+}
+
+const FADE_SECONDS = 0.01;
+
+export class CodecTtsEngine implements TtsEngine {
+  readonly kind = "tts" as const;
+  readonly voices: string[];
+  /** Set by tests and profilers. */
+  observer: CodecObserver | undefined;
+  /** One queue of model calls for all streams, codec decodes first (see priority-runner.ts). */
+  private readonly runner = new PriorityRunner();
+  private readonly codeOfId: Int32Array;
+  private readonly idOfCode: Int32Array;
+  private readonly endId: number;
+
+  constructor(
+    readonly config: CodecTtsConfig,
+    private readonly tokenizer: Tokenizer,
+    private readonly lm: ort.InferenceSession,
+    private readonly lmShape: KvCacheShape & { vocabSize?: number },
+    private readonly codec: ort.InferenceSession,
+    private readonly voiceTable: Map<string, CodecVoice>,
+  ) {
+    this.voices = [...voiceTable.keys()];
+    const end = tokenizer.token_to_id(config.speechEndToken);
+    if (end === undefined) throw new Error(`the tokenizer has no '${config.speechEndToken}' token`);
+    this.endId = end;
+    this.idOfCode = new Int32Array(config.codebookSize);
+    let maxId = end;
+    for (let code = 0; code < config.codebookSize; code++) {
+      const token = config.speechToken.replace("{i}", String(code));
+      const id = tokenizer.token_to_id(token);
+      if (id === undefined) throw new Error(`the tokenizer has no '${token}' token (codebook_size ${config.codebookSize})`);
+      this.idOfCode[code] = id;
+      maxId = Math.max(maxId, id);
+    }
+    this.codeOfId = new Int32Array(Math.max(maxId + 1, lmShape.vocabSize ?? 0)).fill(-1);
+    this.idOfCode.forEach((id, code) => (this.codeOfId[id] = code));
+  }
+
+  static async load(ctx: LoadContext): Promise<CodecTtsEngine> {
+    const readJson = async (rel: string) => JSON.parse(fs.readFileSync(await ctx.source.file(rel), "utf8")) as Record<string, unknown>;
+    const raw = await readJson("tts_config.json");
+    const generation = (raw.generation ?? {}) as Record<string, unknown>;
+    const num = (value: unknown, fallback: number) => (typeof value === "number" && Number.isFinite(value) ? value : fallback);
+    const config: CodecTtsConfig = {
+      sampleRate: num(raw.sample_rate, 24000),
+      hop: num(raw.hop_length, 480),
+      codebookSize: num(raw.codebook_size, 65536),
+      speechToken: typeof raw.speech_token === "string" ? raw.speech_token : "<|speech_{i}|>",
+      speechEndToken: typeof raw.speech_end_token === "string" ? raw.speech_end_token : "<|SPEECH_GENERATION_END|>",
+      promptTemplate: typeof raw.prompt_template === "string" ? raw.prompt_template : "{ref_text} {text}{ref_codes}",
+      defaultVoice: typeof raw.default_voice === "string" ? raw.default_voice : undefined,
+      temperature: num(generation.temperature, 1),
+      topK: num(generation.top_k, 50),
+      minFramesPerChar: num(generation.min_frames_per_char, 1),
+      maxFramesPerChar: num(generation.max_frames_per_char, 8),
+    };
+    const { Tokenizer } = await import("@huggingface/tokenizers");
+    const tokenizer = new Tokenizer(await readJson("backbone/tokenizer.json"), await readJson("backbone/tokenizer_config.json").catch(() => ({})));
+    const shape = readModelShape(await readJson("backbone/config.json"), "backbone/config.json");
+    const voices = new Map<string, CodecVoice>();
+    for (const rel of (await ctx.source.list()).filter((f) => /^voices\/[^/]+\.json$/.test(f)).sort()) {
+      const id = rel.slice("voices/".length, -".json".length);
+      const voice = await readJson(rel);
+      if (!Array.isArray(voice.ref_codes) || !voice.ref_codes.every((c) => Number.isInteger(c) && c >= 0 && c < config.codebookSize)) {
+        throw new Error(`${rel}: ref_codes must be a list of codes in [0, ${config.codebookSize})`);
+      }
+      voices.set(id, { id, refText: String(voice.ref_text ?? ""), refCodes: voice.ref_codes as number[] });
+    }
+    if (voices.size === 0) throw new Error(`model '${ctx.source.id}' has no voices/<id>.json reference voice`);
+    const lm = await ctx.createSession(await ctx.onnxFile("model", "backbone/onnx"));
+    const codec = await ctx.createSession(await ctx.source.file("codec/decoder.onnx"));
+    return new CodecTtsEngine(config, tokenizer as unknown as Tokenizer, lm, shape, codec, voices);
+  }
+
+  openStreamer(options: Partial<TtsStreamConfig> = {}): TtsStreamer {
+    const config = resolveStreamConfig(options, this.voices, this.config.defaultVoice);
+    const voice = this.voiceTable.get(config.voice!)!;
+    const pipeline = new CodecPipeline(this, voice, config);
+    return new SpanStreamer(pipeline, { sampleRateOut: config.sample_rate_out, resampler: spanResampler });
+  }
+
+  /** Prompt token ids for `text` in `voice`. */
+  promptIds(voice: CodecVoice, text: string): number[] {
+    const refCodes = voice.refCodes.map((c) => this.config.speechToken.replace("{i}", String(c))).join("");
+    const prompt = this.config.promptTemplate
+      .replace("{ref_text}", voice.refText)
+      .replace("{text}", text)
+      .replace("{ref_codes}", refCodes);
+    return this.tokenizer.encode(prompt, { add_special_tokens: false }).ids;
+  }
+
+  /** Logits limited to speech tokens, plus the end token once `allowEnd`. */
+  maskLogits(logits: Float32Array, allowEnd: boolean): Float32Array {
+    const masked = new Float32Array(logits.length).fill(-Infinity);
+    for (const id of this.idOfCode) masked[id] = logits[id];
+    if (allowEnd) masked[this.endId] = logits[this.endId];
+    return masked;
+  }
+
+  codeOf(id: number): number {
+    return id === this.endId ? -1 : (this.codeOfId[id] ?? -1);
+  }
+
+  newLmCursor(): KvCacheDecoder {
+    return new KvCacheDecoder(this.lm, this.lmShape);
+  }
+
+  schedule<T>(priority: number, fn: () => Promise<T>): Promise<T> {
+    return this.runner.run(priority, fn);
+  }
+
+  async decode(codes: number[]): Promise<Float32Array> {
+    const input = new ort.Tensor("int32", Int32Array.from(codes), [1, 1, codes.length]);
+    const outputs = await this.codec.run({ codes: input });
+    const audio = outputs.audio ?? outputs[this.codec.outputNames[0]];
+    const samples = (audio.data as Float32Array).slice();
+    for (const tensor of Object.values(outputs)) tensor.dispose();
+    return samples;
+  }
+
+  async dispose(): Promise<void> {
+    await this.lm.release();
+    await this.codec.release();
+  }
+}
+
+/** Seed of span `index` in a stream seeded `seed`: spans sample independently of each other. */
+function spanSeed(seed: number, index: number): number {
+  return (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0;
+}
+
+class CodecPipeline implements SpanPipeline<number> {
+  readonly sampleRate: number;
+  private generated = 0;
+  private readonly lmClock = new BusyClock();
+  private readonly seed: number;
+
+  constructor(
+    private readonly engine: CodecTtsEngine,
+    private readonly voice: CodecVoice,
+    private readonly config: TtsStreamConfig,
+  ) {
+    this.sampleRate = engine.config.sampleRate;
+    this.seed = config.seed ?? Math.floor(Math.random() * 0x1_0000_0000);
+  }
+
+  async produce(span: Span, sink: (code: number) => void, signal: AbortSignal, clock: BusyClock): Promise<void> {
+    const { engine } = this;
+    const chars = [...span.text].length;
+    const minFrames = Math.ceil(chars * engine.config.minFramesPerChar);
+    const maxFrames = Math.max(minFrames, Math.ceil(chars * engine.config.maxFramesPerChar));
+    const sampler = new Sampler({ temperature: engine.config.temperature, topK: engine.config.topK, seed: spanSeed(this.seed, span.index) });
+    const cursor = engine.newLmCursor();
+    const lmCall = (fn: () => Promise<Float32Array>) =>
+      engine.schedule(PRIORITY.step, () => clock.time(() => this.lmClock.time(fn)));
+    try {
+      if (signal.aborted) return;
+      let logits = await lmCall(() => cursor.prefill(engine.promptIds(this.voice, span.text)));
+      for (let frames = 0; frames < maxFrames; ) {
+        if (signal.aborted) return;
+        const id = sampler.next(engine.maskLogits(logits, frames >= minFrames));
+        const code = engine.codeOf(id);
+        if (code < 0) break; // the end token
+        frames++;
+        this.generated++;
+        engine.observer?.lmStep?.(span, frames);
+        sink(code);
+        if (frames >= maxFrames || signal.aborted) break;
+        logits = await lmCall(() => cursor.step(id));
+      }
+    } finally {
+      cursor.dispose();
+    }
+  }
+
+  async consume(
+    span: Span,
+    codes: AsyncQueue<number>,
+    emit: (audio: Float32Array) => void,
+    signal: AbortSignal,
+    clock: BusyClock,
+  ): Promise<void> {
+    const { engine } = this;
+    const chunker = new CodecChunker(this.config, this.voice.refCodes, engine.config.hop, Math.round(FADE_SECONDS * this.sampleRate));
+    const drain = async (spanDone: boolean) => {
+      for (let request = chunker.next(spanDone); request; request = chunker.next(spanDone)) {
+        if (signal.aborted) return;
+        engine.observer?.decode?.(span, request);
+        const req = request;
+        const audio = await engine.schedule(PRIORITY.decode, () => clock.time(() => engine.decode(req.codes)));
+        if (signal.aborted) return;
+        emit(chunker.apply(req, audio));
+      }
+    };
+    for await (const code of codes) {
+      if (signal.aborted) return;
+      chunker.push(code);
+      await drain(false);
+    }
+    await drain(true);
+  }
+
+  metrics(): TtsMetrics {
+    const seconds = this.lmClock.seconds;
+    return { generated_tokens: this.generated, tokens_per_second: seconds > 0 ? this.generated / seconds : 0 };
+  }
+}

@@ -1,0 +1,25 @@
+/** Resolving a streamer's settings: the guide's defaults, then checks with messages that say what to change. */
+import type { TtsStreamConfig } from "../types";
+import { DEFAULT_CHUNKING, validateChunking } from "./codec-chunker";
+
+export function resolveStreamConfig(config: Partial<TtsStreamConfig> | undefined, voices: readonly string[], defaultVoice?: string): TtsStreamConfig {
+  const merged: TtsStreamConfig = { ...DEFAULT_CHUNKING };
+  for (const [key, value] of Object.entries(config ?? {})) {
+    if (value !== undefined && value !== null && value !== "") (merged as unknown as Record<string, unknown>)[key] = value;
+  }
+  validateChunking(merged);
+  if (merged.voice === undefined) merged.voice = defaultVoice ?? voices[0];
+  if (voices.length > 0 && merged.voice !== undefined && !voices.includes(merged.voice)) {
+    throw new Error(`unknown voice '${merged.voice}'; this model has: ${voices.join(", ")}`);
+  }
+  if (merged.sample_rate_out !== undefined) {
+    const rate = merged.sample_rate_out;
+    if (typeof rate !== "number" || !Number.isInteger(rate) || rate < 8000 || rate > 192000) {
+      throw new Error(`sample_rate_out must be a whole number of Hz between 8000 and 192000, got ${String(rate)}`);
+    }
+  }
+  if (merged.seed !== undefined && (typeof merged.seed !== "number" || !Number.isFinite(merged.seed))) {
+    throw new Error(`seed must be a number, got ${String(merged.seed)}`);
+  }
+  return merged;
+}
