@@ -1,6 +1,47 @@
-import type { FamilyLoader, LlmEngine } from "../types";
+/**
+ * The llm family loader: builds an OnnxLlmEngine from a model in the onnx-community layout
+ * (onnx/model*.onnx, config.json, generation_config.json, tokenizer.json,
+ * tokenizer_config.json, optionally chat_template.jinja).
+ */
+import * as fs from "fs";
+import type { FamilyLoader, LoadContext } from "../types";
+import { LlmTokenizer } from "./llm-tokenizer";
+import { readGenerationDefaults, readModelShape } from "./model-config";
+import { OnnxLlmEngine } from "./onnx-llm-engine";
 
-/** Placeholder until the llm family lands: the registry imports this name. */
-export const loadLlm: FamilyLoader<LlmEngine> = async (ctx) => {
-  throw new Error(`the llm engine is not implemented yet (model '${ctx.source.id}')`);
+type Json = Record<string, unknown>;
+
+async function readJson(ctx: LoadContext, relPath: string): Promise<Json> {
+  const file = await ctx.source.file(relPath);
+  try {
+    return JSON.parse(await fs.promises.readFile(file, "utf8")) as Json;
+  } catch (err) {
+    throw new Error(`${relPath} of model ${ctx.source.id} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+async function readOptionalJson(ctx: LoadContext, relPath: string): Promise<Json | undefined> {
+  return (await ctx.source.has(relPath)) ? readJson(ctx, relPath) : undefined;
+}
+
+export const loadLlm: FamilyLoader<OnnxLlmEngine> = async (ctx) => {
+  const id = ctx.source.id;
+  const config = await readJson(ctx, "config.json");
+  const shape = readModelShape(config, `config.json of model ${id}`);
+  const generation = await readOptionalJson(ctx, "generation_config.json");
+  const defaults = readGenerationDefaults(config, generation);
+  if (defaults.eosIds.length === 0) ctx.warn(`model ${id} declares no eos_token_id; generation stops at max_new_tokens or a stop sequence`);
+
+  const tokenizerConfig = (await readOptionalJson(ctx, "tokenizer_config.json")) ?? {};
+  const templateFile = (await ctx.source.has("chat_template.jinja")) ? await ctx.source.file("chat_template.jinja") : undefined;
+  const chatTemplate = templateFile ? await fs.promises.readFile(templateFile, "utf8") : undefined;
+  const tokenizer = await LlmTokenizer.create(await readJson(ctx, "tokenizer.json"), tokenizerConfig, chatTemplate);
+
+  const session = await ctx.createSession(await ctx.onnxFile("model"));
+  try {
+    return new OnnxLlmEngine({ session, tokenizer, shape, defaults, id });
+  } catch (err) {
+    await session.release();
+    throw new Error(`model ${id} does not fit the llm engine: ${(err as Error).message}`);
+  }
 };

@@ -1,0 +1,173 @@
+/**
+ * One generation: prompt → prefill → sample/step loop → chunks on its subscriber.
+ * It owns its KV-cache decoder, so no two generations ever share a cache; every session
+ * call goes through the engine's RunGate, one decode step per turn.
+ */
+import type { InferenceSession } from "onnxruntime-node";
+import type { Subscriber } from "rxjs";
+import type { LlmChunk, LlmRequest, LlmStreamChunk } from "../types";
+import { GenerationMetrics } from "./generation-metrics";
+import { KvCacheDecoder } from "./kv-cache-decoder";
+import { LlmRequestError, resolveLlmRequest } from "./llm-request";
+import type { LlmTokenizer } from "./llm-tokenizer";
+import type { LlmGenerationDefaults, LlmModelShape } from "./model-config";
+import type { RunGate } from "./run-gate";
+import { Sampler } from "./sampler";
+import { StopSequenceFilter } from "./stop-sequences";
+import { StreamingDetokenizer } from "./streaming-detokenizer";
+
+export interface GenerationDeps {
+  session: InferenceSession;
+  gate: RunGate;
+  tokenizer: LlmTokenizer;
+  shape: LlmModelShape;
+  defaults: LlmGenerationDefaults;
+  eosIds: ReadonlySet<number>;
+}
+
+type FinishReason = "stop" | "length";
+
+export class GenerationRun {
+  private readonly metrics = new GenerationMetrics();
+  /** Set once the stream has its final chunk, was unsubscribed, or failed: nothing is emitted after. */
+  private ended = false;
+  private index = 0;
+  private emittedText = "";
+  /** Ids behind text not yet sent (incomplete characters, or text held back by a stop-sequence prefix). */
+  private pendingIds: number[] = [];
+
+  constructor(
+    private readonly deps: GenerationDeps,
+    private readonly request: LlmRequest,
+    private readonly subscriber: Subscriber<LlmStreamChunk>,
+  ) {}
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** Explicit cancel: the one final chunk is the cancelled chunk with the metrics so far; compute stops after the step in flight. */
+  cancel(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.subscriber.next({
+      kind: "cancelled",
+      is_final: true,
+      finish_reason: "cancelled",
+      delta: "",
+      index: this.index,
+      token_ids: [],
+      text: this.emittedText,
+      ...this.metrics.snapshot(),
+    });
+    this.subscriber.complete();
+  }
+
+  /** The consumer left: stop quietly. */
+  stop(): void {
+    this.ended = true;
+  }
+
+  /** Ends the stream with an error (e.g. the model is being unloaded). */
+  fail(error: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.subscriber.error(error);
+  }
+
+  async start(): Promise<void> {
+    const { session, gate, tokenizer, shape, defaults, eosIds } = this.deps;
+    let decoder: KvCacheDecoder | undefined;
+    try {
+      const request = resolveLlmRequest(this.request, defaults);
+      const promptIds = tokenizer.encodePrompt(request);
+      if (promptIds.length === 0) throw new LlmRequestError("the prompt encodes to no tokens: send some text");
+      const limit = shape.maxPositions;
+      if (limit !== undefined && promptIds.length >= limit) {
+        throw new LlmRequestError(`the prompt is ${promptIds.length} tokens but the model handles at most ${limit} positions: shorten it`);
+      }
+      this.metrics.promptTokens = promptIds.length;
+
+      decoder = new KvCacheDecoder(session, shape);
+      const sampler = new Sampler({
+        temperature: request.temperature,
+        topK: request.top_k,
+        topP: request.top_p,
+        repetitionPenalty: request.repetition_penalty,
+        seed: request.seed,
+      });
+      const detokenizer = new StreamingDetokenizer((ids) => tokenizer.decode(ids), promptIds);
+      const stops = new StopSequenceFilter(request.stop_sequences);
+      const context = [...promptIds];
+      const dec = decoder;
+
+      let logits = await gate.run(() => dec.prefill(promptIds), () => this.ended);
+      for (;;) {
+        if (logits === undefined || this.ended) return;
+        const id = sampler.next(logits, context);
+        this.metrics.tokenSampled();
+        if (eosIds.has(id)) return this.finish("stop", detokenizer, stops);
+
+        context.push(id);
+        this.metrics.generatedTokens++;
+        const piece = detokenizer.push(id);
+        this.pendingIds.push(...piece.ids);
+        const safe = stops.push(piece.delta);
+        if (safe.stopped) return this.finish("stop", undefined, undefined, safe.text);
+        if (safe.text !== "") this.emit(safe.text);
+
+        if (this.metrics.generatedTokens >= request.max_new_tokens) return this.finish("length", detokenizer, stops);
+        // The next step would feed `id` at position dec.length: the model has no position beyond its limit.
+        if (limit !== undefined && dec.length >= limit) return this.finish("length", detokenizer, stops);
+        logits = await gate.run(() => dec.step(id), () => this.ended);
+      }
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      decoder?.dispose();
+    }
+  }
+
+  private emit(delta: string): void {
+    if (this.ended) return;
+    const chunk: LlmChunk = { kind: "text", delta, index: this.index++, token_ids: this.pendingIds, is_final: false };
+    this.pendingIds = [];
+    this.emittedText += delta;
+    this.subscriber.next(chunk);
+  }
+
+  /**
+   * The final chunk. Without a stop sequence hit, the detokenizer's and the stop filter's
+   * held-back text is released first; with one (`beforeStop`), only the text before it.
+   */
+  private finish(
+    reason: FinishReason,
+    detokenizer?: StreamingDetokenizer,
+    stops?: StopSequenceFilter,
+    beforeStop?: string,
+  ): void {
+    if (this.ended) return;
+    let delta = beforeStop ?? "";
+    if (detokenizer && stops) {
+      const rest = detokenizer.flush();
+      this.pendingIds.push(...rest.ids);
+      const safe = stops.push(rest.delta);
+      delta += safe.text;
+      if (safe.stopped) reason = "stop";
+      else delta += stops.flush();
+    }
+    this.ended = true;
+    this.emittedText += delta;
+    this.subscriber.next({
+      kind: "text",
+      delta,
+      index: this.index,
+      token_ids: this.pendingIds,
+      is_final: true,
+      text: this.emittedText,
+      finish_reason: reason,
+      ...this.metrics.snapshot(),
+    });
+    this.subscriber.complete();
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * A reusable stepper over a decoder-only ONNX session with a KV cache (the onnx-community /
+ * optimum layout: inputs input_ids, attention_mask, position_ids, past_key_values.N.key|value
+ * [batch, kv_heads, past_len, head_dim]; outputs logits, present.N.key|value).
+ *
+ * prefill(ids) → logits of the last position; step(id) → logits of the next. Each call hands
+ * the session's `present.*` output tensors straight back as the next call's `past_key_values.*`
+ * inputs (no copy), so one instance is one sequence's cache: never share an instance between
+ * two sequences. The LLM engine and the codec TTS engine both use it.
+ */
+import * as ort from "onnxruntime-node";
+
+export interface KvCacheShape {
+  numLayers: number;
+  numKvHeads: number;
+  headDim: number;
+}
+
+export interface KvCacheDecoderOptions {
+  /** Name of the logits output (default "logits"). */
+  logitsName?: string;
+}
+
+export interface ForwardOptions {
+  /** Extra inputs the graph needs beside ids, mask, positions and cache (e.g. inputs_embeds for a codec TTS). */
+  extraFeeds?: Record<string, ort.Tensor>;
+  /** Feed these as the new positions instead of ids (graphs with inputs_embeds take no input_ids). */
+  skipInputIds?: boolean;
+  /** How many new positions this call adds when skipInputIds is set. */
+  newPositions?: number;
+}
+
+interface CacheSlot {
+  input: string;
+  output: string;
+  type: ort.Tensor.Type;
+}
+
+const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
+
+export class KvCacheDecoder {
+  private past = new Map<string, ort.Tensor>();
+  private readonly slots: CacheSlot[];
+  private readonly logitsName: string;
+  private readonly inputs: Set<string>;
+  private disposed = false;
+  /** Positions already in the cache. */
+  private cached = 0;
+
+  constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly shape: KvCacheShape,
+    options: KvCacheDecoderOptions = {},
+  ) {
+    this.logitsName = options.logitsName ?? "logits";
+    this.inputs = new Set(session.inputNames);
+    if (!session.outputNames.includes(this.logitsName)) {
+      throw new Error(`the ONNX model has no '${this.logitsName}' output (outputs: ${session.outputNames.join(", ")})`);
+    }
+    const typeOf = (name: string): ort.Tensor.Type => {
+      const meta = session.inputMetadata?.find((m) => m.name === name);
+      return meta && meta.isTensor ? (meta.type as ort.Tensor.Type) : "float32";
+    };
+    this.slots = session.inputNames
+      .filter((name) => PAST.test(name))
+      .map((input) => {
+        const output = input.replace("past_key_values.", "present.");
+        if (!session.outputNames.includes(output)) throw new Error(`the ONNX model has input ${input} but no output ${output}`);
+        return { input, output, type: typeOf(input) };
+      });
+    if (this.slots.length !== 2 * shape.numLayers) {
+      throw new Error(
+        `the ONNX model has ${this.slots.length} past_key_values inputs but config.json says ${shape.numLayers} layers (expected ${2 * shape.numLayers})`,
+      );
+    }
+  }
+
+  /** Positions in the cache (prompt and generated tokens fed so far). */
+  get length(): number {
+    return this.cached;
+  }
+
+  /** Feeds `ids` after what is cached (the whole prompt, or a further chunk of it); returns the last position's logits. */
+  prefill(ids: number[], options: ForwardOptions = {}): Promise<Float32Array> {
+    return this.forward(ids, options);
+  }
+
+  /** Feeds one token; returns the logits for the position after it. */
+  step(id: number, options: ForwardOptions = {}): Promise<Float32Array> {
+    return this.forward([id], options);
+  }
+
+  /** Forgets the cache (the next call starts a new sequence at position 0). */
+  reset(): void {
+    this.releasePast();
+    this.cached = 0;
+  }
+
+  /** Frees the cache tensors; the session itself belongs to the engine. */
+  dispose(): void {
+    this.releasePast();
+    this.disposed = true;
+  }
+
+  private async forward(ids: number[], options: ForwardOptions): Promise<Float32Array> {
+    if (this.disposed) throw new Error("this KV-cache decoder was disposed");
+    const count = options.skipInputIds ? (options.newPositions ?? 0) : ids.length;
+    if (count < 1) throw new Error("a forward pass needs at least one new position");
+    const start = this.cached;
+    const feeds: Record<string, ort.Tensor> = { ...options.extraFeeds };
+    if (!options.skipInputIds) feeds.input_ids = int64Row(ids);
+    if (this.inputs.has("attention_mask")) feeds.attention_mask = int64Row(new Array<number>(start + count).fill(1));
+    if (this.inputs.has("position_ids")) feeds.position_ids = int64Row(Array.from({ length: count }, (_, i) => start + i));
+    // Merged optimum decoders pick their branch with this flag.
+    if (this.inputs.has("use_cache_branch")) feeds.use_cache_branch = new ort.Tensor("bool", [start > 0], [1]);
+    for (const slot of this.slots) feeds[slot.input] = this.past.get(slot.input) ?? this.emptyPast(slot.type);
+
+    const outputs = await this.session.run(feeds);
+    if (this.disposed) {
+      disposeAll(Object.values(outputs));
+      throw new Error("this KV-cache decoder was disposed during a forward pass");
+    }
+    // The old cache is dead once the new one exists: release it, keep the outputs as-is.
+    this.releasePast();
+    for (const slot of this.slots) this.past.set(slot.input, outputs[slot.output]);
+    this.cached = start + count;
+    return lastRow(outputs[this.logitsName], count);
+  }
+
+  private emptyPast(type: ort.Tensor.Type): ort.Tensor {
+    const dims = [1, this.shape.numKvHeads, 0, this.shape.headDim];
+    return type === "float16" ? new ort.Tensor("float16", new Uint16Array(0), dims) : new ort.Tensor("float32", new Float32Array(0), dims);
+  }
+
+  private releasePast(): void {
+    disposeAll(this.past.values());
+    this.past.clear();
+  }
+}
+
+function int64Row(values: number[]): ort.Tensor {
+  const data = new BigInt64Array(values.length);
+  for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]);
+  return new ort.Tensor("int64", data, [1, values.length]);
+}
+
+/** The logits row of the last of `count` positions, as float32 (fp16 models are widened). */
+function lastRow(logits: ort.Tensor, count: number): Float32Array {
+  const dims = logits.dims;
+  const vocab = dims[dims.length - 1];
+  // Graphs that keep only the last position's logits return [1, 1, vocab].
+  const rows = dims.length >= 2 ? dims[dims.length - 2] : 1;
+  const from = (Math.min(rows, count) - 1) * vocab;
+  if (logits.type === "float32") return (logits.data as Float32Array).subarray(from, from + vocab);
+  if (logits.type === "float16") return halfToFloat((logits.data as Uint16Array).subarray(from, from + vocab));
+  throw new Error(`unsupported logits type ${logits.type}`);
+}
+
+function halfToFloat(half: Uint16Array): Float32Array {
+  const out = new Float32Array(half.length);
+  for (let i = 0; i < half.length; i++) {
+    const h = half[i];
+    const sign = h & 0x8000 ? -1 : 1;
+    const exponent = (h >> 10) & 0x1f;
+    const fraction = h & 0x3ff;
+    if (exponent === 0) out[i] = sign * 2 ** -14 * (fraction / 1024);
+    else if (exponent === 31) out[i] = fraction ? NaN : sign * Infinity;
+    else out[i] = sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+  }
+  return out;
+}
+
+function disposeAll(tensors: Iterable<ort.Tensor>): void {
+  for (const tensor of tensors) {
+    try {
+      tensor.dispose();
+    } catch {
+      // A tensor that owns no native resources has nothing to free.
+    }
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The LLM engine over one onnxruntime session: `generate()` is a cold Observable of chunks.
+ *
+ * Concurrency — interleave, not queue. Every generation owns its own KV cache (a
+ * KvCacheDecoder holding only its own present/past tensors), so caches cannot mix by
+ * construction. Session calls go through one first-come-first-served RunGate, and each
+ * generation takes a single prefill or decode step per turn, so concurrent streams advance
+ * round-robin: every stream starts producing after the prefills queued before it rather than
+ * after whole earlier generations (as a queue would make it), which keeps time-to-first-token
+ * flat for a node serving several flows. One run at a time because a single run already uses
+ * onnxruntime's intra-op thread pool; parallel runs would only fight over the same cores.
+ * Results do not depend on the interleaving: each step sees only its own cache and PRNG.
+ */
+import type { InferenceSession } from "onnxruntime-node";
+import { Observable } from "rxjs";
+import type { LlmEngine, LlmGenerateOptions, LlmRequest, LlmStreamChunk } from "../types";
+import { GenerationRun, type GenerationDeps } from "./generation-run";
+import { KvCacheDecoder } from "./kv-cache-decoder";
+import type { LlmTokenizer } from "./llm-tokenizer";
+import type { LlmGenerationDefaults, LlmModelShape } from "./model-config";
+import { RunGate } from "./run-gate";
+
+export interface OnnxLlmEngineParts {
+  session: InferenceSession;
+  tokenizer: LlmTokenizer;
+  shape: LlmModelShape;
+  defaults: LlmGenerationDefaults;
+  /** The model's repo id or directory, for messages. */
+  id?: string;
+}
+
+export class OnnxLlmEngine implements LlmEngine {
+  readonly kind = "llm" as const;
+  private readonly gate = new RunGate();
+  private readonly active = new Set<GenerationRun>();
+  private readonly deps: GenerationDeps;
+  private disposed = false;
+
+  constructor(private readonly parts: OnnxLlmEngineParts) {
+    if (parts.defaults.eosIds.length === 0) {
+      // Not fatal (max_new_tokens still ends every stream), but worth knowing.
+      process.emitWarning(`model ${parts.id ?? ""} declares no eos_token_id: generation stops only at max_new_tokens or a stop sequence`);
+    }
+    // Fails now, at load time, when the graph's cache inputs do not match config.json.
+    new KvCacheDecoder(parts.session, parts.shape).dispose();
+    this.deps = {
+      session: parts.session,
+      gate: this.gate,
+      tokenizer: parts.tokenizer,
+      shape: parts.shape,
+      defaults: parts.defaults,
+      eosIds: new Set(parts.defaults.eosIds),
+    };
+  }
+
+  get tokenizer(): LlmTokenizer {
+    return this.parts.tokenizer;
+  }
+
+  get shape(): LlmModelShape {
+    return this.parts.shape;
+  }
+
+  get defaults(): LlmGenerationDefaults {
+    return this.parts.defaults;
+  }
+
+  /** Streams currently generating (or queued for their next step). */
+  get activeStreams(): number {
+    return this.active.size;
+  }
+
+  generate(request: LlmRequest, options: LlmGenerateOptions = {}): Observable<LlmStreamChunk> {
+    return new Observable<LlmStreamChunk>((subscriber) => {
+      if (this.disposed) {
+        subscriber.error(new Error(`the model ${this.parts.id ?? ""} was unloaded; load it again to generate`));
+        return;
+      }
+      const run = new GenerationRun(this.deps, request, subscriber);
+      this.active.add(run);
+      const cancelSubscription = options.cancel$?.subscribe({ next: () => run.cancel() });
+      void run.start().finally(() => this.active.delete(run));
+      return () => {
+        cancelSubscription?.unsubscribe();
+        run.stop();
+      };
+    });
+  }
+
+  /** Ends every open stream with an error, waits for the step in flight, then frees the session. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const run of this.active) run.fail(new Error(`the model ${this.parts.id ?? ""} was unloaded while generating`));
+    await this.gate.idle();
+    await this.parts.session.release();
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Picks the next token from a row of logits: greedy at temperature 0, otherwise
+ * repetition penalty → temperature → top-k → top-p → a draw from a seeded PRNG, so the
+ * same seed on the same logits always gives the same tokens.
+ */
+
+export interface SamplingOptions {
+  /** 0 (or less) is greedy. */
+  temperature: number;
+  /** 0 or absent: no top-k cut. */
+  topK?: number;
+  /** 1 or absent: no nucleus cut. */
+  topP?: number;
+  /** 1 or absent: no penalty. >1 discourages tokens already in the context. */
+  repetitionPenalty?: number;
+  seed: number;
+}
+
+/** mulberry32: small, fast, and fully determined by its 32-bit seed. */
+export class SeededPrng {
+  private state: number;
+
+  constructor(seed: number) {
+    // Fold any finite number (negative, fractional, > 2^32) into 32 bits deterministically.
+    this.state = Number.isFinite(seed) ? (Math.floor(Math.abs(seed)) % 0x1_0000_0000) ^ (seed < 0 ? 0x9e3779b9 : 0) : 0;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) | 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+}
+
+/** Index of the largest value; the lowest index wins ties (as argmax in run.c and torch). */
+export function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
+
+export class Sampler {
+  private readonly prng: SeededPrng;
+
+  constructor(private readonly options: SamplingOptions) {
+    if (!(options.temperature >= 0)) throw new Error(`temperature must be 0 or more, got ${options.temperature}`);
+    if (options.topK !== undefined && !(Number.isInteger(options.topK) && options.topK >= 0)) {
+      throw new Error(`top_k must be a whole number ≥ 0, got ${options.topK}`);
+    }
+    if (options.topP !== undefined && !(options.topP > 0 && options.topP <= 1)) {
+      throw new Error(`top_p must be in (0, 1], got ${options.topP}`);
+    }
+    if (options.repetitionPenalty !== undefined && !(options.repetitionPenalty > 0)) {
+      throw new Error(`repetition_penalty must be above 0, got ${options.repetitionPenalty}`);
+    }
+    this.prng = new SeededPrng(options.seed);
+  }
+
+  /**
+   * The next token id. `logits` is not modified. `context` are the ids the repetition
+   * penalty looks at (prompt and generated so far).
+   */
+  next(logits: Float32Array, context: Iterable<number> = []): number {
+    const scores = this.penalised(logits, context);
+    if (this.options.temperature <= 0) return argmax(scores);
+    return this.draw(scores);
+  }
+
+  private penalised(logits: Float32Array, context: Iterable<number>): Float32Array {
+    const penalty = this.options.repetitionPenalty ?? 1;
+    if (penalty === 1) return logits;
+    const scores = logits.slice();
+    // As in transformers: each distinct context id once; positive logits shrink, negative grow.
+    for (const id of new Set(context)) {
+      if (id < 0 || id >= scores.length) continue;
+      scores[id] = scores[id] > 0 ? scores[id] / penalty : scores[id] * penalty;
+    }
+    return scores;
+  }
+
+  private draw(scores: Float32Array): number {
+    const { temperature } = this.options;
+    const topK = this.options.topK && this.options.topK > 0 ? Math.min(this.options.topK, scores.length) : scores.length;
+    const topP = this.options.topP ?? 1;
+
+    // Candidates by descending score (ties: lower id) so the order is deterministic; without
+    // any cut the natural id order is just as deterministic and spares a sort of the vocabulary.
+    let candidates =
+      topK === scores.length && topP >= 1 ? Array.from({ length: scores.length }, (_, i) => i) : topCandidates(scores, topK);
+    const max = scores[argmax(scores)];
+    let weights = candidates.map((id) => Math.exp((scores[id] - max) / temperature));
+    let total = weights.reduce((a, b) => a + b, 0);
+
+    if (topP < 1) {
+      // Smallest prefix whose probability mass reaches top_p (always at least one token).
+      let mass = 0;
+      let keep = 0;
+      while (keep < candidates.length) {
+        mass += weights[keep] / total;
+        keep++;
+        if (mass >= topP) break;
+      }
+      candidates = candidates.slice(0, keep);
+      weights = weights.slice(0, keep);
+      total = weights.reduce((a, b) => a + b, 0);
+    }
+
+    let r = this.prng.next() * total;
+    for (let i = 0; i < candidates.length; i++) {
+      r -= weights[i];
+      if (r < 0) return candidates[i];
+    }
+    return candidates[candidates.length - 1];
+  }
+}
+
+/** Ids of the k highest scores, best first (ties: lower id first). */
+function topCandidates(scores: Float32Array, k: number): number[] {
+  const order = (a: number, b: number) => scores[b] - scores[a] || a - b;
+  if (k >= scores.length) {
+    return Array.from({ length: scores.length }, (_, i) => i).sort(order);
+  }
+  // Partial selection: keep a sorted list of the best k seen so far (k is small in practice).
+  const best: number[] = [];
+  for (let id = 0; id < scores.length; id++) {
+    if (best.length === k && order(id, best[k - 1]) >= 0) continue;
+    let at = best.length;
+    while (at > 0 && order(id, best[at - 1]) < 0) at--;
+    best.splice(at, 0, id);
+    if (best.length > k) best.pop();
+  }
+  return best;
+}
