@@ -25,10 +25,5 @@ export function spanResampler(from: number, to: number): SpanResampler {
       position -= keep;
       return Float32Array.from(out);
     },
-    end(): Float32Array {
-      const out = position < history.length ? Float32Array.of(history[Math.floor(position)]) : new Float32Array(0);
-      history = new Float32Array(0);
-      return out;
-    },
   };
 }

@@ -61,8 +61,6 @@ export interface SpanPipeline<U> {
 /** Converts one span's audio to the output rate, keeping its state across the span's chunks. */
 export interface SpanResampler {
   push(audio: Float32Array): Float32Array;
-  /** The span ended: whatever the resampler still holds. */
-  end(): Float32Array;
 }
 
 export interface SpanStreamerOptions {
@@ -200,7 +198,8 @@ export class SpanStreamer<U> implements TtsStreamer {
         if (signal.aborted) return;
         const resample = this.resamplerFor();
         await this.pipeline.consume(job.span, job.units, (audio) => this.emitAudio(job.span, resample ? resample.push(audio) : audio), signal, this.clock);
-        if (resample && !signal.aborted) this.emitAudio(job.span, resample.end());
+        // A resampler may still hold a fraction of a sample at the span's end: the span has
+        // faded to silence there, so it is dropped rather than sent as a chunk of its own.
       }
       if (signal.aborted) return;
       const final: TtsChunk = {

@@ -1,0 +1,40 @@
+/**
+ * The "espeak" engine: eSpeak NG formant speech, span by span, resampled to sample_rate_out
+ * (24000 Hz unless set). Needs no model files: robotic, but instant and always available.
+ */
+import type { TtsEngine, TtsStreamConfig, TtsStreamer } from "../types";
+import { espeakSpeak } from "./espeak";
+import { spanResampler } from "./resampling";
+import { SpanStreamer } from "./span-streamer";
+import { resolveStreamConfig } from "./stream-config";
+import { WholeSpanPipeline } from "./whole-span-pipeline";
+
+export const ESPEAK_DEFAULT_VOICE = "en-us";
+export const ESPEAK_DEFAULT_RATE = 24000;
+/** espeak-ng's own output rate. */
+const ESPEAK_RATE = 22050;
+
+/** espeak voice names: a language code, optional region/variant ("en-us", "en+f3"); nothing that could be an option. */
+const VOICE_NAME = /^[a-z]{2,3}(?:[-_][a-z0-9-]+)?(?:\+[a-z0-9]+)?$/i;
+
+export class EspeakEngine implements TtsEngine {
+  readonly kind = "tts" as const;
+  /** Common voices; any espeak-ng voice name works. */
+  readonly voices = ["en-us", "en-gb", "en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "cmn", "ja"];
+
+  constructor(private readonly defaultVoice = ESPEAK_DEFAULT_VOICE) {
+    if (!VOICE_NAME.test(defaultVoice)) throw new Error(`'${defaultVoice}' is not an espeak-ng voice name (e.g. en-us, de, fr)`);
+  }
+
+  openStreamer(options: Partial<TtsStreamConfig> = {}): TtsStreamer {
+    const config = resolveStreamConfig(options, [], this.defaultVoice);
+    const voice = config.voice ?? this.defaultVoice;
+    if (!VOICE_NAME.test(voice)) throw new Error(`unknown voice '${voice}': espeak-ng voices look like en-us, en-gb, de, fr`);
+    const pipeline = new WholeSpanPipeline(ESPEAK_RATE, async (text, signal) => (await espeakSpeak(text, voice, { signal })).audio);
+    return new SpanStreamer(pipeline, { sampleRateOut: config.sample_rate_out ?? ESPEAK_DEFAULT_RATE, resampler: spanResampler });
+  }
+
+  async dispose(): Promise<void> {
+    // Nothing held: each span is its own espeak-ng run.
+  }
+}

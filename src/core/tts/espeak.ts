@@ -1,0 +1,151 @@
+/**
+ * eSpeak NG as a tool: text → IPA phonemes (for piper) and text → speech (the espeak engine).
+ * The system `espeak-ng` is used when installed (spawned with an argument array and the
+ * text on stdin, never through a shell, so no text can become an option or a command);
+ * otherwise the WASM build from the `espeak-ng` npm package (GPL-3.0-or-later) runs in-process,
+ * so a fresh machine still speaks. If neither works the error names the apt package.
+ */
+import { spawn } from "child_process";
+
+export const ESPEAK_APT_HINT = "install the system package with 'sudo apt-get install espeak-ng' (or 'npm install espeak-ng' for the WASM build)";
+
+export interface EspeakAudio {
+  audio: Float32Array;
+  sampleRate: number;
+}
+
+export type EspeakBackend = "system" | "wasm";
+
+let systemAvailable: boolean | undefined;
+
+/** Which backend will run: the system binary when it starts, else WASM. Overridable for tests via VOICE_STREAM_ESPEAK=wasm|system. */
+async function backend(): Promise<EspeakBackend> {
+  const forced = process.env.VOICE_STREAM_ESPEAK;
+  if (forced === "wasm" || forced === "system") return forced;
+  if (systemAvailable === undefined) {
+    systemAvailable = await new Promise<boolean>((resolve) => {
+      const child = spawn("espeak-ng", ["--version"], { stdio: "ignore" });
+      child.on("error", () => resolve(false));
+      child.on("close", (code) => resolve(code === 0));
+    });
+  }
+  return systemAvailable ? "system" : "wasm";
+}
+
+/** Runs the system espeak-ng with `args`, `text` on stdin; resolves with stdout. */
+function runSystem(args: string[], text: string, signal?: AbortSignal): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("espeak-ng", [...args, "--stdin"], { stdio: ["pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const onAbort = () => child.kill("SIGKILL");
+    signal?.addEventListener("abort", onAbort, { once: true });
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => err.push(d));
+    child.on("error", (e: NodeJS.ErrnoException) => {
+      signal?.removeEventListener("abort", onAbort);
+      reject(e.code === "ENOENT" ? new Error(`espeak-ng was not found: ${ESPEAK_APT_HINT}`) : e);
+    });
+    child.on("close", (code) => {
+      signal?.removeEventListener("abort", onAbort);
+      if (signal?.aborted) return reject(new Error("espeak-ng was cancelled"));
+      const stderr = Buffer.concat(err).toString("utf8").trim();
+      if (code !== 0) return reject(new Error(`espeak-ng failed (exit ${code})${stderr ? `: ${stderr.split("\n")[0]}` : ""}`));
+      resolve(Buffer.concat(out));
+    });
+    child.stdin.on("error", () => undefined); // a voice error closes stdin early; 'close' reports it
+    child.stdin.end(text);
+  });
+}
+
+interface WasmModule {
+  FS: { readFile(path: string): Uint8Array; writeFile(path: string, data: string): void };
+}
+type WasmFactory = (options: Record<string, unknown>) => Promise<WasmModule>;
+let wasmFactory: Promise<WasmFactory> | undefined;
+
+/** Runs the WASM espeak-ng once with `args` (the text goes in as a virtual file). */
+async function runWasm(args: string[], text: string, wantFile?: string): Promise<{ stdout: string[]; file?: Uint8Array }> {
+  // The package is ESM without types; a variable specifier keeps it a runtime import().
+  const specifier = "espeak-ng";
+  wasmFactory ??= (import(specifier) as Promise<{ default: WasmFactory }>).then((m) => m.default);
+  let factory: WasmFactory;
+  try {
+    factory = await wasmFactory;
+  } catch (err) {
+    wasmFactory = undefined;
+    throw new Error(`espeak-ng is not available (no system binary, WASM build failed to load: ${(err as Error).message}): ${ESPEAK_APT_HINT}`);
+  }
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const module = await factory({
+    arguments: [...args, "-f", "/input.txt"],
+    preRun: [(m: WasmModule) => m.FS.writeFile("/input.txt", text)],
+    print: (line: string) => stdout.push(line),
+    printErr: (line: string) => stderr.push(line),
+  });
+  const errors = stderr.filter((l) => !l.startsWith("program exited") && l.trim() !== "");
+  let file: Uint8Array | undefined;
+  if (wantFile) {
+    try {
+      file = module.FS.readFile(wantFile);
+    } catch {
+      throw new Error(`espeak-ng (WASM) failed${errors.length ? `: ${errors[0].replace(/^Error: /, "")}` : ""}`);
+    }
+  } else if (errors.length > 0 && stdout.length === 0) {
+    throw new Error(`espeak-ng (WASM) failed: ${errors[0].replace(/^Error: /, "")}`);
+  }
+  return { stdout, file };
+}
+
+/** IPA phonemes of `text` (espeak-ng --ipa -q), clauses separated by newlines. */
+export async function espeakPhonemes(text: string, voice: string, signal?: AbortSignal): Promise<string> {
+  const args = ["--ipa", "-q", "-v", voice];
+  if ((await backend()) === "system") return (await runSystem(args, text, signal)).toString("utf8");
+  return (await runWasm(args, text)).stdout.join("\n");
+}
+
+/** Speech for `text` as float samples at espeak's own rate (22050 Hz). */
+export async function espeakSpeak(text: string, voice: string, options: { rate?: number; signal?: AbortSignal } = {}): Promise<EspeakAudio> {
+  const args = ["-v", voice];
+  if (options.rate !== undefined) args.push("-s", String(Math.round(options.rate)));
+  if ((await backend()) === "system") return parseEspeakWav(await runSystem(["--stdout", ...args], text, options.signal));
+  const { file } = await runWasm(["-w", "/output.wav", ...args], text, "/output.wav");
+  return parseEspeakWav(Buffer.from(file!));
+}
+
+/**
+ * Reads espeak-ng's 16-bit mono WAV. Written to a pipe, its RIFF and data sizes are
+ * placeholders (0x7ffff000), so the data chunk is taken to run to the end of the bytes.
+ */
+export function parseEspeakWav(bytes: Buffer): EspeakAudio {
+  if (bytes.length < 12 || bytes.toString("ascii", 0, 4) !== "RIFF" || bytes.toString("ascii", 8, 12) !== "WAVE") {
+    throw new Error("espeak-ng did not produce a WAV stream");
+  }
+  let offset = 12;
+  let sampleRate = 22050;
+  let bits = 16;
+  while (offset + 8 <= bytes.length) {
+    const id = bytes.toString("ascii", offset, offset + 4);
+    const size = bytes.readUInt32LE(offset + 4);
+    const body = offset + 8;
+    if (id === "fmt ") {
+      sampleRate = bytes.readUInt32LE(body + 4);
+      bits = bytes.readUInt16LE(body + 14);
+    } else if (id === "data") {
+      if (bits !== 16) throw new Error(`espeak-ng produced ${bits}-bit audio; expected 16-bit`);
+      const end = Math.min(bytes.length, body + size);
+      const count = Math.floor((end - body) / 2);
+      const audio = new Float32Array(count);
+      for (let i = 0; i < count; i++) audio[i] = bytes.readInt16LE(body + 2 * i) / 32768;
+      return { audio, sampleRate };
+    }
+    offset = body + size + (size & 1);
+  }
+  throw new Error("espeak-ng's WAV stream has no data chunk");
+}
+
+/** For diagnostics: which backend is in use. */
+export async function espeakBackend(): Promise<EspeakBackend> {
+  return backend();
+}
