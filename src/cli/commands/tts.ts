@@ -1,0 +1,113 @@
+/**
+ * `voice-stream tts --model <dir|repo|espeak> --text <text> [--voice V] [--out file.wav]
+ *  [--frames-per-chunk N] [--first-frames-per-chunk N] [--lookforward N] [--lookback N]
+ *  [--overlap-frames N] [--sample-rate-out HZ] [--seed S] [--json]`
+ *
+ * Streams the text through the TTS streamer. --json prints one line per chunk (chunk_index,
+ * samples, sample_rate, text, is_final; the final line carries the metrics); --out writes the
+ * whole stream as a 16-bit WAV. Without either, a one-line summary goes to stderr.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { lastValueFrom, tap } from "rxjs";
+import { numberOption, parseCommandArgs, requireOption } from "../args";
+import { CliError } from "../cli-error";
+import type { TtsEngine, TtsStreamChunk, TtsStreamConfig } from "../../core/types";
+import { openTtsModel } from "../../core/tts/open-model";
+import { encodeWav16 } from "../../core/tts/wav-out";
+
+const USAGE =
+  "usage: voice-stream tts --model <dir|repo|espeak> --text <text> [--voice V] [--out file.wav] " +
+  "[--frames-per-chunk N] [--first-frames-per-chunk N] [--lookforward N] [--lookback N] [--overlap-frames N] " +
+  "[--sample-rate-out HZ] [--seed S] [--json]";
+
+export async function run(argv: string[]): Promise<number> {
+  const options = {
+    help: { type: "boolean", short: "h" },
+    model: { type: "string" },
+    text: { type: "string" },
+    voice: { type: "string" },
+    out: { type: "string" },
+    json: { type: "boolean" },
+    "frames-per-chunk": { type: "string" },
+    "first-frames-per-chunk": { type: "string" },
+    lookforward: { type: "string" },
+    lookback: { type: "string" },
+    "overlap-frames": { type: "string" },
+    "sample-rate-out": { type: "string" },
+    seed: { type: "string" },
+  } as const;
+  const { values } = parseCommandArgs(argv, options);
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const model = requireOption(values, "model");
+  const text = requireOption(values, "text");
+  const config: Partial<TtsStreamConfig> = {
+    frames_per_chunk: numberOption(values, "frames-per-chunk", { integer: true, min: 1 }),
+    first_frames_per_chunk: numberOption(values, "first-frames-per-chunk", { integer: true, min: 1 }),
+    lookforward: numberOption(values, "lookforward", { integer: true, min: 0 }),
+    lookback: numberOption(values, "lookback", { integer: true, min: 0 }),
+    overlap_frames: numberOption(values, "overlap-frames", { integer: true, min: 0 }),
+    sample_rate_out: numberOption(values, "sample-rate-out", { integer: true, min: 8000, max: 192000 }),
+    seed: numberOption(values, "seed", { integer: true }),
+    voice: typeof values.voice === "string" ? values.voice : undefined,
+  };
+  const out = typeof values.out === "string" ? path.resolve(values.out) : undefined;
+  if (out && fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new CliError(`--out is a directory: ${out}`);
+
+  let engine: TtsEngine;
+  try {
+    engine = await openTtsModel(model);
+  } catch (err) {
+    throw new CliError((err as Error).message, 1);
+  }
+  try {
+    let streamer;
+    try {
+      streamer = engine.openStreamer(config);
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
+    const pieces: Float32Array[] = [];
+    let sampleRate = 0;
+    const print = (chunk: TtsStreamChunk) => {
+      if (!values.json) return;
+      const { audio, ...fields } = chunk as TtsStreamChunk & { audio?: Float32Array };
+      const line: Record<string, unknown> = { samples: audio?.length ?? 0, ...fields };
+      process.stdout.write(JSON.stringify(line) + "\n");
+    };
+    const done = lastValueFrom(
+      streamer.output$.pipe(
+        tap((chunk) => {
+          if (chunk.kind === "audio") {
+            sampleRate = chunk.sample_rate;
+            if (chunk.audio.length > 0) pieces.push(chunk.audio);
+          }
+          print(chunk);
+        }),
+      ),
+    );
+    streamer.send(text);
+    streamer.finish();
+    const final = await done;
+    if (out) {
+      const total = pieces.reduce((n, p) => n + p.length, 0);
+      const all = new Float32Array(total);
+      let at = 0;
+      for (const p of pieces) {
+        all.set(p, at);
+        at += p.length;
+      }
+      fs.writeFileSync(out, encodeWav16(all, sampleRate));
+    }
+    if (!values.json) {
+      const seconds = final.kind === "audio" ? (final.audio_seconds ?? 0) : 0;
+      process.stderr.write(`spoke ${seconds.toFixed(2)} s of audio in ${pieces.length} chunks${out ? ` → ${out}` : ""}\n`);
+    }
+    return 0;
+  } finally {
+    await engine.dispose();
+  }
+}
