@@ -92,7 +92,8 @@ export function findCut(text: string, maxChars: number, atEnd: boolean): number 
     else if (ch === "”") quote = false;
     else if (ch === "\n") {
       if (text.slice(0, i).trim() !== "") return i + 1;
-    } else if (SENTENCE_END.has(ch)) {
+    } else if (SENTENCE_END.has(ch) && !(i > 0 && SENTENCE_END.has(text[i - 1]))) {
+      // (A run of marks is decided once, at its first mark.)
       const decision = sentenceEndAt(text, i, quote, atEnd);
       if (decision === "undecided") return undefined;
       if (decision !== "no") return decision;
@@ -122,6 +123,13 @@ function sentenceEndAt(text: string, i: number, inQuote: boolean, atEnd: boolean
   const next = text[j];
   if (next !== undefined && !/\s/.test(next)) return "no"; // 3.14, e.g.x, example.com
   if (inQuote && !closedQuote) return "no";
+  if (closedQuote && next !== undefined) {
+    // 'She said "Go." and left': a quote closed mid-sentence, the sentence goes on in lower case.
+    let k = j;
+    while (k < text.length && /\s/.test(text[k])) k++;
+    if (k === text.length && !atEnd) return "undecided";
+    if (k < text.length && /\p{Ll}/u.test(text[k])) return "no";
+  }
   if (ch === "." && run.length === 1 && isAbbreviation(text, i)) return "no";
   return j;
 }

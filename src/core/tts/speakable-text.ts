@@ -21,7 +21,7 @@ export function speakableText(span: string): string {
   text = text.replace(/`/g, "");
   text = text.replace(EMOJI, "");
   text = text.replace(/[|]/g, " ");
-  text = text.replace(/\s+/g, " ").trim();
+  text = text.replace(/\s+/g, " ").replace(/ ([.,!?;:])/g, "$1").trim();
   return text;
 }
 
