@@ -1,0 +1,186 @@
+/**
+ * A loaded Whisper: feature extractor, encoder session, decoder runner and tokenizer, with
+ * one greedy decode of up to 30 s of audio: forced prefix (optional <|startofprev|> prompt,
+ * <|startoftranscript|>, language — detected when "auto" —, task, <|notimestamps|> or not),
+ * Whisper's logit rules, timestamp segments and the hallucination guards' measurements.
+ */
+import * as ort from "onnxruntime-node";
+import { LogMelExtractor } from "./mel";
+import { applyLogitRules, argmax, logSoftmax } from "./logit-rules";
+import { compressionRatio, DEFAULT_GUARDS, rejectionReason, type GuardThresholds } from "./guards";
+import type { WhisperSettings } from "./whisper-config";
+import type { WhisperDecoderRunner } from "./whisper-decoder";
+import type { WhisperTokenizer } from "./whisper-tokenizer";
+
+export interface DecodeOptions {
+  /** Language code, or "auto" / undefined to detect it (multilingual models). */
+  language?: string;
+  task?: "transcribe" | "translate";
+  /** Text the audio follows (fed after <|startofprev|>); the last ~200 chars are plenty. */
+  prompt?: string;
+  /** Decode timestamp tokens (segment boundaries); default true when the model has them. */
+  timestamps?: boolean;
+  /** Cap on generated tokens (default: half the decoder's context, as Whisper). */
+  maxNewTokens?: number;
+  guards?: GuardThresholds;
+}
+
+export interface Segment {
+  /** Seconds from the start of the decoded audio. */
+  start: number;
+  /** undefined when the model left the segment open (audio ran out mid-segment). */
+  end: number | undefined;
+  text: string;
+}
+
+export interface DecodeResult {
+  text: string;
+  segments: Segment[];
+  language: string;
+  tokens: number[];
+  avg_logprob: number;
+  no_speech_prob: number;
+  compression_ratio: number;
+  /** Set when a guard rejected the text (it must not be committed or used as a prompt). */
+  rejected?: string;
+}
+
+const SECONDS_PER_TIMESTAMP = 0.02;
+
+export class WhisperModel {
+  constructor(
+    readonly settings: WhisperSettings,
+    private readonly mel: LogMelExtractor,
+    private readonly encoder: ort.InferenceSession,
+    private readonly decoder: WhisperDecoderRunner,
+    readonly tokenizer: WhisperTokenizer,
+  ) {}
+
+  get sampleRate(): number {
+    return this.mel.config.samplingRate;
+  }
+
+  /** Seconds of audio the model reads at once (30). */
+  get windowSeconds(): number {
+    return this.mel.config.nSamples / this.mel.config.samplingRate;
+  }
+
+  async encode(audio: Float32Array): Promise<ort.Tensor> {
+    const { nMels, nFrames } = this.mel.config;
+    const features = new ort.Tensor("float32", this.mel.extract(audio), [1, nMels, nFrames]);
+    const out = await this.encoder.run({ [this.encoder.inputNames[0]]: features });
+    return out[this.encoder.outputNames[0]];
+  }
+
+  /** The language token the model finds likeliest right after <|startoftranscript|>. */
+  private pickLanguage(logits: Float32Array): string {
+    let best = "";
+    let bestLogit = -Infinity;
+    for (const [code, id] of this.settings.tokens.languages) {
+      if (logits[id] > bestLogit) {
+        bestLogit = logits[id];
+        best = code;
+      }
+    }
+    return best;
+  }
+
+  languageCodes(): string[] {
+    return [...this.settings.tokens.languages.keys()];
+  }
+
+  async decode(audio: Float32Array, options: DecodeOptions = {}): Promise<DecodeResult> {
+    const { tokens } = this.settings;
+    const multilingual = this.settings.isMultilingual && tokens.languages.size > 0;
+    const wanted = options.language && options.language !== "auto" ? options.language.toLowerCase() : undefined;
+    if (wanted && multilingual && !tokens.languages.has(wanted)) {
+      throw new Error(`language '${options.language}' is not one this model knows; use one of ${this.languageCodes().join(", ")} or "auto"`);
+    }
+    const timestamps = (options.timestamps ?? true) && tokens.timestampBegin !== undefined;
+    const encoderStates = await this.encode(audio);
+    const state = this.decoder.start(encoderStates);
+
+    // <|startofprev|> prompt tokens, then <|startoftranscript|>.
+    const head: number[] = [];
+    const promptText = options.prompt?.trim();
+    if (promptText && tokens.prev !== undefined) {
+      const maxPrompt = Math.floor(this.settings.maxTargetPositions / 2) - 1;
+      head.push(tokens.prev, ...this.tokenizer.encode(" " + promptText).slice(-maxPrompt));
+    }
+    head.push(tokens.sot);
+    const headLogits = await state.feed(head);
+    const sotLogits = headLogits[headLogits.length - 1];
+    const noSpeechProb = tokens.noSpeech !== undefined ? Math.exp(logSoftmax(sotLogits)[tokens.noSpeech]) : 0;
+
+    let language = wanted ?? (multilingual ? this.pickLanguage(sotLogits) : "en");
+    if (!multilingual && wanted) language = wanted;
+    const rest: number[] = [];
+    if (multilingual) rest.push(tokens.languages.get(language)!);
+    const taskToken = options.task === "translate" ? tokens.translate : tokens.transcribe;
+    if (multilingual && taskToken !== undefined) rest.push(taskToken);
+    if (!timestamps && tokens.noTimestamps !== undefined) rest.push(tokens.noTimestamps);
+
+    let logits = rest.length > 0 ? (await state.feed(rest)).pop()! : sotLogits;
+    const generated: number[] = [];
+    let sumLogprob = 0;
+    const room = this.settings.maxTargetPositions - state.length;
+    const maxNew = Math.min(options.maxNewTokens ?? Math.floor(this.settings.maxTargetPositions / 2), room);
+    let ended = false;
+    while (generated.length < maxNew) {
+      const row = Float32Array.from(logits);
+      applyLogitRules(row, { settings: this.settings, generated, timestamps });
+      const next = argmax(row);
+      sumLogprob += logSoftmax(row)[next];
+      if (next === tokens.eot) {
+        ended = true;
+        break;
+      }
+      generated.push(next);
+      if (generated.length >= maxNew || state.length >= this.settings.maxTargetPositions) break;
+      logits = (await state.feed([next]))[0];
+    }
+    const segments = this.segmentsOf(generated, audio.length / this.sampleRate);
+    const text = this.tokenizer.decodeText(generated).trim();
+    const quality = {
+      text,
+      avg_logprob: sumLogprob / (generated.length + (ended ? 1 : 0) || 1),
+      no_speech_prob: noSpeechProb,
+      compression_ratio: compressionRatio(text),
+    };
+    const rejected = rejectionReason(quality, options.guards ?? DEFAULT_GUARDS);
+    return { ...quality, segments, language, tokens: generated, ...(rejected ? { rejected } : {}) };
+  }
+
+  /** Splits generated tokens at timestamp tokens into timed segments (one untimed segment without them). */
+  private segmentsOf(generated: number[], seconds: number): Segment[] {
+    const tsBegin = this.settings.tokens.timestampBegin;
+    const isTs = (id: number) => tsBegin !== undefined && id >= tsBegin;
+    const time = (id: number) => (id - tsBegin!) * SECONDS_PER_TIMESTAMP;
+    if (!generated.some(isTs)) {
+      const text = this.tokenizer.decodeText(generated).trim();
+      return text ? [{ start: 0, end: undefined, text }] : [];
+    }
+    const segments: Segment[] = [];
+    let start: number | undefined;
+    let textIds: number[] = [];
+    for (const id of generated) {
+      if (!isTs(id)) {
+        textIds.push(id);
+        continue;
+      }
+      if (textIds.length > 0) {
+        const text = this.tokenizer.decodeText(textIds).trim();
+        if (text) segments.push({ start: start ?? 0, end: Math.min(time(id), seconds), text });
+        textIds = [];
+        start = undefined;
+      } else {
+        start = time(id);
+      }
+    }
+    if (textIds.length > 0) {
+      const text = this.tokenizer.decodeText(textIds).trim();
+      if (text) segments.push({ start: start ?? 0, end: undefined, text });
+    }
+    return segments;
+  }
+}
