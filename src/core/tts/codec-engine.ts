@@ -44,7 +44,10 @@ export interface CodecTtsConfig {
 
 /** Hooks for tests and profiling: they see every LM step and every codec decode. */
 export interface CodecObserver {
-  lmStep?(span: Span, tokensSoFar: number): void;
+  /** The producer took up a span (its prompt is being prepared). */
+  spanStart?(span: Span): void;
+  /** One LM step produced speech code `code`, the span's `tokensSoFar`-th. */
+  lmStep?(span: Span, tokensSoFar: number, code: number): void;
   decode?(span: Span, request: DecodeRequest): void;
 }
 
@@ -205,12 +208,14 @@ class CodecPipeline implements SpanPipeline<number> {
     const minFrames = Math.ceil(chars * engine.config.minFramesPerChar);
     const maxFrames = Math.max(minFrames, Math.ceil(chars * engine.config.maxFramesPerChar));
     const sampler = new Sampler({ temperature: engine.config.temperature, topK: engine.config.topK, seed: spanSeed(this.seed, span.index) });
+    engine.observer?.spanStart?.(span);
+    const promptIds = engine.promptIds(this.voice, span.text);
     const cursor = engine.newLmCursor();
     const lmCall = (fn: () => Promise<Float32Array>) =>
       engine.schedule(PRIORITY.step, () => clock.time(() => this.lmClock.time(fn)));
     try {
       if (signal.aborted) return;
-      let logits = await lmCall(() => cursor.prefill(engine.promptIds(this.voice, span.text)));
+      let logits = await lmCall(() => cursor.prefill(promptIds));
       for (let frames = 0; frames < maxFrames; ) {
         if (signal.aborted) return;
         const id = sampler.next(engine.maskLogits(logits, frames >= minFrames));
@@ -218,7 +223,7 @@ class CodecPipeline implements SpanPipeline<number> {
         if (code < 0) break; // the end token
         frames++;
         this.generated++;
-        engine.observer?.lmStep?.(span, frames);
+        engine.observer?.lmStep?.(span, frames, code);
         sink(code);
         if (frames >= maxFrames || signal.aborted) break;
         logits = await lmCall(() => cursor.step(id));
