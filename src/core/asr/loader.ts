@@ -1,6 +1,9 @@
 import type { FamilyLoader, AsrEngine } from "../types";
+import { loadWhisperModel } from "./load-whisper";
+import { WhisperEngine } from "./whisper-engine";
 
-/** Placeholder until the asr family lands: the registry imports this name. */
+/** The asr family: Whisper in the onnx-community / Optimum layout (merged or split decoder). */
 export const loadAsr: FamilyLoader<AsrEngine> = async (ctx) => {
-  throw new Error(`the asr engine is not implemented yet (model '${ctx.source.id}')`);
+  const model = await loadWhisperModel(ctx);
+  return new WhisperEngine(model, () => model.release());
 };

@@ -38,6 +38,10 @@ export class WhisperDecoderRunner {
     if (this.layers === 0) throw new Error("the decoder has no present.N.decoder.key outputs: not an Optimum Whisper decoder with KV cache");
   }
 
+  async release(): Promise<void> {
+    for (const session of Object.values(this.sessions)) await session?.release();
+  }
+
   /** A fresh cache-carrying decoding state over one encoder output. */
   start(encoderStates: ort.Tensor): DecoderState {
     return new DecoderState(this, encoderStates);

@@ -56,6 +56,12 @@ export class WhisperModel {
     readonly tokenizer: WhisperTokenizer,
   ) {}
 
+  /** Frees the onnxruntime sessions. */
+  async release(): Promise<void> {
+    await this.encoder.release();
+    await this.decoder.release();
+  }
+
   get sampleRate(): number {
     return this.mel.config.samplingRate;
   }

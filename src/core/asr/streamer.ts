@@ -1,0 +1,344 @@
+/**
+ * The streaming ASR session (PROTOCOL §1 ASR events, streaming-guide "Streaming ASR"):
+ * `send()` appends 16 kHz mono audio; one serial worker re-decodes the uncommitted buffer at
+ * most every `partial_interval_ms`; LocalAgreement-2 commits words two passes agree on and
+ * partials carry the committed text (only ever growing). Committed text that has left the
+ * buffer (last ~200 chars) is the next pass's prompt. The buffer is cut at a committed
+ * segment's end when it would outgrow the model's 30 s window, and by `flush()` (call it at
+ * pauses) after committing what it holds, so each pass costs about the same however long
+ * the turn. `finish()` decodes the rest once and resolves the transcript of all audio;
+ * `cancel()` ends with one `{kind: "cancelled", is_final: true}` and no final decode.
+ */
+import { ReplaySubject, type Observable } from "rxjs";
+import type { AsrEvent, AsrStreamConfig, AsrStreamer, CancelledChunk } from "../types";
+import { LocalAgreement, splitWords } from "./local-agreement";
+import type { DecodeOptions, DecodeResult } from "./whisper-model";
+
+/** What the streamer needs from a model: one decode of up to a window of audio. */
+export interface Transcriber {
+  readonly sampleRate: number;
+  readonly windowSeconds: number;
+  decode(audio: Float32Array, options: DecodeOptions): Promise<DecodeResult>;
+}
+
+export interface PassInfo {
+  kind: "partial" | "flush" | "final";
+  /** Wall-clock seconds the decode took. */
+  seconds: number;
+  /** Seconds of audio the pass decoded. */
+  buffer_seconds: number;
+  committed_words: number;
+  rejected?: string;
+}
+
+export interface StreamerOptions extends AsrStreamConfig {
+  /** Characters of committed text fed back as the prompt (default 200; 0 disables it). */
+  prompt_chars?: number;
+  /** Called after every decode pass (benchmarks, debugging). */
+  onPass?: (info: PassInfo) => void;
+}
+
+const DEFAULT_INTERVAL_MS = 600;
+/** Less audio than this is not worth a pass (Whisper needs a few frames). */
+const MIN_PASS_SECONDS = 0.1;
+
+export class WhisperStreamer implements AsrStreamer {
+  private readonly events = new ReplaySubject<AsrEvent>();
+  readonly partials$: Observable<AsrEvent> = this.events.asObservable();
+
+  private readonly agreement = new LocalAgreement();
+  private readonly interval: number;
+  private readonly promptChars: number;
+  private buffer = new Float32Array(16000 * 4);
+  private bufferLength = 0;
+  private totalSamples = 0;
+  /** Sample counts (relative to the buffer start) where flush() was called, oldest first. */
+  private flushMarks: number[] = [];
+  private finishRequested = false;
+  private dirty = false;
+  private running = false;
+  private closed = false;
+  private timer: NodeJS.Timeout | undefined;
+  private lastPassAt = 0;
+  private passes = 0;
+  private busySeconds = 0;
+  private readonly openedAt = Date.now();
+  private language: string | undefined;
+  /** The last accepted partial hypothesis and how many buffer samples it covered. */
+  private lastHypothesis: { result: DecodeResult; samples: number } | undefined;
+  private finishPromise: Promise<string> | undefined;
+  private resolveFinish: ((text: string) => void) | undefined;
+  private rejectFinish: ((err: Error) => void) | undefined;
+
+  constructor(private readonly model: Transcriber, private readonly options: StreamerOptions = {}) {
+    const interval = options.partial_interval_ms ?? DEFAULT_INTERVAL_MS;
+    if (!Number.isFinite(interval) || interval < 0) throw new Error(`partial_interval_ms must be a number ≥ 0, got ${interval}`);
+    this.interval = interval;
+    this.promptChars = options.prompt_chars ?? 200;
+    this.language = options.language && options.language !== "auto" ? options.language : undefined;
+  }
+
+  /** Committed text so far. */
+  get text(): string {
+    return this.agreement.text;
+  }
+
+  get audioSeconds(): number {
+    return this.totalSamples / this.model.sampleRate;
+  }
+
+  get ended(): boolean {
+    return this.closed || this.finishRequested;
+  }
+
+  send(frame: Float32Array): void {
+    if (this.ended) throw new Error("this ASR stream has ended; open a new one");
+    if (!(frame instanceof Float32Array)) throw new Error("send() takes a Float32Array of 16 kHz mono samples");
+    for (let i = 0; i < frame.length; i++) {
+      if (!Number.isFinite(frame[i])) throw new Error(`audio sample ${i} of the frame is ${frame[i]}; samples must be finite numbers in [-1, 1]`);
+    }
+    if (frame.length === 0) return;
+    this.append(frame);
+    this.totalSamples += frame.length;
+    this.dirty = true;
+    this.schedule();
+  }
+
+  flush(): void {
+    if (this.ended) return;
+    if (this.flushMarks[this.flushMarks.length - 1] === this.bufferLength) return;
+    this.flushMarks.push(this.bufferLength);
+    this.schedule();
+  }
+
+  finish(): Promise<string> {
+    if (this.finishPromise) return this.finishPromise;
+    if (this.closed) return Promise.resolve(this.agreement.text);
+    this.finishPromise = new Promise<string>((resolve, reject) => {
+      this.resolveFinish = resolve;
+      this.rejectFinish = reject;
+    });
+    this.finishRequested = true;
+    this.schedule();
+    return this.finishPromise;
+  }
+
+  cancel(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearTimer();
+    const cancelled: CancelledChunk = {
+      kind: "cancelled",
+      is_final: true,
+      finish_reason: "cancelled",
+      text: this.agreement.text,
+      audio_seconds: this.audioSeconds,
+      passes: this.passes,
+    };
+    this.events.next(cancelled);
+    this.events.complete();
+    // A pending finish() settles with what was committed; no final decode runs.
+    this.resolveFinish?.(this.agreement.text);
+  }
+
+  // ---------------------------------------------------------------- worker
+
+  private schedule(): void {
+    if (this.running || this.closed) return;
+    const urgent = this.flushMarks.length > 0 || this.finishRequested;
+    if (!urgent) {
+      if (!this.dirty || this.bufferSeconds() < MIN_PASS_SECONDS) return;
+      const wait = this.lastPassAt + this.interval - Date.now();
+      if (wait > 0) {
+        this.timer ??= setTimeout(() => {
+          this.timer = undefined;
+          this.schedule();
+        }, wait);
+        return;
+      }
+    }
+    this.clearTimer();
+    this.running = true;
+    this.step().then(
+      () => {
+        this.running = false;
+        this.schedule();
+      },
+      (err: unknown) => {
+        this.running = false;
+        this.fail(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  }
+
+  private async step(): Promise<void> {
+    if (this.flushMarks.length > 0) {
+      await this.flushPass(this.flushMarks.shift()!);
+    } else if (this.finishRequested) {
+      await this.finalPass();
+    } else {
+      await this.partialPass();
+    }
+  }
+
+  private async partialPass(): Promise<void> {
+    this.dirty = false;
+    this.keepWithinWindow();
+    const samples = this.bufferLength;
+    const result = await this.decode("partial", samples);
+    if (this.closed || !result) return;
+    if (result.rejected) return; // neither committed nor remembered for agreement
+    const newly = this.agreement.insert(splitWords(result.text));
+    this.lastHypothesis = { result, samples };
+    if (newly.length > 0) {
+      if (!this.language) this.language = result.language; // the first committed words fix an auto-detected language
+      this.emitPartial(newly);
+    }
+  }
+
+  private async flushPass(mark: number): Promise<void> {
+    const samples = Math.min(mark, this.bufferLength);
+    const result = samples / this.model.sampleRate >= MIN_PASS_SECONDS ? await this.decode("flush", samples) : undefined;
+    if (this.closed) return;
+    if (result && !result.rejected) {
+      const newly = this.agreement.commitAll(splitWords(result.text));
+      if (!this.language && newly.length > 0) this.language = result.language;
+      if (newly.length > 0) this.emitPartial(newly);
+    }
+    // Everything up to the pause is settled: the buffer restarts there, its text becomes prompt.
+    this.cut(samples);
+    this.agreement.clearBuffer();
+    this.lastHypothesis = undefined;
+  }
+
+  private async finalPass(): Promise<void> {
+    this.keepWithinWindow();
+    let language = this.language;
+    if (this.bufferSeconds() >= MIN_PASS_SECONDS) {
+      const result = await this.decode("final", this.bufferLength);
+      if (this.closed) return;
+      if (result) {
+        language ??= result.language;
+        if (!result.rejected) this.agreement.commitAll(splitWords(result.text));
+      }
+    }
+    if (this.closed) return;
+    this.closed = true;
+    const audioSeconds = this.audioSeconds;
+    const text = this.agreement.text;
+    this.events.next({
+      kind: "final",
+      text,
+      is_final: true,
+      language: language ?? this.options.language ?? "",
+      audio_seconds: audioSeconds,
+      passes: this.passes,
+      rtf: audioSeconds > 0 ? this.busySeconds / audioSeconds : 0,
+      total_seconds: (Date.now() - this.openedAt) / 1000,
+    });
+    this.events.complete();
+    this.resolveFinish?.(text);
+  }
+
+  private async decode(kind: PassInfo["kind"], samples: number): Promise<DecodeResult | undefined> {
+    const started = Date.now();
+    this.lastPassAt = started;
+    const audio = this.buffer.slice(0, samples);
+    const result = await this.model.decode(audio, {
+      language: this.language ?? "auto",
+      task: this.options.task,
+      prompt: this.promptChars > 0 ? this.agreement.prompt(this.promptChars) : undefined,
+    });
+    const seconds = (Date.now() - started) / 1000;
+    this.passes++;
+    this.busySeconds += seconds;
+    this.options.onPass?.({
+      kind,
+      seconds,
+      buffer_seconds: samples / this.model.sampleRate,
+      committed_words: this.agreement.words.length,
+      ...(result.rejected ? { rejected: result.rejected } : {}),
+    });
+    return result;
+  }
+
+  /**
+   * Before a pass: when the buffer would outgrow the model's window, cut it at the end of
+   * the last segment whose words are all committed; failing that, commit the last
+   * hypothesis whole and cut where its audio ended (Whisper cannot read more than 30 s).
+   */
+  private keepWithinWindow(): void {
+    const window = Math.floor(this.model.windowSeconds * this.model.sampleRate);
+    if (this.bufferLength <= window) return;
+    const last = this.lastHypothesis;
+    if (last) {
+      let words = 0;
+      let cutAt: { samples: number; words: number } | undefined;
+      for (const segment of last.result.segments) {
+        words += splitWords(segment.text).length;
+        if (segment.end === undefined || words > this.agreement.inBuffer) break;
+        cutAt = { samples: Math.round(segment.end * this.model.sampleRate), words };
+      }
+      if (cutAt && cutAt.samples > 0 && this.bufferLength - cutAt.samples <= window) {
+        this.cut(cutAt.samples);
+        this.agreement.trimmed(cutAt.words);
+        this.lastHypothesis = undefined;
+        return;
+      }
+      const newly = this.agreement.commitAll(splitWords(last.result.text));
+      if (newly.length > 0) this.emitPartial(newly);
+      this.cut(Math.max(last.samples, this.bufferLength - window));
+    } else {
+      this.cut(this.bufferLength - window);
+    }
+    this.agreement.clearBuffer();
+    this.lastHypothesis = undefined;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private emitPartial(newly: string[]): void {
+    this.events.next({
+      kind: "partial",
+      text: this.agreement.text,
+      delta: (this.agreement.words.length > newly.length ? " " : "") + newly.join(" "),
+      is_final: false,
+      audio_seconds: this.audioSeconds,
+    });
+  }
+
+  private bufferSeconds(): number {
+    return this.bufferLength / this.model.sampleRate;
+  }
+
+  private append(frame: Float32Array): void {
+    if (this.bufferLength + frame.length > this.buffer.length) {
+      const grown = new Float32Array(Math.max(this.buffer.length * 2, this.bufferLength + frame.length));
+      grown.set(this.buffer.subarray(0, this.bufferLength));
+      this.buffer = grown;
+    }
+    this.buffer.set(frame, this.bufferLength);
+    this.bufferLength += frame.length;
+  }
+
+  /** Drops the first `samples` of the buffer. */
+  private cut(samples: number): void {
+    const n = Math.max(0, Math.min(samples, this.bufferLength));
+    this.buffer.copyWithin(0, n, this.bufferLength);
+    this.bufferLength -= n;
+    this.flushMarks = this.flushMarks.map((m) => Math.max(0, m - n));
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private fail(err: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearTimer();
+    this.events.error(err);
+    this.rejectFinish?.(err);
+  }
+}
