@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { Subject, take } from "rxjs";
 import { fixtureDir } from "../helpers/fixtures";
-import type { OnnxLlmEngine } from "../../src/core/llm/onnx-llm-engine";
+import { OnnxLlmEngine } from "../../src/core/llm/onnx-llm-engine";
 import type { LlmChunk, LlmRequest, LlmStreamChunk } from "../../src/core/types";
 import { RunCounter, collect, finalOf, loadEngine, scriptedSession } from "./llm-support";
 
@@ -186,6 +186,7 @@ describe("llm engine on tiny-llm", function () {
       assert.equal(got.length, 2);
       assert.ok(counter.runs - runsAtUnsubscribe <= 1);
       assert.equal(local.activeStreams, 0);
+      assert.equal(OnnxLlmEngine.liveGenerations, 0);
     } finally {
       await local.dispose();
     }

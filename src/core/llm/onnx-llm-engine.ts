@@ -29,8 +29,16 @@ export interface OnnxLlmEngineParts {
   id?: string;
 }
 
+/** Generations running in this process, across engines (diagnostics: a closed flow must leave none). */
+let liveGenerations = 0;
+
 export class OnnxLlmEngine implements LlmEngine {
   readonly kind = "llm" as const;
+
+  static get liveGenerations(): number {
+    return liveGenerations;
+  }
+
   private readonly gate = new RunGate();
   private readonly active = new Set<GenerationRun>();
   private readonly deps: GenerationDeps;
@@ -78,8 +86,12 @@ export class OnnxLlmEngine implements LlmEngine {
       }
       const run = new GenerationRun(this.deps, request, subscriber);
       this.active.add(run);
+      liveGenerations++;
       const cancelSubscription = options.cancel$?.subscribe({ next: () => run.cancel() });
-      void run.start().finally(() => this.active.delete(run));
+      void run.start().finally(() => {
+        this.active.delete(run);
+        liveGenerations--;
+      });
       return () => {
         cancelSubscription?.unsubscribe();
         run.stop();
