@@ -1,0 +1,135 @@
+/**
+ * LLM: our engine against transformers.js on the same model directory and dtype. Both sides
+ * live in their own worker process at once; their runs alternate (ABBA order) so the shared
+ * machine's noise lands on both alike. Medians over `runs` after `warmup` runs per prompt.
+ */
+import { fork, type ChildProcess } from "child_process";
+import * as path from "path";
+import { median } from "../stats";
+import type { GenerationSample, LlmWorkerArgs, PromptSpec, WorkerReply, WorkerRequest } from "./worker";
+
+export interface LlmCase {
+  label: string;
+  modelDir: string;
+  dtype: "fp32" | "q4";
+  /** Bytes of weights one decode step reads (for the bandwidth bound). */
+  weightBytesPerToken: number;
+  prompts: PromptSpec[];
+  /** Name of the prompt whose generation gives the decode speed. */
+  decodePrompt: string;
+}
+
+export interface SideSummary {
+  loadMs: number;
+  rssAfterLoadMiB: number;
+  peakRssMiB: number;
+  /** Median time to first token per prompt name, ms. */
+  ttftMs: Record<string, number>;
+  decodeTokensPerSecond: number;
+  decodeStepMs: number;
+  /** Per decode step: wall time outside session.run, ms, and its share of the step. */
+  overheadMs: number;
+  overheadShare: number;
+  samples: Record<string, GenerationSample[]>;
+}
+
+export interface LlmCaseResult {
+  label: string;
+  dtype: string;
+  prompts: { name: string; tokens: number; newTokens: number }[];
+  decodePrompt: string;
+  weightBytesPerToken: number;
+  ours: SideSummary;
+  theirs: SideSummary;
+}
+
+class Worker {
+  private readonly child: ChildProcess;
+  private waiting?: { resolve: (r: WorkerReply) => void; reject: (e: Error) => void };
+  private stderr = "";
+
+  constructor(args: LlmWorkerArgs) {
+    this.child = fork(path.join(__dirname, "worker.js"), [JSON.stringify(args)], { stdio: ["ignore", "inherit", "pipe", "ipc"] });
+    this.child.stderr!.on("data", (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-4000)));
+    this.child.on("message", (reply: WorkerReply) => {
+      const w = this.waiting;
+      this.waiting = undefined;
+      if (!w) return;
+      if (reply.type === "error") w.reject(new Error(reply.message));
+      else w.resolve(reply);
+    });
+    this.child.on("exit", (code) => {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.reject(new Error(`${args.side} worker exited with code ${code}: ${this.stderr.trim().split("\n").slice(-5).join(" | ")}`));
+    });
+  }
+
+  next(request?: WorkerRequest): Promise<WorkerReply> {
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      if (request) this.child.send(request);
+    });
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill();
+  }
+}
+
+export async function runLlmCase(c: LlmCase, runs: number, warmup: number, log: (line: string) => void): Promise<LlmCaseResult> {
+  const sides = ["ours", "theirs"] as const;
+  const workers: Partial<Record<(typeof sides)[number], Worker>> = {};
+  const ready: Record<string, Extract<WorkerReply, { type: "ready" }>> = {};
+  try {
+    // Load one after the other: loading is disk- and CPU-heavy and would skew the other side's load time.
+    for (const side of sides) {
+      const worker = new Worker({ side, modelDir: c.modelDir, dtype: c.dtype });
+      workers[side] = worker;
+      ready[side] = (await worker.next()) as Extract<WorkerReply, { type: "ready" }>;
+      log(`  ${c.label}: ${side} loaded in ${(ready[side].loadMs / 1000).toFixed(1)} s`);
+    }
+    const samples: Record<string, Record<string, GenerationSample[]>> = { ours: {}, theirs: {} };
+    for (const prompt of c.prompts) {
+      for (let r = 0; r < warmup + runs; r++) {
+        // ABBA: alternate who goes first so slow drifts in machine load cancel out.
+        const order = r % 2 === 0 ? sides : ([...sides].reverse() as unknown as typeof sides);
+        for (const side of order) {
+          const reply = await workers[side]!.next({ type: "generate", prompt, keep: r >= warmup });
+          if (reply.type === "sample" && reply.sample) (samples[side][prompt.name] ??= []).push(reply.sample);
+        }
+      }
+      const t = (side: string) => median(samples[side][prompt.name].map((s) => s.ttftMs));
+      log(`  ${c.label} ${prompt.name}: ttft ours ${t("ours").toFixed(0)} ms, theirs ${t("theirs").toFixed(0)} ms`);
+    }
+    const peaks: Record<string, number> = {};
+    for (const side of sides) peaks[side] = ((await workers[side]!.next({ type: "finish" })) as Extract<WorkerReply, { type: "finished" }>).peakRssMiB;
+    const summary = (side: string): SideSummary => {
+      const decode = samples[side][c.decodePrompt].filter((s) => s.decodeSteps > 0);
+      const stepMs = median(decode.map((s) => s.decodeMs / s.decodeSteps));
+      const overheadMs = median(decode.map((s) => (s.decodeMs - s.decodeInsideRunMs) / s.decodeSteps));
+      return {
+        loadMs: ready[side].loadMs,
+        rssAfterLoadMiB: ready[side].rssAfterLoadMiB,
+        peakRssMiB: peaks[side],
+        ttftMs: Object.fromEntries(c.prompts.map((p) => [p.name, median(samples[side][p.name].map((s) => s.ttftMs))])),
+        decodeTokensPerSecond: median(decode.map((s) => (1000 * s.decodeSteps) / s.decodeMs)),
+        decodeStepMs: stepMs,
+        overheadMs,
+        overheadShare: overheadMs / stepMs,
+        samples: samples[side],
+      };
+    };
+    return {
+      label: c.label,
+      dtype: c.dtype,
+      prompts: c.prompts.map(({ name, tokens, newTokens }) => ({ name, tokens, newTokens })),
+      decodePrompt: c.decodePrompt,
+      weightBytesPerToken: c.weightBytesPerToken,
+      ours: summary("ours"),
+      theirs: summary("theirs"),
+    };
+  } finally {
+    for (const side of sides) workers[side]?.kill();
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The LLM part of `npm run bench`: prepares the models (stories260K converted from
+ * /work/shared-style llama2.c files, the Qwen3-0.6B-shaped random model in fp32 and q4),
+ * runs each case against transformers.js, and renders the table.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { fmt } from "../stats";
+import { runLlmCase, type LlmCase, type LlmCaseResult } from "./llm-bench";
+import { exactPrompt } from "./prompts";
+import { QWEN3_06B_SHAPE, hasVariant, variantFile, type WeightVariant } from "../qwen3-shaped-model";
+import type { BandwidthResult } from "../bandwidth";
+import type { BenchOptions } from "../options";
+
+const REPO = path.join(__dirname, "..", "..", "..");
+const STORIES_SOURCE = process.env.STORIES260K_DIR ?? path.join(REPO, "..", "shared", "models", "stories260K");
+
+function prepareStories(outDir: string, log: (line: string) => void): string {
+  const dir = path.join(outDir, "stories260K");
+  if (fs.existsSync(path.join(dir, "onnx", "model.onnx"))) return dir;
+  const bin = path.join(STORIES_SOURCE, "stories260K.bin");
+  if (!fs.existsSync(bin)) throw new Error(`stories260K not found at ${STORIES_SOURCE} (set STORIES260K_DIR)`);
+  log(`  converting stories260K into ${dir}`);
+  execFileSync(process.execPath, [path.join(REPO, "bin", "voice-stream.js"), "convert-llama2c", bin, path.join(STORIES_SOURCE, "tok512.bin"), dir], {
+    stdio: "inherit",
+  });
+  return dir;
+}
+
+function prepareQwen3(outDir: string, variant: WeightVariant, log: (line: string) => void): string {
+  const dir = path.join(outDir, "qwen3-0.6b-shaped");
+  if (hasVariant(dir, variant)) return dir;
+  fs.mkdirSync(outDir, { recursive: true });
+  const free = fs.statfsSync(outDir);
+  const needed = variant === "fp32" ? 2.6e9 : 1.1e9;
+  if (free.bavail * free.bsize < needed * 1.5) {
+    throw new Error(`not enough disk for the Qwen3-shaped ${variant} model: need ~${(needed / 1e9).toFixed(1)} GB in ${outDir}`);
+  }
+  log(`  generating the Qwen3-0.6B-shaped ${variant} model into ${dir} (about a minute, ~4 GB of memory)`);
+  // Its own process: the weights (2.4 GB) and their MatMul/4-bit layouts are freed when it exits.
+  execFileSync(process.execPath, [path.join(__dirname, "..", "qwen3-shaped-model.js"), dir, variant], { stdio: "inherit" });
+  return dir;
+}
+
+/** Bytes one decode step reads: every weight file byte, less the fp32 embedding table where only one row is gathered (q4 has its own 4-bit lm_head). */
+function weightBytesPerToken(dir: string, dtype: WeightVariant, vocab: number, hidden: number): number {
+  const file = path.join(dir, "onnx", variantFile(dtype));
+  let bytes = fs.statSync(file).size;
+  if (fs.existsSync(`${file}_data`)) bytes += fs.statSync(`${file}_data`).size;
+  return dtype === "q4" ? bytes - vocab * hidden * 4 : bytes;
+}
+
+export async function llmSection(options: BenchOptions, log: (line: string) => void): Promise<LlmCaseResult[]> {
+  const cases: LlmCase[] = [];
+  const want = (label: string) => options.models.length === 0 || options.models.includes(label);
+  if (want("stories260K")) {
+    const dir = prepareStories(options.outDir, log);
+    cases.push({
+      label: "stories260K",
+      modelDir: dir,
+      dtype: "fp32",
+      weightBytesPerToken: weightBytesPerToken(dir, "fp32", 512, 64),
+      // The model has 512 positions: the long prompt is 448 so prompt + new tokens fit.
+      prompts: [
+        { name: "p32", text: await exactPrompt(dir, 32, 32), tokens: 32, newTokens: 64 },
+        { name: "p448", text: await exactPrompt(dir, 448, 448), tokens: 448, newTokens: 1 },
+      ],
+      decodePrompt: "p32",
+    });
+  }
+  if (!options.quick) {
+    for (const dtype of ["fp32", "q4"] as const) {
+      const label = `qwen3-${dtype}`;
+      if (!want(label)) continue;
+      const dir = prepareQwen3(options.outDir, dtype, log);
+      cases.push({
+        label,
+        modelDir: dir,
+        dtype,
+        weightBytesPerToken: weightBytesPerToken(dir, dtype, QWEN3_06B_SHAPE.vocabSize, QWEN3_06B_SHAPE.hiddenSize),
+        prompts: [
+          { name: "p32", text: await exactPrompt(dir, 32, 32), tokens: 32, newTokens: dtype === "fp32" ? 32 : 64 },
+          { name: "p512", text: await exactPrompt(dir, 512, 512), tokens: 512, newTokens: 1 },
+        ],
+        decodePrompt: "p32",
+      });
+    }
+  }
+  const results: LlmCaseResult[] = [];
+  for (const c of cases) {
+    log(`llm: ${c.label} (${c.dtype}), ${options.warmup} warm-up + ${options.runs} runs per prompt and side`);
+    results.push(await runLlmCase(c, options.runs, options.warmup, log));
+  }
+  return results;
+}
+
+const ratio = (ours: number, theirs: number) => fmt(ours / theirs, 2) + "×";
+
+export function llmMarkdown(results: LlmCaseResult[], bandwidth?: BandwidthResult): string {
+  const lines: string[] = [];
+  for (const r of results) {
+    const { ours, theirs } = r;
+    lines.push(`### ${r.label} (${r.dtype})`, "");
+    lines.push("| metric | ours | transformers.js | ours ÷ theirs |", "|---|---:|---:|---:|");
+    for (const p of r.prompts) {
+      lines.push(`| time to first token, ${p.tokens}-token prompt (ms) | ${fmt(ours.ttftMs[p.name], 1)} | ${fmt(theirs.ttftMs[p.name], 1)} | ${ratio(ours.ttftMs[p.name], theirs.ttftMs[p.name])} |`);
+    }
+    const dp = r.prompts.find((p) => p.name === r.decodePrompt)!;
+    lines.push(`| decode tokens/s (${dp.newTokens} new after ${dp.tokens}) | ${fmt(ours.decodeTokensPerSecond, 1)} | ${fmt(theirs.decodeTokensPerSecond, 1)} | ${ratio(ours.decodeTokensPerSecond, theirs.decodeTokensPerSecond)} |`);
+    lines.push(`| decode step (ms) | ${fmt(ours.decodeStepMs, 2)} | ${fmt(theirs.decodeStepMs, 2)} | ${ratio(ours.decodeStepMs, theirs.decodeStepMs)} |`);
+    lines.push(`| loop overhead per token outside session.run (ms) | ${fmt(ours.overheadMs, 3)} | ${fmt(theirs.overheadMs, 3)} | ${ratio(ours.overheadMs, theirs.overheadMs)} |`);
+    lines.push(`| … as a share of the step | ${fmt(100 * ours.overheadShare, 1)}% | ${fmt(100 * theirs.overheadShare, 1)}% | |`);
+    lines.push(`| peak RSS (MiB) | ${fmt(ours.peakRssMiB, 0)} | ${fmt(theirs.peakRssMiB, 0)} | ${ratio(ours.peakRssMiB, theirs.peakRssMiB)} |`);
+    lines.push(`| RSS after load (MiB) | ${fmt(ours.rssAfterLoadMiB, 0)} | ${fmt(theirs.rssAfterLoadMiB, 0)} | |`);
+    lines.push(`| load time (s) | ${fmt(ours.loadMs / 1000, 1)} | ${fmt(theirs.loadMs / 1000, 1)} | |`);
+    if (bandwidth) {
+      const bw = Math.max(bandwidth.readAllThreads, bandwidth.copyAllThreads) * 1e9;
+      const ceiling = bw / r.weightBytesPerToken;
+      lines.push(
+        `| bandwidth ceiling: ${fmt(bw / 1e9, 1)} GB/s ÷ ${fmt(r.weightBytesPerToken / 1e6, 1)} MB weights/token = ${fmt(ceiling, 1)} tok/s; decode reaches | ${fmt((100 * ours.decodeTokensPerSecond) / ceiling, 0)}% | ${fmt((100 * theirs.decodeTokensPerSecond) / ceiling, 0)}% | |`,
+      );
+    }
+    lines.push("");
+  }
+  return lines.join("\n");
+}

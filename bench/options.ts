@@ -1,0 +1,57 @@
+/** Command-line options of `npm run bench`. */
+import { parseArgs } from "util";
+
+export const PARTS = ["bandwidth", "llm", "asr", "tts", "nodered"] as const;
+export type Part = (typeof PARTS)[number];
+
+export interface BenchOptions {
+  only: Part[];
+  runs: number;
+  warmup: number;
+  /** Small models only (stories260K, tiny fixtures): a minute, for checking the harness. */
+  quick: boolean;
+  /** Print the results as JSON on stdout (the report still goes to bench/RESULTS.md unless --no-write). */
+  json: boolean;
+  write: boolean;
+  outDir: string;
+  /** LLM model cases to run (labels), all when empty. */
+  models: string[];
+}
+
+export const USAGE = `usage: npm run bench -- [--only ${PARTS.join(",")}] [--runs N (default 5)] [--warmup N (default 1)]
+                      [--quick] [--models stories260K,qwen3-fp32,qwen3-q4] [--json] [--no-write]`;
+
+export function parseBenchOptions(argv: string[], outDir: string): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      only: { type: "string" },
+      runs: { type: "string" },
+      warmup: { type: "string" },
+      quick: { type: "boolean" },
+      json: { type: "boolean" },
+      "no-write": { type: "boolean" },
+      models: { type: "string" },
+      help: { type: "boolean" },
+    },
+  });
+  if (values.help) throw new Error(USAGE);
+  const only = values.only ? values.only.split(",").map((s) => s.trim()) : [...PARTS];
+  for (const part of only) if (!(PARTS as readonly string[]).includes(part)) throw new Error(`unknown part '${part}'\n${USAGE}`);
+  const count = (name: string, raw: string | undefined, fallback: number, min: number) => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number ≥ ${min}, got '${raw}'`);
+    return n;
+  };
+  return {
+    only: only as Part[],
+    runs: count("runs", values.runs, values.quick ? 3 : 5, 1),
+    warmup: count("warmup", values.warmup, 1, 0),
+    quick: values.quick === true,
+    json: values.json === true,
+    write: values["no-write"] !== true,
+    outDir,
+    models: values.models ? values.models.split(",").map((s) => s.trim()) : [],
+  };
+}
