@@ -1,6 +1,25 @@
 import type { FamilyLoader, VadEngine } from "../types";
+import { BUILTIN_VAD_FILE, builtinVadPath, isBuiltinVad } from "./builtin";
+import { SileroVadEngine } from "./silero-engine";
 
-/** Placeholder until the vad family lands: the registry imports this name. */
+/**
+ * The vad family: Silero VAD v5. enginesPath "silero" (or empty) is the copy shipped in the
+ * package; otherwise a directory or repo holding silero_vad_v5.onnx (or silero_vad.onnx).
+ */
 export const loadVad: FamilyLoader<VadEngine> = async (ctx) => {
-  throw new Error(`the vad engine is not implemented yet (model '${ctx.source.id}')`);
+  let file: string;
+  if (isBuiltinVad(ctx.spec.enginesPath)) {
+    file = builtinVadPath();
+  } else {
+    const name = (await ctx.source.has(BUILTIN_VAD_FILE)) ? BUILTIN_VAD_FILE : (await ctx.source.has("silero_vad.onnx")) ? "silero_vad.onnx" : undefined;
+    if (!name) throw new Error(`'${ctx.source.id}' has no ${BUILTIN_VAD_FILE}; point the vad model at a folder with it, or use "silero" for the built-in model`);
+    file = await ctx.source.file(name);
+  }
+  const session = await ctx.createSession(file);
+  const missing = ["input", "state", "sr"].filter((n) => !session.inputNames.includes(n));
+  if (missing.length > 0) {
+    await session.release();
+    throw new Error(`${file} is not a Silero VAD v5 model (no input ${missing.join(", ")})`);
+  }
+  return new SileroVadEngine(session, file);
 };
