@@ -129,13 +129,15 @@ describe("tts codec engine (tiny-codec-tts)", function () {
   });
 
   it("emits a span's first chunk after at most first_frames_per_chunk + lookforward LM steps (counted)", async () => {
-    for (const [first, lookforward] of [[12, 5], [6, 5], [12, 0], [4, 2]]) {
-      const { trace } = await speak(engine, ["Hello there. ", LONG], { first_frames_per_chunk: first, lookforward, overlap_frames: 1 });
+    // [first, lookforward, overlap]; the held-back overlap lies inside the look-ahead, so when
+    // lookforward < overlap (last case) the first chunk waits for first + overlap frames instead.
+    for (const [first, lookforward, overlap] of [[12, 5, 1], [6, 5, 1], [4, 2, 2], [12, 1, 1], [12, 0, 1]]) {
+      const { trace } = await speak(engine, ["Hello there. ", LONG], { first_frames_per_chunk: first, lookforward, overlap_frames: overlap });
       for (const span of [0, 1]) {
         const upToChunk = trace.events.slice(0, trace.events.indexOf(`chunk ${span}`));
         const steps = upToChunk.filter((e) => e === `step ${span}`).length;
-        console.log(`      first ${first}, lookforward ${lookforward}: span ${span} first chunk after ${steps} LM steps`);
-        assert.ok(steps <= first + Math.max(lookforward, 1), `span ${span}: ${steps} steps`);
+        console.log(`      first ${first}, lookforward ${lookforward}, overlap ${overlap}: span ${span} first chunk after ${steps} LM steps`);
+        assert.equal(steps, first + Math.max(lookforward, overlap), `span ${span}`);
       }
     }
   });

@@ -109,8 +109,9 @@ export class CodecTtsEngine implements TtsEngine {
       defaultVoice: typeof raw.default_voice === "string" ? raw.default_voice : undefined,
       temperature: num(generation.temperature, 1),
       topK: num(generation.top_k, 50),
-      minFramesPerChar: num(generation.min_frames_per_char, 1),
-      maxFramesPerChar: num(generation.max_frames_per_char, 8),
+      // Safety bounds on speech length (50 frames/s; speech runs at roughly 3 frames per character).
+      minFramesPerChar: num(generation.min_frames_per_char, 0),
+      maxFramesPerChar: num(generation.max_frames_per_char, 10),
     };
     const { Tokenizer } = await import("@huggingface/tokenizers");
     const tokenizer = new Tokenizer(await readJson("backbone/tokenizer.json"), await readJson("backbone/tokenizer_config.json").catch(() => ({})));
