@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { lastValueFrom, toArray } from "rxjs";
+import { loadLlm } from "../../src/core/llm/loader";
 import { CodecTtsEngine } from "../../src/core/tts/codec-engine";
 import { localLoadContext } from "../../src/core/tts/local-context";
 import { loadTts } from "../../src/core/tts/loader";
@@ -214,6 +215,26 @@ describe("tts codec engine (tiny-codec-tts)", function () {
     assert.deepEqual(spans(piped.chunks), spans(whole.chunks));
     assert.deepEqual(spans(whole.chunks), ["Hi there!", "Dr. Smith paid 3.14 dollars, e.g. a bargain.", "\"Wow. Really?\"", "Yes... really.", "Bye."]);
     assert.deepEqual(joined(piped.chunks), joined(whole.chunks));
+  });
+
+  it("a real LLM stream (tiny-llm) piped delta by delta speaks exactly as its whole text", async () => {
+    const llm = await loadLlm(localLoadContext(await fixtureDir("tiny-llm")));
+    try {
+      const chunks = await lastValueFrom(
+        llm.generate({ prompt: "Tell me about the river.", max_new_tokens: 80, temperature: 0.9, seed: 5 }).pipe(toArray()),
+      );
+      const deltas = chunks.flatMap((c) => (c.kind === "text" ? [c.delta] : []));
+      const text = deltas.join("");
+      assert.ok(deltas.length > 20 && text.trim().length > 0);
+      const whole = await speak(engine, text, {});
+      const piped = await speak(engine, deltas, {});
+      const spans = (c: TtsStreamChunk[]) => [...new Set(audioChunks(c).map((x) => x.text))];
+      assert.deepEqual(spans(piped.chunks), spans(whole.chunks));
+      assert.deepEqual(joined(piped.chunks), joined(whole.chunks));
+      console.log(`      ${deltas.length} deltas → ${spans(whole.chunks).length} spans, ${joined(whole.chunks).length} samples`);
+    } finally {
+      await llm.dispose();
+    }
   });
 
   it("voice_id picks the reference codes without a reload", async () => {
