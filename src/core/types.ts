@@ -129,9 +129,20 @@ export interface LoadContext {
   source: ModelSource;
   /** Path of the ONNX file `baseName` ("model", "encoder_model", ...) in the variant `spec.config.dtype` selects. */
   onnxFile(baseName: string, folder?: string): Promise<string>;
-  /** An onnxruntime session with the configured execution providers and threads. */
-  createSession(localPath: string): Promise<InferenceSession>;
+  /**
+   * An onnxruntime session with the configured execution providers and threads. With
+   * `rewritten`, the session runs that in-memory rewrite of the model at `localPath` instead
+   * (its external data resolved against `rewritten.externalDataFolder`); an implementation
+   * that does not support it may load `localPath` as it is.
+   */
+  createSession(localPath: string, rewritten?: RewrittenModel): Promise<InferenceSession>;
   warn(message: string): void;
+}
+
+/** A model graph rewritten in memory whose weights stay in the original files (ONNX external data). */
+export interface RewrittenModel {
+  bytes: Uint8Array;
+  externalDataFolder: string;
 }
 
 /** A loaded model: whatever a family loader returns. `dispose` frees its sessions. */

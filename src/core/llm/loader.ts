@@ -4,7 +4,8 @@
  * tokenizer_config.json, optionally chat_template.jinja).
  */
 import * as fs from "fs";
-import type { FamilyLoader, LoadContext } from "../types";
+import type { FamilyLoader, LoadContext, RewrittenModel } from "../types";
+import { lastLogitsModel } from "./last-logits-graph";
 import { LlmTokenizer } from "./llm-tokenizer";
 import { readGenerationDefaults, readModelShape } from "./model-config";
 import { OnnxLlmEngine } from "./onnx-llm-engine";
@@ -37,7 +38,15 @@ export const loadLlm: FamilyLoader<OnnxLlmEngine> = async (ctx) => {
   const chatTemplate = templateFile ? await fs.promises.readFile(templateFile, "utf8") : undefined;
   const tokenizer = await LlmTokenizer.create(await readJson(ctx, "tokenizer.json"), tokenizerConfig, chatTemplate);
 
-  const session = await ctx.createSession(await ctx.onnxFile("model"));
+  const modelFile = await ctx.onnxFile("model");
+  // Logits for the last position only: the loop samples from that row alone (see last-logits-graph.ts).
+  let rewritten: RewrittenModel | undefined;
+  try {
+    rewritten = lastLogitsModel(modelFile);
+  } catch (err) {
+    ctx.warn(`model ${id}: loading ${modelFile} as it is (${(err as Error).message})`);
+  }
+  const session = await ctx.createSession(modelFile, rewritten);
   try {
     return new OnnxLlmEngine({ session, tokenizer, shape, defaults, id });
   } catch (err) {

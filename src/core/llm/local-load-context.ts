@@ -4,9 +4,27 @@
  * on the CPU provider.
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as ort from "onnxruntime-node";
-import type { LoadContext, ModelConfig } from "../types";
+import type { LoadContext, ModelConfig, RewrittenModel } from "../types";
+
+/**
+ * CPU session options, explicit rather than left to defaults: all graph optimizations, one
+ * intra-op thread per core (a decode step is one big chain of MatMuls: parallel inside ops,
+ * nothing to gain between them), and the arena/memory-pattern planner so the per-step
+ * activations reuse memory instead of allocating.
+ */
+export function cpuSessionOptions(): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ["cpu"],
+    graphOptimizationLevel: "all",
+    executionMode: "sequential",
+    intraOpNumThreads: os.availableParallelism?.() ?? os.cpus().length,
+    enableCpuMemArena: true,
+    enableMemPattern: true,
+  };
+}
 
 /** onnx-community file suffix of a dtype: model.onnx, model_q4.onnx, model_quantized.onnx, ... */
 export function onnxVariantName(baseName: string, dtype: string | undefined): string {
@@ -48,8 +66,12 @@ export function localLoadContext(dir: string, config: ModelConfig = {}, warn: (m
       }
       return file(rel);
     },
-    createSession(localPath: string) {
-      return ort.InferenceSession.create(localPath, { executionProviders: ["cpu"] });
+    createSession(localPath: string, rewritten?: RewrittenModel) {
+      if (!rewritten) return ort.InferenceSession.create(localPath, cpuSessionOptions());
+      return ort.InferenceSession.create(rewritten.bytes, {
+        ...cpuSessionOptions(),
+        extra: { session: { model_external_initializers_file_folder_path: rewritten.externalDataFolder } },
+      });
     },
     warn,
   };

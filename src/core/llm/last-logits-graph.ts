@@ -1,0 +1,199 @@
+/**
+ * Opens a decoder-only ONNX model so that it computes logits for the last position only.
+ *
+ * Hub exports (onnx-community / optimum) return logits for every input position, so a
+ * 512-token prefill spends a vocabulary-sized MatMul on 511 rows nobody reads (for Qwen3-0.6B
+ * ~160 GFLOP and a 311 MB output, a quarter of the prefill) — our loop samples only from the
+ * last row. This module reads the model's graph (the weights are not read: every initializer
+ * becomes external data pointing back into the original files at its own offset), inserts a
+ * Slice of the last position in front of the lm_head MatMul, and hands onnxruntime the small
+ * rewritten graph. The weights, the numbers and the file on disk stay exactly as they are.
+ *
+ * When the graph does not have the expected shape (logits = MatMul/MatMulNBits/Gemm of a
+ * [batch, sequence, hidden] tensor, possibly through a Cast), the caller gets `undefined` and
+ * loads the file as it is.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { onnx } from "onnx-proto";
+
+/** Initializers smaller than this stay inline in the rewritten graph. */
+const EXTERNAL_ABOVE = 4096;
+
+export interface LastLogitsModel {
+  /** The rewritten model (graph only; weights referenced as external data). */
+  bytes: Uint8Array;
+  /** Folder the external data locations are relative to (the original model's folder). */
+  externalDataFolder: string;
+}
+
+/** Reads fields of a protobuf message straight from a file, without loading big byte fields. */
+class ProtoFile {
+  private readonly fd: number;
+  readonly size: number;
+
+  constructor(file: string) {
+    this.fd = fs.openSync(file, "r");
+    this.size = fs.fstatSync(this.fd).size;
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+
+  read(position: number, length: number): Buffer {
+    const buffer = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const n = fs.readSync(this.fd, buffer, done, length - done, position + done);
+      if (n === 0) throw new Error("unexpected end of the ONNX file");
+      done += n;
+    }
+    return buffer;
+  }
+
+  private varint(position: number): { value: number; next: number } {
+    const bytes = this.read(position, Math.min(10, this.size - position));
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < bytes.length; i++) {
+      value += (bytes[i] & 0x7f) * scale;
+      scale *= 128;
+      if ((bytes[i] & 0x80) === 0) return { value, next: position + i + 1 };
+    }
+    throw new Error("malformed varint in the ONNX file");
+  }
+
+  /** The fields of the message in [start, end): number, where its bytes start (tag included) and where its payload is. */
+  *fields(start: number, end: number): Generator<{ field: number; from: number; to: number; payload: number; payloadLength: number }> {
+    let at = start;
+    while (at < end) {
+      const tag = this.varint(at);
+      const field = Math.floor(tag.value / 8);
+      const wire = tag.value % 8;
+      let payload = tag.next;
+      let payloadLength: number;
+      if (wire === 0) payloadLength = this.varint(payload).next - payload;
+      else if (wire === 1) payloadLength = 8;
+      else if (wire === 5) payloadLength = 4;
+      else if (wire === 2) {
+        const length = this.varint(payload);
+        payload = length.next;
+        payloadLength = length.value;
+      } else throw new Error(`unsupported protobuf wire type ${wire} in the ONNX file`);
+      const to = payload + payloadLength;
+      yield { field, from: at, to, payload, payloadLength };
+      at = to;
+    }
+  }
+}
+
+const MODEL_GRAPH = 7;
+const GRAPH_INITIALIZER = 5;
+const TENSOR_RAW_DATA = 9;
+
+/** Decodes the model's graph; big inline initializers become external data into `file` itself. */
+function readGraphOnly(file: string): onnx.ModelProto {
+  const src = new ProtoFile(file);
+  try {
+    const location = path.basename(file);
+    const modelParts: Buffer[] = [];
+    let graph: onnx.GraphProto | undefined;
+    for (const m of src.fields(0, src.size)) {
+      if (m.field !== MODEL_GRAPH) {
+        modelParts.push(src.read(m.from, m.to - m.from));
+        continue;
+      }
+      const graphParts: Buffer[] = [];
+      const initializers: onnx.TensorProto[] = [];
+      for (const g of src.fields(m.payload, m.to)) {
+        if (g.field !== GRAPH_INITIALIZER) {
+          graphParts.push(src.read(g.from, g.to - g.from));
+          continue;
+        }
+        const tensorParts: Buffer[] = [];
+        let raw: { offset: number; length: number } | undefined;
+        for (const t of src.fields(g.payload, g.to)) {
+          if (t.field === TENSOR_RAW_DATA && t.payloadLength >= EXTERNAL_ABOVE) raw = { offset: t.payload, length: t.payloadLength };
+          else tensorParts.push(src.read(t.from, t.to - t.from));
+        }
+        const tensor = onnx.TensorProto.decode(Buffer.concat(tensorParts));
+        if (raw) {
+          tensor.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+          tensor.externalData = [
+            onnx.StringStringEntryProto.create({ key: "location", value: location }),
+            onnx.StringStringEntryProto.create({ key: "offset", value: String(raw.offset) }),
+            onnx.StringStringEntryProto.create({ key: "length", value: String(raw.length) }),
+          ];
+        }
+        initializers.push(tensor);
+      }
+      graph = onnx.GraphProto.decode(Buffer.concat(graphParts));
+      graph.initializer = initializers;
+    }
+    if (!graph) throw new Error(`${file} has no graph`);
+    const model = onnx.ModelProto.decode(Buffer.concat(modelParts));
+    model.graph = graph;
+    return model;
+  } finally {
+    src.close();
+  }
+}
+
+const PASS_THROUGH = new Set(["Cast", "Identity"]);
+const HEADS = new Set(["MatMul", "MatMulNBits", "Gemm"]);
+
+/**
+ * Inserts `Slice(hidden, [-1], [MAX], axes [1])` before the lm_head; false when the graph is
+ * not of the expected form (nothing is changed then).
+ */
+function sliceBeforeHead(graph: onnx.IGraphProto, logitsName: string): boolean {
+  const nodes = graph.node ?? [];
+  const producer = new Map<string, onnx.INodeProto>();
+  for (const node of nodes) for (const out of node.output ?? []) producer.set(out, node);
+  const consumers = (name: string) => nodes.filter((n) => (n.input ?? []).includes(name)).length;
+
+  let head = producer.get(logitsName);
+  while (head && PASS_THROUGH.has(head.opType ?? "")) head = producer.get(head.input![0]);
+  if (!head || !HEADS.has(head.opType ?? "") || head.domain === "ai.onnx.ml") return false;
+  // Gemm is 2-D only: a [batch·sequence, hidden] input has no position axis to slice.
+  if (head.opType === "Gemm") return false;
+  const hidden = head.input![0];
+  // The hidden state must feed the head alone, or other consumers would see a different tensor.
+  if (consumers(hidden) !== 1) return false;
+
+  const int64 = (name: string, value: bigint) =>
+    onnx.TensorProto.create({ name, dims: [1], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(new BigInt64Array([value]).buffer) });
+  const prefix = "voice_stream_last_position";
+  graph.initializer = [
+    ...(graph.initializer ?? []),
+    int64(`${prefix}_starts`, -1n),
+    int64(`${prefix}_ends`, 9223372036854775807n),
+    int64(`${prefix}_axes`, 1n),
+  ];
+  const sliced = `${prefix}_hidden`;
+  const slice = onnx.NodeProto.create({
+    name: `${prefix}_slice`,
+    opType: "Slice",
+    input: [hidden, `${prefix}_starts`, `${prefix}_ends`, `${prefix}_axes`],
+    output: [sliced],
+  });
+  head.input![0] = sliced;
+  graph.node = [...nodes.slice(0, nodes.indexOf(head)), slice, ...nodes.slice(nodes.indexOf(head))];
+
+  // The logits output now has one position: say so, so shape inference agrees.
+  const output = (graph.output ?? []).find((o) => o.name === logitsName);
+  const dims = output?.type?.tensorType?.shape?.dim;
+  if (dims && dims.length === 3) dims[1] = onnx.TensorShapeProto.Dimension.create({ dimValue: 1 });
+  return true;
+}
+
+/**
+ * The model at `file` rewritten to compute the last position's logits only, or undefined
+ * when its graph is not a form this rewrite understands.
+ */
+export function lastLogitsModel(file: string, logitsName = "logits"): LastLogitsModel | undefined {
+  const model = readGraphOnly(file);
+  if (!sliceBeforeHead(model.graph!, logitsName)) return undefined;
+  return { bytes: onnx.ModelProto.encode(model).finish(), externalDataFolder: path.dirname(path.resolve(file)) };
+}
