@@ -5,8 +5,8 @@
  * partials carry the committed text (only ever growing). Committed text that has left the
  * buffer (last ~200 chars) is the next pass's prompt. The buffer is cut at a committed
  * segment's end when it would outgrow the model's 30 s window, and by `flush()` (call it at
- * pauses) after committing what it holds, so each pass costs about the same however long
- * the turn. `finish()` decodes the rest once and resolves the transcript of all audio;
+ * pauses, or let a `pauseDetector` VAD call it) after committing what it holds, so each pass
+ * costs about the same however long the turn. `finish()` decodes the rest once and resolves the transcript of all audio;
  * `cancel()` ends with one `{kind: "cancelled", is_final: true}` and no final decode.
  */
 import { ReplaySubject, type Observable } from "rxjs";
@@ -36,6 +36,13 @@ export interface StreamerOptions extends AsrStreamConfig {
   prompt_chars?: number;
   /** Called after every decode pass (benchmarks, debugging). */
   onPass?: (info: PassInfo) => void;
+  /** Auto flush at pauses: every end of speech this detector reports calls flush(). */
+  pauseDetector?: PauseDetector;
+}
+
+/** A streaming VAD (src/core/vad StreamingVad): events for the frames pushed, in order. */
+export interface PauseDetector {
+  push(frame: Float32Array): Promise<{ type: string }[]>;
 }
 
 const DEFAULT_INTERVAL_MS = 600;
@@ -102,6 +109,12 @@ export class WhisperStreamer implements AsrStreamer {
     this.totalSamples += frame.length;
     this.dirty = true;
     this.schedule();
+    this.options.pauseDetector?.push(frame).then(
+      (events) => {
+        if (events.some((e) => e.type === "speech_end")) this.flush();
+      },
+      (err: unknown) => this.fail(new Error(`voice activity detection failed: ${err instanceof Error ? err.message : String(err)}`)),
+    );
   }
 
   flush(): void {
