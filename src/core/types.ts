@@ -170,6 +170,8 @@ export interface LlmRequest {
   enable_thinking?: boolean;
   /** Skip the chat template (implied when the tokenizer has none). */
   raw?: boolean;
+  /** Keep generating past end-of-sequence tokens until max_new_tokens (benchmarks: a fixed token count). */
+  ignore_eos?: boolean;
 }
 
 export interface ChatMessage {

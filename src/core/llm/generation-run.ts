@@ -106,7 +106,7 @@ export class GenerationRun {
         if (logits === undefined || this.ended) return;
         const id = sampler.next(logits, context);
         this.metrics.tokenSampled();
-        if (eosIds.has(id)) return this.finish("stop", detokenizer, stops);
+        if (eosIds.has(id) && !request.ignore_eos) return this.finish("stop", detokenizer, stops);
 
         context.push(id);
         this.metrics.generatedTokens++;

@@ -11,6 +11,7 @@ export interface ResolvedLlmRequest {
   system?: string;
   enable_thinking: boolean;
   raw: boolean;
+  ignore_eos: boolean;
   max_new_tokens: number;
   temperature: number;
   top_k: number;
@@ -93,6 +94,7 @@ export function resolveLlmRequest(request: LlmRequest, defaults: LlmGenerationDe
     system: request.system || undefined,
     enable_thinking: request.enable_thinking === true,
     raw: request.raw === true,
+    ignore_eos: request.ignore_eos === true,
     max_new_tokens:
       optionalNumber(request, "max_new_tokens", { integer: true, min: 1 }) ?? defaults.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS,
     temperature: sampling,
