@@ -1,0 +1,69 @@
+/**
+ * `voice-stream vad --input <file.wav> [--json] [--model <dir|silero>] [--threshold P]
+ *  [--min-silence-ms N] [--min-speech-ms N] [--speech-pad-ms N]`
+ *
+ * Speech segments of a recording by Silero VAD (the built-in model unless --model names a
+ * folder with silero_vad_v5.onnx). --json prints one line per segment: {"start": s, "end": s}.
+ */
+import { numberOption, parseCommandArgs, requireOption } from "../args";
+import { CliError } from "../cli-error";
+import { readWavFile, resample } from "../../core/asr/audio-input";
+import { directoryLoadContext } from "../../core/asr/directory-context";
+import { loadVad } from "../../core/vad/loader";
+import { isBuiltinVad } from "../../core/vad/builtin";
+import type { SileroVadEngine } from "../../core/vad/silero-engine";
+import type { LoadContext } from "../../core/types";
+
+const USAGE = "usage: voice-stream vad --input <file.wav> [--json] [--model <dir|silero>] [--threshold P] [--min-silence-ms N] [--min-speech-ms N] [--speech-pad-ms N]";
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    help: { type: "boolean", short: "h" },
+    input: { type: "string" },
+    json: { type: "boolean" },
+    model: { type: "string" },
+    threshold: { type: "string" },
+    "min-silence-ms": { type: "string" },
+    "min-speech-ms": { type: "string" },
+    "speech-pad-ms": { type: "string" },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  const input = requireOption(values, "input");
+  const options = {
+    threshold: numberOption(values, "threshold", { min: 0.01, max: 0.99 }),
+    min_silence_ms: numberOption(values, "min-silence-ms", { min: 0 }),
+    min_speech_ms: numberOption(values, "min-speech-ms", { min: 0 }),
+    speech_pad_ms: numberOption(values, "speech-pad-ms", { min: 0 }),
+  };
+  let audio: { samples: Float32Array; sampleRate: number };
+  try {
+    audio = readWavFile(input);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  const model = typeof values.model === "string" ? values.model : "silero";
+  let ctx: LoadContext;
+  if (isBuiltinVad(model)) {
+    ctx = { ...directoryLoadContext("."), spec: { enginesPath: "silero" } };
+  } else {
+    try {
+      ctx = directoryLoadContext(model);
+    } catch (err) {
+      throw new CliError(`${(err as Error).message}; --model takes a folder with silero_vad_v5.onnx, or "silero" for the built-in model`);
+    }
+  }
+  const vad = (await loadVad(ctx)) as SileroVadEngine;
+  try {
+    const segments = await vad.segments(resample(audio.samples, audio.sampleRate, vad.sampleRate), options);
+    for (const s of segments) {
+      process.stdout.write(values.json ? JSON.stringify({ start: s.start, end: s.end }) + "\n" : `${s.start.toFixed(3)}\t${s.end.toFixed(3)}\n`);
+    }
+    if (!values.json) process.stderr.write(`${segments.length} speech segment${segments.length === 1 ? "" : "s"}\n`);
+    return 0;
+  } finally {
+    await vad.dispose();
+  }
+}
