@@ -52,6 +52,29 @@ describe("tts espeak engine", function () {
     });
   }
 
+  it("cancel stops after the current span: one cancelled final, no audio after", async () => {
+    const streamer = new EspeakEngine().openStreamer({});
+    const seen: string[] = [];
+    let cancelled = false;
+    const done = new Promise<void>((resolve) =>
+      streamer.output$.subscribe({
+        next: (c) => {
+          seen.push(c.kind);
+          if (c.kind === "audio" && !cancelled) {
+            cancelled = true;
+            streamer.cancel();
+          }
+        },
+        complete: resolve,
+      }),
+    );
+    streamer.send("One sentence here. Another sentence there. And a third one.");
+    streamer.finish();
+    await done;
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(seen, ["audio", "cancelled"]);
+  });
+
   it("system and WASM builds give the same phonemes", async () => {
     const system = await withBackend("system", () => espeakPhonemes("Hello world", "en-us"));
     const wasm = await withBackend("wasm", () => espeakPhonemes("Hello world", "en-us"));
