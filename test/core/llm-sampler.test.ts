@@ -54,6 +54,29 @@ describe("llm sampler", () => {
     assert.deepEqual(new Set(draws(new Sampler({ temperature: 1, topP: 1e-6, seed: 9 }), logits, 200)), new Set([1]));
   });
 
+  it("top-p over a large vocabulary keeps exactly the nucleus a full sort gives", () => {
+    const prng = new SeededPrng(21);
+    const vocab = 5000;
+    const logits = Float32Array.from({ length: vocab }, () => 6 * prng.next() - 3);
+    for (let i = 0; i < 8; i++) logits[i * 611] += 5;
+    const temperature = 0.8;
+    const topP = 0.6;
+    // Reference: sort everything, keep the smallest prefix reaching top_p.
+    const order = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a] || a - b);
+    const weights = order.map((id) => Math.exp(logits[id] / temperature));
+    const total = weights.reduce((a, b) => a + b, 0);
+    let mass = 0;
+    const nucleus = new Set<number>();
+    for (let i = 0; i < order.length && mass < topP; i++) {
+      mass += weights[i] / total;
+      nucleus.add(order[i]);
+    }
+    const seen = new Set(draws(new Sampler({ temperature, topP, seed: 4 }), logits, 20000));
+    for (const id of seen) assert.ok(nucleus.has(id), `token ${id} is outside the nucleus`);
+    // Every nucleus token above 0.1% probability shows up in 20000 draws.
+    for (const id of nucleus) if (Math.exp(logits[id] / temperature) / total > 0.001) assert.ok(seen.has(id), `token ${id} never drawn`);
+  });
+
   it("samples in proportion to softmax(logits / temperature)", () => {
     const logits = Float32Array.from([0, Math.log(2), Math.log(5)]);
     for (const temperature of [1, 2]) {

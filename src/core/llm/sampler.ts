@@ -83,38 +83,83 @@ export class Sampler {
 
   private draw(scores: Float32Array): number {
     const { temperature } = this.options;
-    const topK = this.options.topK && this.options.topK > 0 ? Math.min(this.options.topK, scores.length) : scores.length;
+    const vocab = scores.length;
+    const topK = this.options.topK && this.options.topK > 0 ? Math.min(this.options.topK, vocab) : vocab;
     const topP = this.options.topP ?? 1;
-
-    // Candidates by descending score (ties: lower id) so the order is deterministic; without
-    // any cut the natural id order is just as deterministic and spares a sort of the vocabulary.
-    let candidates =
-      topK === scores.length && topP >= 1 ? Array.from({ length: scores.length }, (_, i) => i) : topCandidates(scores, topK);
     const max = scores[argmax(scores)];
-    let weights = candidates.map((id) => Math.exp((scores[id] - max) / temperature));
-    let total = weights.reduce((a, b) => a + b, 0);
 
+    // Candidates best first (ties: lower id), so the draw is deterministic.
+    let candidates: ArrayLike<number>;
+    let mass: number;
+    if (topK < vocab) {
+      candidates = topCandidates(scores, topK);
+      mass = 0;
+      for (let i = 0; i < candidates.length; i++) mass += Math.exp((scores[candidates[i]] - max) / temperature);
+    } else {
+      const weights = new Float64Array(vocab);
+      mass = 0;
+      for (let id = 0; id < vocab; id++) mass += weights[id] = Math.exp((scores[id] - max) / temperature);
+      if (topP >= 1) return this.pick(weights, mass);
+      candidates = nucleusCandidates(scores, weights, mass, topP, max, temperature);
+    }
+
+    const weights = Float64Array.from(candidates, (id) => Math.exp((scores[id] - max) / temperature));
+    let keep = weights.length;
     if (topP < 1) {
       // Smallest prefix whose probability mass reaches top_p (always at least one token).
-      let mass = 0;
-      let keep = 0;
-      while (keep < candidates.length) {
-        mass += weights[keep] / total;
-        keep++;
-        if (mass >= topP) break;
+      let reached = 0;
+      for (keep = 0; keep < weights.length; ) {
+        reached += weights[keep++] / mass;
+        if (reached >= topP) break;
       }
-      candidates = candidates.slice(0, keep);
-      weights = weights.slice(0, keep);
-      total = weights.reduce((a, b) => a + b, 0);
     }
-
-    let r = this.prng.next() * total;
-    for (let i = 0; i < candidates.length; i++) {
-      r -= weights[i];
-      if (r < 0) return candidates[i];
-    }
-    return candidates[candidates.length - 1];
+    const kept = weights.subarray(0, keep);
+    const index = this.pick(kept, kept.reduce((a, b) => a + b, 0));
+    return candidates[index];
   }
+
+  /** An index drawn in proportion to `weights` (which sum to `total`). */
+  private pick(weights: Float64Array, total: number): number {
+    let r = this.prng.next() * total;
+    for (let i = 0; i < weights.length; i++) {
+      r -= weights[i];
+      if (r < 0) return i;
+    }
+    return weights.length - 1;
+  }
+}
+
+const NUCLEUS_BUCKETS = 2048;
+/** Weights below e^-NUCLEUS_RANGE of the best share the last bucket. */
+const NUCLEUS_RANGE = 40;
+
+/**
+ * The tokens that can be in the top-p nucleus, best first, without sorting the whole
+ * vocabulary (150k entries for Qwen3, slower than a small model's forward pass): tokens are
+ * bucketed by log-weight, buckets are summed best first until they hold top_p of the mass,
+ * and only the tokens of those buckets are sorted. Every token outside them is worse than all
+ * tokens inside, and the inside already reaches top_p, so the exact cut lies among them.
+ */
+function nucleusCandidates(
+  scores: Float32Array,
+  weights: Float64Array,
+  mass: number,
+  topP: number,
+  max: number,
+  temperature: number,
+): number[] {
+  const bucketOf = (id: number) =>
+    Math.min(NUCLEUS_BUCKETS - 1, Math.floor((((max - scores[id]) / temperature) * NUCLEUS_BUCKETS) / NUCLEUS_RANGE));
+  const bucketMass = new Float64Array(NUCLEUS_BUCKETS);
+  for (let id = 0; id < scores.length; id++) bucketMass[bucketOf(id)] += weights[id];
+  let last = 0;
+  for (let reached = 0; last < NUCLEUS_BUCKETS; last++) {
+    reached += bucketMass[last] / mass;
+    if (reached >= topP) break;
+  }
+  const candidates: number[] = [];
+  for (let id = 0; id < scores.length; id++) if (bucketOf(id) <= last) candidates.push(id);
+  return candidates.sort((a, b) => scores[b] - scores[a] || a - b);
 }
 
 /** Ids of the k highest scores, best first (ties: lower id first). */
