@@ -1,5 +1,7 @@
 /** The non-LLM parts of `npm run bench` (ASR, TTS, Node-RED), each with its own table. */
 import type { BenchOptions, Part } from "./options";
+import { recognitionPart } from "./parts/recognition";
+import { synthesisPart } from "./parts/speech-synthesis";
 
 export interface ExtraSection {
   part: Part;
@@ -7,4 +9,7 @@ export interface ExtraSection {
   run(options: BenchOptions, log: (line: string) => void): Promise<{ json: unknown; markdown: string }>;
 }
 
-export const extraSections: ExtraSection[] = [];
+export const extraSections: ExtraSection[] = [
+  { part: "asr", title: "ASR (Whisper)", run: recognitionPart },
+  { part: "tts", title: "TTS", run: synthesisPart },
+];

@@ -46,7 +46,7 @@ async function ours(args: LlmWorkerArgs): Promise<Generator> {
         const startedAt = nowMs();
         const chunkAt: number[] = [];
         engine
-          .generate({ prompt: text, raw: true, max_new_tokens: newTokens, temperature: 0, ignore_eos: true } as never)
+          .generate({ prompt: text, raw: true, max_new_tokens: newTokens, temperature: 0, ignore_eos: true })
           .subscribe({
             next: (chunk) => {
               const now = nowMs();
