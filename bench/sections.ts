@@ -2,6 +2,7 @@
 import type { BenchOptions, Part } from "./options";
 import { recognitionPart } from "./parts/recognition";
 import { synthesisPart } from "./parts/speech-synthesis";
+import { nodeRedPart } from "./parts/node-red-flow";
 
 export interface ExtraSection {
   part: Part;
@@ -12,4 +13,5 @@ export interface ExtraSection {
 export const extraSections: ExtraSection[] = [
   { part: "asr", title: "ASR (Whisper)", run: recognitionPart },
   { part: "tts", title: "TTS", run: synthesisPart },
+  { part: "nodered", title: "Node-RED flow", run: nodeRedPart },
 ];
