@@ -19,7 +19,7 @@ import { AsyncQueue } from "./async-queue";
 import { CodecChunker, type DecodeRequest } from "./codec-chunker";
 import { PRIORITY, PriorityRunner } from "./priority-runner";
 import { spanResampler } from "./resampling";
-import { BusyClock, SpanStreamer, type Span, type SpanPipeline, type TtsMetrics } from "./span-streamer";
+import { BusyClock, SpanStreamer, type Span, type SpanEmit, type SpanPipeline, type TtsMetrics } from "./span-streamer";
 import { resolveStreamConfig } from "./stream-config";
 
 export interface CodecVoice {
@@ -237,7 +237,7 @@ class CodecPipeline implements SpanPipeline<number> {
   async consume(
     span: Span,
     codes: AsyncQueue<number>,
-    emit: (audio: Float32Array) => void,
+    emit: SpanEmit,
     signal: AbortSignal,
     clock: BusyClock,
   ): Promise<void> {
@@ -250,7 +250,7 @@ class CodecPipeline implements SpanPipeline<number> {
         const req = request;
         const audio = await engine.schedule(PRIORITY.decode, () => clock.time(() => engine.decode(req.codes)));
         if (signal.aborted) return;
-        emit(chunker.apply(req, audio));
+        emit(chunker.apply(req, audio), req.isLast);
       }
     };
     for await (const code of codes) {

@@ -1,29 +1,15 @@
 /**
- * Per-span rate conversion for sample_rate_out. Placeholder until audio/resample.ts lands:
- * stateful linear interpolation so chunk seams stay continuous.
+ * Per-span rate conversion for sample_rate_out: the project's streaming windowed-sinc
+ * resampler, one instance per span so chunk seams stay continuous. (It lives with the ASR
+ * input code today; this adapter is the one place to point elsewhere if it moves.)
  */
+import { StreamingResampler } from "../asr/audio-input";
 import type { SpanResampler } from "./span-streamer";
 
 export function spanResampler(from: number, to: number): SpanResampler {
-  const step = from / to;
-  let position = 0; // next output sample's position, in input samples relative to `history` start
-  let history = new Float32Array(0);
+  const resampler = new StreamingResampler(from, to);
   return {
-    push(audio: Float32Array): Float32Array {
-      const input = new Float32Array(history.length + audio.length);
-      input.set(history);
-      input.set(audio, history.length);
-      const out: number[] = [];
-      while (position + 1 < input.length) {
-        const i = Math.floor(position);
-        const frac = position - i;
-        out.push(input[i] * (1 - frac) + input[i + 1] * frac);
-        position += step;
-      }
-      const keep = Math.floor(position);
-      history = input.slice(keep);
-      position -= keep;
-      return Float32Array.from(out);
-    },
+    push: (audio) => resampler.push(audio),
+    end: () => resampler.end(),
   };
 }

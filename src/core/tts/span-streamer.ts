@@ -43,6 +43,8 @@ export class BusyClock {
   }
 }
 
+export type SpanEmit = (audio: Float32Array, spanEnd?: boolean) => void;
+
 export type TtsMetrics = Partial<
   Pick<TtsChunk, "time_to_first_audio" | "total_seconds" | "audio_seconds" | "rtf" | "generated_tokens" | "tokens_per_second">
 >;
@@ -52,8 +54,8 @@ export interface SpanPipeline<U> {
   readonly sampleRate: number;
   /** Producer side; pushes the span's units to `sink` as they are made. Checks `signal` between steps. */
   produce(span: Span, sink: (unit: U) => void, signal: AbortSignal, clock: BusyClock): Promise<void>;
-  /** Consumer side; turns the span's units into audio, emitted in order through `emit`. */
-  consume(span: Span, units: AsyncQueue<U>, emit: (audio: Float32Array) => void, signal: AbortSignal, clock: BusyClock): Promise<void>;
+  /** Consumer side; turns the span's units into audio, emitted in order through `emit` (`spanEnd` on the span's last piece). */
+  consume(span: Span, units: AsyncQueue<U>, emit: SpanEmit, signal: AbortSignal, clock: BusyClock): Promise<void>;
   /** Extra metrics for the final chunk (codec engines: generated_tokens, tokens_per_second). */
   metrics?(): TtsMetrics;
 }
@@ -61,6 +63,8 @@ export interface SpanPipeline<U> {
 /** Converts one span's audio to the output rate, keeping its state across the span's chunks. */
 export interface SpanResampler {
   push(audio: Float32Array): Float32Array;
+  /** The span ended: the samples the resampler still holds. */
+  end(): Float32Array;
 }
 
 export interface SpanStreamerOptions {
@@ -197,9 +201,13 @@ export class SpanStreamer<U> implements TtsStreamer {
       for await (const job of this.jobs) {
         if (signal.aborted) return;
         const resample = this.resamplerFor();
-        await this.pipeline.consume(job.span, job.units, (audio) => this.emitAudio(job.span, resample ? resample.push(audio) : audio), signal, this.clock);
-        // A resampler may still hold a fraction of a sample at the span's end: the span has
-        // faded to silence there, so it is dropped rather than sent as a chunk of its own.
+        const emit: SpanEmit = (audio, spanEnd = false) => {
+          if (!resample) return this.emitAudio(job.span, audio);
+          const converted = resample.push(audio);
+          // The span's last piece also carries what the resampler held back.
+          this.emitAudio(job.span, spanEnd ? concat(converted, resample.end()) : converted);
+        };
+        await this.pipeline.consume(job.span, job.units, emit, signal, this.clock);
       }
       if (signal.aborted) return;
       const final: TtsChunk = {
@@ -272,4 +280,12 @@ export class SpanStreamer<U> implements TtsStreamer {
     if (this.backlog) this.backlog.end = { error };
     else this.subject.error(error);
   }
+}
+
+function concat(a: Float32Array, b: Float32Array): Float32Array {
+  if (b.length === 0) return a;
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }

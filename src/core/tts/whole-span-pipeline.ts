@@ -3,7 +3,7 @@
  * synthesises span k+1 while the consumer hands out span k's audio.
  */
 import type { AsyncQueue } from "./async-queue";
-import type { BusyClock, Span, SpanPipeline } from "./span-streamer";
+import type { BusyClock, Span, SpanEmit, SpanPipeline } from "./span-streamer";
 
 export type SpanSynthesis = (text: string, signal: AbortSignal) => Promise<Float32Array>;
 
@@ -19,10 +19,11 @@ export class WholeSpanPipeline implements SpanPipeline<Float32Array> {
     if (!signal.aborted) sink(audio);
   }
 
-  async consume(span: Span, units: AsyncQueue<Float32Array>, emit: (audio: Float32Array) => void, signal: AbortSignal): Promise<void> {
+  async consume(span: Span, units: AsyncQueue<Float32Array>, emit: SpanEmit, signal: AbortSignal): Promise<void> {
+    // One unit per span: the whole span's audio.
     for await (const audio of units) {
       if (signal.aborted) return;
-      emit(audio);
+      emit(audio, true);
     }
   }
 }
