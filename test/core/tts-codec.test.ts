@@ -237,6 +237,18 @@ describe("tts codec engine (tiny-codec-tts)", function () {
     }
   });
 
+  it("sample_rate_out resamples the stream, chunk by chunk, to the same length as converting it whole", async () => {
+    const native = await speak(engine, LONG, {});
+    const at16k = await speak(engine, LONG, { sample_rate_out: 16000 });
+    assert.ok(audioChunks(at16k.chunks).every((c) => c.sample_rate === 16000));
+    const expected = (joined(native.chunks).length * 16000) / 24000;
+    assert.ok(Math.abs(joined(at16k.chunks).length - expected) <= 1, `${joined(at16k.chunks).length} vs ${expected}`);
+    // Seams stay smooth after resampling (same check as at the native rate).
+    const { atSeams, elsewhere } = seamJumps(joined(at16k.chunks), seamPositions(at16k.chunks), 160);
+    console.log(`      16 kHz: largest jump at seams ${atSeams.toFixed(4)}, elsewhere ${elsewhere.toFixed(4)}`);
+    assert.ok(atSeams <= elsewhere, `${atSeams} vs ${elsewhere}`);
+  });
+
   it("voice_id picks the reference codes without a reload", async () => {
     const dave = await speak(engine, "Hello.", { voice: "dave" });
     const jo = await speak(engine, "Hello.", { voice: "jo" });
