@@ -1,0 +1,69 @@
+import { strict as assert } from "assert";
+import { applyLogitRules } from "../../src/core/asr/logit-rules";
+import { compressionRatio, rejectionReason } from "../../src/core/asr/guards";
+import type { WhisperSettings } from "../../src/core/asr/whisper-config";
+
+// A toy vocabulary: 0..9 text, 10 eot, 11 sot, 12 en, 13 transcribe, 14 notimestamps, 15.. timestamps (0.00, 0.02, ...)
+const settings: WhisperSettings = {
+  tokens: { eot: 10, sot: 11, prev: undefined, noSpeech: undefined, noTimestamps: 14, transcribe: 13, translate: undefined, timestampBegin: 15, languages: new Map([["en", 12]]) },
+  suppressTokens: [3],
+  beginSuppressTokens: [10, 0],
+  maxTargetPositions: 448,
+  maxInitialTimestampIndex: 2,
+  decoderLayers: 1,
+  decoderHeads: 1,
+  dModel: 4,
+  isMultilingual: true,
+  vocabSize: 25,
+};
+const V = 25;
+/** Text likelier than timestamps, so the "timestamps outweigh text" rule stays out of the way. */
+const TEXTY = Float32Array.from({ length: V }, (_, i) => (i <= 10 ? 3 : 0));
+const allowed = (generated: number[], timestamps: boolean, logits = TEXTY) => {
+  const row = Float32Array.from(logits);
+  applyLogitRules(row, { settings, generated, timestamps });
+  return [...row.keys()].filter((i) => row[i] > -Infinity);
+};
+
+describe("asr: Whisper logit rules", () => {
+  it("suppress_tokens, begin_suppress_tokens and the prefix vocabulary", () => {
+    assert.deepEqual(allowed([], false), [1, 2, 4, 5, 6, 7, 8, 9], "no eot/blank first, no 3, no specials, no timestamps");
+    assert.deepEqual(allowed([5], false), [0, 1, 2, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it("timestamps: the first token is a timestamp no later than max_initial_timestamp", () => {
+    assert.deepEqual(allowed([], true), [15, 16, 17]);
+  });
+
+  it("timestamps come in pairs and never go backwards", () => {
+    // after <|0.04|> and text: text, the end, or a timestamp later than 0.04
+    assert.deepEqual(allowed([17, 5], true), [0, 1, 2, 4, 5, 6, 7, 8, 9, 10, ...Array.from({ length: 7 }, (_, i) => 18 + i)]);
+    // a closing timestamp: next must be a timestamp (≥ it) or the end
+    assert.deepEqual(allowed([15, 5, 19], true), [10, 19, 20, 21, 22, 23, 24]);
+    // a pair of timestamps: next is text or the end
+    assert.deepEqual(allowed([15, 5, 19, 20], true), [0, 1, 2, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it("when timestamps together outweigh every text token, a timestamp is forced", () => {
+    const logits = new Float32Array(V).fill(0);
+    for (let i = 15; i < V; i++) logits[i] = 1;
+    assert.deepEqual(allowed([15, 5], true, logits), Array.from({ length: 9 }, (_, i) => 16 + i));
+  });
+});
+
+describe("asr: hallucination guards", () => {
+  it("compression ratio is high for repetitive text and low for ordinary text", () => {
+    assert.ok(compressionRatio("thank you ".repeat(30)) > 2.4);
+    assert.ok(compressionRatio("the quick brown fox jumps over the lazy dog") < 2.4);
+    assert.equal(compressionRatio(""), 0);
+  });
+
+  it("rejects repetitive, unlikely and no-speech text with openai/whisper's thresholds", () => {
+    const ok = { text: "hello there", avg_logprob: -0.3, no_speech_prob: 0.1, compression_ratio: 1.1 };
+    assert.equal(rejectionReason(ok), undefined);
+    assert.match(rejectionReason({ ...ok, compression_ratio: 3 })!, /repetitive/);
+    assert.match(rejectionReason({ ...ok, avg_logprob: -1.5 })!, /low confidence/);
+    assert.match(rejectionReason({ ...ok, no_speech_prob: 0.9, avg_logprob: -1.2 })!, /no speech/);
+    assert.equal(rejectionReason({ ...ok, no_speech_prob: 0.9 }), undefined, "confident text over likely silence is kept, as Whisper does");
+  });
+});
