@@ -58,6 +58,19 @@ describe("tts codec chunker", () => {
     }
   });
 
+  it("long spans: old codes are forgotten, windows and joins stay exact", () => {
+    const frames = 1500; // 30 s of speech
+    const { chunks, requests } = runSpan(DEFAULT_CHUNKING, frames, [1, 2, 3]);
+    const joined = Float32Array.from(chunks.flatMap((c) => [...c]));
+    const expected = windowIndependentDecode(Array.from({ length: frames }, (_, i) => 1000 + i));
+    let worst = 0;
+    for (let i = 0; i < joined.length; i++) worst = Math.max(worst, Math.abs(joined[i] - expected[i]));
+    assert.equal(joined.length, expected.length);
+    assert.ok(worst < 1e-6, `largest deviation ${worst}`);
+    const last = requests[requests.length - 1];
+    assert.equal(last.codes[0], 1000 + last.start - 50, "the last window still starts lookback frames back");
+  });
+
   it("waits for first_frames_per_chunk + lookforward frames before the first decode", () => {
     const { requests } = runSpan(DEFAULT_CHUNKING, 100);
     assert.equal(requests[0].framesAvailable, 12 + 5);
