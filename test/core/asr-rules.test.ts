@@ -67,3 +67,27 @@ describe("asr: hallucination guards", () => {
     assert.equal(rejectionReason({ ...ok, no_speech_prob: 0.9 }), undefined, "confident text over likely silence is kept, as Whisper does");
   });
 });
+
+describe("asr: Whisper settings from the hub files", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { whisperSettings } = require("../../src/core/asr/whisper-config") as typeof import("../../src/core/asr/whisper-config");
+  const added = new Map([["<|endoftext|>", 50257], ["<|startoftranscript|>", 50258], ["<|en|>", 50259], ["<|de|>", 50260], ["<|translate|>", 50358], ["<|transcribe|>", 50359], ["<|startofprev|>", 50361], ["<|nocaptions|>", 50362], ["<|notimestamps|>", 50363], ["<|0.00|>", 50364]]);
+
+  it("an English-only model (is_multilingual false) forces no language token", () => {
+    const s = whisperSettings({ model_type: "whisper", decoder_attention_heads: 6, d_model: 384, decoder_layers: 4 }, { is_multilingual: false, no_timestamps_token_id: 50363 }, added);
+    assert.equal(s.isMultilingual, false);
+    assert.equal(s.tokens.languages.size, 0);
+    assert.equal(s.tokens.timestampBegin, 50364);
+    assert.equal(s.tokens.noSpeech, 50362, "older exports call it <|nocaptions|>");
+  });
+
+  it("a multilingual model without lang_to_id finds its language tokens in the vocabulary", () => {
+    const s = whisperSettings({ model_type: "whisper" }, {}, added);
+    assert.equal(s.isMultilingual, true);
+    assert.deepEqual([...s.tokens.languages.entries()], [["en", 50259], ["de", 50260]]);
+  });
+
+  it("another model_type is refused with a clear error", () => {
+    assert.throws(() => whisperSettings({ model_type: "wav2vec2" }, {}, added), /model_type 'wav2vec2', expected 'whisper'/);
+  });
+});

@@ -50,7 +50,8 @@ export function whisperSettings(config: Json, generation: Json, added: Map<strin
   const languages = new Map<string, number>();
   const langToId = (generation.lang_to_id ?? {}) as Record<string, number>;
   for (const [content, id] of Object.entries(langToId)) languages.set(content.replace(/^<\|(.*)\|>$/, "$1"), id);
-  if (languages.size === 0) {
+  // English-only models (whisper-*.en) still have language tokens in the vocabulary but never use them.
+  if (languages.size === 0 && generation.is_multilingual !== false) {
     // Older exports have no lang_to_id: language tokens are the added tokens between sot and translate.
     for (const [content, id] of added) {
       const m = /^<\|([a-z]{2,3}|haw|yue)\|>$/.exec(content);
@@ -79,7 +80,7 @@ export function whisperSettings(config: Json, generation: Json, added: Map<strin
     decoderLayers: Number(config.decoder_layers ?? config.num_hidden_layers ?? 0),
     decoderHeads: Number(config.decoder_attention_heads ?? 0),
     dModel: Number(config.d_model ?? 0),
-    isMultilingual: generation.is_multilingual === true || languages.size > 1,
+    isMultilingual: generation.is_multilingual === false ? false : generation.is_multilingual === true || languages.size > 1,
     vocabSize: Number(config.vocab_size ?? 0),
   };
 }
