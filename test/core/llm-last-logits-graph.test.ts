@@ -4,7 +4,10 @@ import * as os from "os";
 import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { fixtureDir } from "../helpers/fixtures";
+import { onnx } from "onnx-proto";
 import { lastLogitsModel } from "../../src/core/llm/last-logits-graph";
+import { loadLlm } from "../../src/core/llm/loader";
+import { localLoadContext } from "../../src/core/llm/local-load-context";
 import { cpuSessionOptions } from "../../src/core/llm/local-load-context";
 import { DataType, GraphBuilder } from "../../src/core/onnx-builder/graph";
 import {
@@ -102,6 +105,38 @@ describe("llm last-position logits graph", () => {
     const model = lastLogitsModel(file)!;
     assert.ok(model.bytes.byteLength < fs.statSync(file).size / 2, `${model.bytes.byteLength} vs ${fs.statSync(file).size}`);
     assert.equal(model.externalDataFolder, path.dirname(file));
+  });
+
+  it("opt-in accuracy level: every MatMulNBits gets it; int8 activations keep the logits close to the float ones", async () => {
+    const dir = path.join(tmp, "accuracy");
+    const file = writeDecoderOnlyModel(dir, config, randomDecoderOnlyWeights(config, 11, { embeddingStd: 0.5 }), { weightFormat: "q4" });
+    const plain = lastLogitsModel(file)!;
+    const int8 = lastLogitsModel(file, { matMulNBitsAccuracyLevel: 4 })!;
+    const nodes = onnx.ModelProto.decode(int8.bytes).graph!.node!.filter((n) => n.opType === "MatMulNBits");
+    assert.ok(nodes.length >= 7 * config.numLayers);
+    for (const n of nodes) assert.equal(Number(n.attribute!.find((a) => a.name === "accuracy_level")?.i), 4, n.name!);
+    const options = (m: typeof plain) => ({ ...cpuSessionOptions(), extra: { session: { model_external_initializers_file_folder_path: m.externalDataFolder } } });
+    const a = await ort.InferenceSession.create(plain.bytes, options(plain));
+    const b = await ort.InferenceSession.create(int8.bytes, options(int8));
+    try {
+      const ids = [5, 17, 42, 99];
+      const la = (await a.run(prefillFeeds(ids, config))).logits.data as Float32Array;
+      const lb = (await b.run(prefillFeeds(ids, config))).logits.data as Float32Array;
+      const scale = la.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      const diff = maxDiff(la, lb);
+      assert.ok(diff > 0, "int8 activations do change the numbers (the option is real)");
+      assert.ok(diff < 0.1 * scale, `max |Δ| ${diff} against logit scale ${scale}`);
+    } finally {
+      await a.release();
+      await b.release();
+    }
+  });
+
+  it("loadLlm rejects a bad config.q4_accuracy_level with a message saying what to use", async () => {
+    const dir = await fixtureDir("tiny-llm");
+    await assert.rejects(loadLlm(localLoadContext(dir, { dtype: "q4", q4_accuracy_level: 9 })), /q4_accuracy_level must be a whole number from 0 to 4/);
+    const engine = await loadLlm(localLoadContext(dir, { dtype: "q4", q4_accuracy_level: 4 }));
+    await engine.dispose();
   });
 
   it("leaves graphs whose logits do not come from a MatMul alone (undefined: load the file as it is)", () => {

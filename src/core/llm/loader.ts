@@ -25,6 +25,19 @@ async function readOptionalJson(ctx: LoadContext, relPath: string): Promise<Json
   return (await ctx.source.has(relPath)) ? readJson(ctx, relPath) : undefined;
 }
 
+/**
+ * config.q4_accuracy_level (opt-in, 1–4): onnxruntime's MatMulNBits accuracy level for 4-bit
+ * models; 4 computes with int8 activations (faster decode, slightly different logits).
+ */
+function accuracyLevel(ctx: LoadContext): number | undefined {
+  const value = ctx.spec.config?.q4_accuracy_level;
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 4) {
+    throw new Error(`config.q4_accuracy_level must be a whole number from 0 to 4 (4: int8 activations), got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
 export const loadLlm: FamilyLoader<OnnxLlmEngine> = async (ctx) => {
   const id = ctx.source.id;
   const config = await readJson(ctx, "config.json");
@@ -40,9 +53,10 @@ export const loadLlm: FamilyLoader<OnnxLlmEngine> = async (ctx) => {
 
   const modelFile = await ctx.onnxFile("model");
   // Logits for the last position only: the loop samples from that row alone (see last-logits-graph.ts).
+  const matMulNBitsAccuracyLevel = accuracyLevel(ctx);
   let rewritten: RewrittenModel | undefined;
   try {
-    rewritten = lastLogitsModel(modelFile);
+    rewritten = lastLogitsModel(modelFile, { matMulNBitsAccuracyLevel });
   } catch (err) {
     ctx.warn(`model ${id}: loading ${modelFile} as it is (${(err as Error).message})`);
   }
