@@ -160,8 +160,8 @@ module.exports = function (RED: NodeAPI) {
       else id = defaultTurnId ??= streamIdOf({});
       let turn = turns.get(id);
       if (!turn) {
-        // Control messages for a turn that does not exist open nothing.
-        if (!samples || (samples.length === 0 && !finishes)) {
+        // Control messages (and empty frames) for a turn that does not exist open nothing.
+        if (!samples || samples.length === 0) {
           if (id === defaultTurnId) defaultTurnId = undefined;
           return done();
         }

@@ -221,6 +221,16 @@ describe("whisper-streamer node", function () {
     assert.ok(String(final.payload).split(" ").length >= 5, String(final.payload));
   });
 
+  it("control messages for a turn that never started open nothing", async () => {
+    const n = await load(dir);
+    n.asr.receive({ stream_id: "ghost", finish: true });
+    n.asr.receive({ stream_id: "ghost", flush: true });
+    n.asr.receive({ stream_id: "ghost", payload: new Float32Array(0), is_final: true });
+    n.asr.receive({ stream_id: "ghost", cancel: true });
+    await sleep(200);
+    assert.equal(n.partials.length + n.finals.length + n.errors.length, 0);
+  });
+
   it("closing the flow cancels open turns", async () => {
     const n = await load(dir);
     await sendFrames(n, synthSpeech(1, 2), 16000, 0.25, { stream_id: "open" });
