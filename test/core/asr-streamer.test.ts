@@ -82,6 +82,27 @@ describe("asr: streaming on tiny-whisper", function () {
     assert.ok(Math.max(...buffers.slice(-3)) < 3.5, `after the flush passes decode only the new audio (${buffers.join(", ")})`);
   });
 
+  it("a turn longer than the 30 s window without flush: no pass reads more than 30 s, partials still only grow", async () => {
+    const pattern: number[] = [];
+    for (let i = 0; i < 9; i++) pattern.push(3.5 + (i % 3) * 0.5, 0.8);
+    const audio = speechWithPauses(pattern, 5);
+    const speechSeconds = pattern.filter((_, i) => i % 2 === 0).reduce((a, b) => a + b, 0);
+    const passes = { count: 0 };
+    const buffers: number[] = [];
+    const streamer = engine.openStreamer({ language: "en", partial_interval_ms: 0, onPass: (p) => { passes.count++; buffers.push(p.buffer_seconds); } });
+    const { events, done } = collect(streamer);
+    await feed(streamer, audio, 1, passes);
+    const final = await streamer.finish();
+    await done;
+    assertGrowingPrefixes(events, final);
+    assert.ok(audio.length / 16000 > 40);
+    assert.ok(Math.max(...buffers) <= 30, `largest pass ${Math.max(...buffers)} s`);
+    assert.ok(buffers[buffers.length - 1] < 20, "the buffer was trimmed");
+    // one word per 0.5 s of speech, give or take the words cut at the trim
+    const words = final.split(" ").length;
+    assert.ok(Math.abs(words - speechSeconds * 2) <= 4, `${words} words for ${speechSeconds} s of speech`);
+  });
+
   it("language auto is detected and reported", async () => {
     const streamer = engine.openStreamer({ language: "auto", partial_interval_ms: 0 });
     const { events, done } = collect(streamer);
