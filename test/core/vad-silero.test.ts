@@ -1,5 +1,8 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { fixtureDir } from "../helpers/fixtures";
 import { sharedDir } from "../helpers/paths";
 import { loadVad } from "../../src/core/vad/loader";
 import { directoryLoadContext } from "../../src/core/asr/directory-context";
@@ -105,5 +108,31 @@ describe("vad: Silero VAD v5", () => {
     assert.deepEqual(events.map((e) => e.type), ["speech_start", "speech_end"]);
     assert.ok(Math.abs(events[0].time - 6 * w) < 1e-9);
     assert.ok(Math.abs(events[1].time - 11 * w) < 1e-9);
+  });
+});
+
+describe("vad: loadVad model sources", () => {
+  it("takes a folder with silero_vad_v5.onnx or onnx/model.onnx, and refuses others clearly", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "vad-src-"));
+    try {
+      const flat = path.join(root, "flat");
+      const hub = path.join(root, "hub", "onnx");
+      const empty = path.join(root, "empty");
+      for (const d of [flat, hub, empty]) fs.mkdirSync(d, { recursive: true });
+      fs.copyFileSync(sharedDir("models", "silero-vad", "silero_vad_v5.onnx"), path.join(flat, "silero_vad_v5.onnx"));
+      fs.copyFileSync(sharedDir("models", "silero-vad", "silero_vad_v5.onnx"), path.join(hub, "model.onnx"));
+      for (const dir of [flat, path.dirname(hub)]) {
+        const vad = (await loadVad(directoryLoadContext(dir))) as SileroVadEngine;
+        assert.equal((await vad.segments(new Float32Array(16000))).length, 0);
+        await vad.dispose();
+      }
+      await assert.rejects(loadVad(directoryLoadContext(empty)), /has no silero_vad_v5.onnx/);
+      const notVad = path.join(root, "notvad");
+      fs.mkdirSync(notVad);
+      fs.copyFileSync(path.join(await fixtureDir("tiny-whisper"), "onnx", "encoder_model.onnx"), path.join(notVad, "silero_vad_v5.onnx"));
+      await assert.rejects(loadVad(directoryLoadContext(notVad)), /is not a Silero VAD v5 model/);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -4,7 +4,8 @@ import { SileroVadEngine } from "./silero-engine";
 
 /**
  * The vad family: Silero VAD v5. enginesPath "silero" (or empty) is the copy shipped in the
- * package; otherwise a directory or repo holding silero_vad_v5.onnx (or silero_vad.onnx).
+ * package; otherwise a directory or repo holding silero_vad_v5.onnx (or silero_vad.onnx, or
+ * onnx/model.onnx as onnx-community/silero-vad has it).
  */
 export const loadVad: FamilyLoader<VadEngine> = async (ctx) => {
   let file: string;
@@ -12,8 +13,10 @@ export const loadVad: FamilyLoader<VadEngine> = async (ctx) => {
     file = builtinVadPath();
   } else {
     const name = (await ctx.source.has(BUILTIN_VAD_FILE)) ? BUILTIN_VAD_FILE : (await ctx.source.has("silero_vad.onnx")) ? "silero_vad.onnx" : undefined;
-    if (!name) throw new Error(`'${ctx.source.id}' has no ${BUILTIN_VAD_FILE}; point the vad model at a folder with it, or use "silero" for the built-in model`);
-    file = await ctx.source.file(name);
+    if (name) file = await ctx.source.file(name);
+    // onnx-community/silero-vad style repos keep it as onnx/model.onnx
+    else if (await ctx.source.has("onnx/model.onnx")) file = await ctx.onnxFile("model");
+    else throw new Error(`'${ctx.source.id}' has no ${BUILTIN_VAD_FILE}; point the vad model at a folder with it, or use "silero" for the built-in model`);
   }
   const session = await ctx.createSession(file);
   const missing = ["input", "state", "sr"].filter((n) => !session.inputNames.includes(n));
