@@ -175,6 +175,8 @@ module.exports = function (RED: NodeAPI) {
       }
       if (msg.flush === true) turn.streamer.flush();
       if (!finishes) return done();
+      // Frames without stream_id that come after this one start the next default turn.
+      if (defaultTurnId === id) defaultTurnId = undefined;
       const tail = turn.resampler?.end();
       if (tail && tail.length > 0) turn.streamer.send(tail);
       turn.waiting.push(done);

@@ -221,6 +221,21 @@ describe("whisper-streamer node", function () {
     assert.ok(String(final.payload).split(" ").length >= 5, String(final.payload));
   });
 
+  it("after a finish, frames without stream_id start the next default turn at once", async () => {
+    const n = await load(dir);
+    const first = synthSpeech(1.5, 61);
+    const second = synthSpeech(1.5, 62);
+    n.asr.receive({ payload: first });
+    n.asr.receive({ finish: true });
+    n.asr.receive({ payload: second });
+    n.asr.receive({ finish: true });
+    await waitFor(() => n.finals.length === 2);
+    assert.equal(n.errors.length, 0);
+    assert.notEqual(n.finals[0].stream_id, n.finals[1].stream_id);
+    const texts = await Promise.all([first, second].map(async (a) => (await engine.transcribe(a, { language: "en" })).text));
+    assert.deepEqual(n.finals.map((f) => f.payload).sort(), texts.sort());
+  });
+
   it("control messages for a turn that never started open nothing", async () => {
     const n = await load(dir);
     n.asr.receive({ stream_id: "ghost", finish: true });
