@@ -10,7 +10,7 @@ import { measureBandwidth, type BandwidthResult } from "./bandwidth";
 import { machineInfo, type MachineInfo } from "./machine";
 import { parseBenchOptions, type BenchOptions, type Part } from "./options";
 import { fmt } from "./stats";
-import { llmMarkdown, llmSection } from "./llm/llm-section";
+import { llmMarkdown, llmSection, targetsMarkdown } from "./llm/llm-section";
 import type { LlmCaseResult } from "./llm/llm-bench";
 import { extraSections, type ExtraSection } from "./sections";
 
@@ -59,7 +59,10 @@ function report(results: BenchResults, notes: string): string {
   ];
   if (notes) parts.push(notes, "");
   if (results.bandwidth) parts.push("## Memory bandwidth (the physical limit)", "", bandwidthMarkdown(results.bandwidth), "");
-  if (results.llm) parts.push("## LLM", "", llmMarkdown(results.llm, results.bandwidth));
+  if (results.llm) {
+    parts.push("## Targets (issue 8)", "", targetsMarkdown(results.llm), "");
+    parts.push("## LLM", "", llmMarkdown(results.llm, results.bandwidth));
+  }
   for (const [name, section] of Object.entries(results.sections)) {
     parts.push(`## ${name}`, "", "error" in section ? `Not measured: ${section.error}` : section.markdown, "");
   }

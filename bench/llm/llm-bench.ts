@@ -17,6 +17,8 @@ export interface LlmCase {
   prompts: PromptSpec[];
   /** Name of the prompt whose generation gives the decode speed. */
   decodePrompt: string;
+  /** Also run our engine with this opt-in config (a third column). */
+  oursVariant?: { label: string; config: Record<string, unknown> };
 }
 
 export interface SideSummary {
@@ -41,6 +43,7 @@ export interface LlmCaseResult {
   weightBytesPerToken: number;
   ours: SideSummary;
   theirs: SideSummary;
+  oursVariant?: SideSummary & { label: string; config: Record<string, unknown> };
 }
 
 class Worker {
@@ -78,24 +81,29 @@ class Worker {
 }
 
 export async function runLlmCase(c: LlmCase, runs: number, warmup: number, log: (line: string) => void): Promise<LlmCaseResult> {
-  const sides = ["ours", "theirs"] as const;
-  const workers: Partial<Record<(typeof sides)[number], Worker>> = {};
+  const sides: string[] = ["ours", "theirs", ...(c.oursVariant ? ["oursVariant"] : [])];
+  const workers: Record<string, Worker> = {};
   const ready: Record<string, Extract<WorkerReply, { type: "ready" }>> = {};
   try {
     // Load one after the other: loading is disk- and CPU-heavy and would skew the other side's load time.
     for (const side of sides) {
-      const worker = new Worker({ side, modelDir: c.modelDir, dtype: c.dtype });
+      const worker = new Worker({
+        side: side === "theirs" ? "theirs" : "ours",
+        modelDir: c.modelDir,
+        dtype: c.dtype,
+        engineConfig: side === "oursVariant" ? c.oursVariant!.config : undefined,
+      });
       workers[side] = worker;
       ready[side] = (await worker.next()) as Extract<WorkerReply, { type: "ready" }>;
       log(`  ${c.label}: ${side} loaded in ${(ready[side].loadMs / 1000).toFixed(1)} s`);
     }
-    const samples: Record<string, Record<string, GenerationSample[]>> = { ours: {}, theirs: {} };
+    const samples: Record<string, Record<string, GenerationSample[]>> = Object.fromEntries(sides.map((s) => [s, {}]));
     for (const prompt of c.prompts) {
       for (let r = 0; r < warmup + runs; r++) {
         // ABBA: alternate who goes first so slow drifts in machine load cancel out.
-        const order = r % 2 === 0 ? sides : ([...sides].reverse() as unknown as typeof sides);
+        const order = r % 2 === 0 ? sides : [...sides].reverse();
         for (const side of order) {
-          const reply = await workers[side]!.next({ type: "generate", prompt, keep: r >= warmup });
+          const reply = await workers[side].next({ type: "generate", prompt, keep: r >= warmup });
           if (reply.type === "sample" && reply.sample) (samples[side][prompt.name] ??= []).push(reply.sample);
         }
       }
@@ -103,7 +111,7 @@ export async function runLlmCase(c: LlmCase, runs: number, warmup: number, log: 
       log(`  ${c.label} ${prompt.name}: ttft ours ${t("ours").toFixed(0)} ms, theirs ${t("theirs").toFixed(0)} ms`);
     }
     const peaks: Record<string, number> = {};
-    for (const side of sides) peaks[side] = ((await workers[side]!.next({ type: "finish" })) as Extract<WorkerReply, { type: "finished" }>).peakRssMiB;
+    for (const side of sides) peaks[side] = ((await workers[side].next({ type: "finish" })) as Extract<WorkerReply, { type: "finished" }>).peakRssMiB;
     const summary = (side: string): SideSummary => {
       const decode = samples[side][c.decodePrompt].filter((s) => s.decodeSteps > 0);
       const stepMs = median(decode.map((s) => s.decodeMs / s.decodeSteps));
@@ -128,6 +136,7 @@ export async function runLlmCase(c: LlmCase, runs: number, warmup: number, log: 
       weightBytesPerToken: c.weightBytesPerToken,
       ours: summary("ours"),
       theirs: summary("theirs"),
+      oursVariant: c.oursVariant ? { ...summary("oursVariant"), ...c.oursVariant } : undefined,
     };
   } finally {
     for (const side of sides) workers[side]?.kill();

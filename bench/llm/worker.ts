@@ -17,6 +17,8 @@ export interface LlmWorkerArgs {
   side: "ours" | "theirs";
   modelDir: string;
   dtype: "fp32" | "q4";
+  /** Extra voice-model config for our engine (e.g. the opt-in q4_accuracy_level). */
+  engineConfig?: Record<string, unknown>;
 }
 
 /** One generation's timings (milliseconds from the start of the call). */
@@ -39,7 +41,7 @@ interface Generator {
 }
 
 async function ours(args: LlmWorkerArgs): Promise<Generator> {
-  const engine = await loadLlm(localLoadContext(args.modelDir, { dtype: args.dtype }));
+  const engine = await loadLlm(localLoadContext(args.modelDir, { dtype: args.dtype, ...args.engineConfig }));
   return {
     generate(text, newTokens) {
       return new Promise((resolve, reject) => {
@@ -139,11 +141,11 @@ function sampleOf(g: Awaited<ReturnType<Generator["generate"]>>, spans: ReturnTy
 
 /** Driven by the parent (bench/llm/llm-bench.ts) so both sides' runs interleave and share the machine's noise. */
 async function main(): Promise<void> {
-  const args = JSON.parse(process.argv[2]) as Pick<LlmWorkerArgs, "side" | "modelDir" | "dtype">;
+  const args = JSON.parse(process.argv[2]) as LlmWorkerArgs;
   const send = (reply: WorkerReply) => process.send!(reply);
   installSessionTimer();
   const loadStart = nowMs();
-  const generator = args.side === "ours" ? await ours(args as LlmWorkerArgs) : await theirs(args as LlmWorkerArgs);
+  const generator = args.side === "ours" ? await ours(args) : await theirs(args);
   send({ type: "ready", loadMs: nowMs() - loadStart, rssAfterLoadMiB: rssMiB() });
   process.on("message", (request: WorkerRequest) => {
     if (request.type === "finish") {
