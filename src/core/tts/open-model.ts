@@ -1,6 +1,6 @@
 /**
- * Opening a TTS model from a CLI-style name: "espeak", a local directory, or (through the
- * registry, when present) a Hugging Face repo id.
+ * Opening a TTS model from a CLI-style name: "espeak" or a local directory (a Hugging Face
+ * repo id is reported with what to do instead, until the registry is wired in).
  */
 import * as fs from "fs";
 import type { ModelSpec, TtsEngine } from "../types";
@@ -17,15 +17,10 @@ export async function openTtsModel(model: string, spec: Partial<ModelSpec> = {})
   throw new Error(`model '${model}' not found: give a model directory, a Hugging Face repo id (owner/name) or "espeak"`);
 }
 
-/** Hub repos go through the registry (downloads, cache); loaded lazily so the CLI works without it. */
-async function loadFromHub(repo: string, spec: Partial<ModelSpec>): Promise<TtsEngine> {
-  let registry: { loadModelOnce?: (kind: "tts", spec: ModelSpec) => Promise<TtsEngine> };
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    registry = require("../registry/tts-open") as typeof registry;
-  } catch {
-    throw new Error(`model '${repo}' is not a local directory; download it first with 'voice-stream download ${repo}' and pass its directory`);
-  }
-  if (!registry.loadModelOnce) throw new Error(`the model registry cannot load '${repo}'`);
-  return registry.loadModelOnce("tts", { enginesPath: repo, ...spec });
+/**
+ * Hub repos: the model registry (downloads, cache) is the place for them. Until it is wired
+ * in here, say what works instead.
+ */
+async function loadFromHub(repo: string, _spec: Partial<ModelSpec>): Promise<TtsEngine> {
+  throw new Error(`model '${repo}' is not a local directory; download it first (voice-stream download ${repo}) and pass its directory`);
 }
