@@ -3,6 +3,8 @@ import { Subject, take } from "rxjs";
 import { fixtureDir } from "../helpers/fixtures";
 import { OnnxLlmEngine } from "../../src/core/llm/onnx-llm-engine";
 import type { LlmChunk, LlmRequest, LlmStreamChunk } from "../../src/core/types";
+import { loadLlm } from "../../src/core/llm/loader";
+import { localLoadContext } from "../../src/core/llm/local-load-context";
 import { RunCounter, collect, finalOf, loadEngine, scriptedSession } from "./llm-support";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -254,6 +256,20 @@ describe("llm engine on tiny-llm", function () {
     await local.dispose();
     await failed;
     await assert.rejects(collect(local.generate({ prompt: "hi" })), /was unloaded/);
+  });
+});
+
+describe("llm engine on tiny-llm's 4-bit variant", () => {
+  it("loads onnx/model_q4.onnx for dtype q4 and streams with the same guarantees", async () => {
+    const engine = await loadLlm(localLoadContext(await fixtureDir("tiny-llm"), { dtype: "q4" }));
+    try {
+      const chunks = await collect(engine.generate({ prompt: "Hello", temperature: 0, max_new_tokens: 16 }));
+      checkStreamShape(chunks);
+      assert.equal(textOf(chunks), engine.tokenizer.decode(idsOf(chunks)));
+      assert.equal(finalOf(chunks).generated_tokens, idsOf(chunks).length);
+    } finally {
+      await engine.dispose();
+    }
   });
 });
 

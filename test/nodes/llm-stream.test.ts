@@ -129,7 +129,8 @@ describe("llm-stream node", function () {
     }
     assert.equal(result.parts, undefined, "output 2 is one whole message, not part of a sequence");
     assert.equal(result.is_final, undefined);
-    await waitFor(() => t.statuses.some((s) => s.fill === "green" && /done · 20 tokens/.test(String(s.text))));
+    assert.ok(t.statuses.some((s) => s.fill === "blue" && s.shape === "dot" && /^streaming · \d+ tok\/s$/.test(String(s.text))));
+    await waitFor(() => t.statuses.some((s) => s.fill === "green" && s.shape === "dot" && s.text === "done · 20 tokens"));
     assert.equal(t.errors.length, 0);
   });
 
