@@ -113,6 +113,10 @@ export class KvCacheDecoder {
     if (this.inputs.has("position_ids")) feeds.position_ids = int64Row(Array.from({ length: count }, (_, i) => start + i));
     // Merged optimum decoders pick their branch with this flag.
     if (this.inputs.has("use_cache_branch")) feeds.use_cache_branch = new ort.Tensor("bool", [start > 0], [1]);
+    // Exports with this input compute logits for the last positions only: one is all sampling needs.
+    for (const name of ["num_logits_to_keep", "logits_to_keep"]) {
+      if (this.inputs.has(name) && !feeds[name]) feeds[name] = new ort.Tensor("int64", BigInt64Array.from([1n]), []);
+    }
     for (const slot of this.slots) feeds[slot.input] = this.past.get(slot.input) ?? this.emptyPast(slot.type);
 
     const outputs = await this.session.run(feeds);
