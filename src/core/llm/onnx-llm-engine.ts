@@ -45,10 +45,6 @@ export class OnnxLlmEngine implements LlmEngine {
   private disposed = false;
 
   constructor(private readonly parts: OnnxLlmEngineParts) {
-    if (parts.defaults.eosIds.length === 0) {
-      // Not fatal (max_new_tokens still ends every stream), but worth knowing.
-      process.emitWarning(`model ${parts.id ?? ""} declares no eos_token_id: generation stops only at max_new_tokens or a stop sequence`);
-    }
     // Fails now, at load time, when the graph's cache inputs do not match config.json.
     new KvCacheDecoder(parts.session, parts.shape).dispose();
     this.deps = {
