@@ -1,0 +1,2 @@
+export { ModelRegistry, sharedRegistry, FAMILY_LOADERS, type LoaderTable, type ModelLease, type ModelState, type RegistryOptions, type StartOptions } from "./model-registry";
+export { modelKey } from "./model-key";

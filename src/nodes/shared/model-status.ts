@@ -1,0 +1,46 @@
+/**
+ * The contract between the voice-model config node and the nodes that use it, and how a
+ * model state reads in a node's status.
+ */
+import type { NodeStatus } from "node-red";
+import type { ModelState } from "../../core/registry";
+import type { LoadedModel, ModelKind } from "../../core/types";
+
+export interface ModelUser {
+  id: string;
+  status(status: NodeStatus | string): void;
+}
+
+/** What attachModel needs of a voice-model config node. */
+export interface VoiceModelConfigNode {
+  id: string;
+  type: "voice-model";
+  name?: string;
+  kind: ModelKind;
+  register(user: ModelUser): void;
+  deregister(user: ModelUser): void;
+  model(): Promise<LoadedModel>;
+}
+
+export function isVoiceModelNode(value: unknown): value is VoiceModelConfigNode {
+  const node = value as Partial<VoiceModelConfigNode> | null;
+  return !!node && node.type === "voice-model" && typeof node.register === "function" && typeof node.model === "function";
+}
+
+function short(text: string, max = 60): string {
+  const line = text.split("\n")[0];
+  return line.length > max ? `${line.slice(0, max - 3)}...` : line;
+}
+
+export function statusOf(state: ModelState): NodeStatus {
+  switch (state.phase) {
+    case "downloading":
+      return { fill: "yellow", shape: "ring", text: `downloading ${Math.floor(state.fraction * 100)}%` };
+    case "loading":
+      return { fill: "yellow", shape: "ring", text: "loading" };
+    case "ready":
+      return { fill: "green", shape: "dot", text: "ready" };
+    case "error":
+      return { fill: "red", shape: "ring", text: short(state.error.message) };
+  }
+}
