@@ -11,8 +11,9 @@ import { Subject } from "rxjs";
 import { numberOption, parseCommandArgs, requireOption } from "../args";
 import { CliError } from "../cli-error";
 import { LlmRequestError } from "../../core/llm/llm-request";
-import { ModelNotFoundError, openLlmModel } from "../../core/llm/open-model";
-import type { LlmEngine, LlmRequest, LlmStreamChunk } from "../../core/types";
+import { ModelNotFoundError, openLlmModel, type OpenedLlm } from "../../core/llm/open-model";
+import type { ModelState } from "../../core/registry";
+import type { LlmRequest, LlmStreamChunk } from "../../core/types";
 
 const USAGE =
   "usage: voice-stream llm --model <dir|repo> --prompt <text> [--system S] [--max-new-tokens N] [--temperature T] " +
@@ -73,12 +74,17 @@ export async function run(argv: string[]): Promise<number> {
     raw: values.raw === true,
   };
 
-  let engine: LlmEngine;
+  let opened: OpenedLlm;
   try {
-    engine = await openLlmModel(model, str(values.dtype) ? { dtype: str(values.dtype) } : {});
+    opened = await openLlmModel(model, {
+      config: str(values.dtype) ? { dtype: str(values.dtype) } : {},
+      onState: showDownload,
+      warn: (message) => process.stderr.write(`voice-stream llm: ${message}\n`),
+    });
   } catch (err) {
     throw new CliError((err as Error).message, err instanceof ModelNotFoundError ? 2 : 1);
   }
+  const engine = opened.engine;
   const cancel$ = new Subject<void>();
   const onSignal = () => cancel$.next();
   process.once("SIGINT", onSignal);
@@ -95,9 +101,19 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   } finally {
     process.removeListener("SIGINT", onSignal);
-    await engine.dispose();
+    await opened.close();
   }
   return 0;
+}
+
+/** Download progress on a terminal's stderr (stdout stays the generated text). */
+function showDownload(state: ModelState): void {
+  if (!process.stderr.isTTY) return;
+  if (state.phase === "downloading") {
+    process.stderr.write(`\rdownloading ${Math.round(state.fraction * 100)}%${state.file ? ` ${state.file}` : ""}\x1b[K`);
+  } else if (state.phase === "loading" || state.phase === "ready") {
+    process.stderr.write("\r\x1b[K");
+  }
 }
 
 function print(chunk: LlmStreamChunk, json: boolean): void {

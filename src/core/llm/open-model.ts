@@ -1,30 +1,60 @@
 /**
- * Opening an LLM from a CLI-style name: a local model directory, or a Hugging Face repo id
- * (through the model registry, which downloads and caches it).
+ * Opening an LLM from a CLI-style name — a local model directory or a Hugging Face repo id —
+ * through the model registry (which downloads and caches repos, and picks the dtype variant).
  */
 import * as fs from "fs";
-import type { ModelConfig } from "../types";
-import { loadLlm } from "./loader";
-import { localLoadContext } from "./local-load-context";
-import type { OnnxLlmEngine } from "./onnx-llm-engine";
-import type { LlmEngine } from "../types";
+import * as path from "path";
+import { isHubRepoId } from "../hub";
+import { ModelRegistry, type ModelState } from "../registry";
+import type { LlmEngine, ModelConfig } from "../types";
 
+/** The model name points at nothing usable: the user's input is wrong. */
 export class ModelNotFoundError extends Error {}
 
-export async function openLlmModel(model: string, config: ModelConfig = {}): Promise<OnnxLlmEngine | LlmEngine> {
+export interface OpenedLlm {
+  engine: LlmEngine;
+  /** Frees the model. */
+  close(): Promise<void>;
+}
+
+export interface OpenLlmOptions {
+  config?: ModelConfig;
+  revision?: string;
+  /** Load and download states as they change. */
+  onState?: (state: ModelState) => void;
+  warn?: (message: string) => void;
+}
+
+export async function openLlmModel(model: string, options: OpenLlmOptions = {}): Promise<OpenedLlm> {
+  let enginesPath: string;
   if (fs.existsSync(model)) {
     if (!fs.statSync(model).isDirectory()) {
       throw new ModelNotFoundError(`'${model}' is a file; give a model directory (with onnx/model.onnx and tokenizer.json) or a Hugging Face repo id`);
     }
-    return loadLlm(localLoadContext(model, config));
+    enginesPath = path.resolve(model);
+  } else if (isHubRepoId(model)) {
+    enginesPath = model;
+  } else {
+    throw new ModelNotFoundError(`model '${model}' not found: give a model directory or a Hugging Face repo id (owner/name)`);
   }
-  if (/^[\w.-]+\/[\w.-]+$/.test(model)) return loadFromHub(model, config);
-  throw new ModelNotFoundError(`model '${model}' not found: give a model directory or a Hugging Face repo id (owner/name)`);
-}
-
-async function loadFromHub(repo: string, config: ModelConfig): Promise<LlmEngine> {
-  throw new ModelNotFoundError(
-    `model '${repo}' is not a local directory; download it first with 'voice-stream download ${repo}' and pass its directory` +
-      (Object.keys(config).length ? "" : ""),
-  );
+  const registry = new ModelRegistry({
+    offline: process.env.HF_HUB_OFFLINE === "1" || process.env.VOICE_STREAM_OFFLINE === "1",
+    warn: options.warn,
+  });
+  const lease = registry.startModel<LlmEngine>("llm", { enginesPath, revision: options.revision, config: options.config ?? {} });
+  const subscription = options.onState ? lease.state$.subscribe(options.onState) : undefined;
+  try {
+    const engine = await lease.model;
+    return {
+      engine,
+      close: async () => {
+        subscription?.unsubscribe();
+        await lease.release();
+      },
+    };
+  } catch (err) {
+    subscription?.unsubscribe();
+    await lease.release();
+    throw err;
+  }
 }
