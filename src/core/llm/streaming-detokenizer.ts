@@ -20,6 +20,13 @@ export interface DetokenizedDelta {
 }
 
 const REPLACEMENT = "\uFFFD";
+/**
+ * A push decodes only the ids after the last commit point (with a few ids before it as
+ * context), so its cost stays flat however long the answer grows; the text is committed
+ * every COMMIT_EVERY ids, at a point where it ends in a complete character.
+ */
+const COMMIT_EVERY = 16;
+const CONTEXT_IDS = 4;
 /** How many prompt tokens to try as the anchor. */
 const MAX_ANCHOR = 4;
 
@@ -29,6 +36,9 @@ export class StreamingDetokenizer {
   private readonly anchorText: string;
   private emitted = "";
   private unreported: number[] = [];
+  /** Generated ids whose text is settled in committedText (see COMMIT_EVERY). */
+  private committed = 0;
+  private committedText = "";
 
   constructor(
     private readonly decode: DecodeIds,
@@ -62,7 +72,7 @@ export class StreamingDetokenizer {
   push(id: number): DetokenizedDelta {
     this.generated.push(id);
     this.unreported.push(id);
-    return this.release(this.decodeGenerated(), false);
+    return this.release(this.decodeIncremental(), false);
   }
 
   /** End of generation: everything left, including a genuinely invalid byte sequence's U+FFFD. */
@@ -77,6 +87,29 @@ export class StreamingDetokenizer {
       if (full.startsWith(this.anchorText)) return full.slice(this.anchorText.length);
     }
     return this.decode(this.generated);
+  }
+
+  /**
+   * The same text as decodeGenerated(), but decoding only the ids after the last commit:
+   * the tail is decoded behind a few committed ids (so decoders that strip a sequence's
+   * leading space, or merge bytes, see it in context) and that context's text is cut off.
+   */
+  private decodeIncremental(): string {
+    let full: string | undefined;
+    if (this.committed > 0) {
+      const context = this.generated.slice(Math.max(0, this.committed - CONTEXT_IDS), this.committed);
+      const contextText = this.decode(context);
+      const withTail = this.decode([...context, ...this.generated.slice(this.committed)]);
+      if (withTail.startsWith(contextText)) full = this.committedText + withTail.slice(contextText.length);
+    }
+    // Before the first commit, or if a decoder rewrote the context: decode everything (exact).
+    full ??= this.decodeGenerated();
+    const last = full.charCodeAt(full.length - 1);
+    if (this.generated.length - this.committed >= COMMIT_EVERY && !full.endsWith(REPLACEMENT) && !isHighSurrogate(last)) {
+      this.committed = this.generated.length;
+      this.committedText = full;
+    }
+    return full;
   }
 
   private release(full: string, final: boolean): DetokenizedDelta {
