@@ -31,6 +31,7 @@ const HELP = `${USAGE}
   --dtype           ONNX variant: fp32 (default), fp16, q4, q4f16, quantized, ...
   --raw             skip the chat template (implied when the model has none)
   --json            one chunk object per line, the final one last
+environment: HF_ENDPOINT (hub mirror), HF_TOKEN, HF_HUB_OFFLINE=1, VOICE_STREAM_CACHE (download cache)
 `;
 
 export async function run(argv: string[]): Promise<number> {

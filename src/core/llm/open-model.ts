@@ -39,6 +39,8 @@ export async function openLlmModel(model: string, options: OpenLlmOptions = {}):
   }
   const registry = new ModelRegistry({
     offline: process.env.HF_HUB_OFFLINE === "1" || process.env.VOICE_STREAM_OFFLINE === "1",
+    // The Hugging Face tools' variable for a mirror or a private hub.
+    hubUrl: process.env.HF_ENDPOINT || undefined,
     warn: options.warn,
   });
   const lease = registry.startModel<LlmEngine>("llm", { enginesPath, revision: options.revision, config: options.config ?? {} });
