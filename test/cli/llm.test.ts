@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { fixtureDir } from "../helpers/fixtures";
+import { startHubServer } from "../helpers/hub-server";
 import { repoRoot } from "../helpers/paths";
 import { convertLlama2c } from "../../src/core/llm/llama2c/convert";
 import { STORIES, STORIES_PROMPTS, STORIES_REFERENCE, readReferenceIds } from "../core/llm-support";
@@ -14,9 +15,10 @@ interface Result {
   stderr: string;
 }
 
-function cli(args: string[]): Promise<Result> {
+function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(repoRoot(), "bin", "voice-stream.js"), "llm", ...args], { encoding: "utf8" }, (err, stdout, stderr) =>
+    const options = { encoding: "utf8" as const, env: { ...process.env, ...env } };
+    execFile(process.execPath, [path.join(repoRoot(), "bin", "voice-stream.js"), "llm", ...args], options, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -78,6 +80,26 @@ describe("cli: voice-stream llm", function () {
     const templated = final(a).prompt_tokens as number;
     const raw = final(await cli([...args, "--raw"])).prompt_tokens as number;
     assert.ok(raw < templated, `raw prompt ${raw} tokens, templated ${templated}`);
+  });
+
+  it("downloads a hub repo id into the cache (HF_ENDPOINT), then runs from the cache offline", async () => {
+    const server = await startHubServer({ repos: { "test-org/tiny-llm": tiny } });
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "vs-cli-llm-cache-"));
+    try {
+      const args = ["--model", "test-org/tiny-llm", "--prompt", "Hello", "--temperature", "0", "--max-new-tokens", "8", "--json"];
+      const online = await cli(args, { HF_ENDPOINT: server.url, VOICE_STREAM_CACHE: cache });
+      assert.equal(online.code, 0, online.stderr);
+      const local = await cli(["--model", tiny, ...args.slice(2)]);
+      assert.equal(lines(online.stdout).pop()!.text, lines(local.stdout).pop()!.text);
+      assert.ok(server.requests.some((r) => r.url.includes("/resolve/")), "files came from the hub");
+      await server.close();
+      const offline = await cli(args, { HF_HUB_OFFLINE: "1", VOICE_STREAM_CACHE: cache });
+      assert.equal(offline.code, 0, offline.stderr);
+      assert.equal(lines(offline.stdout).pop()!.text, lines(local.stdout).pop()!.text);
+    } finally {
+      await server.close().catch(() => undefined);
+      fs.rmSync(cache, { recursive: true, force: true });
+    }
   });
 
   it("bad input gets one clear line and a non-zero exit", async () => {
