@@ -39,6 +39,9 @@ export class StreamingDetokenizer {
   /** Generated ids whose text is settled in committedText (see COMMIT_EVERY). */
   private committed = 0;
   private committedText = "";
+  /** The few ids before the commit point, decoded in front of the tail, and their own text. */
+  private context: number[] = [];
+  private contextText = "";
 
   constructor(
     private readonly decode: DecodeIds,
@@ -97,10 +100,8 @@ export class StreamingDetokenizer {
   private decodeIncremental(): string {
     let full: string | undefined;
     if (this.committed > 0) {
-      const context = this.generated.slice(Math.max(0, this.committed - CONTEXT_IDS), this.committed);
-      const contextText = this.decode(context);
-      const withTail = this.decode([...context, ...this.generated.slice(this.committed)]);
-      if (withTail.startsWith(contextText)) full = this.committedText + withTail.slice(contextText.length);
+      const withTail = this.decode([...this.context, ...this.generated.slice(this.committed)]);
+      if (withTail.startsWith(this.contextText)) full = this.committedText + withTail.slice(this.contextText.length);
     }
     // Before the first commit, or if a decoder rewrote the context: decode everything (exact).
     full ??= this.decodeGenerated();
@@ -108,6 +109,8 @@ export class StreamingDetokenizer {
     if (this.generated.length - this.committed >= COMMIT_EVERY && !full.endsWith(REPLACEMENT) && !isHighSurrogate(last)) {
       this.committed = this.generated.length;
       this.committedText = full;
+      this.context = this.generated.slice(Math.max(0, this.committed - CONTEXT_IDS), this.committed);
+      this.contextText = this.decode(this.context);
     }
     return full;
   }
