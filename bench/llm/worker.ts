@@ -75,7 +75,7 @@ async function ours(args: LlmWorkerArgs): Promise<Generator> {
 }
 
 async function theirs(args: LlmWorkerArgs): Promise<Generator> {
-  const { env, AutoTokenizer, AutoModelForCausalLM } = await import("@huggingface/transformers");
+  const { env, AutoTokenizer, AutoModelForCausalLM, TextStreamer } = await import("@huggingface/transformers");
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = path.dirname(path.resolve(args.modelDir)) + path.sep;
@@ -87,15 +87,14 @@ async function theirs(args: LlmWorkerArgs): Promise<Generator> {
       const startedAt = nowMs();
       const inputs = tokenizer(text);
       const tokenAt: number[] = [];
-      let promptSeen = false;
-      const streamer = {
-        put: () => {
-          // The first put is the prompt itself; each later one is one new token.
-          if (promptSeen) tokenAt.push(nowMs());
-          promptSeen = true;
-        },
-        end: () => {},
-      };
+      // transformers.js's own streaming path: TextStreamer decodes text as tokens arrive (as our
+      // engine does), so both loops do the same per-token work; the token callback timestamps them.
+      let streamed = "";
+      const streamer = new TextStreamer(tokenizer, {
+        skip_prompt: true,
+        callback_function: (piece: string) => (streamed += piece),
+        token_callback_function: () => tokenAt.push(nowMs()),
+      } as never);
       await model.generate({
         ...inputs,
         max_new_tokens: newTokens,
@@ -104,6 +103,7 @@ async function theirs(args: LlmWorkerArgs): Promise<Generator> {
         streamer,
       } as never);
       const endedAt = nowMs();
+      if (tokenAt.length !== newTokens) throw new Error(`theirs generated ${tokenAt.length} tokens, not ${newTokens} (${streamed.length} chars)`);
       return { startedAt, tokenAt, endedAt, promptTokens: inputs.input_ids.dims.at(-1) as number };
     },
   };
