@@ -161,6 +161,9 @@ describe("llm-stream node", function () {
     t.llm.receive({ payload: "Hi", stream_id: "greedy2", temperature: 0, seed: 2, max_new_tokens: 10 });
     t.llm.receive({ payload: "Hi", stream_id: "system", system: "Short.", max_new_tokens: 2 });
     t.llm.receive({ payload: "Hi", stream_id: "topk", top_k: 1, top_p: 0.5, max_new_tokens: 10 });
+    t.llm.receive({ payload: "Hi", stream_id: "raw", raw: true, max_new_tokens: 2 });
+    t.llm.receive({ payload: "Hi", stream_id: "thinking", enable_thinking: true, max_new_tokens: 2 });
+    t.llm.receive({ payload: "Hi", stream_id: "strings", temperature: "0", max_new_tokens: "10", seed: "5" });
     const [, base] = await t.ended("base");
     const [, short] = await t.ended("short");
     const [, a] = await t.ended("seedA");
@@ -178,6 +181,15 @@ describe("llm-stream node", function () {
     // top_k 1 is greedy too.
     assert.equal(topk.payload, g1.payload);
     assert.ok((system.prompt_tokens as number) < (base.prompt_tokens as number), "msg.system replaced the node's system prompt");
+    const [, raw] = await t.ended("raw");
+    const [, thinking] = await t.ended("thinking");
+    const [, strings] = await t.ended("strings");
+    // Raw: "<system>\n\nHi" without the template's role markers.
+    assert.ok((raw.prompt_tokens as number) < (base.prompt_tokens as number) - 6, `raw ${raw.prompt_tokens}, templated ${base.prompt_tokens}`);
+    // Thinking on drops the pre-filled empty <think></think> block from the prompt.
+    assert.ok((thinking.prompt_tokens as number) < (base.prompt_tokens as number));
+    // Numbers as strings (from a change node) are taken as numbers.
+    assert.equal(strings.payload, g1.payload);
   });
 
   it("stops at stop sequences (msg.stop_sequences, or the node's list) without sending them", async () => {
