@@ -13,8 +13,11 @@ export interface BandwidthResult {
   readOneThread: number;
   readAllThreads: number;
   copyOneThread: number;
-  /** memcpy on every core at once (bytes read + bytes written): native SIMD, so the best bound we can measure from Node. */
+  /** memcpy on every core at once (bytes read + bytes written): native SIMD. */
   copyAllThreads: number;
+  /** Buffer.compare of two equal buffers (native memcmp: reads both, writes nothing), 1 thread and every core. */
+  compareOneThread: number;
+  compareAllThreads: number;
   threads: number;
   bytesRead: number;
 }
@@ -37,12 +40,14 @@ function sumRange(data: Float64Array, from: number, to: number): number {
 }
 
 if (!isMainThread && workerData?.bandwidth) {
-  const { buffer, target, from, to } = workerData as { buffer: SharedArrayBuffer; target?: SharedArrayBuffer; from: number; to: number };
+  const { buffer, target, compare, from, to } = workerData as { buffer: SharedArrayBuffer; target?: SharedArrayBuffer; compare?: boolean; from: number; to: number };
   const data = new Float64Array(buffer);
   let sink = 0;
   parentPort!.on("message", () => {
     const start = performance.now();
-    if (target) Buffer.from(buffer, from * 8, (to - from) * 8).copy(Buffer.from(target, from * 8, (to - from) * 8));
+    const mine = Buffer.from(buffer, from * 8, (to - from) * 8);
+    if (target && compare) sink += Buffer.compare(mine, Buffer.from(target, from * 8, (to - from) * 8));
+    else if (target) mine.copy(Buffer.from(target, from * 8, (to - from) * 8));
     else sink += sumRange(data, from, to);
     parentPort!.postMessage({ ms: performance.now() - start, sink });
   });
@@ -50,12 +55,12 @@ if (!isMainThread && workerData?.bandwidth) {
 }
 
 /** GB/s of `threads` workers each reading (or, with `target`, copying) its share of `buffer`. */
-async function allThreads(buffer: SharedArrayBuffer, threads: number, repeats: number, target?: SharedArrayBuffer): Promise<number[]> {
+async function allThreads(buffer: SharedArrayBuffer, threads: number, repeats: number, target?: SharedArrayBuffer, compare = false): Promise<number[]> {
   const length = buffer.byteLength / 8;
   const workers = Array.from({ length: threads }, (_, t) => {
     const from = Math.floor((length * t) / threads);
     const to = Math.floor((length * (t + 1)) / threads);
-    return new Worker(__filename, { workerData: { bandwidth: true, buffer, target, from, to } });
+    return new Worker(__filename, { workerData: { bandwidth: true, buffer, target, compare, from, to } });
   });
   await Promise.all(workers.map((w) => new Promise((resolve) => w.once("message", resolve))));
   const rates: number[] = [];
@@ -73,6 +78,11 @@ async function allThreads(buffer: SharedArrayBuffer, threads: number, repeats: n
   return rates;
 }
 
+/** The highest rate measured, GB/s: the bound a decode step that streams all weights can reach. */
+export function bestBandwidth(b: BandwidthResult): number {
+  return Math.max(b.readOneThread, b.readAllThreads, b.copyOneThread, b.copyAllThreads, b.compareOneThread, b.compareAllThreads);
+}
+
 export async function measureBandwidth(repeats = 5): Promise<BandwidthResult> {
   const threads = os.availableParallelism?.() ?? os.cpus().length;
   const buffer = new SharedArrayBuffer(READ_BYTES);
@@ -87,7 +97,17 @@ export async function measureBandwidth(repeats = 5): Promise<BandwidthResult> {
     if (r > 0) one.push(READ_BYTES / ((performance.now() - start) / 1000) / 1e9);
   }
   const all = await allThreads(buffer, threads, repeats);
-  const copyAll = await allThreads(buffer, threads, repeats, new SharedArrayBuffer(READ_BYTES));
+  const twin = new SharedArrayBuffer(READ_BYTES);
+  new Float64Array(twin).fill(1);
+  const copyAll = await allThreads(buffer, threads, repeats, twin);
+  // After the copy the twin equals the buffer: memcmp must read every byte of both.
+  const compareAll = await allThreads(buffer, threads, repeats, twin, true);
+  const compareOne: number[] = [];
+  for (let r = 0; r < repeats + 1; r++) {
+    const start = performance.now();
+    sink += Buffer.compare(Buffer.from(buffer), Buffer.from(twin));
+    if (r > 0) compareOne.push((2 * READ_BYTES) / ((performance.now() - start) / 1000) / 1e9);
+  }
   const src = Buffer.alloc(COPY_BYTES, 1);
   const dst = Buffer.alloc(COPY_BYTES);
   const copy: number[] = [];
@@ -98,7 +118,7 @@ export async function measureBandwidth(repeats = 5): Promise<BandwidthResult> {
     if (r > 0) copy.push((2 * COPY_BYTES) / ((performance.now() - start) / 1000) / 1e9);
   }
   if (sink === -1) process.stdout.write(""); // keep the sums alive
-  return { readOneThread: median(one), readAllThreads: median(all), copyOneThread: median(copy), copyAllThreads: median(copyAll), threads, bytesRead: READ_BYTES };
+  return { readOneThread: median(one), readAllThreads: median(all), copyOneThread: median(copy), copyAllThreads: median(copyAll), compareOneThread: median(compareOne), compareAllThreads: median(compareAll), threads, bytesRead: READ_BYTES };
 }
 
 if (isMainThread && require.main === module) {

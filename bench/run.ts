@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { measureBandwidth, type BandwidthResult } from "./bandwidth";
+import { bestBandwidth, measureBandwidth, type BandwidthResult } from "./bandwidth";
 import { machineInfo, type MachineInfo } from "./machine";
 import { parseBenchOptions, type BenchOptions, type Part } from "./options";
 import { fmt } from "./stats";
@@ -44,6 +44,10 @@ function bandwidthMarkdown(b: BandwidthResult): string {
     `| same, ${b.threads} worker threads | ${fmt(b.readAllThreads, 1)} |`,
     `| Buffer.copy 512 MiB, 1 thread (read + write bytes) | ${fmt(b.copyOneThread, 1)} |`,
     `| Buffer.copy, ${b.threads} worker threads (read + write bytes) | ${fmt(b.copyAllThreads, 1)} |`,
+    `| Buffer.compare of two equal 1 GiB buffers (native memcmp, read only), 1 thread | ${fmt(b.compareOneThread, 1)} |`,
+    `| same, ${b.threads} worker threads | ${fmt(b.compareAllThreads, 1)} |`,
+    "",
+    `The ceiling used below is the best of these, ${fmt(bestBandwidth(b), 1)} GB/s.`,
   ].join("\n");
 }
 

@@ -10,7 +10,7 @@ import { fmt } from "../stats";
 import { runLlmCase, type LlmCase, type LlmCaseResult, type SideSummary } from "./llm-bench";
 import { exactPrompt } from "./prompts";
 import { QWEN3_06B_SHAPE, hasVariant, variantFile, type WeightVariant } from "../qwen3-shaped-model";
-import type { BandwidthResult } from "../bandwidth";
+import { bestBandwidth, type BandwidthResult } from "../bandwidth";
 import type { BenchOptions } from "../options";
 
 const REPO = path.join(__dirname, "..", "..", "..");
@@ -144,7 +144,7 @@ export function llmMarkdown(results: LlmCaseResult[], bandwidth?: BandwidthResul
     lines.push(`| RSS after load (MiB) | ${fmt(ours.rssAfterLoadMiB, 0)} | ${fmt(theirs.rssAfterLoadMiB, 0)} | |${extra((s) => fmt(s.rssAfterLoadMiB, 0))}`);
     lines.push(`| load time (s) | ${fmt(ours.loadMs / 1000, 1)} | ${fmt(theirs.loadMs / 1000, 1)} | |${extra((s) => fmt(s.loadMs / 1000, 1))}`);
     if (bandwidth) {
-      const bw = Math.max(bandwidth.readAllThreads, bandwidth.copyAllThreads) * 1e9;
+      const bw = bestBandwidth(bandwidth) * 1e9;
       const ceiling = bw / r.weightBytesPerToken;
       const share = (s: SideSummary) => fmt((100 * s.decodeTokensPerSecond) / ceiling, 0) + "%";
       lines.push(
