@@ -3,7 +3,10 @@ import { Subject, take } from "rxjs";
 import { fixtureDir } from "../helpers/fixtures";
 import { OnnxLlmEngine } from "../../src/core/llm/onnx-llm-engine";
 import type { LlmChunk, LlmRequest, LlmStreamChunk } from "../../src/core/types";
+import { PREFILL_SLICE } from "../../src/core/llm/generation-run";
+import { KvCacheDecoder } from "../../src/core/llm/kv-cache-decoder";
 import { loadLlm } from "../../src/core/llm/loader";
+import { argmax } from "../../src/core/llm/sampler";
 import { localLoadContext } from "../../src/core/llm/local-load-context";
 import { RunCounter, collect, finalOf, loadEngine, scriptedSession } from "./llm-support";
 
@@ -16,6 +19,8 @@ function checkStreamShape(chunks: LlmStreamChunk[]): void {
   chunks.forEach((c, i) => assert.equal(c.index, i, "indices count up from 0"));
 }
 
+/** The engine's onnxruntime session (tests only). */
+const session = (engine: OnnxLlmEngine) => (engine as unknown as { parts: { session: import("onnxruntime-node").InferenceSession } }).parts.session;
 const textOf = (chunks: LlmStreamChunk[]) => chunks.map((c) => c.delta ?? "").join("");
 const idsOf = (chunks: LlmStreamChunk[]) => chunks.flatMap((c) => c.token_ids ?? []);
 
@@ -113,6 +118,30 @@ describe("llm engine on tiny-llm", function () {
     const lastStart = events.findIndex((e) => e.startsWith("19:"));
     assert.ok(lastStart < firstFinal, `stream 19 started at event ${lastStart}, stream 0 ended at ${firstFinal}`);
     assert.equal(engine.activeStreams, 0);
+  });
+
+  it("feeds a prompt longer than one prefill slice in slices, with the same tokens as one whole prefill", async () => {
+    const counter = new RunCounter();
+    const local = await loadEngine(dir, counter.wrap);
+    try {
+      const prompt = "The morning train was late again, so Mara walked along the river. ".repeat(40);
+      const promptIds = local.tokenizer.encodePrompt({ prompt });
+      assert.ok(promptIds.length > 2 * PREFILL_SLICE, `${promptIds.length} prompt tokens`);
+      const chunks = await collect(local.generate({ prompt, temperature: 0, max_new_tokens: 12 }));
+      assert.equal(counter.runs, Math.ceil(promptIds.length / PREFILL_SLICE) + 11, "prefill slices, then one run per further token");
+      // Reference: the whole prompt in one call, then greedy steps.
+      const whole = new KvCacheDecoder(session(local), local.shape);
+      let logits = await whole.prefill(promptIds);
+      const expected: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        expected.push(argmax(logits));
+        logits = await whole.step(expected[i]);
+      }
+      whole.dispose();
+      assert.deepEqual(idsOf(chunks), expected);
+    } finally {
+      await local.dispose();
+    }
   });
 
   it("is cold: nothing runs before subscribe", async () => {

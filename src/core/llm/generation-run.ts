@@ -27,6 +27,9 @@ export interface GenerationDeps {
 
 type FinishReason = "stop" | "length";
 
+/** Prompt tokens per prefill call (see start()). */
+export const PREFILL_SLICE = 256;
+
 export class GenerationRun {
   private readonly metrics = new GenerationMetrics();
   /** Set once the stream has its final chunk, was unsubscribed, or failed: nothing is emitted after. */
@@ -101,7 +104,14 @@ export class GenerationRun {
       const context = [...promptIds];
       const dec = decoder;
 
-      let logits = await gate.run(() => dec.prefill(promptIds), () => this.ended);
+      // A long prompt is fed in slices, one gate turn each, so it never holds up the other
+      // streams' tokens for the whole prefill.
+      let logits: Float32Array | undefined;
+      for (let at = 0; at < promptIds.length; at += PREFILL_SLICE) {
+        const slice = promptIds.slice(at, at + PREFILL_SLICE);
+        logits = await gate.run(() => dec.prefill(slice), () => this.ended);
+        if (logits === undefined) return;
+      }
       for (;;) {
         if (logits === undefined || this.ended) return;
         const id = sampler.next(logits, context);
