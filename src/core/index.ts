@@ -1,0 +1,22 @@
+/**
+ * Public API of the inference core (no Node-RED imports): the shared types, the
+ * InferenceCore facade, the model registry, model sources (hub / local) and the ONNX layer.
+ */
+export * from "./types";
+export { InferenceCore, type InferenceCoreOptions, type NamedModelSpec } from "./inference-core";
+export { ModelRegistry, sharedRegistry, modelKey, FAMILY_LOADERS, type LoaderTable, type ModelLease, type ModelState, type RegistryOptions, type StartOptions } from "./registry";
+export {
+  HubModelSource,
+  LocalModelSource,
+  EmptyModelSource,
+  resolveModelSource,
+  resolveCacheDir,
+  repoCacheDir,
+  isHubRepoId,
+  needsNoFiles,
+  DEFAULT_HUB_URL,
+  type DownloadProgress,
+  type HubSourceOptions,
+  type SourceOptions,
+} from "./hub";
+export { createLoadContext, createSessionFactory, selectVariant, presentVariants, variantPath, DTYPE_SUFFIXES, type SessionFactory, type SessionSettings } from "./onnx";
