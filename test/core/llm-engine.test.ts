@@ -11,6 +11,13 @@ import { localLoadContext } from "../../src/core/llm/local-load-context";
 import { RunCounter, collect, finalOf, loadEngine, scriptedSession } from "./llm-support";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const waitFor = async (check: () => boolean, ms = 2000) => {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error("timed out");
+    await sleep(5);
+  }
+};
 
 function checkStreamShape(chunks: LlmStreamChunk[]): void {
   assert.ok(chunks.length > 0);
@@ -217,7 +224,7 @@ describe("llm engine on tiny-llm", function () {
       assert.equal(got.length, 2);
       assert.ok(counter.runs - runsAtUnsubscribe <= 1);
       assert.equal(local.activeStreams, 0);
-      assert.equal(OnnxLlmEngine.liveGenerations, 0);
+      await waitFor(() => OnnxLlmEngine.liveGenerations === 0);
     } finally {
       await local.dispose();
     }

@@ -238,7 +238,7 @@ describe("llm-stream node", function () {
     assert.equal(resultA.payload, textOf(chunksA));
     assert.equal(chunksB[chunksB.length - 1].kind, "text");
     assert.equal(resultB.generated_tokens, 30);
-    assert.equal(OnnxLlmEngine.liveGenerations, 0);
+    await waitFor(() => OnnxLlmEngine.liveGenerations === 0, 2000);
   });
 
   it("msg.cancel without a stream_id cancels every stream", async () => {
