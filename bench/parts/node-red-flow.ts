@@ -39,7 +39,7 @@ export async function nodeRedPart(options: BenchOptions, log: (line: string) => 
       `| tts-streamer chunks/s | ${fmt(m.ttsChunksPerSecond, 1)} |`,
       `| hop inject → first llm chunk (ms) | ${fmt(m.injectToFirstTokenMs, 1)} |`,
       `| hop first llm chunk → first audio chunk (ms) | ${fmt(m.firstTokenToFirstAudioMs, 1)} |`,
-      `| hop last audio chunk → audio-out drained (ms) | ${fmt(m.lastAudioToDrainedMs, 1)} |`,
+      `| hop last audio chunk → audio-out drained (ms) | ${flow.audioOutMissing ? "not measured: " + flow.audioOutMissing : fmt(m.lastAudioToDrainedMs, 1)} |`,
       `| whole flow (ms) | ${fmt(m.totalMs, 0)} |`,
       "",
     );
