@@ -12,8 +12,8 @@ import * as path from "path";
 import { lastValueFrom, tap } from "rxjs";
 import { numberOption, parseCommandArgs, requireOption } from "../args";
 import { CliError } from "../cli-error";
-import type { TtsEngine, TtsStreamChunk, TtsStreamConfig } from "../../core/types";
-import { openTtsModel } from "../../core/tts/open-model";
+import type { TtsStreamChunk, TtsStreamConfig } from "../../core/types";
+import { openTtsModel, type OpenedTts } from "../../core/tts/open-model";
 import { encodeWav16 } from "../../core/tts/wav-out";
 
 const USAGE =
@@ -57,12 +57,13 @@ export async function run(argv: string[]): Promise<number> {
   const out = typeof values.out === "string" ? path.resolve(values.out) : undefined;
   if (out && fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new CliError(`--out is a directory: ${out}`);
 
-  let engine: TtsEngine;
+  let opened: OpenedTts;
   try {
-    engine = await openTtsModel(model);
+    opened = await openTtsModel(model, { warn: (message) => process.stderr.write(`warning: ${message}\n`) });
   } catch (err) {
     throw new CliError((err as Error).message, 1);
   }
+  const engine = opened.engine;
   try {
     let streamer;
     try {
@@ -108,6 +109,6 @@ export async function run(argv: string[]): Promise<number> {
     }
     return 0;
   } finally {
-    await engine.dispose();
+    await opened.close();
   }
 }

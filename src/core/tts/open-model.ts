@@ -1,26 +1,56 @@
 /**
- * Opening a TTS model from a CLI-style name: "espeak" or a local directory (a Hugging Face
- * repo id is reported with what to do instead, until the registry is wired in).
+ * Opening a TTS model from a CLI-style name: "espeak", a local model directory, or a Hugging
+ * Face repo id, through the model registry (which downloads and caches repos and picks the
+ * dtype variant).
  */
 import * as fs from "fs";
-import type { ModelSpec, TtsEngine } from "../types";
-import { localLoadContext } from "./local-context";
-import { isEspeakSpec, loadTts } from "./loader";
+import * as path from "path";
+import { isHubRepoId } from "../hub";
+import { ModelRegistry, type ModelState } from "../registry";
+import type { ModelConfig, TtsEngine } from "../types";
+import { isEspeakSpec } from "./loader";
 
-export async function openTtsModel(model: string, spec: Partial<ModelSpec> = {}): Promise<TtsEngine> {
-  if (isEspeakSpec(model, spec.config?.engine)) return loadTts(localLoadContext(model, { ...spec, enginesPath: "espeak" }));
-  if (fs.existsSync(model)) {
-    if (!fs.statSync(model).isDirectory()) throw new Error(`--model must be a model directory, a Hugging Face repo id or "espeak"; '${model}' is a file`);
-    return loadTts(localLoadContext(model, spec));
-  }
-  if (/^[\w.-]+\/[\w.-]+$/.test(model)) return loadFromHub(model, spec);
-  throw new Error(`model '${model}' not found: give a model directory, a Hugging Face repo id (owner/name) or "espeak"`);
+export interface OpenedTts {
+  engine: TtsEngine;
+  /** Frees the model. */
+  close(): Promise<void>;
 }
 
-/**
- * Hub repos: the model registry (downloads, cache) is the place for them. Until it is wired
- * in here, say what works instead.
- */
-async function loadFromHub(repo: string, _spec: Partial<ModelSpec>): Promise<TtsEngine> {
-  throw new Error(`model '${repo}' is not a local directory; download it first (voice-stream download ${repo}) and pass its directory`);
+export interface OpenTtsOptions {
+  config?: ModelConfig;
+  revision?: string;
+  onState?: (state: ModelState) => void;
+  warn?: (message: string) => void;
+}
+
+export async function openTtsModel(model: string, options: OpenTtsOptions = {}): Promise<OpenedTts> {
+  let enginesPath: string;
+  if (isEspeakSpec(model, options.config?.engine)) enginesPath = "espeak";
+  else if (fs.existsSync(model)) {
+    if (!fs.statSync(model).isDirectory()) {
+      throw new Error(`--model must be a model directory, a Hugging Face repo id or "espeak"; '${model}' is a file`);
+    }
+    enginesPath = path.resolve(model);
+  } else if (isHubRepoId(model)) enginesPath = model;
+  else throw new Error(`model '${model}' not found: give a model directory, a Hugging Face repo id (owner/name) or "espeak"`);
+  const registry = new ModelRegistry({
+    offline: process.env.HF_HUB_OFFLINE === "1" || process.env.VOICE_STREAM_OFFLINE === "1",
+    warn: options.warn,
+  });
+  const lease = registry.startModel<TtsEngine>("tts", { enginesPath, revision: options.revision, config: options.config ?? {} });
+  const subscription = options.onState ? lease.state$.subscribe(options.onState) : undefined;
+  try {
+    const engine = await lease.model;
+    return {
+      engine,
+      close: async () => {
+        subscription?.unsubscribe();
+        await lease.release();
+      },
+    };
+  } catch (err) {
+    subscription?.unsubscribe();
+    await lease.release();
+    throw err;
+  }
 }
