@@ -38,7 +38,8 @@ export function resolveModelSource(kind: ModelKind, spec: ModelSpec, options: So
       repo: enginesPath,
       revision: spec.revision || "main",
       cacheDir: resolveCacheDir(options.cacheDir),
-      hubUrl: options.hubUrl,
+      // HF_ENDPOINT: the hub's own variable for mirrors and private hubs.
+      hubUrl: options.hubUrl || process.env.HF_ENDPOINT || undefined,
       token: options.token || process.env.HF_TOKEN || undefined,
       offline: options.offline,
       onProgress: options.onProgress,

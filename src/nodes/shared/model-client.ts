@@ -17,20 +17,22 @@ export interface ModelHandle<M> {
 
 export function attachModel<M extends LoadedModel>(RED: NodeAPI, node: Node, configId: string | undefined, kind: ModelKind): ModelHandle<M> {
   const configNode = configId ? (RED.nodes.getNode(configId) as unknown) : null;
-  const fail = (error: Error): ModelHandle<M> => {
-    node.status({ fill: "red", shape: "ring", text: error.message.length > 60 ? `${error.message.slice(0, 57)}...` : error.message });
+  /** `statusText`: the short form for the status line; the Error has the whole advice. */
+  const fail = (error: Error, statusText: string): ModelHandle<M> => {
+    node.status({ fill: "red", shape: "ring", text: statusText });
     return {
       get: () => Promise.reject(error),
       detach: () => Promise.resolve(),
     };
   };
-  if (!configId) return fail(new Error(`no ${kind} model set: open the node and choose (or add) a voice-model config node of kind ${kind}`));
+  if (!configId) return fail(new Error(`no ${kind} model set: open the node and choose (or add) a voice-model config node of kind ${kind}`), `no ${kind} model set`);
   if (!isVoiceModelNode(configNode)) {
-    return fail(new Error(`the ${kind} model config node '${configId}' is missing or not a voice-model node; choose a voice-model config node of kind ${kind}`));
+    return fail(new Error(`the ${kind} model config node '${configId}' is missing or not a voice-model node; choose a voice-model config node of kind ${kind}`), `${kind} model missing`);
   }
   if (configNode.kind !== kind) {
     return fail(
       new Error(`the model '${configNode.name || configNode.id}' is a ${configNode.kind} model, but this node needs a ${kind} model; choose a voice-model of kind ${kind}`),
+      `needs a ${kind} model, not ${configNode.kind}`,
     );
   }
   const user = node as unknown as ModelUser;
