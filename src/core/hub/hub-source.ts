@@ -128,6 +128,11 @@ export class HubModelSource implements ModelSource {
     return files;
   }
 
+  /** Every file with its size in bytes (from the hub's listing, or the cache when offline). */
+  async fileSizes(): Promise<Map<string, number>> {
+    return new Map([...(await this.remoteFiles())].map(([rel, info]) => [rel, info.size]));
+  }
+
   async list(): Promise<string[]> {
     return [...(await this.remoteFiles()).keys()].sort();
   }

@@ -67,3 +67,11 @@ export function selectVariant(files: readonly string[], baseName: string, dtype:
   }
   throw new Error(`model '${modelId}' has no ${where}${baseName}.onnx (nor any quantized variant of it); expected a Hugging Face ONNX layout`);
 }
+
+/** The dtype of an ONNX file (or its external data) by its name: "onnx/model_q4.onnx_data" → "q4"; undefined for other files. */
+export function variantOfFile(relPath: string): string | undefined {
+  const m = /^(?:.*\/)?[^/]+?(_fp16|_q4f16|_q4|_int8|_uint8|_quantized|_bnb4)?\.onnx(?:_data(?:_\d+)?)?$/.exec(relPath);
+  if (!m) return undefined;
+  const suffix = m[1] ?? "";
+  return Object.keys(DTYPE_SUFFIXES).find((dtype) => DTYPE_SUFFIXES[dtype] === suffix);
+}
