@@ -161,4 +161,16 @@ describe("hub download (local hub server)", () => {
     assert.equal(file, path.join(cacheDir, "test-org", "tiny-model", "v1.0", "config.json"));
     assert.ok(server.requests.some((r) => r.url === `/${REPO}/resolve/v1.0/config.json`));
   });
+
+  it("with the hub out of reach, a cached model loads from the cache with a warning; an uncached one fails clearly", async () => {
+    await source().file("tokenizer.json");
+    await server.close();
+    const warnings: string[] = [];
+    const unreachable = source({ warn: (m) => warnings.push(m) });
+    assert.deepEqual(await unreachable.list(), ["tokenizer.json"]);
+    assert.equal(await unreachable.file("tokenizer.json"), path.join(cacheDir, "test-org", "tiny-model", "main", "tokenizer.json"));
+    assert.match(warnings[0], /the Hugging Face hub is not reachable .*using the cached files of model 'test-org\/tiny-model'/);
+    await assert.rejects(source({ cacheDir: fs.mkdtempSync(path.join(os.tmpdir(), "vs-empty-cache-")) }).list(), /could not reach the Hugging Face hub at http:\/\/127\.0\.0\.1:\d+ for model 'test-org\/tiny-model'.*check the network connection/);
+    server = await startHubServer({ repos: { [REPO]: repoDir } });
+  });
 });

@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { downloadFile, fileDownloadInfo, listFiles } from "@huggingface/hub";
+import { HubApiError, downloadFile, fileDownloadInfo, listFiles } from "@huggingface/hub";
 import type { ModelSource } from "../types";
 import { describeHubError, type HubErrorContext } from "./errors";
 import { listFilesUnder } from "./local-source";
@@ -39,7 +39,12 @@ export interface HubSourceOptions {
   /** Aborting stops transfers in flight (the .part file stays for a later resume). */
   signal?: AbortSignal;
   fetch?: typeof fetch;
+  /** Told when the hub cannot be reached and the cached files are used instead. */
+  warn?: (message: string) => void;
 }
+
+/** Transfers in flight in this process by target path: two sources never write one .part at once. */
+const inFlight = new Map<string, Promise<string>>();
 
 interface RemoteFile {
   size: number;
@@ -58,7 +63,6 @@ export class HubModelSource implements ModelSource {
   readonly dir: string;
   private readonly hubUrl: string;
   private remote?: Promise<Map<string, RemoteFile>>;
-  private readonly inFlight = new Map<string, Promise<string>>();
   /** Per requested file: [done, total] for the overall fraction. */
   private readonly transfers = new Map<string, [number, number]>();
 
@@ -98,19 +102,8 @@ export class HubModelSource implements ModelSource {
   }
 
   private async fetchListing(): Promise<Map<string, RemoteFile>> {
+    if (this.options.offline) return this.cachedListing();
     const files = new Map<string, RemoteFile>();
-    if (this.options.offline) {
-      if (!fs.existsSync(this.dir)) {
-        throw new Error(
-          `offline mode: model '${this.id}' is not in the cache (${this.dir}); ` +
-            `download it while online (voice-stream download ${this.repo}) or turn offline mode off`,
-        );
-      }
-      for (const rel of listFilesUnder(this.dir)) {
-        if (!isTransferArtifact(rel)) files.set(rel, { size: fs.statSync(path.join(this.dir, rel)).size });
-      }
-      return files;
-    }
     try {
       for await (const entry of listFiles({
         repo: this.repo,
@@ -123,7 +116,27 @@ export class HubModelSource implements ModelSource {
         if (entry.type === "file") files.set(entry.path, { size: entry.lfs?.size ?? entry.size });
       }
     } catch (err) {
+      // The hub out of reach (no network, DNS, refused) while the model is cached: run from the
+      // cache, as after a restart without network. Answers from the hub (401, 404) still fail.
+      if (!(err instanceof HubApiError) && !this.options.signal?.aborted && fs.existsSync(this.dir)) {
+        this.options.warn?.(`the Hugging Face hub is not reachable (${(err as Error).message}); using the cached files of model '${this.id}'`);
+        return this.cachedListing();
+      }
       throw describeHubError(err, this.errorContext());
+    }
+    return files;
+  }
+
+  private async cachedListing(): Promise<Map<string, RemoteFile>> {
+    if (!fs.existsSync(this.dir)) {
+      throw new Error(
+        `offline mode: model '${this.id}' is not in the cache (${this.dir}); ` +
+          `download it while online (voice-stream download ${this.repo}) or turn offline mode off`,
+      );
+    }
+    const files = new Map<string, RemoteFile>();
+    for (const rel of listFilesUnder(this.dir)) {
+      if (!isTransferArtifact(rel)) files.set(rel, { size: fs.statSync(path.join(this.dir, rel)).size });
     }
     return files;
   }
@@ -169,10 +182,10 @@ export class HubModelSource implements ModelSource {
     const target = path.join(this.dir, relPath);
     if (fs.existsSync(target)) return Promise.resolve(target);
     if (this.options.offline) return Promise.reject(this.offlineMissing(relPath));
-    let pending = this.inFlight.get(relPath);
+    let pending = inFlight.get(target);
     if (!pending) {
-      pending = this.download(relPath, target).finally(() => this.inFlight.delete(relPath));
-      this.inFlight.set(relPath, pending);
+      pending = this.download(relPath, target).finally(() => inFlight.delete(target));
+      inFlight.set(target, pending);
     }
     return pending;
   }

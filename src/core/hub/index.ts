@@ -20,6 +20,7 @@ export interface SourceOptions {
   token?: string;
   onProgress?: (progress: DownloadProgress) => void;
   signal?: AbortSignal;
+  warn?: (message: string) => void;
 }
 
 /** Whether `spec` of `kind` needs no files at all (eSpeak TTS, the built-in Silero VAD). */
@@ -44,6 +45,7 @@ export function resolveModelSource(kind: ModelKind, spec: ModelSpec, options: So
       offline: options.offline,
       onProgress: options.onProgress,
       signal: options.signal,
+      warn: options.warn,
     });
   }
   return new LocalModelSource(enginesPath);

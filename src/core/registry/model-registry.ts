@@ -154,6 +154,7 @@ export class ModelRegistry {
       start.warn?.(message);
     };
     const sourceOptions: SourceOptions = {
+      warn,
       cacheDir: this.options.cacheDir,
       offline: this.options.offline,
       hubUrl: this.options.hubUrl,
