@@ -4,7 +4,7 @@
  */
 export * from "./types";
 export { InferenceCore, type InferenceCoreOptions, type NamedModelSpec } from "./inference-core";
-export { ModelRegistry, sharedRegistry, modelKey, FAMILY_LOADERS, type LoaderTable, type ModelLease, type ModelState, type RegistryOptions, type StartOptions } from "./registry";
+export { ModelRegistry, sharedRegistry, modelKey, loadModel, FAMILY_LOADERS, type LoadModelOptions, type LoaderTable, type ModelLease, type ModelState, type RegistryOptions, type StartOptions } from "./registry";
 export {
   HubModelSource,
   LocalModelSource,

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ModelRegistry, modelKey, type ModelState } from "../../src/core/registry";
+import { ModelRegistry, loadModel, modelKey, type ModelState } from "../../src/core/registry";
 import type { LoadContext, LoadedModel, ModelKind, VadEngine } from "../../src/core/types";
 import { sharedDir } from "../helpers/paths";
 import { startHubServer } from "../helpers/hub-server";
@@ -170,5 +170,12 @@ describe("model registry", () => {
     const model = await lease.model;
     assert.equal(model.kind, "tts");
     await lease.release();
+  });
+
+  it("loadModel loads once without sharing (CLI use): the built-in VAD, and a local folder error", async () => {
+    const vad = await loadModel("vad", { enginesPath: "silero" });
+    assert.equal(vad.kind, "vad");
+    await vad.dispose();
+    await assert.rejects(loadModel("asr", { enginesPath: "/no/such/whisper" }), /model directory '\/no\/such\/whisper' does not exist/);
   });
 });

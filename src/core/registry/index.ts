@@ -1,2 +1,3 @@
 export { ModelRegistry, sharedRegistry, FAMILY_LOADERS, type LoaderTable, type ModelLease, type ModelState, type RegistryOptions, type StartOptions } from "./model-registry";
 export { modelKey } from "./model-key";
+export { loadModel, type LoadModelOptions } from "./load-model";
