@@ -178,4 +178,34 @@ describe("model registry", () => {
     await vad.dispose();
     await assert.rejects(loadModel("asr", { enginesPath: "/no/such/whisper" }), /model directory '\/no\/such\/whisper' does not exist/);
   });
+
+  it("releasing a model while it downloads cancels the transfer, keeps the partial file, and a later start resumes it", async () => {
+    const repoDir = fs.mkdtempSync(path.join(os.tmpdir(), "vs-vad-repo-"));
+    fs.copyFileSync(sharedDir("models", "silero-vad", "silero_vad_v5.onnx"), path.join(repoDir, "silero_vad_v5.onnx"));
+    const total = fs.statSync(path.join(repoDir, "silero_vad_v5.onnx")).size;
+    const server = await startHubServer({ repos: { "test/silero": repoDir } });
+    const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "vs-vad-cache-"));
+    const part = path.join(cacheDir, "test", "silero", "main", "silero_vad_v5.onnx.part");
+    try {
+      server.stallNext("silero_vad_v5.onnx", 500_000);
+      const registry = new ModelRegistry({ cacheDir, hubUrl: server.url });
+      const lease = registry.startModel("vad", { enginesPath: "test/silero" });
+      const end = Date.now() + 10000;
+      while (!(fs.existsSync(part) && fs.statSync(part).size === 500_000)) {
+        if (Date.now() > end) throw new Error("the stalled transfer never wrote its first bytes");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await lease.release();
+      await assert.rejects(lease.model, /download of 'silero_vad_v5\.onnx' of model 'test\/silero' was cancelled/);
+      assert.equal(fs.statSync(part).size, 500_000, "partial file kept");
+      assert.equal(fs.existsSync(part.replace(/\.part$/, "")), false);
+
+      const again = registry.startModel("vad", { enginesPath: "test/silero" });
+      assert.equal((await again.model).kind, "vad");
+      assert.ok(server.requests.some((r) => r.range === `bytes=500000-${total - 1}`), "resumed with a Range request");
+      await again.release();
+    } finally {
+      await server.close();
+    }
+  });
 });

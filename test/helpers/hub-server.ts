@@ -30,6 +30,8 @@ export interface HubServer {
   requests: HubRequest[];
   /** The next transfer of `file` (repo-relative) sends `bytes` bytes of the body and then drops the connection. */
   cutNext(file: string, bytes: number): void;
+  /** The next transfer of `file` sends `bytes` bytes and then stalls with the connection open (until the client gives up). */
+  stallNext(file: string, bytes: number): void;
   /** Answer 404 for `file` from now on, as if the repo did not have it. */
   hide(file: string): void;
   close(): Promise<void>;
@@ -63,6 +65,7 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
 export async function startHubServer(options: HubServerOptions): Promise<HubServer> {
   const requests: HubRequest[] = [];
   const cuts = new Map<string, number>();
+  const stalls = new Map<string, number>();
   const hidden = new Set<string>();
 
   const server = http.createServer((req, res) => {
@@ -125,6 +128,12 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
         setTimeout(() => res.socket?.destroy(), 50);
         return;
       }
+      const stall = body.length > 1 ? stalls.get(rel) : undefined;
+      if (stall !== undefined) {
+        stalls.delete(rel);
+        res.write(body.subarray(0, stall));
+        return;
+      }
       return res.end(body);
     }
     sendJson(res, 404, { error: `no route for ${url.pathname}` });
@@ -136,6 +145,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     url: `http://127.0.0.1:${port}`,
     requests,
     cutNext: (file, bytes) => cuts.set(file, bytes),
+    stallNext: (file, bytes) => stalls.set(file, bytes),
     hide: (file) => hidden.add(file),
     close: () =>
       new Promise<void>((resolve) => {
