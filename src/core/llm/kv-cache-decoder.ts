@@ -7,8 +7,14 @@
  * the session's `present.*` output tensors straight back as the next call's `past_key_values.*`
  * inputs (no copy), so one instance is one sequence's cache: never share an instance between
  * two sequences. The LLM engine and the codec TTS engine both use it.
+ *
+ * Graphs rewritten by append-only-cache.ts (the llm loader does this when it can) take the
+ * cache position-major and return only each step's new rows: then the decoder keeps one
+ * growing buffer per cache input, appends the rows, and feeds a prefix view of it, so a step
+ * allocates nothing in JavaScript for the cache.
  */
 import * as ort from "onnxruntime-node";
+import { NEW_CACHE_PREFIX } from "./append-only-cache";
 
 export interface KvCacheShape {
   numLayers: number;
@@ -46,6 +52,11 @@ export class KvCacheDecoder {
   private disposed = false;
   /** Positions already in the cache. */
   private cached = 0;
+  /** Append-only graphs: the cache rows per input, [capacity, kv_heads, head_dim] position-major. */
+  private readonly appendOnly: boolean;
+  private rows = new Map<string, Float32Array>();
+  private capacity = 0;
+  private readonly fetches: string[] | undefined;
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -61,10 +72,11 @@ export class KvCacheDecoder {
       const meta = session.inputMetadata?.find((m) => m.name === name);
       return meta && meta.isTensor ? (meta.type as ort.Tensor.Type) : "float32";
     };
+    this.appendOnly = session.outputNames.includes(`${NEW_CACHE_PREFIX}0.key`);
     this.slots = session.inputNames
       .filter((name) => PAST.test(name))
       .map((input) => {
-        const output = input.replace("past_key_values.", "present.");
+        const output = input.replace("past_key_values.", this.appendOnly ? NEW_CACHE_PREFIX : "present.");
         if (!session.outputNames.includes(output)) throw new Error(`the ONNX model has input ${input} but no output ${output}`);
         return { input, output, type: typeOf(input) };
       });
@@ -73,6 +85,9 @@ export class KvCacheDecoder {
         `the ONNX model has ${this.slots.length} past_key_values inputs but config.json says ${shape.numLayers} layers (expected ${2 * shape.numLayers})`,
       );
     }
+    if (this.appendOnly && this.slots.some((slot) => slot.type !== "float32")) throw new Error("an append-only cache graph must have float32 cache inputs");
+    // Append-only graphs: fetch only what the loop reads.
+    this.fetches = this.appendOnly ? [this.logitsName, ...this.slots.map((slot) => slot.output)] : undefined;
   }
 
   /** Positions in the cache (prompt and generated tokens fed so far). */
@@ -96,9 +111,16 @@ export class KvCacheDecoder {
     this.cached = 0;
   }
 
+  /** Cache floats per position of one input (append-only graphs). */
+  private get rowSize(): number {
+    return this.shape.numKvHeads * this.shape.headDim;
+  }
+
   /** Frees the cache tensors; the session itself belongs to the engine. */
   dispose(): void {
     this.releasePast();
+    this.rows.clear();
+    this.capacity = 0;
     this.disposed = true;
   }
 
@@ -117,18 +139,54 @@ export class KvCacheDecoder {
     for (const name of ["num_logits_to_keep", "logits_to_keep"]) {
       if (this.inputs.has(name) && !feeds[name]) feeds[name] = new ort.Tensor("int64", BigInt64Array.from([1n]), []);
     }
-    for (const slot of this.slots) feeds[slot.input] = this.past.get(slot.input) ?? this.emptyPast(slot.type);
+    for (const slot of this.slots) {
+      feeds[slot.input] = this.appendOnly ? this.cacheView(slot.input, start) : (this.past.get(slot.input) ?? this.emptyPast(slot.type));
+    }
 
-    const outputs = await this.session.run(feeds);
+    const outputs = this.fetches ? await this.session.run(feeds, this.fetches) : await this.session.run(feeds);
     if (this.disposed) {
       disposeAll(Object.values(outputs));
       throw new Error("this KV-cache decoder was disposed during a forward pass");
     }
-    // The old cache is dead once the new one exists: release it, keep the outputs as-is.
-    this.releasePast();
-    for (const slot of this.slots) this.past.set(slot.input, outputs[slot.output]);
+    if (this.appendOnly) {
+      this.append(outputs, start, count);
+    } else {
+      // The old cache is dead once the new one exists: release it, keep the outputs as-is.
+      this.releasePast();
+      for (const slot of this.slots) this.past.set(slot.input, outputs[slot.output]);
+    }
     this.cached = start + count;
     return lastRow(outputs[this.logitsName], count);
+  }
+
+  /** The first `positions` rows of an append-only cache input, as a tensor over the buffer itself (no copy). */
+  private cacheView(input: string, positions: number): ort.Tensor {
+    const rows = this.rows.get(input) ?? new Float32Array(0);
+    return new ort.Tensor("float32", rows.subarray(0, positions * this.rowSize), [1, positions, this.shape.numKvHeads, this.shape.headDim]);
+  }
+
+  /** Appends this step's new rows behind the `start` cached positions, growing the buffers by doubling. */
+  private append(outputs: ort.InferenceSession.OnnxValueMapType, start: number, count: number): void {
+    const rowSize = this.rowSize;
+    if (start + count > this.capacity) {
+      const capacity = Math.max(64, 2 * this.capacity, start + count);
+      for (const slot of this.slots) {
+        const grown = new Float32Array(capacity * rowSize);
+        const old = this.rows.get(slot.input);
+        if (old) grown.set(old.subarray(0, start * rowSize));
+        this.rows.set(slot.input, grown);
+      }
+      this.capacity = capacity;
+    }
+    for (const slot of this.slots) {
+      const added = outputs[slot.output] as ort.Tensor;
+      const data = added.data as Float32Array;
+      if (data.length !== count * rowSize) {
+        throw new Error(`cache output ${slot.output} has ${data.length} values, expected ${count} positions × ${rowSize}`);
+      }
+      this.rows.get(slot.input)!.set(data, start * rowSize);
+      added.dispose();
+    }
   }
 
   private emptyPast(type: ort.Tensor.Type): ort.Tensor {

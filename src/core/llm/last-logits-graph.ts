@@ -16,6 +16,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { onnx } from "onnx-proto";
+import { appendOnlyCache } from "./append-only-cache";
 
 /** Initializers smaller than this stay inline in the rewritten graph. */
 const EXTERNAL_ABOVE = 4096;
@@ -198,6 +199,8 @@ export interface LastLogitsOptions {
    * the float computation the file describes. Default: leave the model as it is.
    */
   matMulNBitsAccuracyLevel?: number;
+  /** Also rewrite the KV cache as append-only (see append-only-cache.ts) when its form allows. */
+  appendOnlyCache?: boolean;
 }
 
 /** Sets accuracy_level on MatMulNBits nodes that have none; returns how many were changed. */
@@ -219,5 +222,6 @@ export function lastLogitsModel(file: string, options: LastLogitsOptions = {}): 
   const model = readGraphOnly(file);
   if (!sliceBeforeHead(model.graph!, options.logitsName ?? "logits")) return undefined;
   if (options.matMulNBitsAccuracyLevel !== undefined) setAccuracyLevel(model.graph!, options.matMulNBitsAccuracyLevel);
+  if (options.appendOnlyCache) appendOnlyCache(model.graph!);
   return { bytes: onnx.ModelProto.encode(model).finish(), externalDataFolder: path.dirname(path.resolve(file)) };
 }

@@ -56,7 +56,7 @@ export const loadLlm: FamilyLoader<OnnxLlmEngine> = async (ctx) => {
   const matMulNBitsAccuracyLevel = accuracyLevel(ctx);
   let rewritten: RewrittenModel | undefined;
   try {
-    rewritten = lastLogitsModel(modelFile, { matMulNBitsAccuracyLevel });
+    rewritten = lastLogitsModel(modelFile, { matMulNBitsAccuracyLevel, appendOnlyCache: true });
   } catch (err) {
     ctx.warn(`model ${id}: loading ${modelFile} as it is (${(err as Error).message})`);
   }

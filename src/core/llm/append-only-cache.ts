@@ -1,0 +1,98 @@
+/**
+ * Rewrites a decoder graph's KV cache so the generation loop can keep the cache itself and
+ * only append to it.
+ *
+ * Hub exports return `present.N.key|value` — the whole cache, past plus new — from every step.
+ * onnxruntime-node copies every output into a fresh JavaScript ArrayBuffer, so a step hands
+ * Node the entire cache again (28 layers × 2 × context × 4 KB for Qwen3-0.6B: 15 MB at 64
+ * positions, 130 MB at 570), and that churn of external memory drives V8 into a scavenge
+ * and a mark-compact every few steps.
+ *
+ * After this rewrite:
+ *   inputs   past_key_values.N.key|value  [batch, past, kv_heads, head_dim]   (position-major)
+ *   outputs  voice_stream_new.N.key|value [batch, new, kv_heads, head_dim]    (this step's rows only)
+ * and the present outputs are gone. Position-major means the cache for `past + new` positions
+ * is the cache for `past` with rows appended, so the loop keeps one growing buffer per layer
+ * and feeds a prefix view of it: no copy and no allocation in JavaScript per step. Inside the
+ * graph a Transpose restores the original [batch, kv_heads, past, head_dim] layout for the
+ * attention, so the computation is the file's own.
+ *
+ * Applies only when every cache input is float32 and feeds a Concat on the sequence axis whose
+ * result is the matching present output (the plain export form); fused attention ops
+ * (com.microsoft GroupQueryAttention, which take past/present themselves) are left alone.
+ */
+import { onnx } from "onnx-proto";
+
+export const NEW_CACHE_PREFIX = "voice_stream_new.";
+const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
+
+const perm0213 = () => onnx.AttributeProto.create({ name: "perm", type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 2, 1, 3] });
+
+function axisOf(node: onnx.INodeProto): number | undefined {
+  const attr = (node.attribute ?? []).find((a) => a.name === "axis");
+  return attr ? Number(attr.i) : undefined;
+}
+
+/** Rewrites `graph` in place; false (and nothing changed) when its cache is not the plain Concat form. */
+export function appendOnlyCache(graph: onnx.IGraphProto): boolean {
+  const nodes = graph.node ?? [];
+  const inputs = (graph.input ?? []).filter((i) => PAST.test(i.name ?? ""));
+  if (inputs.length === 0) return false;
+  const outputs = graph.output ?? [];
+
+  interface Plan {
+    input: onnx.IValueInfoProto;
+    concat: onnx.INodeProto;
+    present: string;
+    newName: string;
+  }
+  const plans: Plan[] = [];
+  for (const input of inputs) {
+    const name = input.name!;
+    const tensorType = input.type?.tensorType;
+    const dims = tensorType?.shape?.dim;
+    if (tensorType?.elemType !== onnx.TensorProto.DataType.FLOAT || !dims || dims.length !== 4) return false;
+    const concats = nodes.filter((n) => n.opType === "Concat" && (n.input ?? [])[0] === name);
+    if (concats.length !== 1) return false;
+    const concat = concats[0];
+    const axis = axisOf(concat);
+    if ((axis !== 2 && axis !== -2) || (concat.input ?? []).length !== 2) return false;
+    const present = concat.output![0];
+    const [, layer, kind] = PAST.exec(name)!;
+    if (present !== `present.${layer}.${kind}` || !outputs.some((o) => o.name === present)) return false;
+    plans.push({ input, concat, present, newName: `${NEW_CACHE_PREFIX}${layer}.${kind}` });
+  }
+
+  const head: onnx.INodeProto[] = [];
+  const tail: onnx.INodeProto[] = [];
+  const newOutputs: onnx.IValueInfoProto[] = [];
+  for (const { input, concat, present, newName } of plans) {
+    const name = input.name!;
+    const standard = `${name}__standard_layout`;
+    // Every consumer (the Concat, and e.g. a Shape reading the past length) sees the original layout.
+    for (const node of nodes) node.input = (node.input ?? []).map((i) => (i === name ? standard : i));
+    head.push(onnx.NodeProto.create({ name: `${name}__to_standard`, opType: "Transpose", input: [name], output: [standard], attribute: [perm0213()] }));
+
+    const [batch, heads, positions, headDim] = input.type!.tensorType!.shape!.dim!;
+    input.type!.tensorType!.shape!.dim = [batch, positions, heads, headDim];
+
+    tail.push(onnx.NodeProto.create({ name: `${newName}__rows`, opType: "Transpose", input: [concat.input![1]], output: [newName], attribute: [perm0213()] }));
+    newOutputs.push(
+      onnx.ValueInfoProto.create({
+        name: newName,
+        type: onnx.TypeProto.create({
+          tensorType: onnx.TypeProto.Tensor.create({
+            elemType: onnx.TensorProto.DataType.FLOAT,
+            shape: onnx.TensorShapeProto.create({
+              dim: [batch, onnx.TensorShapeProto.Dimension.create({ dimParam: "voice_stream_new_positions" }), heads, headDim],
+            }),
+          }),
+        }),
+      }),
+    );
+    graph.output = (graph.output ?? []).filter((o) => o.name !== present);
+  }
+  graph.node = [...head, ...nodes, ...tail];
+  graph.output = [...(graph.output ?? []), ...newOutputs];
+  return true;
+}
