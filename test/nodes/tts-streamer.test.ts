@@ -78,8 +78,14 @@ describe("tts-streamer node", function () {
     await helper.unload();
   });
 
-  it("speaks a whole text: audio chunk msgs, then one final with the metrics", async () => {
+  it("speaks a whole text: audio chunk msgs, then one final with the metrics; status 'speaking · N s'", async () => {
     const { tts, ended } = await load();
+    const statuses: string[] = [];
+    const original = tts.status.bind(tts);
+    tts.status = (s: unknown) => {
+      statuses.push(String((s as { text?: string }).text));
+      return original(s);
+    };
     tts.receive({ payload: "Hello there. " + LONG, stream_id: "a", topic: "greeting", seed: 1 });
     const msgs = await ended("a");
     const audio = msgs.filter((m) => !m.is_final);
@@ -96,6 +102,8 @@ describe("tts-streamer node", function () {
     assert.equal((final.payload as Float32Array).length, 0);
     assert.equal(typeof final.time_to_first_audio, "number");
     assert.equal(typeof final.generated_tokens, "number");
+    assert.ok(statuses.some((t) => /^speaking · \d+\.\d s$/.test(t)), JSON.stringify(statuses));
+    assert.match(statuses[statuses.length - 1], /^done · \d+\.\d s$/);
   });
 
   it("llm-stream deltas (is_final false … then the LLM's final with payload \"\") speak like the whole text", async () => {
