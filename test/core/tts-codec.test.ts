@@ -218,7 +218,7 @@ describe("tts codec engine (tiny-codec-tts)", function () {
   });
 
   it("a real LLM stream (tiny-llm) piped delta by delta speaks exactly as its whole text", async () => {
-    const llm = await loadLlm(localLoadContext(await fixtureDir("tiny-llm")));
+    const llm = await loadLlm(localLoadContext(await fixtureDir("tiny-llm"), {}, "llm"));
     try {
       const chunks = await lastValueFrom(
         llm.generate({ prompt: "Tell me about the river.", max_new_tokens: 80, temperature: 0.9, seed: 5 }).pipe(toArray()),
