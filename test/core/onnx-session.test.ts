@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { LocalModelSource } from "../../src/core/hub";
-import { createLoadContext, createSessionFactory, selectVariant } from "../../src/core/onnx";
+import { createLoadContext, createSessionFactory, selectVariant, sessionSettingsFor } from "../../src/core/onnx";
 import { DataType, GraphBuilder } from "../../src/core/onnx-builder/graph";
 
 function tinyModel(file: string, scale = 2): void {
@@ -116,5 +116,15 @@ describe("onnx session factory", () => {
     const pointer = path.join(dir, "pointer.onnx");
     fs.writeFileSync(pointer, "version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 123\n");
     await assert.rejects(createSessionFactory()(pointer), /is a Git LFS pointer, not the model/);
+  });
+
+  it("a spec's config carries the provider and thread counts; bad values are clear errors", () => {
+    const s = sessionSettingsFor({ enginesPath: "x", config: { execution_provider: "cuda", intra_op_num_threads: 2, inter_op_num_threads: "1" } }, { intraOpNumThreads: 8 });
+    assert.deepEqual(s.executionProviders, ["cuda"]);
+    assert.equal(s.intraOpNumThreads, 2);
+    assert.equal(s.interOpNumThreads, 1);
+    assert.equal(sessionSettingsFor({ enginesPath: "x" }, { intraOpNumThreads: 8 }).intraOpNumThreads, 8);
+    assert.throws(() => sessionSettingsFor({ enginesPath: "x", config: { execution_provider: "tpu" } }), /config\.execution_provider 'tpu' is not supported; expected cpu or cuda/);
+    assert.throws(() => sessionSettingsFor({ enginesPath: "x", config: { intra_op_num_threads: 0 } }), /config\.intra_op_num_threads must be a whole number of threads \(1 or more\), got 0/);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { resolveModelSource, type SourceOptions } from "../hub";
 import { createLoadContext } from "../onnx/load-context";
+import { sessionSettingsFor } from "../onnx/spec-settings";
 import type { ExecutionProvider, LoadedModel, ModelKind, ModelSpec } from "../types";
 import { FAMILY_LOADERS } from "./model-registry";
 
@@ -18,12 +19,11 @@ export async function loadModel<M extends LoadedModel = LoadedModel>(kind: Model
   const loader = FAMILY_LOADERS[kind];
   if (!loader) throw new Error(`unknown model kind '${String(kind)}'; expected llm, tts, asr or vad`);
   const source = resolveModelSource(kind, spec, options);
-  const configured = spec.config?.execution_provider;
-  const ctx = createLoadContext(spec, source, {
-    executionProviders: typeof configured === "string" && configured ? [configured as ExecutionProvider] : options.executionProviders,
+  const settings = sessionSettingsFor(spec, {
+    executionProviders: options.executionProviders,
     intraOpNumThreads: options.intraOpNumThreads,
     interOpNumThreads: options.interOpNumThreads,
-    warn: options.warn,
   });
+  const ctx = createLoadContext(spec, source, { ...settings, warn: options.warn });
   return (await loader(ctx)) as M;
 }

@@ -10,6 +10,7 @@ import { loadAsr } from "../asr/loader";
 import { resolveModelSource, type SourceOptions } from "../hub";
 import { loadLlm } from "../llm/loader";
 import { createLoadContext } from "../onnx/load-context";
+import { sessionSettingsFor } from "../onnx/spec-settings";
 import { loadTts } from "../tts/loader";
 import type { ExecutionProvider, FamilyLoader, LoadedModel, ModelKind, ModelSource, ModelSpec } from "../types";
 import { loadVad } from "../vad/loader";
@@ -164,19 +165,17 @@ export class ModelRegistry {
         if (!abort.signal.aborted) state.next({ phase: "downloading", fraction: p.fraction, file: p.file, bytes_done: p.bytes_done, bytes_total: p.bytes_total });
       },
     };
-    const configured = spec.config?.execution_provider;
-    const providers = typeof configured === "string" && configured ? [configured as ExecutionProvider] : this.options.executionProviders;
     const run = async (): Promise<LoadedModel> => {
       // Deferred one tick so a start's caller can subscribe to the state before anything happens.
       await Promise.resolve();
       const resolve = this.options.resolveSource ?? resolveModelSource;
       const source = resolve(kind, spec, sourceOptions);
-      const base = createLoadContext(spec, source, {
-        executionProviders: providers,
+      const settings = sessionSettingsFor(spec, {
+        executionProviders: this.options.executionProviders,
         intraOpNumThreads: this.options.intraOpNumThreads,
         interOpNumThreads: this.options.interOpNumThreads,
-        warn,
       });
+      const base = createLoadContext(spec, source, { ...settings, warn });
       // Downloads report "downloading"; once the loader builds sessions the model is "loading".
       const ctx = {
         ...base,
