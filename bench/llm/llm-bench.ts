@@ -28,6 +28,8 @@ export interface SideSummary {
   /** Median time to first token per prompt name, ms. */
   ttftMs: Record<string, number>;
   decodeTokensPerSecond: number;
+  /** Decode tokens/s after each prompt that generates more than one token. */
+  decodeTokensPerSecondByPrompt: Record<string, number>;
   decodeStepMs: number;
   /** Per decode step: wall time outside session.run, ms, and its share of the step. */
   overheadMs: number;
@@ -122,6 +124,11 @@ export async function runLlmCase(c: LlmCase, runs: number, warmup: number, log: 
         peakRssMiB: peaks[side],
         ttftMs: Object.fromEntries(c.prompts.map((p) => [p.name, median(samples[side][p.name].map((s) => s.ttftMs))])),
         decodeTokensPerSecond: median(decode.map((s) => (1000 * s.decodeSteps) / s.decodeMs)),
+        decodeTokensPerSecondByPrompt: Object.fromEntries(
+          c.prompts
+            .filter((p) => p.newTokens > 1)
+            .map((p) => [p.name, median(samples[side][p.name].map((s) => (1000 * s.decodeSteps) / s.decodeMs))]),
+        ),
         decodeStepMs: stepMs,
         overheadMs,
         overheadShare: overheadMs / stepMs,

@@ -64,7 +64,7 @@ export async function llmSection(options: BenchOptions, log: (line: string) => v
       // The model has 512 positions: the long prompt is 448 so prompt + new tokens fit.
       prompts: [
         { name: "p32", text: await exactPrompt(dir, 32, 32), tokens: 32, newTokens: 64 },
-        { name: "p448", text: await exactPrompt(dir, 448, 448), tokens: 448, newTokens: 1 },
+        { name: "p448", text: await exactPrompt(dir, 448, 448), tokens: 448, newTokens: 32 },
       ],
       decodePrompt: "p32",
     });
@@ -81,7 +81,8 @@ export async function llmSection(options: BenchOptions, log: (line: string) => v
         weightBytesPerToken: weightBytesPerToken(dir, dtype, QWEN3_06B_SHAPE.vocabSize, QWEN3_06B_SHAPE.hiddenSize),
         prompts: [
           { name: "p32", text: await exactPrompt(dir, 32, 32), tokens: 32, newTokens: dtype === "fp32" ? 32 : 64 },
-          { name: "p512", text: await exactPrompt(dir, 512, 512), tokens: 512, newTokens: 1 },
+          // 16 new tokens after the long prompt: decode speed where the KV cache is big.
+          { name: "p512", text: await exactPrompt(dir, 512, 512), tokens: 512, newTokens: 16 },
         ],
         decodePrompt: "p32",
         oursVariant: dtype === "q4" ? { label: "opt-in int8 activations (q4_accuracy_level 4)", config: { q4_accuracy_level: 4 } } : undefined,
@@ -103,11 +104,14 @@ export function targetsMarkdown(results: LlmCaseResult[]): string {
   const rows: string[] = ["| target | case | measured | met? |", "|---|---|---:|:---:|"];
   const yes = (ok: boolean) => (ok ? "yes" : "**no**");
   for (const r of results.filter((x) => x.label.startsWith("qwen3"))) {
-    const decode = r.ours.decodeTokensPerSecond / r.theirs.decodeTokensPerSecond;
-    rows.push(`| decode tokens/s ≥ 1.3× transformers.js | ${r.label} | ${fmt(decode, 2)}× | ${yes(decode >= 1.3)} |`);
-    if (r.oursVariant) {
-      const v = r.oursVariant.decodeTokensPerSecond / r.theirs.decodeTokensPerSecond;
-      rows.push(`| (same, ${r.oursVariant.label}) | ${r.label} | ${fmt(v, 2)}× | ${yes(v >= 1.3)} |`);
+    for (const p of r.prompts.filter((x) => x.newTokens > 1)) {
+      const tps = (s: SideSummary) => s.decodeTokensPerSecondByPrompt?.[p.name] ?? NaN;
+      const decode = tps(r.ours) / tps(r.theirs);
+      rows.push(`| decode tokens/s ≥ 1.3× transformers.js (after ${p.tokens} tokens) | ${r.label} | ${fmt(decode, 2)}× | ${yes(decode >= 1.3)} |`);
+      if (r.oursVariant) {
+        const v = tps(r.oursVariant) / tps(r.theirs);
+        rows.push(`| (same, ${r.oursVariant.label}) | ${r.label} | ${fmt(v, 2)}× | ${yes(v >= 1.3)} |`);
+      }
     }
     for (const p of r.prompts) {
       const t = r.ours.ttftMs[p.name] / r.theirs.ttftMs[p.name];
@@ -134,9 +138,12 @@ export function llmMarkdown(results: LlmCaseResult[], bandwidth?: BandwidthResul
     for (const p of r.prompts) {
       lines.push(`| time to first token, ${p.tokens}-token prompt (ms) | ${fmt(ours.ttftMs[p.name], 1)} | ${fmt(theirs.ttftMs[p.name], 1)} | ${ratio(ours.ttftMs[p.name], theirs.ttftMs[p.name])} |${extra((s) => fmt(s.ttftMs[p.name], 1))}`);
     }
+    for (const p of r.prompts.filter((x) => x.newTokens > 1)) {
+      const tps = (s: SideSummary) => s.decodeTokensPerSecondByPrompt?.[p.name] ?? NaN;
+      lines.push(`| decode tokens/s (${p.newTokens} new after ${p.tokens}) | ${fmt(tps(ours), 1)} | ${fmt(tps(theirs), 1)} | ${ratio(tps(ours), tps(theirs))} |${extra((s) => fmt(tps(s), 1))}`);
+    }
     const dp = r.prompts.find((p) => p.name === r.decodePrompt)!;
-    lines.push(`| decode tokens/s (${dp.newTokens} new after ${dp.tokens}) | ${fmt(ours.decodeTokensPerSecond, 1)} | ${fmt(theirs.decodeTokensPerSecond, 1)} | ${ratio(ours.decodeTokensPerSecond, theirs.decodeTokensPerSecond)} |${extra((s) => fmt(s.decodeTokensPerSecond, 1))}`);
-    lines.push(`| decode step (ms) | ${fmt(ours.decodeStepMs, 2)} | ${fmt(theirs.decodeStepMs, 2)} | ${ratio(ours.decodeStepMs, theirs.decodeStepMs)} |${extra((s) => fmt(s.decodeStepMs, 2))}`);
+    lines.push(`| decode step after ${dp.tokens} (ms) | ${fmt(ours.decodeStepMs, 2)} | ${fmt(theirs.decodeStepMs, 2)} | ${ratio(ours.decodeStepMs, theirs.decodeStepMs)} |${extra((s) => fmt(s.decodeStepMs, 2))}`);
     lines.push(`| … of which inside session.run (ms) | ${fmt(ours.decodeStepMs - ours.overheadMs, 2)} | ${fmt(theirs.decodeStepMs - theirs.overheadMs, 2)} | ${ratio(ours.decodeStepMs - ours.overheadMs, theirs.decodeStepMs - theirs.overheadMs)} |${extra((s) => fmt(s.decodeStepMs - s.overheadMs, 2))}`);
     lines.push(`| loop overhead per token outside session.run (ms) | ${fmt(ours.overheadMs, 3)} | ${fmt(theirs.overheadMs, 3)} | ${ratio(ours.overheadMs, theirs.overheadMs)} |${extra((s) => fmt(s.overheadMs, 3))}`);
     lines.push(`| … as a share of the step | ${fmt(100 * ours.overheadShare, 1)}% | ${fmt(100 * theirs.overheadShare, 1)}% | |${extra((s) => fmt(100 * s.overheadShare, 1) + "%")}`);
