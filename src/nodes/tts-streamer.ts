@@ -9,6 +9,7 @@
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { Subscription } from "rxjs";
 import type { TtsEngine, TtsStreamChunk, TtsStreamConfig, TtsStreamer } from "../core/types";
+import { floatToS16LE } from "../core/audio/pcm";
 import { attachModel } from "./shared/model-client";
 import { chunkMessage, ownedCopy, streamIdOf, type ChunkLike, type NodeMessage } from "./shared/stream-msg";
 
@@ -47,16 +48,6 @@ function setting(value: string | number | undefined): number | undefined {
   if (value === undefined || value === null || String(value).trim() === "") return undefined;
   const n = Number(value);
   return Number.isFinite(n) ? n : NaN;
-}
-
-/** Float samples → 16-bit little-endian PCM bytes. */
-function toS16le(samples: Float32Array): Buffer {
-  const out = Buffer.alloc(samples.length * 2);
-  for (let i = 0; i < samples.length; i++) {
-    const s = Math.max(-1, Math.min(1, samples[i]));
-    out.writeInt16LE(Math.round(s < 0 ? s * 32768 : s * 32767), 2 * i);
-  }
-  return out;
 }
 
 /** Fields an upstream llm-stream chunk brings that must not masquerade as this node's chunk fields. */
@@ -118,7 +109,7 @@ module.exports = function register(RED: NodeAPI) {
 
     const payloadOf = (chunk: TtsStreamChunk): Float32Array | Buffer => {
       const audio = chunk.kind === "audio" ? ownedCopy(chunk.audio) : new Float32Array(0);
-      return format === "s16le" ? toS16le(audio) : audio;
+      return format === "s16le" ? floatToS16LE(audio) : audio;
     };
 
     const forget = (stream: OpenStream) => {

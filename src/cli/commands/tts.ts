@@ -14,7 +14,7 @@ import { numberOption, parseCommandArgs, requireOption } from "../args";
 import { CliError } from "../cli-error";
 import type { TtsStreamChunk, TtsStreamConfig } from "../../core/types";
 import { openTtsModel, type OpenedTts } from "../../core/tts/open-model";
-import { encodeWav16 } from "../../core/tts/wav-out";
+import { encodeWav } from "../../core/audio/wav";
 
 const USAGE =
   "usage: voice-stream tts --model <dir|repo|espeak> --text <text> [--voice V] [--out file.wav] " +
@@ -101,7 +101,7 @@ export async function run(argv: string[]): Promise<number> {
         all.set(p, at);
         at += p.length;
       }
-      fs.writeFileSync(out, encodeWav16(all, sampleRate));
+      fs.writeFileSync(out, encodeWav(all, sampleRate));
     }
     if (!values.json) {
       const seconds = final.kind === "audio" ? (final.audio_seconds ?? 0) : 0;

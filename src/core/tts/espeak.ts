@@ -6,6 +6,7 @@
  * so a fresh machine still speaks. If neither works the error names the apt package.
  */
 import { spawn } from "child_process";
+import { decodeWav } from "../audio/wav";
 
 export const ESPEAK_APT_HINT = "install the system package with 'sudo apt-get install espeak-ng' (or 'npm install espeak-ng' for the WASM build)";
 
@@ -115,34 +116,16 @@ export async function espeakSpeak(text: string, voice: string, options: { rate?:
 }
 
 /**
- * Reads espeak-ng's 16-bit mono WAV. Written to a pipe, its RIFF and data sizes are
- * placeholders (0x7ffff000), so the data chunk is taken to run to the end of the bytes.
+ * Reads espeak-ng's WAV. Written to a pipe, its RIFF and data sizes are placeholders
+ * (0x7ffff000); the project's decoder then takes the data to run to the end of the bytes.
  */
 export function parseEspeakWav(bytes: Buffer): EspeakAudio {
-  if (bytes.length < 12 || bytes.toString("ascii", 0, 4) !== "RIFF" || bytes.toString("ascii", 8, 12) !== "WAVE") {
-    throw new Error("espeak-ng did not produce a WAV stream");
+  try {
+    const { samples, sampleRate } = decodeWav(bytes);
+    return { audio: samples, sampleRate };
+  } catch (err) {
+    throw new Error(`espeak-ng did not produce a usable WAV stream: ${(err as Error).message}`);
   }
-  let offset = 12;
-  let sampleRate = 22050;
-  let bits = 16;
-  while (offset + 8 <= bytes.length) {
-    const id = bytes.toString("ascii", offset, offset + 4);
-    const size = bytes.readUInt32LE(offset + 4);
-    const body = offset + 8;
-    if (id === "fmt ") {
-      sampleRate = bytes.readUInt32LE(body + 4);
-      bits = bytes.readUInt16LE(body + 14);
-    } else if (id === "data") {
-      if (bits !== 16) throw new Error(`espeak-ng produced ${bits}-bit audio; expected 16-bit`);
-      const end = Math.min(bytes.length, body + size);
-      const count = Math.floor((end - body) / 2);
-      const audio = new Float32Array(count);
-      for (let i = 0; i < count; i++) audio[i] = bytes.readInt16LE(body + 2 * i) / 32768;
-      return { audio, sampleRate };
-    }
-    offset = body + size + (size & 1);
-  }
-  throw new Error("espeak-ng's WAV stream has no data chunk");
 }
 
 /** For diagnostics: which backend is in use. */
