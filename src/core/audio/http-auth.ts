@@ -1,0 +1,110 @@
+/**
+ * The browser player's WebSocket is reached through an HTTP upgrade, which Express
+ * middleware never sees. This applies the same rules Node-RED applies to httpNode routes
+ * (settings.httpNodeAuth and settings.httpNodeMiddleware) to an upgrade request.
+ */
+import { createHash } from "crypto";
+import type { IncomingMessage } from "http";
+import { createRequire } from "module";
+
+type Middleware = (req: unknown, res: unknown, next: (err?: unknown) => void) => void;
+
+export interface HttpNodeSecurity {
+  httpNodeAuth?: { user: string; pass: string } | Middleware | Middleware[];
+  httpNodeMiddleware?: Middleware | Middleware[];
+}
+
+const MIDDLEWARE_TIMEOUT_MS = 10000;
+
+/** bcrypt from the running Node-RED (it ships bcryptjs), found from its main module or ours. */
+function loadBcrypt(): { compareSync(p: string, hash: string): boolean } | undefined {
+  const bases = [require.main?.filename, __filename].filter((b): b is string => !!b);
+  for (const base of bases) {
+    for (const name of ["bcryptjs", "bcrypt"]) {
+      try {
+        return createRequire(base)(name);
+      } catch {
+        /* try the next */
+      }
+    }
+  }
+  return undefined;
+}
+
+function basicCredentials(req: IncomingMessage): { user: string; pass: string } | undefined {
+  const header = req.headers.authorization;
+  if (!header || !/^basic /i.test(header)) return undefined;
+  const decoded = Buffer.from(header.slice(6).trim(), "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon < 0) return undefined;
+  return { user: decoded.slice(0, colon), pass: decoded.slice(colon + 1) };
+}
+
+function checkBasic(req: IncomingMessage, user: string, hash: string): boolean {
+  const given = basicCredentials(req);
+  if (!given || given.user !== user) return false;
+  // Node-RED takes a 32-character hash for a legacy md5 one, else bcrypt.
+  if (hash.length === 32) return createHash("md5").update(given.pass, "utf8").digest("hex") === hash;
+  const bcrypt = loadBcrypt();
+  if (!bcrypt) return false; // cannot check: refuse rather than let anyone in
+  return bcrypt.compareSync(given.pass, hash);
+}
+
+/** Runs Express-style middleware on a bare request: allowed when it calls next() without an error. */
+function runMiddleware(middleware: Middleware, req: IncomingMessage): Promise<boolean> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(ok);
+    };
+    const timer = setTimeout(() => settle(false), MIDDLEWARE_TIMEOUT_MS);
+    // Whatever answers the request instead of passing it on is a refusal.
+    const deny = () => {
+      settle(false);
+      return res;
+    };
+    const res: Record<string, unknown> = {
+      statusCode: 200,
+      locals: {},
+      headersSent: false,
+      setHeader: () => res,
+      getHeader: () => undefined,
+      header: () => res,
+      set: () => res,
+      status: () => res,
+      end: deny,
+      send: deny,
+      json: deny,
+      sendStatus: deny,
+      redirect: deny,
+      writeHead: () => res,
+      write: () => true,
+      on: () => res,
+      once: () => res,
+    };
+    try {
+      middleware(req, res, (err?: unknown) => settle(!err));
+    } catch {
+      settle(false);
+    }
+  });
+}
+
+/** An `authorize(req)` for upgrades that follows httpNodeAuth and httpNodeMiddleware. */
+export function upgradeAuthorizer(settings: HttpNodeSecurity): (req: IncomingMessage) => Promise<boolean> {
+  const checks: ((req: IncomingMessage) => Promise<boolean>)[] = [];
+  const auth = settings.httpNodeAuth;
+  if (typeof auth === "function") checks.push((req) => runMiddleware(auth, req));
+  else if (Array.isArray(auth)) for (const mw of auth) checks.push((req) => runMiddleware(mw, req));
+  else if (auth && typeof auth.user === "string" && typeof auth.pass === "string") checks.push(async (req) => checkBasic(req, auth.user, auth.pass));
+  const extra = settings.httpNodeMiddleware;
+  if (typeof extra === "function") checks.push((req) => runMiddleware(extra, req));
+  else if (Array.isArray(extra)) for (const mw of extra) checks.push((req) => runMiddleware(mw, req));
+  return async (req) => {
+    for (const check of checks) if (!(await check(req))) return false;
+    return true;
+  };
+}
