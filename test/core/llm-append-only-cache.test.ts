@@ -9,6 +9,8 @@ import { KvCacheDecoder } from "../../src/core/llm/kv-cache-decoder";
 import { readModelShape } from "../../src/core/llm/model-config";
 import { NEW_CACHE_PREFIX } from "../../src/core/llm/append-only-cache";
 import { loadEngine } from "./llm-support";
+import { loadLlm } from "../../src/core/llm/loader";
+import { localLoadContext } from "../../src/core/llm/local-load-context";
 
 describe("llm append-only KV cache (position-major cache, new rows only)", () => {
   for (const file of ["model.onnx", "model_q4.onnx"]) {
@@ -48,15 +50,24 @@ describe("llm append-only KV cache (position-major cache, new rows only)", () =>
     });
   }
 
-  it("the engine loads tiny-llm with the append-only cache and its greedy text matches the file's own layout", async () => {
+  it("the loader uses it on request (config.append_only_cache) and the greedy text matches the file's own layout", async () => {
     const dir = await fixtureDir("tiny-llm");
     let outputs: readonly string[] = [];
-    const engine = await loadEngine(dir);
+    let engineOutputs: readonly string[] = [];
+    const engine = await (async () => {
+      const ctx = localLoadContext(dir);
+      const create = ctx.createSession.bind(ctx);
+      ctx.createSession = async (file, rewritten) => {
+        const session = await create(file, rewritten);
+        engineOutputs = session.outputNames;
+        return session;
+      };
+      return loadLlm(ctx);
+    })();
     const plainEngine = await loadEngine(dir, (s) => s);
     const fromLoader = await (async () => {
-      const { loadLlm } = await import("../../src/core/llm/loader.js");
-      const { localLoadContext } = await import("../../src/core/llm/local-load-context.js");
-      const ctx = localLoadContext(dir);
+      // tiny-llm's cache is too small for the loader to choose the append-only form itself: force it.
+      const ctx = localLoadContext(dir, { append_only_cache: true });
       const create = ctx.createSession.bind(ctx);
       ctx.createSession = async (file, rewritten) => {
         const session = await create(file, rewritten);
@@ -77,6 +88,7 @@ describe("llm append-only KV cache (position-major cache, new rows only)", () =>
       const expected = await text(plainEngine);
       assert.equal(await text(fromLoader), expected);
       assert.equal(await text(engine), expected);
+      assert.ok(!engineOutputs.some((n) => n.startsWith(NEW_CACHE_PREFIX)), "by default a cache this small keeps the file's layout");
     } finally {
       await engine.dispose();
       await plainEngine.dispose();

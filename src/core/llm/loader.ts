@@ -38,6 +38,20 @@ function accuracyLevel(ctx: LoadContext): number | undefined {
   return value;
 }
 
+/**
+ * Append-only KV cache (see append-only-cache.ts) when a position's cache is big enough for
+ * the per-step copy-out and GC to matter (Qwen3-0.6B: 229 KB a position); on tiny models the
+ * graph's two extra Transposes per layer cost more than they save. config.append_only_cache
+ * (true/false) overrides.
+ */
+const APPEND_ONLY_FROM_BYTES_PER_POSITION = 32 * 1024;
+
+function wantsAppendOnlyCache(ctx: LoadContext, shape: { numLayers: number; numKvHeads: number; headDim: number }): boolean {
+  const forced = ctx.spec.config?.append_only_cache;
+  if (typeof forced === "boolean") return forced;
+  return shape.numLayers * 2 * shape.numKvHeads * shape.headDim * 4 >= APPEND_ONLY_FROM_BYTES_PER_POSITION;
+}
+
 export const loadLlm: FamilyLoader<OnnxLlmEngine> = async (ctx) => {
   const id = ctx.source.id;
   const config = await readJson(ctx, "config.json");
@@ -56,7 +70,7 @@ export const loadLlm: FamilyLoader<OnnxLlmEngine> = async (ctx) => {
   const matMulNBitsAccuracyLevel = accuracyLevel(ctx);
   let rewritten: RewrittenModel | undefined;
   try {
-    rewritten = lastLogitsModel(modelFile, { matMulNBitsAccuracyLevel, appendOnlyCache: true });
+    rewritten = lastLogitsModel(modelFile, { matMulNBitsAccuracyLevel, appendOnlyCache: wantsAppendOnlyCache(ctx, shape) });
   } catch (err) {
     ctx.warn(`model ${id}: loading ${modelFile} as it is (${(err as Error).message})`);
   }
