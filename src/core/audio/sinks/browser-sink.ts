@@ -76,7 +76,9 @@ export class BrowserSink implements AudioSink {
 
   /** Serves the page and its scripts; false when the request is for another path. */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
-    const pathname = new URL(req.url ?? "/", "http://x").pathname;
+    // Under Express (httpNode mounted at httpNodeRoot) req.url lacks the mount path; originalUrl has it.
+    const full = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? "/";
+    const pathname = new URL(full, "http://x").pathname;
     if (!pathname.startsWith(this.basePath)) return false;
     const asset = ASSETS[pathname.slice(this.basePath.length).replace(/\/$/, "")];
     if (!asset || (req.method !== "GET" && req.method !== "HEAD")) return false;

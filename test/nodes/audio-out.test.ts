@@ -1,0 +1,136 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { readWavFile } from "../../src/core/audio/wav";
+import { findExecutable } from "../../src/core/audio/system-tools";
+import { repoRoot } from "../helpers/paths";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require("node-red-node-test-helper");
+helper.init(require.resolve("node-red"));
+
+const NODES = path.join(repoRoot(), "dist", "src", "nodes");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const audioOutNode = require(path.join(NODES, "audio-out.js"));
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const catchNode = require("@node-red/nodes/core/common/25-catch.js");
+
+type Msg = Record<string, unknown>;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "vs-audio-out-"));
+
+async function load(settings: Record<string, unknown>) {
+  const flow = [
+    { id: "n_out", type: "audio-out", wires: [["n_events"]], ...settings },
+    { id: "n_events", type: "helper" },
+    { id: "n_catch", type: "catch", scope: ["n_out"], wires: [["n_caught"]] },
+    { id: "n_caught", type: "helper" },
+  ];
+  await helper.load([audioOutNode, catchNode], flow);
+  const events: Msg[] = [];
+  const errors: Msg[] = [];
+  helper.getNode("n_events").on("input", (m: Msg) => events.push(m));
+  helper.getNode("n_caught").on("input", (m: Msg) => errors.push(m));
+  return { out: helper.getNode("n_out"), events, errors };
+}
+
+const waitFor = async (check: () => boolean, ms = 10000) => {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+const sine = (n: number, k = 0.05) => new Float32Array(n).map((_, i) => 0.4 * Math.sin(i * k));
+
+describe("audio-out node", function () {
+  this.timeout(30000);
+  afterEach(async () => {
+    await helper.unload();
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it("null sink: started, then drained once the stream's audio has played", async () => {
+    const { out, events } = await load({ sink: "null" });
+    const t0 = Date.now();
+    out.receive({ payload: sine(1600), sample_rate: 16000, stream_id: "s1", is_final: false });
+    out.receive({ payload: sine(1600), sample_rate: 16000, stream_id: "s1", is_final: false });
+    out.receive({ payload: new Float32Array(0), sample_rate: 16000, stream_id: "s1", is_final: true });
+    await waitFor(() => events.some((e) => e.event === "drained"));
+    assert.ok(Date.now() - t0 >= 195, "drained before 0.2 s of audio could play");
+    assert.deepEqual(events.map((e) => [e.event, e.stream_id]), [["started", "s1"], ["drained", "s1"]]);
+  });
+
+  it("file sink: one WAV per stream equal to what was sent (every payload form)", async () => {
+    const { out, events } = await load({ sink: "file", path: path.join(tmp, "{stream_id}.wav") });
+    const a = sine(800);
+    const ints = Int16Array.from({ length: 400 }, (_, i) => Math.round(8000 * Math.sin(i * 0.1)));
+    const bytes = Buffer.from(Int16Array.from({ length: 300 }, (_, i) => (i % 50) * 100).buffer);
+    const nums = [0.1, -0.2, 0.3];
+    out.receive({ payload: a, sample_rate: 24000, stream_id: "f1", is_final: false });
+    out.receive({ payload: ints, sample_rate: 24000, stream_id: "f1", is_final: false });
+    out.receive({ payload: bytes, sample_rate: 24000, stream_id: "f1", is_final: false });
+    out.receive({ payload: nums, sample_rate: 24000, stream_id: "f1", is_final: true });
+    await waitFor(() => events.some((e) => e.event === "drained"));
+    const wav = await readWavFile(path.join(tmp, "f1.wav"));
+    assert.equal(wav.sampleRate, 24000);
+    const expected = [...a, ...[...ints].map((v) => v / 32768), ...[...new Int16Array(bytes.buffer, bytes.byteOffset, 300)].map((v) => v / 32768), ...nums];
+    assert.equal(wav.samples.length, expected.length);
+    for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(wav.samples[i] - expected[i]) <= 0.5 / 32768 + 1e-7, `sample ${i}`);
+  });
+
+  it("cancel silences at once and emits stopped; a cancelled chunk does the same", async () => {
+    const { out, events } = await load({ sink: "null" });
+    out.receive({ payload: sine(32000), sample_rate: 16000, stream_id: "c1" });
+    await waitFor(() => events.length === 1);
+    out.receive({ cancel: true, stream_id: "c1" });
+    await waitFor(() => events.some((e) => e.event === "stopped"));
+    assert.deepEqual(events.map((e) => [e.event, e.stream_id]), [["started", "c1"], ["stopped", "c1"]]);
+    out.receive({ payload: sine(32000), sample_rate: 16000, stream_id: "c2" });
+    out.receive({ kind: "cancelled", is_final: true, payload: new Float32Array(0), stream_id: "c2" });
+    await waitFor(() => events.filter((e) => e.event === "stopped").length === 2);
+    assert.equal(events[3].stream_id, "c2");
+    assert.ok(!events.some((e) => e.event === "drained"));
+  });
+
+  it("pause holds playback and resume continues to the drain", async () => {
+    const { out, events } = await load({ sink: "null" });
+    out.receive({ payload: sine(4800), sample_rate: 16000, stream_id: "p1", is_final: true });
+    out.receive({ pause: true });
+    await new Promise((r) => setTimeout(r, 600));
+    assert.deepEqual(events.map((e) => e.event), ["started"]);
+    out.receive({ resume: true });
+    await waitFor(() => events.some((e) => e.event === "drained"));
+  });
+
+  it("bad payloads and sample rates are errors a Catch node sees; playback goes on", async () => {
+    const { out, events, errors } = await load({ sink: "null" });
+    out.receive({ payload: "hello" });
+    out.receive({ payload: Buffer.alloc(3) });
+    out.receive({ payload: Float32Array.from([0, NaN]) });
+    out.receive({ payload: sine(160), sample_rate: "fast" });
+    await waitFor(() => errors.length === 4);
+    assert.match(String((errors[0].error as { message: string }).message), /msg\.payload must be audio/);
+    assert.match(String((errors[1].error as { message: string }).message), /even number of bytes/);
+    assert.match(String((errors[2].error as { message: string }).message), /NaN/);
+    assert.match(String((errors[3].error as { message: string }).message), /msg\.sample_rate must be a whole number/);
+    out.receive({ payload: sine(160), sample_rate: 16000, is_final: true });
+    await waitFor(() => events.some((e) => e.event === "drained" && e.stream_id === "default"));
+  });
+
+  it("speaker sink with real aplay on the null device plays and drains", async () => {
+    const { out, events, errors } = await load({ sink: "speaker", player: "aplay", device: "null", sampleRate: "16000" });
+    out.receive({ payload: sine(3200), sample_rate: 16000, stream_id: "sp", is_final: true });
+    await waitFor(() => events.some((e) => e.event === "drained"));
+    assert.deepEqual(events.map((e) => e.event), ["started", "drained"]);
+    assert.equal(errors.length, 0);
+  });
+
+  const missing = ["pw-play", "paplay", "ffplay"].find((p) => !findExecutable(p));
+  (missing ? it : it.skip)(`a player that is not installed gives a clear error on input (${missing})`, async () => {
+    const { out, errors } = await load({ sink: "speaker", player: missing });
+    out.receive({ payload: sine(160), sample_rate: 16000 });
+    await waitFor(() => errors.length === 1);
+    assert.match(String((errors[0].error as { message: string }).message), new RegExp(`${missing} is not installed: sudo apt-get install`));
+  });
+});
