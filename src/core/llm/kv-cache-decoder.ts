@@ -168,8 +168,21 @@ export class KvCacheDecoder {
   /** Appends this step's new rows behind the `start` cached positions, growing the buffers by doubling. */
   private append(outputs: ort.InferenceSession.OnnxValueMapType, start: number, count: number): void {
     const rowSize = this.rowSize;
+    if (start === 0) {
+      // A new sequence: its rows are the whole cache. Adopt the output arrays as the buffers (no copy
+      // before the first token); the first decode step grows them.
+      for (const slot of this.slots) {
+        const data = (outputs[slot.output] as ort.Tensor).data as Float32Array;
+        if (data.length !== count * rowSize) {
+          throw new Error(`cache output ${slot.output} has ${data.length} values, expected ${count} positions × ${rowSize}`);
+        }
+        this.rows.set(slot.input, data);
+      }
+      this.capacity = count;
+      return;
+    }
     if (start + count > this.capacity) {
-      const capacity = Math.max(64, 2 * this.capacity, start + count);
+      const capacity = Math.max(64, 2 * this.capacity, start + count + 64);
       for (const slot of this.slots) {
         const grown = new Float32Array(capacity * rowSize);
         const old = this.rows.get(slot.input);
