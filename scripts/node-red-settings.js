@@ -1,0 +1,19 @@
+/**
+ * Node-RED settings for `npm start` and the end-to-end tests: a local-only editor on
+ * 127.0.0.1 (port from PORT, default 1880), flows in <userDir>/flows.json. The package itself
+ * is loaded from <userDir>/node_modules (see node-red-env.js), as after `npm install` in a user dir.
+ */
+"use strict";
+module.exports = {
+  uiHost: process.env.HOST || "127.0.0.1",
+  uiPort: Number(process.env.PORT) || 1880,
+  flowFile: "flows.json",
+  flowFilePretty: true,
+  credentialSecret: false,
+  diagnostics: { enabled: false },
+  telemetry: { enabled: false },
+  externalModules: { autoInstall: false, palette: { allowInstall: false }, modules: { allowInstall: false } },
+  logging: { console: { level: process.env.NODE_RED_LOG_LEVEL || "info", metrics: false, audit: false } },
+  editorTheme: { projects: { enabled: false }, tours: false, palette: { catalogues: [] } },
+  functionExternalModules: false,
+};
