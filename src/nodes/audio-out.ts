@@ -64,6 +64,8 @@ module.exports = function register(RED: NodeAPI) {
     let statusTimer: NodeJS.Timeout | undefined;
     let lastStreamId = DEFAULT_STREAM;
     let closed = false;
+    /** Streams a stop() in progress reported as stopped. */
+    let stoppedNow: Set<string> | undefined;
 
     const fail = (err: Error, done: Done) => {
       node.status({ fill: "red", shape: "ring", text: err.message.slice(0, 60) });
@@ -136,6 +138,7 @@ module.exports = function register(RED: NodeAPI) {
       if (event.type === "drained") node.status({ fill: "green", shape: "dot", text: "drained" });
       else if (event.type === "stopped") node.status({ fill: "yellow", shape: "ring", text: "stopped" });
       else if (event.type === "underrun") node.status({ fill: "yellow", shape: "ring", text: "underrun · waiting for audio" });
+      if (event.type === "stopped") stoppedNow?.add(event.streamId);
       send({ event: event.type, stream_id: event.streamId, payload: event.type });
     };
 
@@ -158,7 +161,15 @@ module.exports = function register(RED: NodeAPI) {
       if (!player) return fail(startupError ?? new Error("audio-out is not ready"), done);
       const id = msg.stream_id === undefined || msg.stream_id === null || msg.stream_id === "" ? DEFAULT_STREAM : String(msg.stream_id);
       if (msg.cancel === true || msg.kind === "cancelled") {
+        stoppedNow = new Set();
         player.stop();
+        const stopped = stoppedNow;
+        stoppedNow = undefined;
+        // A cancel always answers with a stopped event for its stream, even when nothing of it was queued.
+        if (!stopped.has(id)) {
+          node.status({ fill: "yellow", shape: "ring", text: "stopped" });
+          node.send({ event: "stopped", stream_id: id, payload: "stopped" } as never);
+        }
         return done();
       }
       if (msg.pause === true) {

@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -91,6 +92,10 @@ describe("audio-out node", function () {
     await waitFor(() => events.filter((e) => e.event === "stopped").length === 2);
     assert.equal(events[3].stream_id, "c2");
     assert.ok(!events.some((e) => e.event === "drained"));
+    // A cancel for a stream with nothing queued (e.g. tts cancelled before its first audio) still answers.
+    out.receive({ kind: "cancelled", is_final: true, stream_id: "c3" });
+    await waitFor(() => events.some((e) => e.event === "stopped" && e.stream_id === "c3"));
+    assert.equal(events.filter((e) => e.event === "stopped").length, 3);
   });
 
   it("pause holds playback and resume continues to the drain", async () => {
@@ -124,6 +129,22 @@ describe("audio-out node", function () {
     await waitFor(() => events.some((e) => e.event === "drained"));
     assert.deepEqual(events.map((e) => e.event), ["started", "drained"]);
     assert.equal(errors.length, 0);
+  });
+
+  it("closing the flow kills the player process", async () => {
+    const children = () =>
+      execFileSync("ps", ["--ppid", String(process.pid), "-o", "pid=,comm="], { encoding: "utf8" })
+        .split("\n")
+        .filter((l) => /\baplay\b/.test(l))
+        .map((l) => Number(l.trim().split(/\s+/)[0]));
+    const before = new Set(children());
+    const { out, events } = await load({ sink: "speaker", player: "aplay", device: "null", sampleRate: "16000" });
+    out.receive({ payload: sine(32000), sample_rate: 16000, stream_id: "long" });
+    await waitFor(() => events.length === 1);
+    const mine = children().filter((pid) => !before.has(pid));
+    assert.equal(mine.length, 1);
+    await helper.unload();
+    await waitFor(() => !children().includes(mine[0]));
   });
 
   const missing = ["pw-play", "paplay", "ffplay"].find((p) => !findExecutable(p));
