@@ -23,7 +23,9 @@ interface PlayerSpec {
 export const PLAYERS: Record<PlayerCommand, PlayerSpec> = {
   aplay: {
     apt: "alsa-utils",
-    args: (rate, device) => ["-q", "-t", "raw", "-f", "S16_LE", "-r", String(rate), "-c", "1", ...(device ? ["-D", device] : []), "-"],
+    // aplay otherwise waits for a full buffer before it starts, so a stream's last fraction of a
+    // second would sit unplayed until more audio came: start 20 ms after data arrives instead.
+    args: (rate, device) => ["-q", "-t", "raw", "-f", "S16_LE", "-r", String(rate), "-c", "1", "--start-delay=20000", ...(device ? ["-D", device] : []), "-"],
   },
   "pw-play": {
     apt: "pipewire-bin",
