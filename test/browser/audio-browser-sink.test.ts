@@ -92,8 +92,29 @@ describe("audio browser sink in headless Chromium", function () {
       assert.equal(s.playedSamples, total);
       assert.ok(s.chunks > sizes.length, `chunks on the wire ${s.chunks}`);
     }
-    await player.close().catch(() => undefined);
+    // (player.close() would close the shared sink too; the player is idle now.)
     for (const page of pages) await page.close();
+  });
+
+  it("stop silences the page at once: its worklet drops what it holds", async () => {
+    const page = await browser.newPage();
+    await page.goto(url);
+    await page.click("#enable");
+    await waitForState(page, (s) => s.connected && s.audio === "on");
+    const player = new Player(sink, { leadMs: 500 });
+    player.enqueue(new Float32Array(48000).fill(0.05), 24000, "long"); // 2 s
+    const first = await waitForState(page, (s) => s.playedSamples > 0);
+    player.stop();
+    await new Promise((r) => setTimeout(r, 300));
+    const after = await pageState(page);
+    await new Promise((r) => setTimeout(r, 500));
+    const later = await pageState(page);
+    assert.equal(later.playedSamples, after.playedSamples, "still playing after stop");
+    assert.ok(later.playedSamples < later.receivedSamples, `played ${later.playedSamples} of ${later.receivedSamples} received`);
+    assert.ok(later.receivedSamples < 48000 && first.playedSamples < 48000);
+    const buffered = await page.evaluate(() => (window as unknown as { __voiceStream: { bufferedSamples: number } }).__voiceStream.bufferedSamples);
+    assert.equal(buffered, 0);
+    await page.close();
   });
 
   it("checks authorization on the WebSocket upgrade", async () => {
