@@ -53,6 +53,12 @@ describe("audio-out node", function () {
 
   it("null sink: started, then drained once the stream's audio has played", async () => {
     const { out, events } = await load({ sink: "null" });
+    const statuses: { text?: string; fill?: string }[] = [];
+    const status = out.status.bind(out);
+    out.status = (s: { text?: string }) => {
+      statuses.push(s);
+      status(s);
+    };
     const t0 = Date.now();
     out.receive({ payload: sine(1600), sample_rate: 16000, stream_id: "s1", is_final: false });
     out.receive({ payload: sine(1600), sample_rate: 16000, stream_id: "s1", is_final: false });
@@ -60,6 +66,8 @@ describe("audio-out node", function () {
     await waitFor(() => events.some((e) => e.event === "drained"));
     assert.ok(Date.now() - t0 >= 195, "drained before 0.2 s of audio could play");
     assert.deepEqual(events.map((e) => [e.event, e.stream_id]), [["started", "s1"], ["drained", "s1"]]);
+    assert.ok(statuses.some((st) => /^playing · 0\.[1-2] s buffered$/.test(st.text ?? "")), JSON.stringify(statuses));
+    assert.equal(statuses[statuses.length - 1].text, "drained");
   });
 
   it("file sink: one WAV per stream equal to what was sent (every payload form)", async () => {
