@@ -107,6 +107,15 @@ describe("audio-in node", function () {
     assert.equal(errors.length, 0);
   });
 
+  it("start when the flow starts (autoStart) plays the file without a start msg", async () => {
+    const { frames } = await load({ source: "file", path: HELLO, realtime: false, autoStart: true });
+    await waitFor(() => frames.some((f) => f.is_final === true));
+    const wav = await readWavFile(HELLO);
+    const total = frames.reduce((n, f) => n + (f.payload as Float32Array).length, 0);
+    assert.equal(total, wav.samples.length);
+    assert.equal(frames.filter((f) => f.is_final).length, 1);
+  });
+
   it("clear errors: recorder not installed, missing file, unknown command", async () => {
     const { input, frames, errors } = await load({ source: "microphone", recorder: "parec" });
     if (!findExecutable("parec")) {
