@@ -16,10 +16,13 @@ export interface BenchOptions {
   outDir: string;
   /** LLM model cases to run (labels), all when empty. */
   models: string[];
+  /** Re-render RESULTS.md from bench/out/results.json without measuring. */
+  reportOnly: boolean;
 }
 
 export const USAGE = `usage: npm run bench -- [--only ${PARTS.join(",")}] [--runs N (default 5)] [--warmup N (default 1)]
-                      [--quick] [--models stories260K,qwen3-fp32,qwen3-q4] [--json] [--no-write]`;
+                      [--quick] [--models stories260K,qwen3-fp32,qwen3-q4] [--json] [--no-write]
+                      [--report-only (re-render RESULTS.md from bench/out/results.json)]`;
 
 export function parseBenchOptions(argv: string[], outDir: string): BenchOptions {
   const { values } = parseArgs({
@@ -32,6 +35,7 @@ export function parseBenchOptions(argv: string[], outDir: string): BenchOptions 
       json: { type: "boolean" },
       "no-write": { type: "boolean" },
       models: { type: "string" },
+      "report-only": { type: "boolean" },
       help: { type: "boolean" },
     },
   });
@@ -53,5 +57,6 @@ export function parseBenchOptions(argv: string[], outDir: string): BenchOptions 
     write: values["no-write"] !== true,
     outDir,
     models: values.models ? values.models.split(",").map((s) => s.trim()) : [],
+    reportOnly: values["report-only"] === true,
   };
 }

@@ -48,6 +48,8 @@ export interface LlmCaseResult {
   oursVariant?: SideSummary & { label: string; config: Record<string, unknown> };
 }
 
+const TURN_GAP_MS = 250;
+
 class Worker {
   private readonly child: ChildProcess;
   private waiting?: { resolve: (r: WorkerReply) => void; reject: (e: Error) => void };
@@ -105,6 +107,9 @@ export async function runLlmCase(c: LlmCase, runs: number, warmup: number, log: 
         // ABBA: alternate who goes first so slow drifts in machine load cancel out.
         const order = r % 2 === 0 ? sides : [...sides].reverse();
         for (const side of order) {
+          // A pause between turns: onnxruntime's worker threads spin for a while after a run, and
+          // would otherwise take CPU from the other side's next run.
+          await new Promise((resolve) => setTimeout(resolve, TURN_GAP_MS));
           const reply = await workers[side].next({ type: "generate", prompt, keep: r >= warmup });
           if (reply.type === "sample" && reply.sample) (samples[side][prompt.name] ??= []).push(reply.sample);
         }

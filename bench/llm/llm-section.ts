@@ -99,27 +99,34 @@ export async function llmSection(options: BenchOptions, log: (line: string) => v
 
 const ratio = (ours: number, theirs: number) => fmt(ours / theirs, 2) + "×";
 
-/** The issue's targets, checked on the Qwen3-shaped cases. */
+/** Best run (fastest) of a side: the least disturbed by other load on a shared machine. */
+const bestTtft = (side: SideSummary, prompt: string) => Math.min(...side.samples[prompt].map((x) => x.ttftMs));
+const bestTps = (side: SideSummary, prompt: string) => Math.max(...side.samples[prompt].filter((x) => x.decodeSteps > 0).map((x) => (1000 * x.decodeSteps) / x.decodeMs));
+
+/** The issue's targets, checked on the Qwen3-shaped cases: median ratio, and best-run ratio beside it. */
 export function targetsMarkdown(results: LlmCaseResult[]): string {
-  const rows: string[] = ["| target | case | measured | met? |", "|---|---|---:|:---:|"];
+  const rows: string[] = ["| target | case | median ratio | best-run ratio | met (median)? |", "|---|---|---:|---:|:---:|"];
   const yes = (ok: boolean) => (ok ? "yes" : "**no**");
   for (const r of results.filter((x) => x.label.startsWith("qwen3"))) {
     for (const p of r.prompts.filter((x) => x.newTokens > 1)) {
       const tps = (s: SideSummary) => s.decodeTokensPerSecondByPrompt?.[p.name] ?? NaN;
       const decode = tps(r.ours) / tps(r.theirs);
-      rows.push(`| decode tokens/s ≥ 1.3× transformers.js (after ${p.tokens} tokens) | ${r.label} | ${fmt(decode, 2)}× | ${yes(decode >= 1.3)} |`);
+      const best = bestTps(r.ours, p.name) / bestTps(r.theirs, p.name);
+      rows.push(`| decode tokens/s ≥ 1.3× transformers.js (after ${p.tokens} tokens) | ${r.label} | ${fmt(decode, 2)}× | ${fmt(best, 2)}× | ${yes(decode >= 1.3)} |`);
       if (r.oursVariant) {
         const v = tps(r.oursVariant) / tps(r.theirs);
-        rows.push(`| (same, ${r.oursVariant.label}) | ${r.label} | ${fmt(v, 2)}× | ${yes(v >= 1.3)} |`);
+        const vb = bestTps(r.oursVariant, p.name) / bestTps(r.theirs, p.name);
+        rows.push(`| (same, ${r.oursVariant.label}) | ${r.label} | ${fmt(v, 2)}× | ${fmt(vb, 2)}× | ${yes(v >= 1.3)} |`);
       }
     }
     for (const p of r.prompts) {
       const t = r.ours.ttftMs[p.name] / r.theirs.ttftMs[p.name];
-      rows.push(`| time to first token ≤ 0.8× (${p.tokens}-token prompt) | ${r.label} | ${fmt(t, 2)}× | ${yes(t <= 0.8)} |`);
+      const best = bestTtft(r.ours, p.name) / bestTtft(r.theirs, p.name);
+      rows.push(`| time to first token ≤ 0.8× (${p.tokens}-token prompt) | ${r.label} | ${fmt(t, 2)}× | ${fmt(best, 2)}× | ${yes(t <= 0.8)} |`);
     }
   }
   for (const r of results) {
-    rows.push(`| loop overhead < 3% of a decode step | ${r.label} | ${fmt(100 * r.ours.overheadShare, 1)}% | ${yes(r.ours.overheadShare < 0.03)} |`);
+    rows.push(`| loop overhead < 3% of a decode step | ${r.label} | ${fmt(100 * r.ours.overheadShare, 1)}% | | ${yes(r.ours.overheadShare < 0.03)} |`);
   }
   return rows.join("\n");
 }
