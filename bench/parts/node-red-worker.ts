@@ -76,6 +76,11 @@ async function flowMode(args: WorkerArgs, helper: any): Promise<unknown> {
     const lastLlm = seen.at_llm[seen.at_llm.length - 1]?.t ?? NaN;
     const lastTts = seen.at_tts[seen.at_tts.length - 1]?.t ?? NaN;
     const drained = seen.at_out.find((e) => e.msg.event === "drained")?.t ?? NaN;
+    const startedPlaying = seen.at_out.find((e) => e.msg.event === "started")?.t ?? NaN;
+    const audioSeconds = seen.at_tts.reduce((sum, e) => {
+      const audio = e.msg.payload as Float32Array | undefined;
+      return sum + (audio?.length ? audio.length / Number(e.msg.sample_rate ?? 24000) : 0);
+    }, 0);
     const llmSpan = (lastLlm - firstLlm) / 1000;
     const ttsSpan = (lastTts - firstAudio) / 1000;
     if (r >= (args.warmup ?? 1)) {
@@ -88,6 +93,9 @@ async function flowMode(args: WorkerArgs, helper: any): Promise<unknown> {
         injectToFirstTokenMs: firstLlm - started,
         firstTokenToFirstAudioMs: firstAudio - firstLlm,
         lastAudioToDrainedMs: drained - lastTts,
+        firstAudioToPlayingMs: startedPlaying - firstAudio,
+        // The null sink paces playback in real time: drained is due audio-duration after playback started.
+        drainedLateMs: drained - startedPlaying - audioSeconds * 1000,
         totalMs: ended - started,
       });
     }
