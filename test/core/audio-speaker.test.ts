@@ -69,6 +69,13 @@ describe("audio speaker sink (real aplay on the ALSA null device)", function () 
     player.enqueue(new Float32Array(1600), 16000, "bad");
     await waitFor(() => errors.length > 0);
     assert.match(errors[0].message, /aplay exited unexpectedly \(code \d+\)/);
+    // The rest of that stream is dropped, not one failure per chunk; it drains on time.
+    player.enqueue(new Float32Array(1600), 16000, "bad");
+    assert.equal(await player.drain("bad"), "drained");
+    assert.equal(errors.length, 1);
+    // The next stream tries the player again (and fails again: the device is still wrong).
+    player.enqueue(new Float32Array(1600), 16000, "bad2");
+    await waitFor(() => errors.length === 2);
     await player.close();
   });
 });

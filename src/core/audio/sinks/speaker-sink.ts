@@ -89,6 +89,8 @@ export class SpeakerSink implements AudioSink {
   private readonly failures = new Subject<Error>();
   readonly failures$ = this.failures.asObservable();
   private closed = false;
+  /** The player failed during this stream: the rest of the stream is dropped rather than failing once per chunk. */
+  private broken = false;
   /** Bytes handed to players so far (all children). */
   bytesWritten = 0;
 
@@ -108,17 +110,20 @@ export class SpeakerSink implements AudioSink {
   }
 
   write(samples: Float32Array): void {
-    if (this.closed || samples.length === 0) return;
+    if (this.closed || this.broken || samples.length === 0) return;
     const child = this.child ?? this.start();
     const bytes = floatToS16LE(samples);
     this.bytesWritten += bytes.length;
     child.stdin?.write(bytes);
   }
 
-  /** The player drains what it was given on its own: nothing to do at a stream's end. */
-  endStream(): void {}
+  /** The player drains what it was given on its own; a failed player is retried with the next stream. */
+  endStream(): void {
+    this.broken = false;
+  }
 
   stop(): void {
+    this.broken = false;
     this.kill();
   }
 
@@ -153,11 +158,13 @@ export class SpeakerSink implements AudioSink {
     child.stdin?.on("error", () => {});
     child.on("error", (err) => {
       if (this.child === child) this.child = undefined;
+      this.broken = true;
       this.failures.next(new Error(`could not run ${this.command}: ${err.message}`));
     });
     child.on("exit", (code, signal) => {
       if (this.child !== child) return; // killed by us (stop/close)
       this.child = undefined;
+      this.broken = true;
       const why = stderr.trim() ? `: ${stderr.trim().split("\n").slice(-2).join(" ")}` : "";
       this.failures.next(new Error(`${this.command} exited unexpectedly (${signal ?? `code ${code}`})${why}`));
     });
