@@ -59,6 +59,7 @@ describe("e2e: offline demo 'Tell me a story' in Node-RED 4", function () {
       for (let j = i; j < i + win; j++) e += wav.samples[j] * wav.samples[j];
       if (Math.sqrt(e / win) > 0.01) voiced++;
     }
+    console.log(`      story WAV: ${seconds.toFixed(1)} s at ${wav.sampleRate} Hz, RMS ${rms.toFixed(3)}, ${((100 * voiced) / windows).toFixed(0)}% of 20 ms windows voiced`);
     assert.ok(voiced / windows > 0.4, `${voiced} of ${windows} windows voiced`);
     assert.ok(voiced / windows < 0.99, "it has the pauses of speech, not a constant tone");
     const story = red.debug.find((d) => d.property === "text" || /Once upon a time|little dog/.test(String(d.msg)));
