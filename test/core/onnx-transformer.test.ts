@@ -12,7 +12,7 @@ import {
 } from "../../src/core/onnx-builder/transformer";
 
 /**
- * A plain, loop-by-loop forward pass written straight from the Llama/Qwen3 equations (no
+ * A plain, loop-by-loop forward pass written straight from the Llama/Qwen2/Qwen3 equations (no
  * cache: every position recomputed), the oracle the ONNX graph is checked against.
  * Returns logits [T, V] for one sequence; `mask[j] == 0` hides key j from every query.
  */
@@ -60,9 +60,10 @@ function referenceForward(
     const vs: Float64Array[][] = [];
     for (let t = 0; t < T; t++) {
       const h = rms(xs[t], l.inputNorm);
-      const q = matvec(l.qProj, h, nh * hd, H);
-      const k = matvec(l.kProj, h, nkv * hd, H);
-      const v = matvec(l.vProj, h, nkv * hd, H);
+      const withBias = (y: Float64Array, bias?: Float32Array) => (c.attentionBias ? y.map((value, o) => value + bias![o]) : y);
+      const q = withBias(matvec(l.qProj, h, nh * hd, H), l.qBias);
+      const k = withBias(matvec(l.kProj, h, nkv * hd, H), l.kBias);
+      const v = withBias(matvec(l.vProj, h, nkv * hd, H), l.vBias);
       const head = (all: Float64Array, i: number, norm?: Float32Array) =>
         norm ? rms(all, norm, i * hd, hd) : all.slice(i * hd, (i + 1) * hd);
       qs.push(Array.from({ length: nh }, (_, i) => rope(head(q, i, c.qkNorm ? l.qNorm : undefined), positions[t])));
@@ -132,6 +133,20 @@ const LLAMA_FORM: DecoderOnlyConfig = {
   tieWordEmbeddings: false,
 };
 
+const QWEN2_FORM: DecoderOnlyConfig = {
+  vocabSize: 45,
+  hiddenSize: 28,
+  numLayers: 2,
+  numHeads: 7,
+  numKvHeads: 1,
+  headDim: 4,
+  intermediateSize: 36,
+  rmsNormEps: 1e-6,
+  ropeTheta: 1_000_000,
+  attentionBias: true,
+  tieWordEmbeddings: true,
+};
+
 interface Step {
   logits: Float32Array;
   dims: readonly number[];
@@ -184,6 +199,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
 for (const [label, config, seed] of [
   ["Qwen3 form (q/k norm, GQA, tied head)", QWEN3_FORM, 7],
   ["Llama form (MHA, separate head)", LLAMA_FORM, 11],
+  ["Qwen2 form (q/k/v bias, GQA 7:1, tied head)", QWEN2_FORM, 13],
 ] as const) {
   describe(`onnx-builder decoder-only transformer: ${label}`, () => {
     const weights = randomDecoderOnlyWeights(config, seed);

@@ -5,7 +5,8 @@
  *
  * Architecture: token embedding → N × [RMSNorm → GQA self-attention with RoPE (HF rotate-half
  * form) and KV cache → residual → RMSNorm → SwiGLU MLP → residual] → RMSNorm → lm_head.
- * Qwen3 adds an RMSNorm over each head's query and key (q_norm / k_norm) before RoPE.
+ * Qwen3 adds an RMSNorm over each head's query and key (q_norm / k_norm) before RoPE; Qwen2
+ * adds a bias to the query, key and value projections.
  *
  * Graph I/O (float32 activations, plain opset-17 ops; optionally 4-bit MatMulNBits weights):
  *   inputs   input_ids int64 [batch_size, sequence_length]
@@ -37,6 +38,8 @@ export interface DecoderOnlyConfig {
   ropeTheta: number;
   /** Qwen3's per-head RMSNorm on queries and keys before RoPE. */
   qkNorm?: boolean;
+  /** Qwen2's bias on the q, k and v projections (o_proj and the MLP have none). */
+  attentionBias?: boolean;
   /** lm_head reuses the token embedding (no separate lmHead weight). */
   tieWordEmbeddings?: boolean;
 }
@@ -56,6 +59,10 @@ export interface DecoderLayerWeights {
   vProj: Float32Array;
   /** o_proj [hidden, numHeads·headDim] */
   oProj: Float32Array;
+  /** q_proj / k_proj / v_proj biases [out] (only with attentionBias) */
+  qBias?: Float32Array;
+  kBias?: Float32Array;
+  vBias?: Float32Array;
   /** q_norm [headDim] (only with qkNorm) */
   qNorm?: Float32Array;
   /** k_norm [headDim] (only with qkNorm) */
@@ -110,6 +117,11 @@ export function validateDecoderOnly(config: DecoderOnlyConfig, weights: DecoderO
     check(`layers.${i}.kProj`, l.kProj, nkv * hd * H);
     check(`layers.${i}.vProj`, l.vProj, nkv * hd * H);
     check(`layers.${i}.oProj`, l.oProj, H * nh * hd);
+    if (config.attentionBias) {
+      check(`layers.${i}.qBias`, l.qBias, nh * hd);
+      check(`layers.${i}.kBias`, l.kBias, nkv * hd);
+      check(`layers.${i}.vBias`, l.vBias, nkv * hd);
+    }
     if (config.qkNorm) {
       check(`layers.${i}.qNorm`, l.qNorm, hd);
       check(`layers.${i}.kNorm`, l.kNorm, hd);
@@ -143,6 +155,8 @@ export function randomDecoderOnlyWeights(
   const { vocabSize: V, hiddenSize: H, numHeads: nh, numKvHeads: nkv, headDim: hd, intermediateSize: I } = config;
   const linear = (out: number, inp: number) => rng.normalArray(out * inp, 1 / Math.sqrt(inp));
   const norm = (n: number) => rng.normalArray(n, 0.1, 1);
+  // Drawn only when the config has biases, so models without them keep their weights per seed.
+  const bias = (n: number) => (config.attentionBias ? rng.normalArray(n, 0.1) : undefined);
   const layers: DecoderLayerWeights[] = [];
   const embedTokens = rng.normalArray(V * H, options.embeddingStd ?? 1);
   for (let i = 0; i < config.numLayers; i++) {
@@ -152,6 +166,9 @@ export function randomDecoderOnlyWeights(
       kProj: linear(nkv * hd, H),
       vProj: linear(nkv * hd, H),
       oProj: linear(H, nh * hd),
+      qBias: bias(nh * hd),
+      kBias: bias(nkv * hd),
+      vBias: bias(nkv * hd),
       qNorm: config.qkNorm ? norm(hd) : undefined,
       kNorm: config.qkNorm ? norm(hd) : undefined,
       postAttentionNorm: norm(H),
@@ -212,7 +229,11 @@ export function buildDecoderOnlyGraph(
 
   const axes = (...values: number[]) => g.constInt64(values, [values.length], "axes");
   /** y = x · Wᵀ for an HF [out, in] weight: MatMul on the transposed float weight, or MatMulNBits. */
-  const linear = (x: string, name: string, data: Float32Array, out: number, inp: number): string => {
+  const linear = (x: string, name: string, data: Float32Array, out: number, inp: number, bias?: Float32Array): string => {
+    const product = matMul(x, name, data, out, inp);
+    return bias ? g.op("Add", [product, g.initializer(name.replace(/weight$/, "bias"), bias, [out])]) : product;
+  };
+  const matMul = (x: string, name: string, data: Float32Array, out: number, inp: number): string => {
     if (options.weightFormat !== "q4") return g.op("MatMul", [x, g.initializer(name, transpose2d(data, out, inp), [inp, out])]);
     const q = quantize4bit(data, out, inp, options.blockSize ?? 32);
     const inputs = [
@@ -287,12 +308,12 @@ export function buildDecoderOnlyGraph(
     const qNorm = config.qkNorm ? g.initializer(`${p}.self_attn.q_norm.weight`, lw.qNorm!, [hd]) : undefined;
     const kNorm = config.qkNorm ? g.initializer(`${p}.self_attn.k_norm.weight`, lw.kNorm!, [hd]) : undefined;
     const q = applyRope(
-      toHeads(linear(h, `${p}.self_attn.q_proj.weight`, lw.qProj, nh * hd, H), nh, qNorm),
+      toHeads(linear(h, `${p}.self_attn.q_proj.weight`, lw.qProj, nh * hd, H, lw.qBias), nh, qNorm),
     );
     const k = applyRope(
-      toHeads(linear(h, `${p}.self_attn.k_proj.weight`, lw.kProj, nkv * hd, H), nkv, kNorm),
+      toHeads(linear(h, `${p}.self_attn.k_proj.weight`, lw.kProj, nkv * hd, H, lw.kBias), nkv, kNorm),
     );
-    const v = toHeads(linear(h, `${p}.self_attn.v_proj.weight`, lw.vProj, nkv * hd, H), nkv);
+    const v = toHeads(linear(h, `${p}.self_attn.v_proj.weight`, lw.vProj, nkv * hd, H, lw.vBias), nkv);
 
     const presentKey = g.op("Concat", [`past_key_values.${i}.key`, k], { axis: 2 }, { outputs: [`present.${i}.key`] });
     const presentValue = g.op("Concat", [`past_key_values.${i}.value`, v], { axis: 2 }, {
