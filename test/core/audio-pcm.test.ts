@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { floatToS16LE, hasNonFinite, s16leToFloat, toFloat32 } from "../../src/core/audio/pcm";
+import { firstNonFiniteIndex, floatToS16LE, hasNonFinite, s16leToFloat, toFloat32 } from "../../src/core/audio/pcm";
 
 describe("audio pcm conversions", () => {
   it("accepts every PROTOCOL payload form and gives the same samples", () => {
@@ -43,5 +43,8 @@ describe("audio pcm conversions", () => {
     assert.equal(hasNonFinite(Float32Array.from([0, 1, -1])), false);
     assert.equal(hasNonFinite(Float32Array.from([0, NaN])), true);
     assert.equal(hasNonFinite(Float32Array.from([Infinity])), true);
+    assert.equal(firstNonFiniteIndex(Float32Array.from([0, 1, NaN, Infinity])), 2);
+    assert.equal(firstNonFiniteIndex(Float32Array.from([-Infinity])), 0);
+    assert.equal(firstNonFiniteIndex(Float32Array.from([0, 1])), -1);
   });
 });

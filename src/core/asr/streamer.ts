@@ -11,6 +11,7 @@
  */
 import { ReplaySubject, type Observable } from "rxjs";
 import type { AsrEvent, AsrStreamConfig, AsrStreamer, CancelledChunk } from "../types";
+import { firstNonFiniteIndex } from "../audio/pcm";
 import { LocalAgreement, splitWords } from "./local-agreement";
 import type { DecodeOptions, DecodeResult } from "./whisper-model";
 
@@ -101,9 +102,8 @@ export class WhisperStreamer implements AsrStreamer {
   send(frame: Float32Array): void {
     if (this.ended) throw new Error("this ASR stream has ended; open a new one");
     if (!(frame instanceof Float32Array)) throw new Error("send() takes a Float32Array of 16 kHz mono samples");
-    for (let i = 0; i < frame.length; i++) {
-      if (!Number.isFinite(frame[i])) throw new Error(`audio sample ${i} of the frame is ${frame[i]}; samples must be finite numbers in [-1, 1]`);
-    }
+    const bad = firstNonFiniteIndex(frame);
+    if (bad >= 0) throw new Error(`audio sample ${bad} of the frame is ${frame[bad]}; samples must be finite numbers in [-1, 1]`);
     if (frame.length === 0) return;
     this.append(frame);
     this.totalSamples += frame.length;

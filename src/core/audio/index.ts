@@ -1,5 +1,5 @@
 /** Audio utilities of the core: PCM conversion, resampling, WAV files, playback and capture. */
-export { toFloat32, floatToS16LE, s16leToFloat, hasNonFinite } from "./pcm";
+export { toFloat32, floatToS16LE, s16leToFloat, hasNonFinite, firstNonFiniteIndex } from "./pcm";
 export { resample, StreamingResampler } from "./resample";
 export { encodeWav, decodeWav, readWavFile, writeWavFile, WavFileWriter, type DecodedWav } from "./wav";
 export { systemClock, ManualClock, type Clock } from "./clock";

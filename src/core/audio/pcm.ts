@@ -72,8 +72,13 @@ export function floatToS16LE(samples: Float32Array, gain = 1): Buffer {
   return out;
 }
 
+/** Index of the first NaN or ±Infinity sample, or -1 when all are finite (errors can name it). */
+export function firstNonFiniteIndex(samples: ArrayLike<number>): number {
+  for (let i = 0; i < samples.length; i++) if (!Number.isFinite(samples[i])) return i;
+  return -1;
+}
+
 /** True when any sample is NaN or ±Infinity (a broken upstream model, not audio). */
 export function hasNonFinite(samples: ArrayLike<number>): boolean {
-  for (let i = 0; i < samples.length; i++) if (!Number.isFinite(samples[i])) return true;
-  return false;
+  return firstNonFiniteIndex(samples) >= 0;
 }
