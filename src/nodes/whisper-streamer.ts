@@ -11,7 +11,8 @@ import type { Subscription } from "rxjs";
 import type { AsrEngine, AsrEvent } from "../core/types";
 import type { WhisperEngine } from "../core/asr/whisper-engine";
 import type { WhisperStreamer } from "../core/asr/streamer";
-import { firstNonFinite, frameToFloat32, StreamingResampler } from "../core/asr/audio-input";
+import { firstNonFiniteIndex, toFloat32 } from "../core/audio/pcm";
+import { StreamingResampler } from "../core/audio/resample";
 import { builtinVad } from "../core/vad/shared";
 import { attachModel } from "./shared/model-client";
 import { chunkMessage, streamIdOf, type ChunkLike, type NodeMessage } from "./shared/stream-msg";
@@ -47,14 +48,6 @@ const INPUT_ONLY = ["payload", "sample_rate", "is_final", "kind", "finish", "flu
 function numberSetting(value: string | number | undefined, fallback: number): number {
   if (value === undefined || value === null || String(value).trim() === "") return fallback;
   return Number(value);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Buffer.isBuffer(value)) return "Buffer";
-  if (Array.isArray(value)) return "array";
-  if (ArrayBuffer.isView(value)) return value.constructor.name;
-  return typeof value;
 }
 
 module.exports = function (RED: NodeAPI) {
@@ -144,15 +137,18 @@ module.exports = function (RED: NodeAPI) {
       let rate = TARGET_RATE;
       if (hasFrame) {
         try {
-          samples = frameToFloat32(msg.payload);
-        } catch {
-          return fail(new Error(`payload must be an audio frame: Float32Array, Int16Array, Buffer of 16-bit PCM or an array of numbers (got ${describe(msg.payload)})`), done);
+          samples = toFloat32(msg.payload, "msg.payload");
+        } catch (err) {
+          return fail(err as Error, done);
         }
-        const bad = firstNonFinite(samples);
-        if (bad) return fail(new Error(`audio frame sample ${bad.index} is ${bad.value}; samples must be finite numbers (the frame was dropped)`), done);
+        const bad = firstNonFiniteIndex(samples);
+        if (bad >= 0) return fail(new Error(`audio frame sample ${bad} is ${samples[bad]}; samples must be finite numbers (the frame was dropped)`), done);
         if (msg.sample_rate !== undefined) {
           rate = Number(msg.sample_rate);
-          if (!Number.isFinite(rate) || rate <= 0) return fail(new Error(`msg.sample_rate must be a positive number of samples per second (got ${String(msg.sample_rate)})`), done);
+          // The resampler converts between whole rates (its filter phases come from their ratio).
+          if (!Number.isInteger(rate) || rate <= 0) {
+            return fail(new Error(`msg.sample_rate must be a positive whole number of samples per second, e.g. 16000 or 48000 (got ${String(msg.sample_rate)})`), done);
+          }
         }
       }
       let id: string;
@@ -168,7 +164,7 @@ module.exports = function (RED: NodeAPI) {
         turn = await openTurn(id, msg);
       }
       if (samples && samples.length > 0) {
-        if (rate !== TARGET_RATE && (!turn.resampler || turn.resampler.inRate !== rate)) turn.resampler = new StreamingResampler(rate, TARGET_RATE);
+        if (rate !== TARGET_RATE && (!turn.resampler || turn.resampler.fromRate !== rate)) turn.resampler = new StreamingResampler(rate, TARGET_RATE);
         const frame = rate === TARGET_RATE ? samples.slice() : turn.resampler!.push(samples);
         if (frame.length > 0) turn.streamer.send(frame);
         scheduleStatus();
@@ -177,7 +173,9 @@ module.exports = function (RED: NodeAPI) {
       if (!finishes) return done();
       // Frames without stream_id that come after this one start the next default turn.
       if (defaultTurnId === id) defaultTurnId = undefined;
-      const tail = turn.resampler?.end();
+      const tail = turn.resampler?.flush();
+      // A flushed resampler takes no more input; a late frame gets the streamer's "ended" error instead.
+      turn.resampler = undefined;
       if (tail && tail.length > 0) turn.streamer.send(tail);
       turn.waiting.push(done);
       node.status({ fill: "blue", shape: "ring", text: "finishing" });

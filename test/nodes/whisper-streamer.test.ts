@@ -4,7 +4,7 @@ import { fixtureDir } from "../helpers/fixtures";
 import { repoRoot } from "../helpers/paths";
 import { loadAsr } from "../../src/core/asr/loader";
 import { directoryLoadContext } from "../../src/core/asr/directory-context";
-import { resample } from "../../src/core/asr/audio-input";
+import { resample } from "../../src/core/audio/resample";
 import type { AsrEngine } from "../../src/core/types";
 import { speechWithPauses, synthSpeech } from "../core/asr-audio";
 
@@ -161,19 +161,21 @@ describe("whisper-streamer node", function () {
     n.asr.receive({ stream_id: "s", payload: Buffer.from([1, 2, 3]) });
     n.asr.receive({ stream_id: "s", payload: [0.1, "x"] });
     n.asr.receive({ stream_id: "s", payload: speech.slice(0, 10), sample_rate: -1 });
+    n.asr.receive({ stream_id: "s", payload: speech.slice(0, 10), sample_rate: 22050.5 });
     n.asr.receive({ stream_id: "s", payload: new Float32Array(0) });
     n.asr.receive({ stream_id: "s", payload: speech.slice(16000), finish: true });
     const final = await n.final("s");
-    await waitFor(() => n.errors.length >= 7);
+    await waitFor(() => n.errors.length >= 8);
     const messages = n.errors.map((e) => String((e.error as { message: string }).message));
     assert.match(messages[0], /sample 1 is NaN/);
     assert.match(messages[1], /sample 0 is Infinity/);
-    assert.match(messages[2], /payload must be an audio frame.*got string/);
-    assert.match(messages[3], /got object/);
-    assert.match(messages[4], /got Buffer/);
-    assert.match(messages[5], /got array/);
-    assert.match(messages[6], /sample_rate must be a positive number/);
-    assert.equal(n.errors.length, 7, "the empty frame is no error");
+    assert.match(messages[2], /msg\.payload must be audio: a Float32Array, an Int16Array, a Buffer .* \(got a string\)/);
+    assert.match(messages[3], /got an object/);
+    assert.match(messages[4], /Buffer of 3 bytes; 16-bit little-endian PCM needs an even number of bytes/);
+    assert.match(messages[5], /must be an array of numbers; item 1 is a string/);
+    assert.match(messages[6], /sample_rate must be a positive whole number.*got -1/);
+    assert.match(messages[7], /sample_rate must be a positive whole number.*got 22050\.5/);
+    assert.equal(n.errors.length, 8, "the empty frame is no error");
     assert.equal(final.payload, (await engine.transcribe(speech, { language: "en" })).text, "bad frames were dropped, good ones kept");
   });
 
