@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { loadAsr } from "../../src/core/asr/loader";
 import { directoryLoadContext } from "../../src/core/asr/directory-context";
-import { readWavFile } from "../../src/core/asr/audio-input";
+import { readWavFile } from "../../src/core/audio/wav";
 import { write as writeTinyWhisper } from "../../src/core/fixtures/tiny-whisper";
 import type { AsrEngine } from "../../src/core/types";
 import { fmt, median, nowMs } from "../stats";
@@ -64,7 +64,7 @@ export async function recognitionPart(options: BenchOptions, log: (line: string)
     for (const clip of CLIPS) {
       const file = path.join(AUDIO, clip);
       if (!fs.existsSync(file)) continue;
-      const { samples, sampleRate } = readWavFile(file);
+      const { samples, sampleRate } = await readWavFile(file);
       if (sampleRate !== 16000) continue;
       const seconds = samples.length / 16000;
       const oneShot: number[] = [];

@@ -6,7 +6,7 @@ import * as path from "path";
 import { repoRoot, sharedDir } from "../helpers/paths";
 import { fixtureDir } from "../helpers/fixtures";
 import { encodeWav16 } from "../../src/core/tts/wav-out";
-import { resample } from "../../src/core/asr/audio-input";
+import { resample } from "../../src/core/audio/resample";
 import { speechWithPauses } from "../core/asr-audio";
 
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {

@@ -9,7 +9,8 @@
 import * as fs from "fs";
 import { numberOption, parseCommandArgs, requireOption } from "../args";
 import { CliError } from "../cli-error";
-import { readWavFile, resample } from "../../core/asr/audio-input";
+import { resample } from "../../core/audio/resample";
+import { readInputWav } from "../input-wav";
 import { directoryLoadContext } from "../../core/asr/directory-context";
 import { loadAsr } from "../../core/asr/loader";
 import type { WhisperEngine } from "../../core/asr/whisper-engine";
@@ -54,12 +55,7 @@ export async function run(argv: string[]): Promise<number> {
   const model = requireOption(values, "model");
   const input = requireOption(values, "input");
   const interval = numberOption(values, "partial-interval-ms", { min: 0 });
-  let audio: { samples: Float32Array; sampleRate: number };
-  try {
-    audio = readWavFile(input);
-  } catch (err) {
-    throw new CliError((err as Error).message);
-  }
+  const audio = await readInputWav(input);
   const engine = await openEngine(model);
   try {
     const samples = resample(audio.samples, audio.sampleRate, engine.model.sampleRate);

@@ -7,7 +7,8 @@
  */
 import { numberOption, parseCommandArgs, requireOption } from "../args";
 import { CliError } from "../cli-error";
-import { readWavFile, resample } from "../../core/asr/audio-input";
+import { resample } from "../../core/audio/resample";
+import { readInputWav } from "../input-wav";
 import { directoryLoadContext } from "../../core/asr/directory-context";
 import { loadVad } from "../../core/vad/loader";
 import { isBuiltinVad } from "../../core/vad/builtin";
@@ -38,12 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     min_speech_ms: numberOption(values, "min-speech-ms", { min: 0 }),
     speech_pad_ms: numberOption(values, "speech-pad-ms", { min: 0 }),
   };
-  let audio: { samples: Float32Array; sampleRate: number };
-  try {
-    audio = readWavFile(input);
-  } catch (err) {
-    throw new CliError((err as Error).message);
-  }
+  const audio = await readInputWav(input);
   const model = typeof values.model === "string" ? values.model : "silero";
   let ctx: LoadContext;
   if (isBuiltinVad(model)) {
