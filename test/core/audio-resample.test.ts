@@ -28,7 +28,8 @@ function rms(x: Float32Array): number {
 const middle = (x: Float32Array, rate: number) => x.subarray(Math.round(rate * 0.1), x.length - Math.round(rate * 0.1));
 
 describe("audio resample", () => {
-  for (const [from, to] of [[16000, 24000], [24000, 16000], [44100, 16000], [16000, 48000], [22050, 16000], [48000, 44100]]) {
+  // The 16 kHz targets are the rates whisper-streamer and the asr/vad CLI take (8, 22.05, 44.1, 48 kHz in).
+  for (const [from, to] of [[16000, 24000], [24000, 16000], [44100, 16000], [16000, 48000], [22050, 16000], [48000, 44100], [8000, 16000], [48000, 16000]]) {
     it(`keeps a 440 Hz sine's frequency and amplitude ${from} → ${to}`, () => {
       const input = sine(440, from, 1);
       const out = resample(input, from, to);
@@ -49,6 +50,10 @@ describe("audio resample", () => {
     const mid = middle(out, 8000);
     assert.ok(rms(mid) < 0.005, `rms after downsampling ${rms(mid)}`);
     assert.ok(amplitudeAt(mid, 1000, 8000) < 0.003);
+    // 12 kHz at 48 kHz → 16 kHz would alias to 4 kHz.
+    const toAsr = middle(resample(sine(12000, 48000, 1), 48000, 16000), 16000);
+    assert.ok(rms(toAsr) < 0.005, `rms after downsampling to 16 kHz ${rms(toAsr)}`);
+    assert.ok(amplitudeAt(toAsr, 4000, 16000) < 0.003);
   });
 
   it("returns an equal copy when the rates match", () => {
@@ -61,7 +66,7 @@ describe("audio resample", () => {
     assert.equal(s.flush().length, 0);
   });
 
-  for (const [from, to] of [[16000, 24000], [24000, 16000], [44100, 16000], [22050, 48000]]) {
+  for (const [from, to] of [[16000, 24000], [24000, 16000], [44100, 16000], [22050, 48000], [8000, 16000], [22050, 16000], [48000, 16000]]) {
     it(`streaming equals one-shot with uneven chunks ${from} → ${to}`, () => {
       const input = sine(523, from, 0.7);
       for (let i = 0; i < input.length; i++) input[i] += 0.2 * Math.sin(i * 0.37); // more than one tone

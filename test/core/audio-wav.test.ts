@@ -88,6 +88,11 @@ describe("audio wav", () => {
     assert.throws(() => decodeWav(noData), /no data chunk/);
   });
 
+  it("readWavFile names the file in its errors", async () => {
+    await assert.rejects(readWavFile(sharedDir("README.md")), /README\.md: not a WAV file/);
+    await assert.rejects(readWavFile(path.join(tmp, "no-such.wav")), /ENOENT.*no-such\.wav/);
+  });
+
   it("decodes the shared hello_16k.wav (16 kHz mono speech)", async () => {
     const wav = await readWavFile(sharedDir("audio", "hello_16k.wav"));
     assert.equal(wav.sampleRate, 16000);
