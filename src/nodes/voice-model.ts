@@ -7,7 +7,7 @@
 import * as path from "path";
 import type { Node, NodeAPI, NodeDef, NodeStatus } from "node-red";
 import type { Subscription } from "rxjs";
-import { sharedRegistry, type ModelLease, type ModelState } from "../core/registry";
+import { offlineByEnvironment, sharedRegistry, type ModelLease, type ModelState } from "../core/registry";
 import type { LoadedModel, ModelConfig, ModelKind, ModelSpec } from "../core/types";
 import { statusOf, type ModelUser } from "./shared/model-status";
 
@@ -63,7 +63,7 @@ module.exports = function register(RED: NodeAPI) {
   const userDir = (RED.settings as unknown as { userDir?: string }).userDir;
   const registry = sharedRegistry({
     cacheDir: userDir ? path.join(userDir, "voice-stream-cache") : undefined,
-    offline: process.env.HF_HUB_OFFLINE === "1" || process.env.VOICE_STREAM_OFFLINE === "1",
+    offline: offlineByEnvironment(),
     warn: (message) => RED.log.warn(`[voice-model] ${message}`),
   });
 

@@ -5,17 +5,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import { isHubRepoId } from "../hub";
-import { ModelRegistry, type ModelState } from "../registry";
+import { openModel, type ModelState, type OpenedModel } from "../registry";
 import type { LlmEngine, ModelConfig } from "../types";
 
 /** The model name points at nothing usable: the user's input is wrong. */
 export class ModelNotFoundError extends Error {}
 
-export interface OpenedLlm {
-  engine: LlmEngine;
-  /** Frees the model. */
-  close(): Promise<void>;
-}
+export type OpenedLlm = OpenedModel<LlmEngine>;
 
 export interface OpenLlmOptions {
   config?: ModelConfig;
@@ -37,26 +33,5 @@ export async function openLlmModel(model: string, options: OpenLlmOptions = {}):
   } else {
     throw new ModelNotFoundError(`model '${model}' not found: give a model directory or a Hugging Face repo id (owner/name)`);
   }
-  const registry = new ModelRegistry({
-    offline: process.env.HF_HUB_OFFLINE === "1" || process.env.VOICE_STREAM_OFFLINE === "1",
-    // The Hugging Face tools' variable for a mirror or a private hub.
-    hubUrl: process.env.HF_ENDPOINT || undefined,
-    warn: options.warn,
-  });
-  const lease = registry.startModel<LlmEngine>("llm", { enginesPath, revision: options.revision, config: options.config ?? {} });
-  const subscription = options.onState ? lease.state$.subscribe(options.onState) : undefined;
-  try {
-    const engine = await lease.model;
-    return {
-      engine,
-      close: async () => {
-        subscription?.unsubscribe();
-        await lease.release();
-      },
-    };
-  } catch (err) {
-    subscription?.unsubscribe();
-    await lease.release();
-    throw err;
-  }
+  return openModel<LlmEngine>("llm", { enginesPath, revision: options.revision, config: options.config ?? {} }, options);
 }

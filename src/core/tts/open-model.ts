@@ -6,15 +6,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { isHubRepoId } from "../hub";
-import { ModelRegistry, type ModelState } from "../registry";
+import { openModel, type ModelState, type OpenedModel } from "../registry";
 import type { ModelConfig, TtsEngine } from "../types";
 import { isEspeakSpec } from "./loader";
 
-export interface OpenedTts {
-  engine: TtsEngine;
-  /** Frees the model. */
-  close(): Promise<void>;
-}
+export type OpenedTts = OpenedModel<TtsEngine>;
 
 export interface OpenTtsOptions {
   config?: ModelConfig;
@@ -33,24 +29,5 @@ export async function openTtsModel(model: string, options: OpenTtsOptions = {}):
     enginesPath = path.resolve(model);
   } else if (isHubRepoId(model)) enginesPath = model;
   else throw new Error(`model '${model}' not found: give a model directory, a Hugging Face repo id (owner/name) or "espeak"`);
-  const registry = new ModelRegistry({
-    offline: process.env.HF_HUB_OFFLINE === "1" || process.env.VOICE_STREAM_OFFLINE === "1",
-    warn: options.warn,
-  });
-  const lease = registry.startModel<TtsEngine>("tts", { enginesPath, revision: options.revision, config: options.config ?? {} });
-  const subscription = options.onState ? lease.state$.subscribe(options.onState) : undefined;
-  try {
-    const engine = await lease.model;
-    return {
-      engine,
-      close: async () => {
-        subscription?.unsubscribe();
-        await lease.release();
-      },
-    };
-  } catch (err) {
-    subscription?.unsubscribe();
-    await lease.release();
-    throw err;
-  }
+  return openModel<TtsEngine>("tts", { enginesPath, revision: options.revision, config: options.config ?? {} }, options);
 }
