@@ -4,12 +4,11 @@
  * Every stream is a cold Observable (or a streamer object) whose teardown cancels the work.
  */
 import { defer, from, switchMap, type Observable } from "rxjs";
-import { ModelRegistry, type ModelLease, type RegistryOptions } from "./registry";
+import { ModelRegistry, type ModelLease, type RegistryOptions, type RegistrySettings } from "./registry";
 import type {
   AsrEngine,
   AsrStreamConfig,
   AsrStreamer,
-  ExecutionProvider,
   LlmEngine,
   LlmGenerateOptions,
   LlmRequest,
@@ -23,19 +22,7 @@ import type {
   TtsStreamer,
 } from "./types";
 
-export interface InferenceCoreOptions {
-  /** Download cache (default $VOICE_STREAM_CACHE or ~/.cache/voice-stream). */
-  cacheDir?: string;
-  /** Cache only, never the network. */
-  offline?: boolean;
-  /** Hub base URL (default https://huggingface.co). */
-  hubUrl?: string;
-  /** Hub token (default $HF_TOKEN). */
-  token?: string;
-  executionProviders?: ExecutionProvider[];
-  intraOpNumThreads?: number;
-  interOpNumThreads?: number;
-  warn?: (message: string) => void;
+export interface InferenceCoreOptions extends RegistrySettings {
   /** Share a registry with others (e.g. Node-RED's process-wide one); default: a registry of its own. */
   registry?: ModelRegistry;
 }

@@ -31,9 +31,13 @@ export type ModelState =
   | { phase: "ready" }
   | { phase: "error"; error: Error };
 
-export interface RegistryOptions {
+/** Where models come from and how their sessions run (also the InferenceCore's options). */
+export interface RegistrySettings {
+  /** Download cache (default $VOICE_STREAM_CACHE or ~/.cache/voice-stream). */
   cacheDir?: string;
+  /** Cache only, never the network. */
   offline?: boolean;
+  /** Hub base URL (default $HF_ENDPOINT, else https://huggingface.co). */
   hubUrl?: string;
   /** Default token for hub downloads (else $HF_TOKEN). */
   token?: string;
@@ -42,6 +46,9 @@ export interface RegistryOptions {
   intraOpNumThreads?: number;
   interOpNumThreads?: number;
   warn?: (message: string) => void;
+}
+
+export interface RegistryOptions extends RegistrySettings {
   /** Replace the family loaders (tests). */
   loaders?: Partial<LoaderTable>;
   /** Replace source resolution (tests). */
