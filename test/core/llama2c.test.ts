@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as ort from "onnxruntime-node";
-import { sharedDir } from "../helpers/paths";
+import { STORIES, STORIES_PROMPTS as PROMPTS, STORIES_REFERENCE as REFERENCE, readReferenceIds } from "./llm-support";
 import {
   interleavedToHalfSplitRows,
   readLlama2cCheckpoint,
@@ -16,30 +16,11 @@ import { SeededRandom } from "../../src/core/onnx-builder/random";
 
 type Tokenizer = import("@huggingface/tokenizers", { with: { "resolution-mode": "import" } }).Tokenizer;
 
-const STORIES = sharedDir("models", "stories260K");
 const MODEL_BIN = path.join(STORIES, "stories260K.bin");
 const TOKENIZER_BIN = path.join(STORIES, "tok512.bin");
-const REFERENCE = path.join(STORIES, "reference");
-/** The prompts run.c was given for each reference file. */
-const PROMPTS: Record<string, string> = {
-  once_upon_a_time: "Once upon a time",
-  one_day_a_little_girl: "One day, a little girl",
-};
 /** run.c's `-n 64`: positions in all, prompt included. */
 const STEPS = 64;
 const BOS = 1;
-
-function readReferenceIds(name: string): { prompt: number[]; generated: number[] } {
-  const lines = fs.readFileSync(path.join(REFERENCE, `${name}.ids.txt`), "utf8").trim().split("\n");
-  const field = (key: string) =>
-    lines
-      .find((l) => l.startsWith(`${key}:`))!
-      .slice(key.length + 1)
-      .trim()
-      .split(/\s+/)
-      .map(Number);
-  return { prompt: field("prompt_ids"), generated: field("generated_ids") };
-}
 
 /** run.c's encode, transcribed as the oracle: dummy prefix, code points or bytes, best-score merges. */
 function runcEncode(tok: Llama2cTokenizer, text: string): number[] {
