@@ -7,6 +7,7 @@ import * as ort from "onnxruntime-node";
 type Tokenizer = import("@huggingface/tokenizers", { with: { "resolution-mode": "import" } }).Tokenizer;
 import { fixtureDir } from "../helpers/fixtures";
 import { write } from "../../src/core/fixtures/tiny-llm";
+import { assertOnnxCommunityNames } from "./decoder-support";
 
 const readJson = (dir: string, file: string) => JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));
 
@@ -131,15 +132,8 @@ describe("fixture tiny-llm", function () {
   it("onnx/model.onnx has the exact onnx-community input and output names, types and shapes", async () => {
     const config = readJson(dir, "config.json");
     const session = await ort.InferenceSession.create(path.join(dir, "onnx", "model.onnx"));
-    const kv = [0, 1].flatMap((i) => [`${i}.key`, `${i}.value`]);
     assert.equal(config.num_hidden_layers, 2);
-    assert.deepEqual(session.inputNames, [
-      "input_ids",
-      "attention_mask",
-      "position_ids",
-      ...kv.map((n) => `past_key_values.${n}`),
-    ]);
-    assert.deepEqual(session.outputNames, ["logits", ...kv.map((n) => `present.${n}`)]);
+    assertOnnxCommunityNames(session, 2);
     const meta = (list: readonly ort.InferenceSession.ValueMetadata[]) =>
       Object.fromEntries(list.map((m) => [m.name, m.isTensor ? [m.type, [...m.shape]] : null]));
     const inputs = meta(session.inputMetadata);

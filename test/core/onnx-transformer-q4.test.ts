@@ -12,6 +12,7 @@ import {
   type DecoderOnlyConfig,
   type DecoderOnlyWeights,
 } from "../../src/core/onnx-builder/transformer";
+import { runDecoder } from "./decoder-support";
 
 // intermediateSize 40 with block 32: down_proj's K is not a multiple of the block (padding path).
 const CONFIG: DecoderOnlyConfig = {
@@ -49,25 +50,10 @@ function dequantizedWeights(c: DecoderOnlyConfig, w: DecoderOnlyWeights, blockSi
   };
 }
 
-async function logitsOf(session: ort.InferenceSession, c: DecoderOnlyConfig, ids: number[], start = 0, past?: Record<string, ort.Tensor>) {
-  const int64 = (v: number[]) => new ort.Tensor("int64", BigInt64Array.from(v.map(BigInt)), [1, v.length]);
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: int64(ids),
-    attention_mask: int64(Array.from({ length: start + ids.length }, () => 1)),
-    position_ids: int64(ids.map((_, i) => start + i)),
-  };
-  for (let i = 0; i < c.numLayers; i++) {
-    for (const kind of ["key", "value"]) {
-      const name = `past_key_values.${i}.${kind}`;
-      feeds[name] = past?.[name] ?? new ort.Tensor("float32", new Float32Array(0), [1, c.numKvHeads, 0, c.headDim]);
-    }
-  }
-  const out = await session.run(feeds);
-  const cache: Record<string, ort.Tensor> = {};
-  for (const [name, t] of Object.entries(out)) {
-    if (name.startsWith("present.")) cache[name.replace("present.", "past_key_values.")] = t;
-  }
-  return { logits: out.logits.data as Float32Array, cache };
+/** One sequence from position `start`, every key visible; `past` is the previous step's `present`. */
+function logitsOf(session: ort.InferenceSession, ids: number[], start = 0, past?: Record<string, ort.Tensor>) {
+  const positions = ids.map((_, i) => start + i);
+  return runDecoder(session, CONFIG, [ids], [positions], [Array.from({ length: start + ids.length }, () => 1)], past);
 }
 
 const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
@@ -108,15 +94,15 @@ describe("onnx-builder 4-bit (MatMulNBits) decoder", () => {
       buildDecoderOnlyGraph({ ...CONFIG, tieWordEmbeddings: false }, dequantizedWeights(CONFIG, weights, 32)).toBytes(),
     );
     const ids = [5, 61, 2, 2, 40, 17, 33, 8];
-    const expected = (await logitsOf(reference, CONFIG, ids)).logits;
-    const prefillError = maxAbsDiff((await logitsOf(q4, CONFIG, ids)).logits, expected);
+    const expected = (await logitsOf(reference, ids)).logits;
+    const prefillError = maxAbsDiff((await logitsOf(q4, ids)).logits, expected);
 
     let stepError = 0;
-    let cache: Record<string, ort.Tensor> | undefined;
+    let present: Record<string, ort.Tensor> | undefined;
     for (let t = 0; t < ids.length; t++) {
-      const step = await logitsOf(q4, CONFIG, [ids[t]], t, cache);
+      const step = await logitsOf(q4, [ids[t]], t, present);
       stepError = Math.max(stepError, maxAbsDiff(step.logits, expected.subarray(t * CONFIG.vocabSize, (t + 1) * CONFIG.vocabSize)));
-      cache = step.cache;
+      present = step.present;
     }
     console.log(`      q4 vs dequantized fp32: prefill ${prefillError.toExponential(2)}, stepwise ${stepError.toExponential(2)}`);
     assert.ok(prefillError < 1e-4, `prefill ${prefillError}`);
@@ -124,7 +110,7 @@ describe("onnx-builder 4-bit (MatMulNBits) decoder", () => {
 
     // ...and 4-bit weights really are coarser than the originals (the check is not vacuous).
     const original = await ort.InferenceSession.create(buildDecoderOnlyGraph(CONFIG, weights).toBytes());
-    assert.ok(maxAbsDiff((await logitsOf(original, CONFIG, ids)).logits, expected) > 1e-3);
+    assert.ok(maxAbsDiff((await logitsOf(original, ids)).logits, expected) > 1e-3);
   });
 
   it("writeDecoderOnlyModel writes onnx/model_q4.onnx, several times smaller than fp32", () => {

@@ -10,6 +10,7 @@ import {
   type DecoderOnlyConfig,
   type DecoderOnlyWeights,
 } from "../../src/core/onnx-builder/transformer";
+import { assertOnnxCommunityNames, runDecoder } from "./decoder-support";
 
 /**
  * A plain, loop-by-loop forward pass written straight from the Llama/Qwen2/Qwen3 equations (no
@@ -147,42 +148,6 @@ const QWEN2_FORM: DecoderOnlyConfig = {
   tieWordEmbeddings: true,
 };
 
-interface Step {
-  logits: Float32Array;
-  dims: readonly number[];
-  present: Record<string, ort.Tensor>;
-}
-
-/** One session.run: `ids`/`positions`/`mask` are [batch][...] arrays; `past` from the previous call. */
-async function run(
-  session: ort.InferenceSession,
-  c: DecoderOnlyConfig,
-  ids: number[][],
-  positions: number[][],
-  mask: number[][],
-  past?: Record<string, ort.Tensor>,
-): Promise<Step> {
-  const B = ids.length;
-  const int64 = (rows: number[][]) =>
-    new ort.Tensor("int64", BigInt64Array.from(rows.flat().map(BigInt)), [rows.length, rows[0].length]);
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: int64(ids),
-    position_ids: int64(positions),
-    attention_mask: int64(mask),
-  };
-  for (let i = 0; i < c.numLayers; i++) {
-    for (const kind of ["key", "value"]) {
-      feeds[`past_key_values.${i}.${kind}`] =
-        past?.[`present.${i}.${kind}`] ??
-        new ort.Tensor("float32", new Float32Array(0), [B, c.numKvHeads, 0, c.headDim]);
-    }
-  }
-  const out = await session.run(feeds);
-  const present: Record<string, ort.Tensor> = {};
-  for (const [name, t] of Object.entries(out)) if (name.startsWith("present.")) present[name] = t;
-  return { logits: out.logits.data as Float32Array, dims: out.logits.dims, present };
-}
-
 /** Largest |a − b| between ONNX logits rows (row `from`...) and reference rows. */
 function maxError(onnxLogits: Float32Array, V: number, fromRow: number, reference: Float64Array[], refFrom: number, rows: number) {
   let worst = 0;
@@ -213,18 +178,11 @@ for (const [label, config, seed] of [
     });
 
     it("declares the onnx-community input and output names", () => {
-      const kv = range(0, config.numLayers).flatMap((i) => [`${i}.key`, `${i}.value`]);
-      assert.deepEqual(session.inputNames, [
-        "input_ids",
-        "attention_mask",
-        "position_ids",
-        ...kv.map((n) => `past_key_values.${n}`),
-      ]);
-      assert.deepEqual(session.outputNames, ["logits", ...kv.map((n) => `present.${n}`)]);
+      assertOnnxCommunityNames(session, config.numLayers);
     });
 
     it("prefill logits match the reference forward pass within 1e-4", async () => {
-      const out = await run(session, config, [ids], [range(0, T)], [ids.map(() => 1)]);
+      const out = await runDecoder(session, config, [ids], [range(0, T)], [ids.map(() => 1)]);
       assert.deepEqual(out.dims, [1, T, config.vocabSize]);
       assert.deepEqual(out.present["present.0.key"].dims, [1, config.numKvHeads, T, config.headDim]);
       const err = maxError(out.logits, config.vocabSize, 0, reference, 0, T);
@@ -233,10 +191,10 @@ for (const [label, config, seed] of [
     });
 
     it("single-step decode with the KV cache gives the full-sequence logits", async () => {
-      let step = await run(session, config, [ids.slice(0, 1)], [[0]], [[1]]);
+      let step = await runDecoder(session, config, [ids.slice(0, 1)], [[0]], [[1]]);
       let worst = maxError(step.logits, config.vocabSize, 0, reference, 0, 1);
       for (let t = 1; t < T; t++) {
-        step = await run(session, config, [[ids[t]]], [[t]], [range(0, t + 1).map(() => 1)], step.present);
+        step = await runDecoder(session, config, [[ids[t]]], [[t]], [range(0, t + 1).map(() => 1)], step.present);
         assert.deepEqual(step.dims, [1, 1, config.vocabSize]);
         assert.deepEqual(step.present["present.0.value"].dims, [1, config.numKvHeads, t + 1, config.headDim]);
         worst = Math.max(worst, maxError(step.logits, config.vocabSize, 0, reference, t, 1));
@@ -246,8 +204,8 @@ for (const [label, config, seed] of [
     });
 
     it("chunked prefill (several tokens after a cache) gives the full-sequence logits", async () => {
-      const first = await run(session, config, [ids.slice(0, 4)], [range(0, 4)], [range(0, 4).map(() => 1)]);
-      const second = await run(session, config, [ids.slice(4)], [range(4, T)], [ids.map(() => 1)], first.present);
+      const first = await runDecoder(session, config, [ids.slice(0, 4)], [range(0, 4)], [range(0, 4).map(() => 1)]);
+      const second = await runDecoder(session, config, [ids.slice(4)], [range(4, T)], [ids.map(() => 1)], first.present);
       assert.deepEqual(second.dims, [1, T - 4, config.vocabSize]);
       const err = Math.max(
         maxError(first.logits, config.vocabSize, 0, reference, 0, 4),
@@ -263,7 +221,7 @@ for (const [label, config, seed] of [
       const row1 = [0, 0, 0, ...ids.slice(0, T - pad)];
       const mask1 = [0, 0, 0, ...range(0, T - pad).map(() => 1)];
       const pos1 = [1, 1, 1, ...range(0, T - pad)];
-      const out = await run(session, config, [ids, row1], [range(0, T), pos1], [ids.map(() => 1), mask1]);
+      const out = await runDecoder(session, config, [ids, row1], [range(0, T), pos1], [ids.map(() => 1), mask1]);
       assert.deepEqual(out.dims, [2, T, config.vocabSize]);
       const V = config.vocabSize;
       const err0 = maxError(out.logits, V, 0, reference, 0, T);
@@ -272,7 +230,7 @@ for (const [label, config, seed] of [
       for (const value of out.logits) assert.ok(Number.isFinite(value), "fully masked pad rows stay finite");
 
       // ...and decoding one more token for the padded row continues correctly.
-      const next = await run(
+      const next = await runDecoder(
         session,
         config,
         [[ids[T - 1]], [ids[T - pad]]],
@@ -301,7 +259,7 @@ describe("onnx-builder writeDecoderOnlyModel", () => {
     const results: Float32Array[] = [];
     for (const file of [inline, external]) {
       const session = await ort.InferenceSession.create(file);
-      results.push((await run(session, QWEN3_FORM, ids, [[0, 1, 2]], [[1, 1, 1]])).logits);
+      results.push((await runDecoder(session, QWEN3_FORM, ids, [[0, 1, 2]], [[1, 1, 1]])).logits);
     }
     assert.deepEqual(Array.from(results[1]), Array.from(results[0]));
   });
