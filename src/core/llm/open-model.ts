@@ -5,21 +5,15 @@
 import * as fs from "fs";
 import * as path from "path";
 import { isHubRepoId } from "../hub";
-import { openModel, type ModelState, type OpenedModel } from "../registry";
-import type { LlmEngine, ModelConfig } from "../types";
+import { openModel, type OpenedModel, type OpenNamedModelOptions } from "../registry";
+import type { LlmEngine } from "../types";
 
 /** The model name points at nothing usable: the user's input is wrong. */
 export class ModelNotFoundError extends Error {}
 
 export type OpenedLlm = OpenedModel<LlmEngine>;
 
-export interface OpenLlmOptions {
-  config?: ModelConfig;
-  revision?: string;
-  /** Load and download states as they change. */
-  onState?: (state: ModelState) => void;
-  warn?: (message: string) => void;
-}
+export type OpenLlmOptions = OpenNamedModelOptions;
 
 export async function openLlmModel(model: string, options: OpenLlmOptions = {}): Promise<OpenedLlm> {
   let enginesPath: string;

@@ -4,7 +4,7 @@
  * The llm and tts `open-model` helpers turn a user's model name into the spec and call this.
  */
 import type { Subscription } from "rxjs";
-import type { LoadedModel, ModelKind, ModelSpec } from "../types";
+import type { LoadedModel, ModelConfig, ModelKind, ModelSpec } from "../types";
 import { ModelRegistry, type ModelState } from "./model-registry";
 
 export interface OpenedModel<E extends LoadedModel> {
@@ -17,6 +17,12 @@ export interface OpenModelOptions {
   /** Load and download states as they change. */
   onState?: (state: ModelState) => void;
   warn?: (message: string) => void;
+}
+
+/** What the llm and tts helpers take besides the model name: the spec's config and revision too. */
+export interface OpenNamedModelOptions extends OpenModelOptions {
+  config?: ModelConfig;
+  revision?: string;
 }
 
 /** The Hugging Face tools' switch (HF_HUB_OFFLINE=1) or ours (VOICE_STREAM_OFFLINE=1): cache only, no network. */

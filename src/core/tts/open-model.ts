@@ -6,18 +6,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import { isHubRepoId } from "../hub";
-import { openModel, type ModelState, type OpenedModel } from "../registry";
-import type { ModelConfig, TtsEngine } from "../types";
+import { openModel, type OpenedModel, type OpenNamedModelOptions } from "../registry";
+import type { TtsEngine } from "../types";
 import { isEspeakSpec } from "./loader";
 
 export type OpenedTts = OpenedModel<TtsEngine>;
 
-export interface OpenTtsOptions {
-  config?: ModelConfig;
-  revision?: string;
-  onState?: (state: ModelState) => void;
-  warn?: (message: string) => void;
-}
+export type OpenTtsOptions = OpenNamedModelOptions;
 
 export async function openTtsModel(model: string, options: OpenTtsOptions = {}): Promise<OpenedTts> {
   let enginesPath: string;
