@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { repoRoot, sharedDir } from "../helpers/paths";
 import { fixtureDir } from "../helpers/fixtures";
-import { encodeWav16 } from "../../src/core/tts/wav-out";
+import { encodeWav } from "../../src/core/audio/wav";
 import { resample } from "../../src/core/audio/resample";
 import { speechWithPauses } from "../core/asr-audio";
 
@@ -44,7 +44,7 @@ describe("cli: voice-stream asr", function () {
     model = await fixtureDir("tiny-whisper");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "asr-cli-"));
     wav48k = path.join(dir, "speech48k.wav");
-    fs.writeFileSync(wav48k, encodeWav16(resample(speechWithPauses([2.5, 0.6, 2], 3), 16000, 48000), 48000));
+    fs.writeFileSync(wav48k, encodeWav(resample(speechWithPauses([2.5, 0.6, 2], 3), 16000, 48000), 48000));
   });
 
   it("--json streams partials that only grow, then the final, from a 48 kHz file", () => {
