@@ -18,11 +18,14 @@ export interface BenchOptions {
   models: string[];
   /** Re-render RESULTS.md from bench/out/results.json without measuring. */
   reportOnly: boolean;
+  /** Replace only the measured sections of the existing RESULTS.md (with --only), keeping the rest. */
+  merge: boolean;
 }
 
 export const USAGE = `usage: npm run bench -- [--only ${PARTS.join(",")}] [--runs N (default 5)] [--warmup N (default 1)]
                       [--quick] [--models stories260K,qwen3-fp32,qwen3-q4] [--json] [--no-write]
-                      [--report-only (re-render RESULTS.md from bench/out/results.json)]`;
+                      [--report-only (re-render RESULTS.md from bench/out/results.json)]
+                      [--merge (with --only: replace just those parts' sections in RESULTS.md, keep the rest)]`;
 
 export function parseBenchOptions(argv: string[], outDir: string): BenchOptions {
   const { values } = parseArgs({
@@ -36,12 +39,16 @@ export function parseBenchOptions(argv: string[], outDir: string): BenchOptions 
       "no-write": { type: "boolean" },
       models: { type: "string" },
       "report-only": { type: "boolean" },
+      merge: { type: "boolean" },
       help: { type: "boolean" },
     },
   });
   if (values.help) throw new Error(USAGE);
   const only = values.only ? values.only.split(",").map((s) => s.trim()) : [...PARTS];
   for (const part of only) if (!(PARTS as readonly string[]).includes(part)) throw new Error(`unknown part '${part}'\n${USAGE}`);
+  if (values.merge && (only.includes("llm") || only.includes("bandwidth"))) {
+    throw new Error(`--merge replaces the asr, tts or nodered sections of RESULTS.md; choose them with --only (the llm and bandwidth parts need a full run)\n${USAGE}`);
+  }
   const count = (name: string, raw: string | undefined, fallback: number, min: number) => {
     if (raw === undefined) return fallback;
     const n = Number(raw);
@@ -58,5 +65,6 @@ export function parseBenchOptions(argv: string[], outDir: string): BenchOptions 
     outDir,
     models: values.models ? values.models.split(",").map((s) => s.trim()) : [],
     reportOnly: values["report-only"] === true,
+    merge: values.merge === true,
   };
 }

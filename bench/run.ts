@@ -13,6 +13,7 @@ import { fmt } from "./stats";
 import { llmMarkdown, llmSection, targetsMarkdown } from "./llm/llm-section";
 import type { LlmCaseResult } from "./llm/llm-bench";
 import { extraSections, type ExtraSection } from "./sections";
+import { mergeReport } from "./merge-report";
 
 const BENCH_SRC = path.join(__dirname, "..", "..", "bench");
 
@@ -51,6 +52,20 @@ function bandwidthMarkdown(b: BandwidthResult): string {
     "",
     `The ceiling used below is the best of these, ${fmt(bestBandwidth(b), 1)} GB/s.`,
   ].join("\n");
+}
+
+/** The headings report() gives result sections (everything else under "## " comes from NOTES.md). */
+const RESULT_TITLES = ["Memory bandwidth (the physical limit)", "Targets (issue 8)", "LLM", ...extraSections.map((s) => s.title)];
+
+/** What a merged-in section says about its own run (the file's header describes the full run). */
+function mergeStamp(results: BenchResults): string {
+  const m = results.machine;
+  const load = (l?: number[]) => (l ? l.map((v) => v.toFixed(2)).join(" / ") : "–");
+  return (
+    `_Measured separately from the run above, by \`npm run bench -- ${(results.argv ?? []).join(" ")}\`: ${m.startedAt} → ${m.finishedAt ?? "?"} ` +
+    `(${(results.seconds / 60).toFixed(1)} min), medians over ${results.options.runs} runs after ${results.options.warmup} warm-up run(s); ` +
+    `load average (1/5/15 min) before ${load(m.loadAverageBefore)}, after ${load(m.loadAverageAfter)}._`
+  );
 }
 
 function report(results: BenchResults, notes: string): string {
@@ -117,8 +132,15 @@ async function main(): Promise<number> {
 
   fs.mkdirSync(options.outDir, { recursive: true });
   fs.writeFileSync(path.join(options.outDir, "results.json"), JSON.stringify(results, null, 2) + "\n");
-  if (options.write) {
-    fs.writeFileSync(path.join(BENCH_SRC, "RESULTS.md"), report(results, notes) + "\n");
+  const resultsFile = path.join(BENCH_SRC, "RESULTS.md");
+  if (options.write && options.merge) {
+    const fresh: Record<string, string> = {};
+    for (const [title, section] of Object.entries(results.sections)) fresh[title] = "error" in section ? `Not measured: ${section.error}` : section.markdown;
+    const previous = fs.existsSync(resultsFile) ? fs.readFileSync(resultsFile, "utf8") : report({ ...results, sections: {} }, "");
+    fs.writeFileSync(resultsFile, mergeReport(previous, notes, RESULT_TITLES, fresh, mergeStamp(results)) + "\n");
+    log(`merged ${Object.keys(fresh).join(", ")} into ${resultsFile} in ${(results.seconds / 60).toFixed(1)} min`);
+  } else if (options.write) {
+    fs.writeFileSync(resultsFile, report(results, notes) + "\n");
     log(`wrote ${path.join(BENCH_SRC, "RESULTS.md")} in ${(results.seconds / 60).toFixed(1)} min`);
   }
   if (options.json) process.stdout.write(JSON.stringify(results) + "\n");
