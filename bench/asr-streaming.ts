@@ -11,8 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
-import { loadAsr } from "../src/core/asr/loader";
-import { directoryLoadContext } from "../src/core/asr/directory-context";
+import { loadModel } from "../src/core/registry/load-model";
 import type { WhisperEngine } from "../src/core/asr/whisper-engine";
 import type { PassInfo } from "../src/core/asr/streamer";
 import { builtinVad } from "../src/core/vad/shared";
@@ -110,7 +109,8 @@ async function main(): Promise<void> {
     dir = path.join(os.tmpdir(), "voice-stream-bench-tiny-whisper");
     if (!fs.existsSync(path.join(dir, "onnx", "decoder_model_merged.onnx"))) await writeTinyWhisper(dir);
   }
-  const engine = (await loadAsr(directoryLoadContext(dir))) as WhisperEngine;
+  // Loaded as the product loads it (session settings included: one intra-op thread per core).
+  const engine = await loadModel<WhisperEngine>("asr", { enginesPath: dir });
   const audio = syntheticTurn(minutes * 60);
   const results = [];
   for (const autoFlush of [true, false]) results.push(summary(await run(engine, audio, interval, autoFlush)));

@@ -1,33 +1,82 @@
 /**
- * ASR part of `npm run bench`: real-time factor of one-shot decoding and of streaming
- * (20 ms frames, flush, finish) on the tiny-whisper fixture over the shared espeak WAVs, and
- * the asr helper's per-pass latency over a long turn (bench/asr-streaming.js, run as is).
- * transformers.js is tried on the same directory; where it cannot run it, the reason is shown.
+ * ASR part of `npm run bench`, on two Whisper models written by the project's own writer:
+ * the tiny-whisper test fixture and a whisper-base-shaped model (bench/whisper-base-shaped-model.ts).
+ * Per model and clip (the shared espeak WAVs):
+ *  - one-shot real-time factor, ours against transformers.js on the same directory and the
+ *    same settings, alternating ABBA in this process, with a check that both generated the
+ *    same tokens (or where they part);
+ *  - ours streaming (20 ms frames sent at once, flush, finish);
+ * and per model the per-pass latency over a long synthetic turn (bench/asr-streaming.js, run as is).
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { loadAsr } from "../../src/core/asr/loader";
-import { directoryLoadContext } from "../../src/core/asr/directory-context";
+import { loadModel } from "../../src/core/registry/load-model";
+import type { WhisperEngine } from "../../src/core/asr/whisper-engine";
 import { readWavFile } from "../../src/core/audio/wav";
 import { write as writeTinyWhisper } from "../../src/core/fixtures/tiny-whisper";
-import type { AsrEngine } from "../../src/core/types";
+import { hasWhisperBaseShaped, writeWhisperBaseShaped } from "../whisper-base-shaped-model";
+import { compareTokens, oursOneShot, theirsOneShot, type OneShotResult, type OneShotSettings, type OneShotSide } from "./whisper-one-shot";
 import { fmt, median, nowMs } from "../stats";
 import type { BenchOptions } from "../options";
 
 const REPO = path.join(__dirname, "..", "..", "..");
 const AUDIO = process.env.SHARED_AUDIO_DIR ?? path.join(REPO, "..", "shared", "audio");
 const CLIPS = ["hello_16k.wav", "weather_16k.wav", "count_16k.wav"];
+/** A pause between the two sides' turns: onnxruntime's worker threads spin for a while after a run. */
+const PAUSE_MS = 300;
+
+interface ModelCase {
+  label: string;
+  dir: string;
+  /** Length of the per-pass benchmark's synthetic turn. */
+  perPassMinutes: number;
+}
 
 interface ClipResult {
+  model: string;
   clip: string;
   audioSeconds: number;
   oneShotRtf: number;
   streamingRtf: number;
   theirsOneShotRtf?: number;
+  tokens: { ours: number; theirs?: number; same?: boolean; note: string };
 }
 
-async function streamOnce(engine: AsrEngine, audio: Float32Array): Promise<number> {
+interface PerPassRun {
+  mode: string;
+  passes: number;
+  pass_ms: { mean: number; p50: number; p95: number; max: number };
+  by_quarter_of_turn: { pass_ms: number; buffer_s: number }[];
+}
+
+interface PerPass {
+  model: string;
+  minutes: number;
+  results?: PerPassRun[];
+  error?: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The models to measure: the tiny fixture always written afresh (a second), the base-shaped one when its writer changed. */
+async function prepareModels(options: BenchOptions, log: (line: string) => void): Promise<ModelCase[]> {
+  const tiny = path.join(options.outDir, "tiny-whisper");
+  fs.rmSync(tiny, { recursive: true, force: true });
+  await writeTinyWhisper(tiny);
+  const models: ModelCase[] = [{ label: "tiny-whisper", dir: tiny, perPassMinutes: options.quick ? 1 : 3 }];
+  if (options.quick) return models; // --quick: small models only
+  const base = path.join(options.outDir, "whisper-base-shaped");
+  if (!hasWhisperBaseShaped(base)) {
+    log("  writing the whisper-base-shaped model (about 300 MB, once)");
+    await writeWhisperBaseShaped(base);
+  }
+  // Each pass reads a whole 30 s window through base's encoder: a half-minute turn keeps this part to minutes.
+  models.push({ label: "whisper-base-shaped", dir: base, perPassMinutes: 0.5 });
+  return models;
+}
+
+async function streamOnce(engine: WhisperEngine, audio: Float32Array): Promise<number> {
   const started = nowMs();
   const streamer = engine.openStreamer({ language: "en", partial_interval_ms: 600 });
   streamer.partials$.subscribe({ error: () => {} });
@@ -38,28 +87,26 @@ async function streamOnce(engine: AsrEngine, audio: Float32Array): Promise<numbe
   return (nowMs() - started) / 1000;
 }
 
-async function theirsOneShot(dir: string, audio: Float32Array, runs: number): Promise<number[]> {
-  const { pipeline, env } = await import("@huggingface/transformers");
-  env.allowRemoteModels = false;
-  env.allowLocalModels = true;
-  env.localModelPath = path.dirname(dir) + path.sep;
-  const asr = await pipeline("automatic-speech-recognition", path.basename(dir), { dtype: "fp32" });
-  const times: number[] = [];
-  for (let r = 0; r < runs + 1; r++) {
-    const started = nowMs();
-    await asr(audio, { language: "en" } as never);
-    if (r > 0) times.push((nowMs() - started) / 1000);
-  }
-  await asr.dispose();
-  return times;
+async function timed(side: OneShotSide, audio: Float32Array): Promise<{ seconds: number; result: OneShotResult }> {
+  const started = nowMs();
+  const result = await side.transcribe(audio);
+  return { seconds: (nowMs() - started) / 1000, result };
 }
 
-export async function recognitionPart(options: BenchOptions, log: (line: string) => void): Promise<{ json: unknown; markdown: string }> {
-  const dir = path.join(options.outDir, "tiny-whisper");
-  if (!fs.existsSync(path.join(dir, "onnx", "encoder_model.onnx"))) await writeTinyWhisper(dir);
-  const engine = await loadAsr(directoryLoadContext(dir));
-  const clips: ClipResult[] = [];
+async function measureModel(model: ModelCase, options: BenchOptions, log: (line: string) => void): Promise<{ clips: ClipResult[]; theirsError?: string; settings: OneShotSettings }> {
+  const engine = await loadModel<WhisperEngine>("asr", { enginesPath: model.dir });
+  const { settings: whisper } = engine.model;
+  const settings: OneShotSettings = { language: "en", task: "transcribe", timestamps: true, maxNewTokens: Math.floor(whisper.maxTargetPositions / 2) };
+  const t = whisper.tokens;
+  const ours = oursOneShot(engine, settings);
+  let theirs: OneShotSide | undefined;
   let theirsError: string | undefined;
+  try {
+    theirs = await theirsOneShot(model.dir, settings, [t.sot, t.languages.get(settings.language)!, t.transcribe!], t.eot);
+  } catch (err) {
+    theirsError = (err as Error).message.split("\n")[0].slice(0, 200);
+  }
+  const clips: ClipResult[] = [];
   try {
     for (const clip of CLIPS) {
       const file = path.join(AUDIO, clip);
@@ -68,66 +115,145 @@ export async function recognitionPart(options: BenchOptions, log: (line: string)
       if (sampleRate !== 16000) continue;
       const seconds = samples.length / 16000;
       const oneShot: number[] = [];
+      const theirsOneShotTimes: number[] = [];
       const streaming: number[] = [];
+      let oursResult: OneShotResult | undefined;
+      let theirsResult: OneShotResult | undefined;
       for (let r = 0; r < options.warmup + options.runs; r++) {
-        let started = nowMs();
-        await engine.transcribe(samples, { language: "en" });
-        const a = (nowMs() - started) / 1000;
-        started = nowMs();
-        const b = await streamOnce(engine, samples);
-        if (r >= options.warmup) {
-          oneShot.push(a);
-          streaming.push(b);
+        const measured = r >= options.warmup;
+        // ABBA: ours first in runs 0 and 3 of every four, transformers.js first in 1 and 2.
+        const oursFirst = r % 4 === 0 || r % 4 === 3;
+        for (const side of oursFirst ? ["ours", "theirs"] : ["theirs", "ours"]) {
+          if (side === "ours") {
+            const { seconds: s, result } = await timed(ours, samples);
+            oursResult ??= result;
+            if (measured) oneShot.push(s);
+          } else if (theirs && !theirsError) {
+            try {
+              const { seconds: s, result } = await timed(theirs, samples);
+              theirsResult ??= result;
+              if (measured) theirsOneShotTimes.push(s);
+            } catch (err) {
+              theirsError = (err as Error).message.split("\n")[0].slice(0, 200);
+            }
+          }
+          await sleep(PAUSE_MS);
         }
+        const s = await streamOnce(engine, samples);
+        if (measured) streaming.push(s);
+        await sleep(PAUSE_MS);
       }
-      const result: ClipResult = { clip, audioSeconds: seconds, oneShotRtf: median(oneShot) / seconds, streamingRtf: median(streaming) / seconds };
-      if (!theirsError) {
-        try {
-          result.theirsOneShotRtf = median(await theirsOneShot(dir, samples, options.runs)) / seconds;
-        } catch (err) {
-          theirsError = (err as Error).message.split("\n")[0].slice(0, 160);
-        }
-      }
+      const check = theirsResult ? compareTokens(oursResult!.tokens, theirsResult.tokens) : undefined;
+      const result: ClipResult = {
+        model: model.label,
+        clip,
+        audioSeconds: seconds,
+        oneShotRtf: median(oneShot) / seconds,
+        streamingRtf: median(streaming) / seconds,
+        ...(theirsOneShotTimes.length ? { theirsOneShotRtf: median(theirsOneShotTimes) / seconds } : {}),
+        tokens: { ours: oursResult!.tokens.length, theirs: theirsResult?.tokens.length, same: check?.same, note: check?.note ?? `${oursResult!.tokens.length} tokens (transformers.js not run)` },
+      };
       clips.push(result);
-      log(`  ${clip}: one-shot RTF ${fmt(result.oneShotRtf, 3)}, streaming RTF ${fmt(result.streamingRtf, 3)}`);
+      log(`  ${model.label} ${clip}: one-shot RTF ours ${fmt(result.oneShotRtf, 3)} / transformers.js ${fmt(result.theirsOneShotRtf, 3)}, streaming RTF ${fmt(result.streamingRtf, 3)}; ${result.tokens.note}`);
     }
   } finally {
-    await engine.dispose();
+    await theirs?.dispose();
+    await ours.dispose();
   }
+  return { clips, theirsError, settings };
+}
 
-  // The asr helper's long-turn benchmark, as it ships (per-pass latency against turn length).
-  let perPass: unknown;
-  let perPassError: string | undefined;
-  const minutes = options.quick ? 1 : 3;
+/** The asr helper's long-turn benchmark, as it ships (per-pass latency against turn length), in its own process. */
+function perPassLatency(model: ModelCase): PerPass {
   try {
-    const out = execFileSync(process.execPath, [path.join(__dirname, "..", "asr-streaming.js"), "--model", dir, "--minutes", String(minutes), "--json"], {
+    const out = execFileSync(process.execPath, [path.join(__dirname, "..", "asr-streaming.js"), "--model", model.dir, "--minutes", String(model.perPassMinutes), "--json"], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
-      timeout: 10 * 60 * 1000,
+      timeout: 15 * 60 * 1000,
     });
-    perPass = JSON.parse(out);
+    return { model: model.label, minutes: model.perPassMinutes, results: (JSON.parse(out) as { results: PerPassRun[] }).results };
   } catch (err) {
-    perPassError = (err as Error).message.split("\n")[0];
+    return { model: model.label, minutes: model.perPassMinutes, error: (err as Error).message.split("\n")[0] };
+  }
+}
+
+function describeModel(model: ModelCase): string {
+  const config = JSON.parse(fs.readFileSync(path.join(model.dir, "config.json"), "utf8"));
+  const mb = ["encoder_model.onnx", "decoder_model_merged.onnx"].reduce((sum, f) => sum + fs.statSync(path.join(model.dir, "onnx", f)).size, 0) / 1e6;
+  return (
+    `**${model.label}**: d_model ${config.d_model}, ${config.encoder_layers} encoder + ${config.decoder_layers} decoder layers, ` +
+    `${config.decoder_attention_heads} heads, FFN ${config.encoder_ffn_dim}, ${config.num_mel_bins} mel bins, ` +
+    `vocabulary ${config.vocab_size}; ${fmt(mb, 1)} MB of ONNX`
+  );
+}
+
+const turnLength = (minutes: number) => (minutes < 1 ? `${minutes * 60} s` : `${minutes} min`);
+
+export async function recognitionPart(options: BenchOptions, log: (line: string) => void): Promise<{ json: unknown; markdown: string }> {
+  const models = await prepareModels(options, log);
+  const clips: ClipResult[] = [];
+  const theirsErrors: Record<string, string> = {};
+  let settings: OneShotSettings | undefined;
+  for (const model of models) {
+    const measured = await measureModel(model, options, log);
+    clips.push(...measured.clips);
+    settings = measured.settings;
+    if (measured.theirsError) theirsErrors[model.label] = measured.theirsError;
+  }
+  const perPass: PerPass[] = [];
+  for (const model of models) {
+    log(`  ${model.label}: per-pass latency over a ${turnLength(model.perPassMinutes)} turn`);
+    perPass.push(perPassLatency(model));
   }
 
+  const base = models.some((m) => m.label === "whisper-base-shaped");
   const lines = [
-    "Model: the tiny-whisper fixture (Whisper layout: encoder + merged decoder with KV cache). A whisper-base-shaped model is not measured:",
-    "the tiny-whisper builder has fixed dimensions (its width, layers and vocabulary are constants, and its weights are hand-set so the",
-    "fixture \"speaks\" words), so it cannot be scaled to base's shape with meaningful decoding.",
+    "Models written by the tiny-whisper fixture's writer (`src/core/fixtures/tiny-whisper.ts`) in the Optimum layout:",
     "",
-    "| clip | audio (s) | ours one-shot RTF | ours streaming RTF (20 ms frames, flush, finish) | transformers.js one-shot RTF |",
-    "|---|---:|---:|---:|---:|",
-    ...clips.map((c) => `| ${c.clip} | ${fmt(c.audioSeconds, 2)} | ${fmt(c.oneShotRtf, 3)} | ${fmt(c.streamingRtf, 3)} | ${c.theirsOneShotRtf !== undefined ? fmt(c.theirsOneShotRtf, 3) : "–"} |`),
+    ...models.map((m) => `- ${describeModel(m)}`),
+    "",
+    ...(base
+      ? [
+          "whisper-base-shaped has whisper-base's real dimensions and special-token ids with seeded random weights",
+          "(`bench/whisper-base-shaped-model.ts`).",
+        ]
+      : ["(--quick: the whisper-base-shaped model is left out.)"]),
+    "The models keep the writer's hand-wired alignment path, so they speak one word per 0.5 s of speech and end with",
+    "<|endoftext|> on their own; no token count is forced. Instead every row checks that both engines generated the same",
+    `tokens. One-shot settings on both sides: greedy, language ${settings?.language}, ${settings?.task}, timestamps ${settings?.timestamps ? "on" : "off"},`,
+    `at most ${settings?.maxNewTokens} new tokens; timed from samples to text (ours: \`WhisperModel.decode\`, which \`transcribe()\` runs;`,
+    "transformers.js: `AutoProcessor` + `WhisperForConditionalGeneration.generate()` + tokenizer decode), alternating ABBA",
+    "in one process; sessions as the product loads them (ours: `loadModel`, one intra-op thread per core; transformers.js:",
+    "its defaults). RTF = median seconds ÷ audio seconds (lower is faster).",
+    "",
+    "| model | clip | audio (s) | generated tokens | ours one-shot RTF | transformers.js one-shot RTF | transformers.js ÷ ours | ours streaming RTF (20 ms frames, flush, finish) |",
+    "|---|---|---:|---|---:|---:|---:|---:|",
+    ...clips.map(
+      (c) =>
+        `| ${c.model} | ${c.clip} | ${fmt(c.audioSeconds, 2)} | ${c.tokens.note} | ${fmt(c.oneShotRtf, 3)} | ${fmt(c.theirsOneShotRtf, 3)} | ` +
+        `${c.theirsOneShotRtf !== undefined ? fmt(c.theirsOneShotRtf / c.oneShotRtf, 2) + "×" : "–"} | ${fmt(c.streamingRtf, 3)} |`,
+    ),
     "",
   ];
-  if (theirsError) lines.push(`transformers.js could not run this fixture: \`${theirsError}\``, "");
-  lines.push(`Per-pass latency against turn length (bench/asr-streaming.js, ${minutes}-minute synthetic turn, a pass per 600 ms of audio):`, "");
-  if (perPass) {
-    const results = (perPass as { results: { mode: string; passes: number; pass_ms: { mean: number; p50: number; p95: number; max: number }; by_quarter_of_turn: { pass_ms: number; buffer_s: number }[] }[] }).results;
-    lines.push("| mode | passes | pass ms p50 / p95 / max | mean pass ms (buffer s) by quarter of the turn |", "|---|---:|---:|---|");
-    for (const r of results) {
-      lines.push(`| ${r.mode} | ${r.passes} | ${fmt(r.pass_ms.p50, 1)} / ${fmt(r.pass_ms.p95, 1)} / ${fmt(r.pass_ms.max, 1)} | ${r.by_quarter_of_turn.map((q) => `${fmt(q.pass_ms, 1)} (${fmt(q.buffer_s, 1)})`).join(" → ")} |`);
+  for (const [label, error] of Object.entries(theirsErrors)) lines.push(`transformers.js could not run ${label}: \`${error}\``, "");
+  lines.push(
+    "Per-pass latency against turn length (`bench/asr-streaming.js`: a synthetic turn of speech bursts and pauses fed in 20 ms",
+    "frames, a pass per 600 ms of audio; with auto flush at VAD pauses and without):",
+    "",
+    "| model | turn | mode | passes | pass ms p50 / p95 / max | mean pass ms (buffer s) by quarter of the turn |",
+    "|---|---|---|---:|---:|---|",
+  );
+  for (const p of perPass) {
+    if (!p.results) {
+      lines.push(`| ${p.model} | ${turnLength(p.minutes)} | not measured: ${p.error} | | | |`);
+      continue;
     }
-  } else lines.push(`Not measured: ${perPassError}`);
-  return { json: { clips, theirsError, perPass, perPassError }, markdown: lines.join("\n") };
+    for (const r of p.results) {
+      lines.push(
+        `| ${p.model} | ${turnLength(p.minutes)} | ${r.mode} | ${r.passes} | ${fmt(r.pass_ms.p50, 1)} / ${fmt(r.pass_ms.p95, 1)} / ${fmt(r.pass_ms.max, 1)} | ` +
+          `${r.by_quarter_of_turn.map((q) => `${fmt(q.pass_ms, 1)} (${fmt(q.buffer_s, 1)})`).join(" → ")} |`,
+      );
+    }
+  }
+  return { json: { models: models.map((m) => m.label), settings, clips, theirsErrors, perPass }, markdown: lines.join("\n") };
 }
