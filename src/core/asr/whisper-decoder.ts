@@ -10,6 +10,8 @@ import * as ort from "onnxruntime-node";
 
 type Feeds = Record<string, ort.Tensor>;
 
+const ENCODER_PRESENT = /^present\.\d+\.encoder\./;
+
 export interface DecoderSessions {
   merged?: ort.InferenceSession;
   first?: ort.InferenceSession;
@@ -74,7 +76,10 @@ export class WhisperDecoderRunner {
       if (session.inputNames.includes("encoder_hidden_states")) feeds.encoder_hidden_states = encoderStates;
     }
     for (const name of Object.keys(feeds)) if (!session.inputNames.includes(name)) delete feeds[name];
-    const out = await session.run(feeds);
+    // With the cache, the encoder presents are only the past inputs passed through (kept below from
+    // the first call), and onnxruntime-node copies every fetched output into a fresh ArrayBuffer:
+    // for whisper-base that is 36 MB per token, which took longer than the step itself.
+    const out = cache === undefined ? await session.run(feeds) : await session.run(feeds, session.outputNames.filter((name) => !ENCODER_PRESENT.test(name)));
     const next: Feeds = {};
     for (let i = 0; i < this.layers; i++) {
       for (const kind of ["decoder", "encoder"]) {
