@@ -48,14 +48,19 @@ interface TheirTokenizer {
   decode(ids: number[], options: { skip_special_tokens: boolean }): string;
 }
 
-export async function theirsOneShot(dir: string, settings: OneShotSettings, forcedPrefix: number[], eot: number): Promise<OneShotSide> {
+/**
+ * `intraOpNumThreads`: what our sessions use (one per core). transformers.js leaves it unset by
+ * default, which onnxruntime-node ran like one thread here (see bench/NOTES.md), so the bench
+ * passes ours to compare the engines rather than their thread counts.
+ */
+export async function theirsOneShot(dir: string, settings: OneShotSettings, forcedPrefix: number[], eot: number, intraOpNumThreads: number): Promise<OneShotSide> {
   const { env, AutoProcessor, WhisperForConditionalGeneration } = await import("@huggingface/transformers");
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = path.dirname(dir) + path.sep;
   const id = path.basename(dir);
   const processor = await AutoProcessor.from_pretrained(id);
-  const model = await WhisperForConditionalGeneration.from_pretrained(id, { dtype: "fp32" });
+  const model = await WhisperForConditionalGeneration.from_pretrained(id, { dtype: "fp32", session_options: { intraOpNumThreads } } as never);
   const tokenizer = (processor as unknown as { tokenizer: TheirTokenizer }).tokenizer;
   return {
     async transcribe(audio) {
