@@ -25,7 +25,8 @@ export interface BenchOptions {
 export const USAGE = `usage: npm run bench -- [--only ${PARTS.join(",")}] [--runs N (default 5)] [--warmup N (default 1)]
                       [--quick] [--models stories260K,qwen3-fp32,qwen3-q4] [--json] [--no-write]
                       [--report-only (re-render RESULTS.md from bench/out/results.json)]
-                      [--merge (with --only: replace just those parts' sections in RESULTS.md, keep the rest)]`;
+                      [--merge (with --only, or --report-only of such a run: replace just those parts' sections in
+                       RESULTS.md, keep the rest)]`;
 
 export function parseBenchOptions(argv: string[], outDir: string): BenchOptions {
   const { values } = parseArgs({
@@ -46,7 +47,7 @@ export function parseBenchOptions(argv: string[], outDir: string): BenchOptions 
   if (values.help) throw new Error(USAGE);
   const only = values.only ? values.only.split(",").map((s) => s.trim()) : [...PARTS];
   for (const part of only) if (!(PARTS as readonly string[]).includes(part)) throw new Error(`unknown part '${part}'\n${USAGE}`);
-  if (values.merge && (only.includes("llm") || only.includes("bandwidth"))) {
+  if (values.merge && !values["report-only"] && (only.includes("llm") || only.includes("bandwidth"))) {
     throw new Error(`--merge replaces the asr, tts or nodered sections of RESULTS.md; choose them with --only (the llm and bandwidth parts need a full run)\n${USAGE}`);
   }
   const count = (name: string, raw: string | undefined, fallback: number, min: number) => {

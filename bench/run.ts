@@ -68,6 +68,14 @@ function mergeStamp(results: BenchResults): string {
   );
 }
 
+/** Puts the sections of `results` into the existing RESULTS.md (see merge-report.ts). */
+function writeMerged(resultsFile: string, results: BenchResults, notes: string): void {
+  const fresh: Record<string, string> = {};
+  for (const [title, section] of Object.entries(results.sections)) fresh[title] = "error" in section ? `Not measured: ${section.error}` : section.markdown;
+  const previous = fs.existsSync(resultsFile) ? fs.readFileSync(resultsFile, "utf8") : report({ ...results, sections: {} }, "");
+  fs.writeFileSync(resultsFile, mergeReport(previous, notes, RESULT_TITLES, fresh, mergeStamp(results)) + "\n");
+}
+
 function report(results: BenchResults, notes: string): string {
   const parts = [
     "# Benchmarks: node-red-contrib-voice-stream core vs transformers.js",
@@ -100,10 +108,16 @@ async function main(): Promise<number> {
   }
   const notesFile = path.join(BENCH_SRC, "NOTES.md");
   const notes = fs.existsSync(notesFile) ? fs.readFileSync(notesFile, "utf8").trim() : "";
+  const resultsFile = path.join(BENCH_SRC, "RESULTS.md");
   if (options.reportOnly) {
     const saved = JSON.parse(fs.readFileSync(path.join(options.outDir, "results.json"), "utf8")) as BenchResults;
-    fs.writeFileSync(path.join(BENCH_SRC, "RESULTS.md"), report(saved, notes) + "\n");
-    log(`re-rendered ${path.join(BENCH_SRC, "RESULTS.md")} from ${path.join(options.outDir, "results.json")}`);
+    if (options.merge) {
+      if (saved.llm || saved.bandwidth) throw new Error("bench/out/results.json holds a full run: re-render it with --report-only alone");
+      writeMerged(resultsFile, saved, notes);
+    } else {
+      fs.writeFileSync(resultsFile, report(saved, notes) + "\n");
+    }
+    log(`re-rendered ${resultsFile} from ${path.join(options.outDir, "results.json")}`);
     return 0;
   }
   const started = performance.now();
@@ -132,13 +146,9 @@ async function main(): Promise<number> {
 
   fs.mkdirSync(options.outDir, { recursive: true });
   fs.writeFileSync(path.join(options.outDir, "results.json"), JSON.stringify(results, null, 2) + "\n");
-  const resultsFile = path.join(BENCH_SRC, "RESULTS.md");
   if (options.write && options.merge) {
-    const fresh: Record<string, string> = {};
-    for (const [title, section] of Object.entries(results.sections)) fresh[title] = "error" in section ? `Not measured: ${section.error}` : section.markdown;
-    const previous = fs.existsSync(resultsFile) ? fs.readFileSync(resultsFile, "utf8") : report({ ...results, sections: {} }, "");
-    fs.writeFileSync(resultsFile, mergeReport(previous, notes, RESULT_TITLES, fresh, mergeStamp(results)) + "\n");
-    log(`merged ${Object.keys(fresh).join(", ")} into ${resultsFile} in ${(results.seconds / 60).toFixed(1)} min`);
+    writeMerged(resultsFile, results, notes);
+    log(`merged ${Object.keys(results.sections).join(", ")} into ${resultsFile} in ${(results.seconds / 60).toFixed(1)} min`);
   } else if (options.write) {
     fs.writeFileSync(resultsFile, report(results, notes) + "\n");
     log(`wrote ${path.join(BENCH_SRC, "RESULTS.md")} in ${(results.seconds / 60).toFixed(1)} min`);
