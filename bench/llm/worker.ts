@@ -12,6 +12,7 @@ import { installSessionTimer, insideRunMs, runMark, spansSince } from "./session
 import { nowMs, peakRssMiB, rssMiB } from "../stats";
 import { loadLlm } from "../../src/core/llm/loader";
 import { localLoadContext } from "../../src/core/llm/local-load-context";
+import { sessionOptions } from "../../src/core/onnx/session-factory";
 
 export interface LlmWorkerArgs {
   side: "ours" | "theirs";
@@ -81,7 +82,10 @@ async function theirs(args: LlmWorkerArgs): Promise<Generator> {
   env.localModelPath = path.dirname(path.resolve(args.modelDir)) + path.sep;
   const name = path.basename(args.modelDir);
   const tokenizer = await AutoTokenizer.from_pretrained(name);
-  const model = await AutoModelForCausalLM.from_pretrained(name, { dtype: args.dtype });
+  // The same intra-op thread count as our sessions: onnxruntime-node's own default (left unset by
+  // transformers.js) ran some graphs like one thread on this VM, which would flatter our side.
+  const { intraOpNumThreads } = sessionOptions(["cpu"], {});
+  const model = await AutoModelForCausalLM.from_pretrained(name, { dtype: args.dtype, session_options: { intraOpNumThreads } } as never);
   return {
     async generate(text, newTokens) {
       const startedAt = nowMs();
