@@ -17,6 +17,7 @@ import type { ModelSpec, TtsEngine, TtsStreamChunk } from "../../src/core/types"
 import { FRAMES_PER_CHAR, hasNeuttsVariant } from "../neutts-shaped-model";
 import type { WeightVariant } from "../qwen3-shaped-model";
 import { fmt, median, nowMs } from "../stats";
+import { codecBackboneMarkdown, runCodecBackboneCase } from "./codec-backbone-llm";
 import type { BenchOptions } from "../options";
 
 const TEXT = "Hello there, this is a short test of the speech streamer. It speaks one sentence at a time while the next one is prepared.";
@@ -204,7 +205,21 @@ export async function synthesisPart(options: BenchOptions, log: (line: string) =
       log(`  ${c.label}: ${(err as Error).message}`);
     }
   }
-  return { json: rows, markdown: synthesisMarkdown(rows, options) };
+  let markdown = synthesisMarkdown(rows, options);
+  let backbone: unknown;
+  const q4 = rows.find((r) => r.label === "codec, NeuTTS-shaped q4" && !r.error);
+  if (q4) {
+    try {
+      const result = await runCodecBackboneCase(path.join(options.outDir, "neutts-air-shaped"), Math.min(options.runs, BIG_MODEL_RUNS), options.warmup, log);
+      backbone = result;
+      markdown += "\n\n" + codecBackboneMarkdown(result, q4.decodeFramesPerSecond, q4.firstFrameMs);
+    } catch (err) {
+      backbone = { error: (err as Error).message };
+      markdown += `\n\nThe q4 backbone as a causal LM (ours vs transformers.js) was not measured: ${(err as Error).message.split("\n")[0]}`;
+      log(`  backbone vs transformers.js: ${(err as Error).message}`);
+    }
+  }
+  return { json: { rows, backbone }, markdown };
 }
 
 function synthesisMarkdown(rows: Row[], options: BenchOptions): string {
