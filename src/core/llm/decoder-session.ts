@@ -1,0 +1,59 @@
+/**
+ * Opens a decoder-only LM's ONNX file as a session prepared for a KvCacheDecoder loop: the
+ * graph rewritten at load time (last-logits-graph.ts) so that it computes logits for the last
+ * position only, optionally with an append-only KV cache (append-only-cache.ts) and a
+ * MatMulNBits accuracy level. The llm loader and the codec TTS engine (its speech-token LM)
+ * both open their decoder through here, so they get the same preparation.
+ *
+ * Spec config keys read here (both families):
+ *   q4_accuracy_level  0–4: onnxruntime's MatMulNBits accuracy level for 4-bit models
+ *   append_only_cache  true/false: overrides the size rule below
+ */
+import type { InferenceSession } from "onnxruntime-node";
+import type { LoadContext, RewrittenModel } from "../types";
+import type { KvCacheShape } from "./kv-cache-decoder";
+import { lastLogitsModel } from "./last-logits-graph";
+
+/**
+ * config.q4_accuracy_level (opt-in, 1–4): onnxruntime's MatMulNBits accuracy level for 4-bit
+ * models; 4 computes with int8 activations (faster decode, slightly different logits).
+ */
+function accuracyLevel(ctx: LoadContext): number | undefined {
+  const value = ctx.spec.config?.q4_accuracy_level;
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 4) {
+    throw new Error(`config.q4_accuracy_level must be a whole number from 0 to 4 (4: int8 activations), got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Append-only KV cache (see append-only-cache.ts) when a position's cache is big enough for
+ * the per-step copy-out and GC to matter (Qwen3-0.6B: 229 KB a position; a Qwen2-0.5B-sized
+ * backbone with 2 KV heads: 24 KB, where it doubled decode at 700 positions, 15.8 → 30.4 tok/s,
+ * and was even at 42); on toy models (stories260K: 1.3 KB) the graph's two extra Transposes per
+ * layer cost more than they save. config.append_only_cache (true/false) overrides.
+ */
+const APPEND_ONLY_FROM_BYTES_PER_POSITION = 8 * 1024;
+
+function wantsAppendOnlyCache(ctx: LoadContext, shape: KvCacheShape): boolean {
+  const forced = ctx.spec.config?.append_only_cache;
+  if (typeof forced === "boolean") return forced;
+  return shape.numLayers * 2 * shape.numKvHeads * shape.headDim * 4 >= APPEND_ONLY_FROM_BYTES_PER_POSITION;
+}
+
+/**
+ * A session over `modelFile` (a decoder with the cache shape `shape`), rewritten as above when
+ * the graph has the expected form; otherwise the file as it is (with a warning when the
+ * rewrite failed outright).
+ */
+export async function createDecoderSession(ctx: LoadContext, modelFile: string, shape: KvCacheShape): Promise<InferenceSession> {
+  const matMulNBitsAccuracyLevel = accuracyLevel(ctx);
+  let rewritten: RewrittenModel | undefined;
+  try {
+    rewritten = lastLogitsModel(modelFile, { matMulNBitsAccuracyLevel, appendOnlyCache: wantsAppendOnlyCache(ctx, shape) });
+  } catch (err) {
+    ctx.warn(`model ${ctx.source.id}: loading ${modelFile} as it is (${(err as Error).message})`);
+  }
+  return ctx.createSession(modelFile, rewritten);
+}
