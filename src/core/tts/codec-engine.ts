@@ -12,6 +12,7 @@
 import * as fs from "fs";
 import * as ort from "onnxruntime-node";
 import type { LoadContext, TtsEngine, TtsStreamConfig, TtsStreamer } from "../types";
+import { createDecoderSession } from "../llm/decoder-session";
 import { KvCacheDecoder, type KvCacheShape } from "../llm/kv-cache-decoder";
 import { readModelShape } from "../llm/model-config";
 import { Sampler } from "../llm/sampler";
@@ -126,7 +127,9 @@ export class CodecTtsEngine implements TtsEngine {
       voices.set(id, { id, refText: String(voice.ref_text ?? ""), refCodes: voice.ref_codes as number[] });
     }
     if (voices.size === 0) throw new Error(`model '${ctx.source.id}' has no voices/<id>.json reference voice`);
-    const lm = await ctx.createSession(await ctx.onnxFile("model", "backbone/onnx"));
+    // The llm loader's preparation (last-position logits, append-only cache where it pays): a
+    // NeuTTS prompt of ~320 tokens otherwise returns logits for every position (279 MB).
+    const lm = await createDecoderSession(ctx, await ctx.onnxFile("model", "backbone/onnx"), shape);
     const codec = await ctx.createSession(await ctx.source.file("codec/decoder.onnx"));
     return new CodecTtsEngine(config, tokenizer as unknown as Tokenizer, lm, shape, codec, voices);
   }
