@@ -8,7 +8,7 @@
  * inputs (no copy), so one instance is one sequence's cache: never share an instance between
  * two sequences. The LLM engine and the codec TTS engine both use it.
  *
- * Graphs rewritten by append-only-cache.ts (the llm loader does this when it can) take the
+ * Graphs rewritten by append-only-cache.ts (decoder-session.ts does this when it can) take the
  * cache position-major and return only each step's new rows: then the decoder keeps one
  * growing buffer per cache input, appends the rows, and feeds a prefix view of it, so a step
  * allocates nothing in JavaScript for the cache.
