@@ -19,7 +19,11 @@ export function synthSpeech(seconds: number, seed: number, sampleRate = 16000): 
 
 /** Speech bursts separated by silences: [speech s, pause s, speech s, ...]. */
 export function speechWithPauses(pattern: number[], seed: number): Float32Array {
-  const parts: Float32Array[] = pattern.map((seconds, i) => (i % 2 === 0 ? synthSpeech(seconds, seed + i) : new Float32Array(Math.round(seconds * 16000))));
+  return concatSamples(pattern.map((seconds, i) => (i % 2 === 0 ? synthSpeech(seconds, seed + i) : new Float32Array(Math.round(seconds * 16000)))));
+}
+
+/** The samples of `parts` one after another. */
+export function concatSamples(parts: Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {

@@ -8,6 +8,7 @@ import { readWavFile } from "../../src/core/audio/wav";
 import { loadAsr } from "../../src/core/asr/loader";
 import { directoryLoadContext } from "../../src/core/asr/directory-context";
 import { convertLlama2c } from "../../src/core/llm/llama2c/convert";
+import { concatSamples } from "../core/asr-audio";
 
 // Whole flows of the suite's nodes wired to each other (node-red-node-test-helper): the
 // messages one node sends are what the next one takes, with no test code in between.
@@ -48,16 +49,6 @@ async function waitFor(check: () => boolean, what: string, ms = 90000): Promise<
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 describe("flows of the suite's nodes", function () {
@@ -122,7 +113,7 @@ describe("flows of the suite's nodes", function () {
     assert.ok(!events.includes("stopped"), events.join(", "));
 
     const wav = await readWavFile(path.join(tmp, "story.wav"));
-    const sent = concat(audio.map((m) => m.payload as Float32Array));
+    const sent = concatSamples(audio.map((m) => m.payload as Float32Array));
     assert.equal(wav.sampleRate, 24000);
     assert.equal(wav.samples.length, sent.length, "the WAV holds every sample spoken");
     let worst = 0;
