@@ -12,6 +12,7 @@ import { LlmRequestError, resolveLlmRequest } from "./llm-request";
 import type { LlmTokenizer } from "./llm-tokenizer";
 import type { LlmGenerationDefaults, LlmModelShape } from "./model-config";
 import type { RunGate } from "./run-gate";
+import type { CacheBufferPool } from "./cache-buffer-pool";
 import { Sampler } from "./sampler";
 import { StopSequenceFilter } from "./stop-sequences";
 import { StreamingDetokenizer } from "./streaming-detokenizer";
@@ -23,6 +24,8 @@ export interface GenerationDeps {
   shape: LlmModelShape;
   defaults: LlmGenerationDefaults;
   eosIds: ReadonlySet<number>;
+  /** The model's append-only cache buffers, reused from one sequence to the next. */
+  bufferPool: CacheBufferPool;
 }
 
 type FinishReason = "stop" | "length";
@@ -79,7 +82,7 @@ export class GenerationRun {
   }
 
   async start(): Promise<void> {
-    const { session, gate, tokenizer, shape, defaults, eosIds } = this.deps;
+    const { session, gate, tokenizer, shape, defaults, eosIds, bufferPool } = this.deps;
     let decoder: KvCacheDecoder | undefined;
     try {
       const request = resolveLlmRequest(this.request, defaults);
@@ -91,7 +94,7 @@ export class GenerationRun {
       }
       this.metrics.promptTokens = promptIds.length;
 
-      decoder = new KvCacheDecoder(session, shape);
+      decoder = new KvCacheDecoder(session, shape, { bufferPool });
       const sampler = new Sampler({
         temperature: request.temperature,
         topK: request.top_k,

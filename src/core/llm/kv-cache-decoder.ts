@@ -15,6 +15,7 @@
  */
 import * as ort from "onnxruntime-node";
 import { NEW_CACHE_PREFIX } from "./append-only-cache";
+import type { CacheBufferPool } from "./cache-buffer-pool";
 
 export interface KvCacheShape {
   numLayers: number;
@@ -25,6 +26,8 @@ export interface KvCacheShape {
 export interface KvCacheDecoderOptions {
   /** Name of the logits output (default "logits"). */
   logitsName?: string;
+  /** Where append-only cache buffers come from and go back to between sequences (one per model). */
+  bufferPool?: CacheBufferPool;
 }
 
 export interface ForwardOptions {
@@ -56,6 +59,9 @@ export class KvCacheDecoder {
   private readonly appendOnly: boolean;
   private rows = new Map<string, Float32Array>();
   private capacity = 0;
+  /** Whether `rows` are buffers of ours (grown or pooled) rather than the prefill's output arrays. */
+  private ownsRows = false;
+  private readonly pool: CacheBufferPool | undefined;
   private readonly fetches: string[] | undefined;
 
   constructor(
@@ -64,6 +70,7 @@ export class KvCacheDecoder {
     options: KvCacheDecoderOptions = {},
   ) {
     this.logitsName = options.logitsName ?? "logits";
+    this.pool = options.bufferPool;
     this.inputs = new Set(session.inputNames);
     if (!session.outputNames.includes(this.logitsName)) {
       throw new Error(`the ONNX model has no '${this.logitsName}' output (outputs: ${session.outputNames.join(", ")})`);
@@ -119,9 +126,16 @@ export class KvCacheDecoder {
   /** Frees the cache tensors; the session itself belongs to the engine. */
   dispose(): void {
     this.releasePast();
+    this.releaseRows();
+    this.disposed = true;
+  }
+
+  /** Drops the append-only buffers, handing ours back to the pool. */
+  private releaseRows(): void {
+    if (this.ownsRows && this.pool) this.pool.give(this.slots.map((slot) => this.rows.get(slot.input)!));
     this.rows.clear();
     this.capacity = 0;
-    this.disposed = true;
+    this.ownsRows = false;
   }
 
   private async forward(ids: number[], options: ForwardOptions): Promise<Float32Array> {
@@ -171,6 +185,7 @@ export class KvCacheDecoder {
     if (start === 0) {
       // A new sequence: its rows are the whole cache. Adopt the output arrays as the buffers (no copy
       // before the first token); the first decode step grows them.
+      this.releaseRows();
       for (const slot of this.slots) {
         const data = (outputs[slot.output] as ort.Tensor).data as Float32Array;
         if (data.length !== count * rowSize) {
@@ -182,14 +197,17 @@ export class KvCacheDecoder {
       return;
     }
     if (start + count > this.capacity) {
-      const capacity = Math.max(64, 2 * this.capacity, start + count + 64);
-      for (const slot of this.slots) {
-        const grown = new Float32Array(capacity * rowSize);
-        const old = this.rows.get(slot.input);
-        if (old) grown.set(old.subarray(0, start * rowSize));
+      const wanted = Math.max(64, 2 * this.capacity, start + count + 64);
+      const pooled = this.pool?.take(this.slots.length, (start + count) * rowSize);
+      const old = this.slots.map((slot) => this.rows.get(slot.input));
+      this.slots.forEach((slot, i) => {
+        const grown = pooled?.[i] ?? new Float32Array(wanted * rowSize);
+        if (old[i]) grown.set(old[i]!.subarray(0, start * rowSize));
         this.rows.set(slot.input, grown);
-      }
-      this.capacity = capacity;
+      });
+      if (this.ownsRows && this.pool) this.pool.give(old as Float32Array[]);
+      this.capacity = pooled ? Math.floor(pooled[0].length / rowSize) : wanted;
+      this.ownsRows = true;
     }
     for (const slot of this.slots) {
       const added = outputs[slot.output] as ort.Tensor;

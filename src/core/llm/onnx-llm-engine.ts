@@ -15,6 +15,7 @@ import type { InferenceSession } from "onnxruntime-node";
 import { Observable } from "rxjs";
 import type { LlmEngine, LlmGenerateOptions, LlmRequest, LlmStreamChunk } from "../types";
 import { GenerationRun, type GenerationDeps } from "./generation-run";
+import { CacheBufferPool } from "./cache-buffer-pool";
 import { KvCacheDecoder } from "./kv-cache-decoder";
 import type { LlmTokenizer } from "./llm-tokenizer";
 import type { LlmGenerationDefaults, LlmModelShape } from "./model-config";
@@ -40,6 +41,7 @@ export class OnnxLlmEngine implements LlmEngine {
   }
 
   private readonly gate = new RunGate();
+  private readonly bufferPool = new CacheBufferPool();
   private readonly active = new Set<GenerationRun>();
   private readonly deps: GenerationDeps;
   private disposed = false;
@@ -54,6 +56,7 @@ export class OnnxLlmEngine implements LlmEngine {
       shape: parts.shape,
       defaults: parts.defaults,
       eosIds: new Set(parts.defaults.eosIds),
+      bufferPool: this.bufferPool,
     };
   }
 
@@ -101,6 +104,7 @@ export class OnnxLlmEngine implements LlmEngine {
     this.disposed = true;
     for (const run of this.active) run.fail(new Error(`the model ${this.parts.id ?? ""} was unloaded while generating`));
     await this.gate.idle();
+    this.bufferPool.clear();
     await this.parts.session.release();
   }
 }
