@@ -83,9 +83,10 @@ describe("tts espeak engine", function () {
   });
 
   it("text that looks like an option is spoken, not obeyed", async () => {
-    const { audio } = await espeakSpeak("--version -w /tmp/should-not-exist.wav", "en-us");
+    const target = path.join(os.tmpdir(), `should-not-exist-${process.pid}.wav`);
+    const { audio } = await espeakSpeak(`--version -w ${target}`, "en-us");
     assert.ok(audio.length > 0);
-    assert.ok(!fs.existsSync("/tmp/should-not-exist.wav"));
+    assert.ok(!fs.existsSync(target));
   });
 
   it("names the apt package when espeak-ng is missing", async () => {
