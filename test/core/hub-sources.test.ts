@@ -54,8 +54,9 @@ describe("hub model sources", () => {
       delete process.env.VOICE_STREAM_CACHE;
       assert.equal(resolveCacheDir(), path.join(os.homedir(), ".cache", "voice-stream"));
       assert.equal(resolveCacheDir("/data/.node-red/voice-stream-cache"), "/data/.node-red/voice-stream-cache");
-      process.env.VOICE_STREAM_CACHE = "/tmp/vs-cache-env";
-      assert.equal(resolveCacheDir("/data/.node-red/voice-stream-cache"), "/tmp/vs-cache-env");
+      const fromEnv = path.join(os.tmpdir(), "vs-cache-env");
+      process.env.VOICE_STREAM_CACHE = fromEnv;
+      assert.equal(resolveCacheDir("/data/.node-red/voice-stream-cache"), fromEnv);
     } finally {
       if (saved === undefined) delete process.env.VOICE_STREAM_CACHE;
       else process.env.VOICE_STREAM_CACHE = saved;
