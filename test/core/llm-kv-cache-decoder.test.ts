@@ -79,6 +79,27 @@ describe("llm KV-cache decoder on tiny-llm", () => {
     for (const d of [whole, stepwise, chunked]) d.dispose();
   });
 
+  it("feeds an all-ones mask and the right positions past the mask buffer's growth, with the logits of one prefill", async () => {
+    const { session: spy, calls } = recording(session);
+    const ids = Array.from({ length: 300 }, (_, i) => (i * 37 + 11) % 200);
+    const stepwise = new KvCacheDecoder(spy, shape);
+    await stepwise.prefill(ids.slice(0, 250));
+    let logits: Float32Array | undefined;
+    for (const id of ids.slice(250)) logits = await stepwise.step(id);
+    for (const [n, call] of calls.entries()) {
+      const positions = n === 0 ? 250 : 250 + n;
+      const mask = call.feeds.attention_mask;
+      assert.deepEqual(mask.dims, [1, positions]);
+      assert.ok((mask.data as BigInt64Array).every((v) => v === 1n), `call ${n}: the mask is all ones`);
+      const expectedPositions = n === 0 ? Array.from({ length: 250 }, (_, i) => i) : [positions - 1];
+      assert.deepEqual(Array.from(call.feeds.position_ids.data as BigInt64Array).map(Number), expectedPositions);
+    }
+    const whole = new KvCacheDecoder(session, shape);
+    const expected = await whole.prefill(ids);
+    assert.ok(maxDiff(logits!, expected) < 1e-4, `max diff ${maxDiff(logits!, expected)}`);
+    for (const d of [stepwise, whole]) d.dispose();
+  });
+
   it("keeps two sequences' caches apart on one session", async () => {
     const a = new KvCacheDecoder(session, shape);
     const b = new KvCacheDecoder(session, shape);

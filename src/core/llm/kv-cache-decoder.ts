@@ -63,6 +63,8 @@ export class KvCacheDecoder {
   private ownsRows = false;
   private readonly pool: CacheBufferPool | undefined;
   private readonly fetches: string[] | undefined;
+  /** Backing store of the attention mask (ones only: this decoder never pads). */
+  private ones = new BigInt64Array(0);
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -145,8 +147,8 @@ export class KvCacheDecoder {
     const start = this.cached;
     const feeds: Record<string, ort.Tensor> = { ...options.extraFeeds };
     if (!options.skipInputIds) feeds.input_ids = int64Row(ids);
-    if (this.inputs.has("attention_mask")) feeds.attention_mask = int64Row(new Array<number>(start + count).fill(1));
-    if (this.inputs.has("position_ids")) feeds.position_ids = int64Row(Array.from({ length: count }, (_, i) => start + i));
+    if (this.inputs.has("attention_mask")) feeds.attention_mask = this.attentionMask(start + count);
+    if (this.inputs.has("position_ids")) feeds.position_ids = int64Range(start, count);
     // Merged optimum decoders pick their branch with this flag.
     if (this.inputs.has("use_cache_branch")) feeds.use_cache_branch = new ort.Tensor("bool", [start > 0], [1]);
     // Exports with this input compute logits for the last positions only: one is all sampling needs.
@@ -171,6 +173,15 @@ export class KvCacheDecoder {
     }
     this.cached = start + count;
     return lastRow(outputs[this.logitsName], count);
+  }
+
+  /**
+   * An all-ones mask over `positions`, as a view of one buffer that grows by doubling: building
+   * it from numbers every step cost O(context) BigInt conversions a token.
+   */
+  private attentionMask(positions: number): ort.Tensor {
+    if (this.ones.length < positions) this.ones = new BigInt64Array(Math.max(256, 2 * positions)).fill(1n);
+    return new ort.Tensor("int64", this.ones.subarray(0, positions), [1, positions]);
   }
 
   /** The first `positions` rows of an append-only cache input, as a tensor over the buffer itself (no copy). */
@@ -229,6 +240,13 @@ export class KvCacheDecoder {
     disposeAll(this.past.values());
     this.past.clear();
   }
+}
+
+/** [[first, first + 1, …]] of `count` positions, as an int64 row. */
+function int64Range(first: number, count: number): ort.Tensor {
+  const data = new BigInt64Array(count);
+  for (let i = 0; i < count; i++) data[i] = BigInt(first + i);
+  return new ort.Tensor("int64", data, [1, count]);
 }
 
 function int64Row(values: number[]): ort.Tensor {
