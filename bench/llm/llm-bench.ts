@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from "child_process";
 import * as path from "path";
 import { median } from "../stats";
+import { processCpuMs, waitUntilQuiet } from "./process-cpu";
 import type { GenerationSample, LlmWorkerArgs, PromptSpec, WorkerReply, WorkerRequest } from "./worker";
 
 export interface LlmCase {
@@ -35,6 +36,10 @@ export interface SideSummary {
   overheadMs: number;
   overheadShare: number;
   samples: Record<string, GenerationSample[]>;
+  /** During this side's measured turns: the other workers' CPU time as a share of the turn's wall time (median, max). */
+  peerCpuShare: { median: number; max: number };
+  /** Turns that started before the other workers were quiet (the settle wait timed out). */
+  unsettledTurns: number;
 }
 
 export interface LlmCaseResult {
@@ -47,8 +52,6 @@ export interface LlmCaseResult {
   theirs: SideSummary;
   oursVariant?: SideSummary & { label: string; config: Record<string, unknown> };
 }
-
-const TURN_GAP_MS = 250;
 
 class Worker {
   private readonly child: ChildProcess;
@@ -70,6 +73,10 @@ class Worker {
       this.waiting = undefined;
       w?.reject(new Error(`${args.side} worker exited with code ${code}: ${this.stderr.trim().split("\n").slice(-5).join(" | ")}`));
     });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   next(request?: WorkerRequest): Promise<WorkerReply> {
@@ -102,20 +109,32 @@ export async function runLlmCase(c: LlmCase, runs: number, warmup: number, log: 
       log(`  ${c.label}: ${side} loaded in ${(ready[side].loadMs / 1000).toFixed(1)} s`);
     }
     const samples: Record<string, Record<string, GenerationSample[]>> = Object.fromEntries(sides.map((s) => [s, {}]));
+    let settleMs = 0;
+    const turns: Record<string, { peerShare: number; settled: boolean }[]> = Object.fromEntries(sides.map((s) => [s, []]));
     for (const prompt of c.prompts) {
       for (let r = 0; r < warmup + runs; r++) {
         // ABBA: alternate who goes first so slow drifts in machine load cancel out.
         const order = r % 2 === 0 ? sides : [...sides].reverse();
         for (const side of order) {
-          // A pause between turns: onnxruntime's worker threads spin for a while after a run, and
-          // would otherwise take CPU from the other side's next run.
-          await new Promise((resolve) => setTimeout(resolve, TURN_GAP_MS));
+          // Every turn starts on a quiet machine: onnxruntime's threads spin for a while after a
+          // run, and transformers.js's worker goes on collecting garbage for seconds after a
+          // generation; either would take CPU from the next turn (see process-cpu.ts).
+          const pids = sides.map((s) => workers[s].pid).filter((pid): pid is number => pid !== undefined);
+          const settled = await waitUntilQuiet(pids);
+          settleMs += settled.waitedMs;
+          const peers = sides.filter((s) => s !== side).map((s) => workers[s].pid);
+          const peerCpu = () => peers.reduce((sum: number, pid) => sum + (processCpuMs(pid) ?? 0), 0);
+          const peerBefore = peerCpu();
+          const turnStart = Date.now();
           const reply = await workers[side].next({ type: "generate", prompt, keep: r >= warmup });
-          if (reply.type === "sample" && reply.sample) (samples[side][prompt.name] ??= []).push(reply.sample);
+          if (reply.type === "sample" && reply.sample) {
+            (samples[side][prompt.name] ??= []).push(reply.sample);
+            turns[side].push({ peerShare: (peerCpu() - peerBefore) / Math.max(1, Date.now() - turnStart), settled: settled.quiet });
+          }
         }
       }
       const t = (side: string) => median(samples[side][prompt.name].map((s) => s.ttftMs));
-      log(`  ${c.label} ${prompt.name}: ttft ours ${t("ours").toFixed(0)} ms, theirs ${t("theirs").toFixed(0)} ms`);
+      log(`  ${c.label} ${prompt.name}: ttft ours ${t("ours").toFixed(0)} ms, theirs ${t("theirs").toFixed(0)} ms (waited ${(settleMs / 1000).toFixed(1)} s in all for quiet workers)`);
     }
     const peaks: Record<string, number> = {};
     for (const side of sides) peaks[side] = ((await workers[side].next({ type: "finish" })) as Extract<WorkerReply, { type: "finished" }>).peakRssMiB;
@@ -138,6 +157,8 @@ export async function runLlmCase(c: LlmCase, runs: number, warmup: number, log: 
         overheadMs,
         overheadShare: overheadMs / stepMs,
         samples: samples[side],
+        peerCpuShare: { median: median(turns[side].map((t) => t.peerShare)), max: Math.max(...turns[side].map((t) => t.peerShare)) },
+        unsettledTurns: turns[side].filter((t) => !t.settled).length,
       };
     };
     return {

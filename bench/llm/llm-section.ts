@@ -131,6 +131,13 @@ export function targetsMarkdown(results: LlmCaseResult[]): string {
   return rows.join("\n");
 }
 
+/** "median / max %" of the idle workers' CPU during a side's turns (results from before this was measured have none). */
+export function peerCpu(s: SideSummary): string {
+  if (!s.peerCpuShare) return "–";
+  const unsettled = s.unsettledTurns ? ` (${s.unsettledTurns} turns started unsettled)` : "";
+  return `${fmt(100 * s.peerCpuShare.median, 1)} / ${fmt(100 * s.peerCpuShare.max, 1)}${unsettled}`;
+}
+
 export function llmMarkdown(results: LlmCaseResult[], bandwidth?: BandwidthResult): string {
   const lines: string[] = [];
   for (const r of results) {
@@ -157,6 +164,7 @@ export function llmMarkdown(results: LlmCaseResult[], bandwidth?: BandwidthResul
     lines.push(`| peak RSS (MiB) | ${fmt(ours.peakRssMiB, 0)} | ${fmt(theirs.peakRssMiB, 0)} | ${ratio(ours.peakRssMiB, theirs.peakRssMiB)} |${extra((s) => fmt(s.peakRssMiB, 0))}`);
     lines.push(`| RSS after load (MiB) | ${fmt(ours.rssAfterLoadMiB, 0)} | ${fmt(theirs.rssAfterLoadMiB, 0)} | |${extra((s) => fmt(s.rssAfterLoadMiB, 0))}`);
     lines.push(`| load time (s) | ${fmt(ours.loadMs / 1000, 1)} | ${fmt(theirs.loadMs / 1000, 1)} | |${extra((s) => fmt(s.loadMs / 1000, 1))}`);
+    lines.push(`| the other workers' CPU during this side's turns, median / max (% of one core; turns start once all are quiet) | ${peerCpu(ours)} | ${peerCpu(theirs)} | |${extra(peerCpu)}`);
     if (bandwidth) {
       const bw = bestBandwidth(bandwidth) * 1e9;
       const ceiling = bw / r.weightBytesPerToken;

@@ -8,6 +8,7 @@ import * as path from "path";
 import { runLlmCase, type LlmCaseResult } from "../llm/llm-bench";
 import { exactPrompt } from "../llm/prompts";
 import { fmt } from "../stats";
+import { peerCpu } from "../llm/llm-section";
 
 /** About the first span's prompt in the TTS rows (250 reference frames + its text). */
 export const BACKBONE_PROMPT_TOKENS = 320;
@@ -43,5 +44,6 @@ export function codecBackboneMarkdown(r: LlmCaseResult, codecDecodeFps?: number,
     `| prompt → first token (ms) | ${fmt(codecFirstFrameMs, 0)} | ${fmt(ttft(r.ours), 0)} | ${fmt(ttft(r.theirs), 0)} |`,
     `| decode step, of which outside session.run (ms) | | ${fmt(r.ours.decodeStepMs, 1)}, ${fmt(r.ours.overheadMs, 2)} | ${fmt(r.theirs.decodeStepMs, 1)}, ${fmt(r.theirs.overheadMs, 2)} |`,
     `| load (s), peak RSS (MiB) | | ${fmt(r.ours.loadMs / 1000, 1)}, ${fmt(r.ours.peakRssMiB, 0)} | ${fmt(r.theirs.loadMs / 1000, 1)}, ${fmt(r.theirs.peakRssMiB, 0)} |`,
+    `| the other worker's CPU during this side's turns, median / max (% of one core) | | ${peerCpu(r.ours)} | ${peerCpu(r.theirs)} |`,
   ].join("\n");
 }
