@@ -46,7 +46,7 @@ async function fixture(name: string, options: BenchOptions): Promise<Prepared> {
   return { dir, spec: {} };
 }
 
-function prepareNeutts(options: BenchOptions, variant: WeightVariant, log: (line: string) => void): Prepared {
+function prepareNeutts(options: BenchOptions, variant: WeightVariant, log: (line: string) => void, config: Record<string, unknown> = {}): Prepared {
   const dir = path.join(options.outDir, "neutts-air-shaped");
   if (!hasNeuttsVariant(dir, variant)) {
     fs.mkdirSync(options.outDir, { recursive: true });
@@ -59,13 +59,19 @@ function prepareNeutts(options: BenchOptions, variant: WeightVariant, log: (line
     // Its own process: the weights (2.2 GB) and their MatMul/4-bit layouts are freed when it exits.
     execFileSync(process.execPath, [path.join(__dirname, "..", "neutts-shaped-model.js"), dir, variant], { stdio: "inherit" });
   }
-  return { dir, spec: { config: { dtype: variant } } };
+  return { dir, spec: { config: { dtype: variant, ...config } } };
 }
 
 const CASES: EngineCase[] = [
   { label: "codec (tiny-codec-tts)", prepare: (o) => fixture("tiny-codec-tts", o) },
   { label: "codec, NeuTTS-shaped fp32", prepare: async (o, log) => prepareNeutts(o, "fp32", log), big: true },
   { label: "codec, NeuTTS-shaped q4", prepare: async (o, log) => prepareNeutts(o, "q4", log), big: true },
+  // The opt-in int8-activation kernel (slightly different logits): how near real time it brings the speech LM.
+  {
+    label: "codec, NeuTTS-shaped q4, opt-in int8 activations (q4_accuracy_level 4)",
+    prepare: async (o, log) => prepareNeutts(o, "q4", log, { q4_accuracy_level: 4 }),
+    big: true,
+  },
   { label: "piper (tiny-piper)", prepare: (o) => fixture("tiny-piper", o) },
   { label: "eSpeak NG", prepare: async () => ({ dir: "espeak", spec: { enginesPath: "espeak", config: { engine: "espeak" } } }) },
 ];
