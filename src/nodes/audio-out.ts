@@ -7,6 +7,7 @@
  * started / drained / stopped / underrun.
  */
 import type { IncomingMessage, ServerResponse } from "http";
+import * as path from "path";
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { Duplex } from "stream";
 import type { Subscription } from "rxjs";
@@ -82,6 +83,13 @@ module.exports = function register(RED: NodeAPI) {
       node.status({ fill: player.paused ? "yellow" : "blue", shape: "dot", text: `${what} · ${buffered.toFixed(1)} s buffered` });
     };
 
+    // A relative path would otherwise land wherever Node-RED was started from (often / under
+    // systemd): anchor it to the user directory, as the voice-model cache is.
+    const fileTemplate = (template: string): string => {
+      const userDir = (RED.settings as unknown as { userDir?: string }).userDir;
+      return template.trim() === "" || path.isAbsolute(template) || !userDir ? template : path.join(userDir, template);
+    };
+
     const makeSink = (): AudioSink => {
       const kind = config.sink ?? "speaker";
       const rate = numberSetting(config.sampleRate, 24000, "sample rate", (n) => Number.isInteger(n) && n >= 8000 && n <= 192000);
@@ -89,7 +97,7 @@ module.exports = function register(RED: NodeAPI) {
         case "speaker":
           return new SpeakerSink({ player: config.player || "auto", device: config.device, sampleRate: rate });
         case "file":
-          return new FileSink(config.path ?? "");
+          return new FileSink(fileTemplate(config.path ?? ""));
         case "null":
           return new NullSink();
         case "browser":

@@ -88,6 +88,21 @@ describe("audio-out node", function () {
     for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(wav.samples[i] - expected[i]) <= 0.5 / 32768 + 1e-7, `sample ${i}`);
   });
 
+  it("file sink: a relative path is under the Node-RED user directory, not the process's working directory", async () => {
+    const userDir = fs.mkdtempSync(path.join(tmp, "user-"));
+    helper.settings({ userDir });
+    try {
+      const { out, events } = await load({ sink: "file", path: path.join("recordings", "{stream_id}.wav") });
+      out.receive({ payload: sine(400), sample_rate: 16000, stream_id: "rel", is_final: true });
+      await waitFor(() => events.some((e) => e.event === "drained"));
+      const wav = await readWavFile(path.join(userDir, "recordings", "rel.wav"));
+      assert.equal(wav.samples.length, 400);
+      assert.ok(!fs.existsSync(path.join(process.cwd(), "recordings", "rel.wav")));
+    } finally {
+      helper.settings({});
+    }
+  });
+
   it("cancel silences at once and emits stopped; a cancelled chunk does the same", async () => {
     const { out, events } = await load({ sink: "null" });
     out.receive({ payload: sine(32000), sample_rate: 16000, stream_id: "c1" });

@@ -22,7 +22,7 @@ export class FileSink implements AudioSink {
   readonly files: { streamId: string; path: string }[] = [];
 
   constructor(readonly template: string, readonly sampleRate?: number) {
-    if (typeof template !== "string" || template.trim() === "") throw new Error("the file sink needs a path, e.g. /tmp/voice-{stream_id}.wav");
+    if (typeof template !== "string" || template.trim() === "") throw new Error("the file sink needs a path, e.g. recordings/voice-{stream_id}.wav");
   }
 
   write(samples: Float32Array, sampleRate: number, streamId: string): void {
