@@ -12,9 +12,9 @@ import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
 import { loadModel } from "../src/core/registry/load-model";
-import type { WhisperEngine } from "../src/core/asr/whisper-engine";
+import type { WhisperEngine } from "../src/core/asr/engines/whisper/whisper-engine";
 import type { PassInfo } from "../src/core/asr/streamer";
-import { builtinVad } from "../src/core/vad/shared";
+import { builtinVad } from "../src/core/vad/engines/silero/shared";
 import { SeededRandom } from "../src/core/onnx-builder/random";
 import { write as writeTinyWhisper } from "../src/core/fixtures/tiny-whisper";
 

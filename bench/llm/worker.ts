@@ -10,8 +10,8 @@
 import * as path from "path";
 import { installSessionTimer, insideRunMs, runMark, spansSince } from "./session-timer";
 import { nowMs, peakRssMiB, rssMiB } from "../stats";
-import { loadLlm } from "../../src/core/llm/loader";
-import { localLoadContext } from "../../src/core/llm/local-load-context";
+import { loadLlm } from "../../src/core/llm/engines/onnx/loader";
+import { localLoadContext } from "../../src/core/registry";
 import { sessionOptions } from "../../src/core/onnx/session-factory";
 
 export interface LlmWorkerArgs {
@@ -42,7 +42,7 @@ interface Generator {
 }
 
 async function ours(args: LlmWorkerArgs): Promise<Generator> {
-  const engine = await loadLlm(localLoadContext(args.modelDir, { dtype: args.dtype, ...args.engineConfig }));
+  const engine = await loadLlm(localLoadContext("llm", { enginesPath: args.modelDir, config: { dtype: args.dtype, ...args.engineConfig } }));
   return {
     generate(text, newTokens) {
       return new Promise((resolve, reject) => {

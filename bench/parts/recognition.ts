@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { loadModel } from "../../src/core/registry/load-model";
 import { sessionOptions } from "../../src/core/onnx/session-factory";
-import type { WhisperEngine } from "../../src/core/asr/whisper-engine";
+import type { WhisperEngine } from "../../src/core/asr/engines/whisper/whisper-engine";
 import { readWavFile } from "../../src/core/audio/wav";
 import { write as writeTinyWhisper } from "../../src/core/fixtures/tiny-whisper";
 import { hasWhisperBaseShaped, writeWhisperBaseShaped } from "../whisper-base-shaped-model";

@@ -10,9 +10,9 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { writeFixture } from "../../src/core/fixtures/cli";
-import { CodecTtsEngine, type CodecVoice } from "../../src/core/tts/codec-engine";
+import { CodecTtsEngine, type CodecVoice } from "../../src/core/tts/engines/codec/codec-engine";
 import { loadTts } from "../../src/core/tts/loader";
-import { localLoadContext } from "../../src/core/tts/local-context";
+import { localLoadContext } from "../../src/core/registry";
 import type { ModelSpec, TtsEngine, TtsStreamChunk } from "../../src/core/types";
 import { FRAMES_PER_CHAR, hasNeuttsVariant } from "../neutts-shaped-model";
 import type { WeightVariant } from "../qwen3-shaped-model";
@@ -173,7 +173,7 @@ export async function synthesisPart(options: BenchOptions, log: (line: string) =
     if (c.big && options.quick) continue;
     try {
       const { dir, spec } = await c.prepare(options, log);
-      const engine = await loadTts(localLoadContext(dir, spec));
+      const engine = await loadTts(localLoadContext("tts", { enginesPath: dir, ...spec }));
       const runs = c.big ? Math.min(options.runs, BIG_MODEL_RUNS) : options.runs;
       const voice = readVoice(engine, dir);
       const samples: Sample[] = [];

@@ -9,7 +9,7 @@
  *    `pipeline("automatic-speech-recognition")` wraps the same calls, but hides the token ids.)
  */
 import * as path from "path";
-import type { WhisperEngine } from "../../src/core/asr/whisper-engine";
+import type { WhisperEngine } from "../../src/core/asr/engines/whisper/whisper-engine";
 
 export interface OneShotSettings {
   language: string;

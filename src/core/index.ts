@@ -5,7 +5,8 @@
  */
 export * from "./types";
 export { InferenceCore, type InferenceCoreOptions, type NamedModelSpec } from "./inference-core";
-export { ModelRegistry, sharedRegistry, modelKey, loadModel, FAMILY_LOADERS, type LoadModelOptions, type LoaderTable, type ModelLease, type ModelState, type RegistryOptions, type RegistrySettings, type StartOptions } from "./registry";
+export { locateEngines, isBuiltinEngine, type EngineLocation, type EngineForm } from "./engines-path";
+export { ModelRegistry, sharedRegistry, modelKey, loadModel, FAMILY_LOADERS, REMOTE_ENGINES, openEngine, localLoadContext, openModel, openNamedModel, type RemoteContext, type RemoteLoader, type LoadModelOptions, type LoaderTable, type ModelLease, type ModelState, type RegistryOptions, type RegistrySettings, type StartOptions } from "./registry";
 export {
   HubModelSource,
   LocalModelSource,

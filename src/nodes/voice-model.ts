@@ -7,6 +7,7 @@
 import * as path from "path";
 import type { Node, NodeAPI, NodeDef, NodeStatus } from "node-red";
 import type { Subscription } from "rxjs";
+import { isBuiltinEngine } from "../core/engines-path";
 import { offlineByEnvironment, sharedRegistry, type ModelLease, type ModelState } from "../core/registry";
 import type { LoadedModel, ModelConfig, ModelKind, ModelSpec } from "../core/types";
 import { statusOf, type ModelUser } from "./shared/model-status";
@@ -54,7 +55,7 @@ export function specOf(def: VoiceModelDef): { kind: ModelKind; spec: ModelSpec }
     set("engine", def.engine);
   }
   const enginesPath = String(def.enginesPath ?? "").trim();
-  const noFilesNeeded = (kind === "tts" && config.engine === "espeak") || kind === "vad";
+  const noFilesNeeded = isBuiltinEngine(kind, { enginesPath, config });
   if (!enginesPath && !noFilesNeeded) throw new Error(`no engines path set: give a Hugging Face repo id (owner/name) or a local model folder`);
   return { kind, spec: { enginesPath: enginesPath || (kind === "tts" ? "espeak" : "silero"), revision: String(def.revision ?? "").trim() || "main", config } };
 }

@@ -8,12 +8,10 @@
  */
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { Subscription } from "rxjs";
-import type { AsrEngine, AsrEvent } from "../core/types";
-import type { WhisperEngine } from "../core/asr/whisper-engine";
-import type { WhisperStreamer } from "../core/asr/streamer";
+import type { AsrEngine, AsrEvent, AsrStreamer } from "../core/types";
 import { firstNonFiniteIndex, toFloat32 } from "../core/audio/pcm";
 import { StreamingResampler } from "../core/audio/resample";
-import { builtinVad } from "../core/vad/shared";
+import { builtinVad } from "../core/vad/engines/silero/shared";
 import { attachModel } from "./shared/model-client";
 import { chunkMessage, streamIdOf, type ChunkLike, type NodeMessage } from "./shared/stream-msg";
 
@@ -30,7 +28,7 @@ type Done = (err?: Error) => void;
 
 interface Turn {
   id: string;
-  streamer: WhisperStreamer;
+  streamer: AsrStreamer;
   subscription: Subscription;
   /** The msg that opened the turn, minus its audio and controls: its properties (topic, ...) ride along. */
   input: NodeMessage;
@@ -86,7 +84,7 @@ module.exports = function (RED: NodeAPI) {
     };
 
     const openTurn = async (id: string, msg: NodeMessage): Promise<Turn> => {
-      const engine = (await handle.get()) as WhisperEngine;
+      const engine = await handle.get();
       const input: NodeMessage = { ...msg };
       for (const field of INPUT_ONLY) delete input[field];
       const streamer = engine.openStreamer({

@@ -5,8 +5,8 @@ import * as os from "os";
 import * as ort from "onnxruntime-node";
 import { fixtureDir } from "../helpers/fixtures";
 import { write } from "../../src/core/fixtures/tiny-whisper";
-import { loadWhisperModel } from "../../src/core/asr/load-whisper";
-import { directoryLoadContext } from "../../src/core/asr/directory-context";
+import { loadWhisperModel } from "../../src/core/asr/engines/whisper/load-whisper";
+import { localLoadContext } from "../../src/core/registry";
 import { synthSpeech } from "./asr-audio";
 
 describe("asr: tiny-whisper fixture", () => {
@@ -93,7 +93,7 @@ describe("asr: tiny-whisper fixture", () => {
   });
 
   it("transcribes speech into ordinary words that end with <|endoftext|>, and grows with the audio", async () => {
-    const model = await loadWhisperModel(directoryLoadContext(dir));
+    const model = await loadWhisperModel(localLoadContext("asr", { enginesPath: dir }));
     const audio = synthSpeech(4, 7);
     const short = await model.decode(audio.subarray(0, 2 * 16000), { language: "en" });
     const long = await model.decode(audio, { language: "en" });
@@ -112,8 +112,8 @@ describe("asr: tiny-whisper fixture", () => {
     try {
       await write(split, { noMerged: true });
       assert.ok(!fs.existsSync(path.join(split, "onnx/decoder_model_merged.onnx")));
-      const merged = await loadWhisperModel(directoryLoadContext(dir));
-      const separate = await loadWhisperModel(directoryLoadContext(split));
+      const merged = await loadWhisperModel(localLoadContext("asr", { enginesPath: dir }));
+      const separate = await loadWhisperModel(localLoadContext("asr", { enginesPath: split }));
       const audio = synthSpeech(3, 11);
       const a = await merged.decode(audio, { language: "auto" });
       const b = await separate.decode(audio, { language: "auto" });

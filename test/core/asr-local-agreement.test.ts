@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { LocalAgreement, normalizeWord, splitWords } from "../../src/core/asr/local-agreement";
 import { WhisperStreamer, type Transcriber } from "../../src/core/asr/streamer";
-import type { DecodeOptions, DecodeResult, Segment } from "../../src/core/asr/whisper-model";
+import type { DecodeOptions, DecodeResult, Segment } from "../../src/core/asr/engines/whisper/whisper-model";
 import type { AsrEvent } from "../../src/core/types";
 
 const words = (text: string) => splitWords(text);

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
-import { LogMelExtractor, WHISPER_MEL_DEFAULTS, slaneyMelFilters } from "../../src/core/asr/mel";
-import { MixedRadixFft } from "../../src/core/asr/dft";
+import { LogMelExtractor, WHISPER_MEL_DEFAULTS, slaneyMelFilters } from "../../src/core/asr/engines/whisper/mel";
+import { MixedRadixFft } from "../../src/core/asr/engines/whisper/dft";
 import { SeededRandom } from "../../src/core/onnx-builder/random";
 
 /** A speech-like test signal: a few harmonics with a moving pitch, noise, and a silent gap. */

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
-import { applyLogitRules } from "../../src/core/asr/logit-rules";
-import { compressionRatio, rejectionReason } from "../../src/core/asr/guards";
-import type { WhisperSettings } from "../../src/core/asr/whisper-config";
+import { applyLogitRules } from "../../src/core/asr/engines/whisper/logit-rules";
+import { compressionRatio, rejectionReason } from "../../src/core/asr/engines/whisper/guards";
+import type { WhisperSettings } from "../../src/core/asr/engines/whisper/whisper-config";
 
 // A toy vocabulary: 0..9 text, 10 eot, 11 sot, 12 en, 13 transcribe, 14 notimestamps, 15.. timestamps (0.00, 0.02, ...)
 const settings: WhisperSettings = {
@@ -70,7 +70,7 @@ describe("asr: hallucination guards", () => {
 
 describe("asr: Whisper settings from the hub files", () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { whisperSettings } = require("../../src/core/asr/whisper-config") as typeof import("../../src/core/asr/whisper-config");
+  const { whisperSettings } = require("../../src/core/asr/engines/whisper/whisper-config") as typeof import("../../src/core/asr/engines/whisper/whisper-config");
   const added = new Map([["<|endoftext|>", 50257], ["<|startoftranscript|>", 50258], ["<|en|>", 50259], ["<|de|>", 50260], ["<|translate|>", 50358], ["<|transcribe|>", 50359], ["<|startofprev|>", 50361], ["<|nocaptions|>", 50362], ["<|notimestamps|>", 50363], ["<|0.00|>", 50364]]);
 
   it("an English-only model (is_multilingual false) forces no language token", () => {

@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
 import { fixtureDir } from "../helpers/fixtures";
 import { loadAsr } from "../../src/core/asr/loader";
-import { directoryLoadContext } from "../../src/core/asr/directory-context";
-import type { WhisperEngine } from "../../src/core/asr/whisper-engine";
+import { localLoadContext } from "../../src/core/registry";
+import type { WhisperEngine } from "../../src/core/asr/engines/whisper/whisper-engine";
 import type { WhisperStreamer } from "../../src/core/asr/streamer";
 import type { AsrEvent } from "../../src/core/types";
 import { speechWithPauses, synthSpeech } from "./asr-audio";
@@ -37,7 +37,7 @@ describe("asr: streaming on tiny-whisper", function () {
   this.timeout(120000);
   let engine: WhisperEngine;
   before(async () => {
-    engine = (await loadAsr(directoryLoadContext(await fixtureDir("tiny-whisper")))) as WhisperEngine;
+    engine = (await loadAsr(localLoadContext("asr", { enginesPath: await fixtureDir("tiny-whisper") }))) as WhisperEngine;
   });
   after(() => engine?.dispose());
 

@@ -1,9 +1,9 @@
 import { strict as assert } from "assert";
 import * as path from "path";
 import { fixtureDir } from "../helpers/fixtures";
-import { loadWhisperModel } from "../../src/core/asr/load-whisper";
-import { directoryLoadContext } from "../../src/core/asr/directory-context";
-import type { WhisperModel } from "../../src/core/asr/whisper-model";
+import { loadWhisperModel } from "../../src/core/asr/engines/whisper/load-whisper";
+import { localLoadContext } from "../../src/core/registry";
+import type { WhisperModel } from "../../src/core/asr/engines/whisper/whisper-model";
 import { speechWithPauses, synthSpeech } from "./asr-audio";
 
 // Dev-only proof that tiny-whisper is a real Whisper layout and that our decoding follows the
@@ -15,7 +15,7 @@ describe("asr: tiny-whisper in transformers.js", function () {
   let ours: WhisperModel;
   before(async () => {
     dir = await fixtureDir("tiny-whisper");
-    ours = await loadWhisperModel(directoryLoadContext(dir));
+    ours = await loadWhisperModel(localLoadContext("asr", { enginesPath: dir }));
   });
 
   for (const [name, audio, language] of [

@@ -3,14 +3,14 @@ import * as fs from "fs";
 import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { fixtureDir } from "../helpers/fixtures";
-import { lastLogitsModel } from "../../src/core/llm/last-logits-graph";
-import { cpuSessionOptions } from "../../src/core/llm/local-load-context";
-import { KvCacheDecoder } from "../../src/core/llm/kv-cache-decoder";
-import { readModelShape } from "../../src/core/llm/model-config";
-import { NEW_CACHE_PREFIX } from "../../src/core/llm/append-only-cache";
+import { lastLogitsModel } from "../../src/core/onnx/decoder/last-logits-graph";
+import { sessionOptions } from "../../src/core/onnx/session-factory";
+import { KvCacheDecoder } from "../../src/core/onnx/decoder/kv-cache-decoder";
+import { readModelShape } from "../../src/core/onnx/decoder/model-config";
+import { NEW_CACHE_PREFIX } from "../../src/core/onnx/decoder/append-only-cache";
 import { loadEngine } from "./llm-support";
-import { loadLlm } from "../../src/core/llm/loader";
-import { localLoadContext } from "../../src/core/llm/local-load-context";
+import { loadLlm } from "../../src/core/llm/engines/onnx/loader";
+import { localLoadContext } from "../../src/core/registry";
 
 describe("llm append-only KV cache (position-major cache, new rows only)", () => {
   for (const file of ["model.onnx", "model_q4.onnx"]) {
@@ -20,7 +20,7 @@ describe("llm append-only KV cache (position-major cache, new rows only)", () =>
       const onnxFile = path.join(dir, "onnx", file);
       const rewritten = lastLogitsModel(onnxFile, { appendOnlyCache: true })!;
       const appendOnly = await ort.InferenceSession.create(rewritten.bytes, {
-        ...cpuSessionOptions(),
+        ...sessionOptions(["cpu"], {}),
         extra: { session: { model_external_initializers_file_folder_path: rewritten.externalDataFolder } },
       });
       const plain = await ort.InferenceSession.create(onnxFile);
@@ -55,7 +55,7 @@ describe("llm append-only KV cache (position-major cache, new rows only)", () =>
     let outputs: readonly string[] = [];
     let engineOutputs: readonly string[] = [];
     const engine = await (async () => {
-      const ctx = localLoadContext(dir);
+      const ctx = localLoadContext("llm", { enginesPath: dir });
       const create = ctx.createSession.bind(ctx);
       ctx.createSession = async (file, rewritten) => {
         const session = await create(file, rewritten);
@@ -67,7 +67,7 @@ describe("llm append-only KV cache (position-major cache, new rows only)", () =>
     const plainEngine = await loadEngine(dir, (s) => s);
     const fromLoader = await (async () => {
       // tiny-llm's cache is too small for the loader to choose the append-only form itself: force it.
-      const ctx = localLoadContext(dir, { append_only_cache: true });
+      const ctx = localLoadContext("llm", { enginesPath: dir, config: { append_only_cache: true } });
       const create = ctx.createSession.bind(ctx);
       ctx.createSession = async (file, rewritten) => {
         const session = await create(file, rewritten);

@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
 import { fixtureDir } from "../helpers/fixtures";
-import { CacheBufferPool } from "../../src/core/llm/cache-buffer-pool";
-import { loadLlm } from "../../src/core/llm/loader";
-import { localLoadContext } from "../../src/core/llm/local-load-context";
+import { CacheBufferPool } from "../../src/core/onnx/decoder/cache-buffer-pool";
+import { loadLlm } from "../../src/core/llm/engines/onnx/loader";
+import { localLoadContext } from "../../src/core/registry";
 import type { LlmEngine } from "../../src/core/types";
 
 const set = (count: number, floats: number) => Array.from({ length: count }, () => new Float32Array(floats));
@@ -50,7 +50,7 @@ describe("llm cache buffer pool (append-only cache buffers reused between sequen
   it("tiny-llm with the append-only cache: sequences that reuse another's buffers give the same tokens as a fresh model", async () => {
     const dir = await fixtureDir("tiny-llm");
     // tiny-llm's cache is below the loader's threshold: force the append-only form.
-    const warm = await loadLlm(localLoadContext(dir, { append_only_cache: true }));
+    const warm = await loadLlm(localLoadContext("llm", { enginesPath: dir, config: { append_only_cache: true } }));
     try {
       const prompts: [string, number][] = [
         ["The weather today is", 150],
@@ -59,7 +59,7 @@ describe("llm cache buffer pool (append-only cache buffers reused between sequen
       ];
       const expected: number[][] = [];
       for (const [prompt, n] of prompts) {
-        const fresh = await loadLlm(localLoadContext(dir, { append_only_cache: true }));
+        const fresh = await loadLlm(localLoadContext("llm", { enginesPath: dir, config: { append_only_cache: true } }));
         try {
           expected.push(await ids(fresh, prompt, n));
         } finally {

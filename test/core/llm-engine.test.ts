@@ -1,13 +1,13 @@
 import { strict as assert } from "assert";
 import { Subject, take } from "rxjs";
 import { fixtureDir } from "../helpers/fixtures";
-import { OnnxLlmEngine } from "../../src/core/llm/onnx-llm-engine";
+import { OnnxLlmEngine } from "../../src/core/llm/engines/onnx/onnx-llm-engine";
 import type { LlmChunk, LlmRequest, LlmStreamChunk } from "../../src/core/types";
-import { PREFILL_SLICE } from "../../src/core/llm/generation-run";
-import { KvCacheDecoder } from "../../src/core/llm/kv-cache-decoder";
-import { loadLlm } from "../../src/core/llm/loader";
-import { argmax } from "../../src/core/llm/sampler";
-import { localLoadContext } from "../../src/core/llm/local-load-context";
+import { PREFILL_SLICE } from "../../src/core/llm/engines/onnx/generation-run";
+import { KvCacheDecoder } from "../../src/core/onnx/decoder/kv-cache-decoder";
+import { loadLlm } from "../../src/core/llm/engines/onnx/loader";
+import { argmax } from "../../src/core/onnx/decoder/sampler";
+import { localLoadContext } from "../../src/core/registry";
 import { RunCounter, collect, finalOf, loadEngine, scriptedSession } from "./llm-support";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -297,7 +297,7 @@ describe("llm engine on tiny-llm", function () {
 
 describe("llm engine on tiny-llm's 4-bit variant", () => {
   it("loads onnx/model_q4.onnx for dtype q4 and streams with the same guarantees", async () => {
-    const engine = await loadLlm(localLoadContext(await fixtureDir("tiny-llm"), { dtype: "q4" }));
+    const engine = await loadLlm(localLoadContext("llm", { enginesPath: await fixtureDir("tiny-llm"), config: { dtype: "q4" } }));
     try {
       const chunks = await collect(engine.generate({ prompt: "Hello", temperature: 0, max_new_tokens: 16 }));
       checkStreamShape(chunks);

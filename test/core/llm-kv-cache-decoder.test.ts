@@ -3,8 +3,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { fixtureDir } from "../helpers/fixtures";
-import { KvCacheDecoder } from "../../src/core/llm/kv-cache-decoder";
-import { readModelShape, type LlmModelShape } from "../../src/core/llm/model-config";
+import { KvCacheDecoder } from "../../src/core/onnx/decoder/kv-cache-decoder";
+import { readModelShape, type LlmModelShape } from "../../src/core/onnx/decoder/model-config";
 
 /** Records every run's feeds and outputs. */
 function recording(session: ort.InferenceSession) {

@@ -5,10 +5,10 @@ import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { fixtureDir } from "../helpers/fixtures";
 import { onnx } from "onnx-proto";
-import { lastLogitsModel } from "../../src/core/llm/last-logits-graph";
-import { loadLlm } from "../../src/core/llm/loader";
-import { localLoadContext } from "../../src/core/llm/local-load-context";
-import { cpuSessionOptions } from "../../src/core/llm/local-load-context";
+import { lastLogitsModel } from "../../src/core/onnx/decoder/last-logits-graph";
+import { loadLlm } from "../../src/core/llm/engines/onnx/loader";
+import { localLoadContext } from "../../src/core/registry";
+import { sessionOptions } from "../../src/core/onnx/session-factory";
 import { DataType, GraphBuilder } from "../../src/core/onnx-builder/graph";
 import {
   randomDecoderOnlyWeights,
@@ -49,7 +49,7 @@ const openRewritten = (file: string) => {
   const model = lastLogitsModel(file);
   assert.ok(model, "the decoder graph is recognised");
   return ort.InferenceSession.create(model.bytes, {
-    ...cpuSessionOptions(),
+    ...sessionOptions(["cpu"], {}),
     extra: { session: { model_external_initializers_file_folder_path: model.externalDataFolder } },
   });
 };
@@ -115,7 +115,7 @@ describe("llm last-position logits graph", () => {
     const nodes = onnx.ModelProto.decode(int8.bytes).graph!.node!.filter((n) => n.opType === "MatMulNBits");
     assert.ok(nodes.length >= 7 * config.numLayers);
     for (const n of nodes) assert.equal(Number(n.attribute!.find((a) => a.name === "accuracy_level")?.i), 4, n.name!);
-    const options = (m: typeof plain) => ({ ...cpuSessionOptions(), extra: { session: { model_external_initializers_file_folder_path: m.externalDataFolder } } });
+    const options = (m: typeof plain) => ({ ...sessionOptions(["cpu"], {}), extra: { session: { model_external_initializers_file_folder_path: m.externalDataFolder } } });
     const a = await ort.InferenceSession.create(plain.bytes, options(plain));
     const b = await ort.InferenceSession.create(int8.bytes, options(int8));
     try {
@@ -134,8 +134,8 @@ describe("llm last-position logits graph", () => {
 
   it("loadLlm rejects a bad config.q4_accuracy_level with a message saying what to use", async () => {
     const dir = await fixtureDir("tiny-llm");
-    await assert.rejects(loadLlm(localLoadContext(dir, { dtype: "q4", q4_accuracy_level: 9 })), /q4_accuracy_level must be a whole number from 0 to 4/);
-    const engine = await loadLlm(localLoadContext(dir, { dtype: "q4", q4_accuracy_level: 4 }));
+    await assert.rejects(loadLlm(localLoadContext("llm", { enginesPath: dir, config: { dtype: "q4", q4_accuracy_level: 9 } })), /q4_accuracy_level must be a whole number from 0 to 4/);
+    const engine = await loadLlm(localLoadContext("llm", { enginesPath: dir, config: { dtype: "q4", q4_accuracy_level: 4 } }));
     await engine.dispose();
   });
 

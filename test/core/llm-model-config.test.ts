@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { readGenerationDefaults, readModelShape } from "../../src/core/llm/model-config";
+import { readGenerationDefaults, readModelShape } from "../../src/core/onnx/decoder/model-config";
 import { resolveLlmRequest } from "../../src/core/llm/llm-request";
 
 describe("llm model config", () => {

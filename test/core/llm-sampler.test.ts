@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { Sampler, SeededPrng, argmax } from "../../src/core/llm/sampler";
+import { Sampler, SeededPrng, argmax } from "../../src/core/onnx/decoder/sampler";
 
 /** Logits with a clear order: id i has logit scale * sin(i) (deterministic, no ties). */
 function logitsRow(vocab: number, scale = 3): Float32Array {

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { convertLlama2c } from "../../src/core/llm/llama2c/convert";
-import type { OnnxLlmEngine } from "../../src/core/llm/onnx-llm-engine";
+import type { OnnxLlmEngine } from "../../src/core/llm/engines/onnx/onnx-llm-engine";
 import type { LlmChunk } from "../../src/core/types";
 import { STORIES, STORIES_PROMPTS, STORIES_REFERENCE as REFERENCE, collect, finalOf, loadEngine, readReferenceIds } from "./llm-support";
 

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
-import { StreamingDetokenizer } from "../../src/core/llm/streaming-detokenizer";
-import { SeededPrng } from "../../src/core/llm/sampler";
+import { StreamingDetokenizer } from "../../src/core/llm/engines/onnx/streaming-detokenizer";
+import { SeededPrng } from "../../src/core/onnx/decoder/sampler";
 
 /** A byte-level "tokenizer": id = byte value; decode like any byte-level BPE decoder (invalid bytes → U+FFFD). */
 const decodeBytes = (ids: number[]) => new TextDecoder("utf-8").decode(Uint8Array.from(ids));

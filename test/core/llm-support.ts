@@ -6,9 +6,9 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as ort from "onnxruntime-node";
 import { Observable } from "rxjs";
-import { loadLlm } from "../../src/core/llm/loader";
-import { localLoadContext } from "../../src/core/llm/local-load-context";
-import type { OnnxLlmEngine } from "../../src/core/llm/onnx-llm-engine";
+import { loadLlm } from "../../src/core/llm/engines/onnx/loader";
+import { localLoadContext } from "../../src/core/registry";
+import type { OnnxLlmEngine } from "../../src/core/llm/engines/onnx/onnx-llm-engine";
 import type { LlmStreamChunk } from "../../src/core/types";
 import { sharedDir } from "../helpers/paths";
 
@@ -16,7 +16,7 @@ export type SessionWrapper = (session: ort.InferenceSession) => ort.InferenceSes
 
 /** loadLlm over a local directory; `wrap` replaces the session the engine gets. */
 export async function loadEngine(dir: string, wrap?: SessionWrapper): Promise<OnnxLlmEngine> {
-  const ctx = localLoadContext(dir);
+  const ctx = localLoadContext("llm", { enginesPath: dir });
   if (wrap) {
     const create = ctx.createSession.bind(ctx);
     ctx.createSession = async (file) => wrap(await create(file));

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { CodecChunker, DEFAULT_CHUNKING, validateChunking, type ChunkingConfig, type DecodeRequest } from "../../src/core/tts/codec-chunker";
+import { CodecChunker, DEFAULT_CHUNKING, validateChunking, type ChunkingConfig, type DecodeRequest } from "../../src/core/tts/engines/codec/codec-chunker";
 import { OverlapAdd, crossfadeWeight } from "../../src/core/audio/ola";
 
 const HOP = 480;

@@ -2,9 +2,9 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { lastValueFrom, toArray } from "rxjs";
-import { loadLlm } from "../../src/core/llm/loader";
-import { CodecTtsEngine } from "../../src/core/tts/codec-engine";
-import { localLoadContext } from "../../src/core/tts/local-context";
+import { loadLlm } from "../../src/core/llm/engines/onnx/loader";
+import { CodecTtsEngine } from "../../src/core/tts/engines/codec/codec-engine";
+import { localLoadContext } from "../../src/core/registry";
 import { loadTts } from "../../src/core/tts/loader";
 import type { Span } from "../../src/core/tts/span-streamer";
 import type { TtsChunk, TtsStreamChunk, TtsStreamConfig, TtsStreamer } from "../../src/core/types";
@@ -99,7 +99,7 @@ describe("tts codec engine (tiny-codec-tts)", function () {
   let engine: CodecTtsEngine;
 
   before(async () => {
-    const loaded = await loadTts(localLoadContext(await fixtureDir("tiny-codec-tts")));
+    const loaded = await loadTts(localLoadContext("tts", { enginesPath: await fixtureDir("tiny-codec-tts") }));
     assert.ok(loaded instanceof CodecTtsEngine, "the codec layout loads the codec engine");
     engine = loaded;
   });
@@ -218,7 +218,7 @@ describe("tts codec engine (tiny-codec-tts)", function () {
   });
 
   it("a real LLM stream (tiny-llm) piped delta by delta speaks exactly as its whole text", async () => {
-    const llm = await loadLlm(localLoadContext(await fixtureDir("tiny-llm"), {}, "llm"));
+    const llm = await loadLlm(localLoadContext("llm", { enginesPath: await fixtureDir("tiny-llm") }));
     try {
       const chunks = await lastValueFrom(
         llm.generate({ prompt: "Tell me about the river.", max_new_tokens: 80, temperature: 0.9, seed: 5 }).pipe(toArray()),

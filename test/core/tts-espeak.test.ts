@@ -4,8 +4,8 @@ import * as os from "os";
 import * as path from "path";
 import { lastValueFrom, toArray } from "rxjs";
 import { espeakPhonemes, espeakSpeak, parseEspeakWav } from "../../src/core/tts/espeak";
-import { EspeakEngine } from "../../src/core/tts/espeak-engine";
-import { localLoadContext } from "../../src/core/tts/local-context";
+import { EspeakEngine } from "../../src/core/tts/engines/espeak/espeak-engine";
+import { localLoadContext } from "../../src/core/registry";
 import { loadTts } from "../../src/core/tts/loader";
 import type { TtsChunk } from "../../src/core/types";
 
@@ -30,8 +30,8 @@ describe("tts espeak engine", function () {
   this.timeout(60000);
 
   it("loads for enginesPath 'espeak' or config.engine 'espeak', with no files", async () => {
-    assert.ok((await loadTts(localLoadContext("/nonexistent", { enginesPath: "espeak" }))) instanceof EspeakEngine);
-    assert.ok((await loadTts(localLoadContext("/nonexistent", { enginesPath: "x", config: { engine: "espeak" } }))) instanceof EspeakEngine);
+    assert.ok((await loadTts(localLoadContext("tts", { enginesPath: "espeak" }))) instanceof EspeakEngine);
+    assert.ok((await loadTts(localLoadContext("tts", { enginesPath: "x", config: { engine: "espeak" } }))) instanceof EspeakEngine);
   });
 
   for (const backend of ["system", "wasm"] as const) {

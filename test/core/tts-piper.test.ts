@@ -1,9 +1,9 @@
 import { strict as assert } from "assert";
 import { lastValueFrom, toArray } from "rxjs";
 import { espeakPhonemes } from "../../src/core/tts/espeak";
-import { localLoadContext } from "../../src/core/tts/local-context";
+import { localLoadContext } from "../../src/core/registry";
 import { loadTts } from "../../src/core/tts/loader";
-import { PiperEngine, phonemesToIds } from "../../src/core/tts/piper-engine";
+import { PiperEngine, phonemesToIds } from "../../src/core/tts/engines/piper/piper-engine";
 import { PIPER_HOP, phonemeIdMap } from "../../src/core/fixtures/tiny-piper";
 import type { TtsChunk } from "../../src/core/types";
 import { fixtureDir } from "../helpers/fixtures";
@@ -13,7 +13,7 @@ describe("tts piper engine (tiny-piper)", function () {
   let engine: PiperEngine;
 
   before(async () => {
-    const loaded = await loadTts(localLoadContext(await fixtureDir("tiny-piper")));
+    const loaded = await loadTts(localLoadContext("tts", { enginesPath: await fixtureDir("tiny-piper") }));
     assert.ok(loaded instanceof PiperEngine, "a dir with <name>.onnx.json loads piper");
     engine = loaded;
   });

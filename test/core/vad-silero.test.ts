@@ -4,10 +4,10 @@ import * as os from "os";
 import * as path from "path";
 import { fixtureDir } from "../helpers/fixtures";
 import { sharedDir } from "../helpers/paths";
-import { loadVad } from "../../src/core/vad/loader";
-import { directoryLoadContext } from "../../src/core/asr/directory-context";
+import { loadVad } from "../../src/core/vad/engines/silero/loader";
+import { localLoadContext } from "../../src/core/registry";
 import { SpeechEventTracker } from "../../src/core/vad/detector";
-import type { SileroVadEngine } from "../../src/core/vad/silero-engine";
+import type { SileroVadEngine } from "../../src/core/vad/engines/silero/silero-engine";
 import type { VadSegment } from "../../src/core/types";
 
 /** 16-bit mono WAV → float samples (the shared test audio's format). */
@@ -52,7 +52,7 @@ function padded(audio: Float32Array, before: number, after: number): Float32Arra
 describe("vad: Silero VAD v5", () => {
   let vad: SileroVadEngine;
   before(async () => {
-    const ctx = directoryLoadContext(sharedDir("models", "silero-vad"));
+    const ctx = localLoadContext("vad", { enginesPath: sharedDir("models", "silero-vad") });
     vad = (await loadVad({ ...ctx, spec: { enginesPath: "silero" } })) as SileroVadEngine;
   });
   after(() => vad?.dispose());
@@ -122,15 +122,15 @@ describe("vad: loadVad model sources", () => {
       fs.copyFileSync(sharedDir("models", "silero-vad", "silero_vad_v5.onnx"), path.join(flat, "silero_vad_v5.onnx"));
       fs.copyFileSync(sharedDir("models", "silero-vad", "silero_vad_v5.onnx"), path.join(hub, "model.onnx"));
       for (const dir of [flat, path.dirname(hub)]) {
-        const vad = (await loadVad(directoryLoadContext(dir))) as SileroVadEngine;
+        const vad = (await loadVad(localLoadContext("vad", { enginesPath: dir }))) as SileroVadEngine;
         assert.equal((await vad.segments(new Float32Array(16000))).length, 0);
         await vad.dispose();
       }
-      await assert.rejects(loadVad(directoryLoadContext(empty)), /has no silero_vad_v5.onnx/);
+      await assert.rejects(loadVad(localLoadContext("vad", { enginesPath: empty })), /has no silero_vad_v5.onnx/);
       const notVad = path.join(root, "notvad");
       fs.mkdirSync(notVad);
       fs.copyFileSync(path.join(await fixtureDir("tiny-whisper"), "onnx", "encoder_model.onnx"), path.join(notVad, "silero_vad_v5.onnx"));
-      await assert.rejects(loadVad(directoryLoadContext(notVad)), /is not a Silero VAD v5 model/);
+      await assert.rejects(loadVad(localLoadContext("vad", { enginesPath: notVad })), /is not a Silero VAD v5 model/);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }

@@ -6,7 +6,7 @@ import { fixtureDir } from "../helpers/fixtures";
 import { repoRoot, sharedDir } from "../helpers/paths";
 import { readWavFile } from "../../src/core/audio/wav";
 import { loadAsr } from "../../src/core/asr/loader";
-import { directoryLoadContext } from "../../src/core/asr/directory-context";
+import { localLoadContext } from "../../src/core/registry";
 import { convertLlama2c } from "../../src/core/llm/llama2c/convert";
 import { concatSamples } from "../core/asr-audio";
 
@@ -72,7 +72,7 @@ describe("flows of the suite's nodes", function () {
     assert.equal(final.kind, "final");
     assert.equal(final.stream_id, seen.n_frames[0].stream_id, "the turn is audio-in's stream");
 
-    const engine = await loadAsr(directoryLoadContext(dir));
+    const engine = await loadAsr(localLoadContext("asr", { enginesPath: dir }));
     try {
       const { samples, sampleRate } = await readWavFile(file);
       assert.equal(sampleRate, 16000);

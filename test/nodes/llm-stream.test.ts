@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { fixtureDir } from "../helpers/fixtures";
 import { repoRoot } from "../helpers/paths";
-import { OnnxLlmEngine } from "../../src/core/llm/onnx-llm-engine";
+import { OnnxLlmEngine } from "../../src/core/llm/engines/onnx/onnx-llm-engine";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require("node-red-node-test-helper");

@@ -3,7 +3,7 @@ import * as path from "path";
 import { fixtureDir } from "../helpers/fixtures";
 import { repoRoot } from "../helpers/paths";
 import { loadAsr } from "../../src/core/asr/loader";
-import { directoryLoadContext } from "../../src/core/asr/directory-context";
+import { localLoadContext } from "../../src/core/registry";
 import { resample } from "../../src/core/audio/resample";
 import type { AsrEngine } from "../../src/core/types";
 import { speechWithPauses, synthSpeech } from "../core/asr-audio";
@@ -82,7 +82,7 @@ describe("whisper-streamer node", function () {
   let engine: AsrEngine;
   before(async () => {
     dir = await fixtureDir("tiny-whisper");
-    engine = await loadAsr(directoryLoadContext(dir));
+    engine = await loadAsr(localLoadContext("asr", { enginesPath: dir }));
   });
   after(() => engine?.dispose());
   afterEach(() => helper.unload());

@@ -6,36 +6,15 @@
  * wall-clock speed) and prints the partials as they commit, then the final transcript.
  * --json prints one event object per line (partials, then the final one).
  */
-import * as fs from "fs";
 import { numberOption, parseCommandArgs, requireOption } from "../args";
 import { CliError } from "../cli-error";
 import { resample } from "../../core/audio/resample";
 import { readInputWav } from "../input-wav";
-import { directoryLoadContext } from "../../core/asr/directory-context";
-import { loadAsr } from "../../core/asr/loader";
-import type { WhisperEngine } from "../../core/asr/whisper-engine";
-import { builtinVad } from "../../core/vad/shared";
-import type { AsrEvent } from "../../core/types";
+import { openForCli } from "../open-engine";
+import type { AsrEngine, AsrEvent, VadEngine } from "../../core/types";
 
 const USAGE = "usage: voice-stream asr --model <dir|repo> --input <file.wav> [--language L] [--partial-interval-ms N] [--realtime] [--auto-flush] [--json]";
 const FRAME_MS = 20;
-
-async function openEngine(model: string): Promise<WhisperEngine> {
-  if (fs.existsSync(model)) {
-    if (!fs.statSync(model).isDirectory()) throw new CliError(`--model must be a Whisper model directory or a Hugging Face repo id; '${model}' is a file`);
-    return (await loadAsr(directoryLoadContext(model))) as WhisperEngine;
-  }
-  if (!/^[\w.-]+\/[\w.-]+$/.test(model)) throw new CliError(`model '${model}' not found: give a Whisper model directory or a Hugging Face repo id (owner/name)`);
-  let registry: { loadModelOnce?: (kind: "asr", spec: { enginesPath: string }) => Promise<WhisperEngine> };
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    registry = require("../../core/registry") as typeof registry;
-  } catch {
-    registry = {};
-  }
-  if (!registry.loadModelOnce) throw new CliError(`model '${model}' is not a local directory; download it first with 'voice-stream download ${model}' and pass its directory`, 1);
-  return registry.loadModelOnce("asr", { enginesPath: model });
-}
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
@@ -56,15 +35,18 @@ export async function run(argv: string[]): Promise<number> {
   const input = requireOption(values, "input");
   const interval = numberOption(values, "partial-interval-ms", { min: 0 });
   const audio = await readInputWav(input);
-  const engine = await openEngine(model);
+  const opened = await openForCli<AsrEngine>("asr", model);
+  // Auto flush at pauses uses the built-in VAD, opened the same way.
+  const vad = values["auto-flush"] ? await openForCli<VadEngine>("vad", "silero") : undefined;
   try {
-    const samples = resample(audio.samples, audio.sampleRate, engine.model.sampleRate);
+    const engine = opened.engine;
+    const samples = resample(audio.samples, audio.sampleRate, engine.sampleRate);
     let streamer;
     try {
       streamer = engine.openStreamer({
         language: typeof values.language === "string" ? values.language : "auto",
         partial_interval_ms: interval,
-        pauseDetector: values["auto-flush"] ? (await builtinVad()).openDetector({ min_silence_ms: 300 }) : undefined,
+        pauseDetector: vad?.engine.openDetector({ min_silence_ms: 300 }),
       });
     } catch (err) {
       throw new CliError((err as Error).message);
@@ -75,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
       else if (event.kind === "final") process.stdout.write(`final: ${event.text}\n`);
     };
     const ended = new Promise<void>((resolve, reject) => streamer.partials$.subscribe({ next: print, complete: resolve, error: reject }));
-    const frame = Math.round((engine.model.sampleRate * FRAME_MS) / 1000);
+    const frame = Math.round((engine.sampleRate * FRAME_MS) / 1000);
     const started = Date.now();
     for (let at = 0, n = 0; at < samples.length; at += frame, n++) {
       streamer.send(samples.slice(at, at + frame));
@@ -87,6 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     await ended;
     return 0;
   } finally {
-    await engine.dispose();
+    await vad?.close();
+    await opened.close();
   }
 }

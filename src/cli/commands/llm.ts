@@ -11,9 +11,9 @@ import { Subject } from "rxjs";
 import { numberOption, parseCommandArgs, requireOption } from "../args";
 import { CliError } from "../cli-error";
 import { LlmRequestError } from "../../core/llm/llm-request";
-import { ModelNotFoundError, openLlmModel, type OpenedLlm } from "../../core/llm/open-model";
-import type { ModelState } from "../../core/registry";
-import type { LlmRequest, LlmStreamChunk } from "../../core/types";
+import { openForCli } from "../open-engine";
+import type { ModelState, OpenedModel } from "../../core/registry";
+import type { LlmEngine, LlmRequest, LlmStreamChunk } from "../../core/types";
 
 const USAGE =
   "usage: voice-stream llm --model <dir|repo> --prompt <text> [--system S] [--max-new-tokens N] [--temperature T] " +
@@ -75,16 +75,11 @@ export async function run(argv: string[]): Promise<number> {
     raw: values.raw === true,
   };
 
-  let opened: OpenedLlm;
-  try {
-    opened = await openLlmModel(model, {
-      config: str(values.dtype) ? { dtype: str(values.dtype) } : {},
-      onState: showDownload,
-      warn: (message) => process.stderr.write(`voice-stream llm: ${message}\n`),
-    });
-  } catch (err) {
-    throw new CliError((err as Error).message, err instanceof ModelNotFoundError ? 2 : 1);
-  }
+  const opened: OpenedModel<LlmEngine> = await openForCli<LlmEngine>("llm", model, {
+    config: str(values.dtype) ? { dtype: str(values.dtype) } : {},
+    onState: showDownload,
+    warn: (message) => process.stderr.write(`voice-stream llm: ${message}\n`),
+  });
   const engine = opened.engine;
   const cancel$ = new Subject<void>();
   const onSignal = () => cancel$.next();

@@ -12,8 +12,8 @@ import * as path from "path";
 import { lastValueFrom, tap } from "rxjs";
 import { numberOption, parseCommandArgs, requireOption } from "../args";
 import { CliError } from "../cli-error";
-import type { TtsStreamChunk, TtsStreamConfig } from "../../core/types";
-import { openTtsModel, type OpenedTts } from "../../core/tts/open-model";
+import type { TtsEngine, TtsStreamChunk, TtsStreamConfig } from "../../core/types";
+import { openForCli } from "../open-engine";
 import { encodeWav } from "../../core/audio/wav";
 
 const USAGE =
@@ -57,12 +57,7 @@ export async function run(argv: string[]): Promise<number> {
   const out = typeof values.out === "string" ? path.resolve(values.out) : undefined;
   if (out && fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new CliError(`--out is a directory: ${out}`);
 
-  let opened: OpenedTts;
-  try {
-    opened = await openTtsModel(model, { warn: (message) => process.stderr.write(`warning: ${message}\n`) });
-  } catch (err) {
-    throw new CliError((err as Error).message, 1);
-  }
+  const opened = await openForCli<TtsEngine>("tts", model, { warn: (message) => process.stderr.write(`warning: ${message}\n`) });
   const engine = opened.engine;
   try {
     let streamer;

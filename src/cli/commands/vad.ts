@@ -9,11 +9,8 @@ import { numberOption, parseCommandArgs, requireOption } from "../args";
 import { CliError } from "../cli-error";
 import { resample } from "../../core/audio/resample";
 import { readInputWav } from "../input-wav";
-import { directoryLoadContext } from "../../core/asr/directory-context";
-import { loadVad } from "../../core/vad/loader";
-import { isBuiltinVad } from "../../core/vad/builtin";
-import type { SileroVadEngine } from "../../core/vad/silero-engine";
-import type { LoadContext } from "../../core/types";
+import { openForCli } from "../open-engine";
+import type { VadEngine } from "../../core/types";
 
 const USAGE = "usage: voice-stream vad --input <file.wav> [--json] [--model <dir|silero>] [--threshold P] [--min-silence-ms N] [--min-speech-ms N] [--speech-pad-ms N]";
 
@@ -41,17 +38,8 @@ export async function run(argv: string[]): Promise<number> {
   };
   const audio = await readInputWav(input);
   const model = typeof values.model === "string" ? values.model : "silero";
-  let ctx: LoadContext;
-  if (isBuiltinVad(model)) {
-    ctx = { ...directoryLoadContext("."), spec: { enginesPath: "silero" } };
-  } else {
-    try {
-      ctx = directoryLoadContext(model);
-    } catch (err) {
-      throw new CliError(`${(err as Error).message}; --model takes a folder with silero_vad_v5.onnx, or "silero" for the built-in model`);
-    }
-  }
-  const vad = (await loadVad(ctx)) as SileroVadEngine;
+  const opened = await openForCli<VadEngine>("vad", model);
+  const vad = opened.engine;
   try {
     const segments = await vad.segments(resample(audio.samples, audio.sampleRate, vad.sampleRate), options);
     for (const s of segments) {
@@ -60,6 +48,6 @@ export async function run(argv: string[]): Promise<number> {
     if (!values.json) process.stderr.write(`${segments.length} speech segment${segments.length === 1 ? "" : "s"}\n`);
     return 0;
   } finally {
-    await vad.dispose();
+    await opened.close();
   }
 }

@@ -1,6 +1,6 @@
 import type { FamilyLoader, AsrEngine } from "../types";
-import { loadWhisperModel } from "./load-whisper";
-import { WhisperEngine } from "./whisper-engine";
+import { loadWhisperModel } from "./engines/whisper/load-whisper";
+import { WhisperEngine } from "./engines/whisper/whisper-engine";
 
 /** The asr family: Whisper in the onnx-community / Optimum layout (merged or split decoder). */
 export const loadAsr: FamilyLoader<AsrEngine> = async (ctx) => {

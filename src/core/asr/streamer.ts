@@ -13,7 +13,7 @@ import { ReplaySubject, type Observable } from "rxjs";
 import type { AsrEvent, AsrStreamConfig, AsrStreamer, CancelledChunk } from "../types";
 import { firstNonFiniteIndex } from "../audio/pcm";
 import { LocalAgreement, splitWords } from "./local-agreement";
-import type { DecodeOptions, DecodeResult } from "./whisper-model";
+import type { DecodeOptions, DecodeResult } from "./engines/whisper/whisper-model";
 
 /** What the streamer needs from a model: one decode of up to a window of audio. */
 export interface Transcriber {
@@ -37,14 +37,9 @@ export interface StreamerOptions extends AsrStreamConfig {
   prompt_chars?: number;
   /** Called after every decode pass (benchmarks, debugging). */
   onPass?: (info: PassInfo) => void;
-  /** Auto flush at pauses: every end of speech this detector reports calls flush(). */
-  pauseDetector?: PauseDetector;
 }
 
-/** A streaming VAD (src/core/vad StreamingVad): events for the frames pushed, in order. */
-export interface PauseDetector {
-  push(frame: Float32Array): Promise<{ type: string }[]>;
-}
+export type { PauseDetector } from "./engine";
 
 const DEFAULT_INTERVAL_MS = 600;
 /** Less audio than this is not worth a pass (Whisper needs a few frames). */

@@ -1,10 +1,9 @@
 /** Model sources: a Hugging Face repo (downloaded into the cache) or a local folder in the same layout. */
 import type { ModelKind, ModelSource, ModelSpec } from "../types";
-import { isEspeakSpec } from "../tts/loader";
-import { isBuiltinVad } from "../vad/builtin";
+import { isBuiltinEngine, locateEngines } from "../engines-path";
 import { HubModelSource, type DownloadProgress } from "./hub-source";
 import { EmptyModelSource, LocalModelSource } from "./local-source";
-import { isHubRepoId, resolveCacheDir } from "./paths";
+import { resolveCacheDir } from "./paths";
 
 export { HubModelSource, DEFAULT_HUB_URL, isTransferArtifact, type DownloadProgress, type HubSourceOptions } from "./hub-source";
 export { LocalModelSource, EmptyModelSource, expandDirectory } from "./local-source";
@@ -25,18 +24,20 @@ export interface SourceOptions {
 
 /** Whether `spec` of `kind` needs no files at all (eSpeak TTS, the built-in Silero VAD). */
 export function needsNoFiles(kind: ModelKind, spec: ModelSpec): boolean {
-  if (kind === "tts") return isEspeakSpec(spec.enginesPath.trim(), spec.config?.engine);
-  if (kind === "vad") return isBuiltinVad(spec.enginesPath);
-  return false;
+  return isBuiltinEngine(kind, spec);
 }
 
+/** The files of a built-in, hub or local engines path (remote engines have none: see registry/resolve-engine.ts). */
 export function resolveModelSource(kind: ModelKind, spec: ModelSpec, options: SourceOptions = {}): ModelSource {
   const enginesPath = (spec.enginesPath ?? "").trim();
-  if (needsNoFiles(kind, spec)) return new EmptyModelSource(enginesPath || kind);
-  if (!enginesPath) throw new Error(`no engines path set for the ${kind} model; give a Hugging Face repo id (owner/name) or a local folder`);
-  if (isHubRepoId(enginesPath)) {
+  const location = locateEngines(kind, spec);
+  if (location.form === "builtin") return new EmptyModelSource(enginesPath || kind);
+  if (location.form === "openai" || location.form === "wyoming") {
+    throw new Error(`the ${kind} model '${enginesPath}' is a remote service and has no model files`);
+  }
+  if (location.form === "hub") {
     return new HubModelSource({
-      repo: enginesPath,
+      repo: location.repo,
       revision: spec.revision || "main",
       cacheDir: resolveCacheDir(options.cacheDir),
       // HF_ENDPOINT: the hub's own variable for mirrors and private hubs.

@@ -3,7 +3,7 @@
  * work with a message that says what to change.
  */
 import type { ChatMessage, LlmRequest } from "../types";
-import type { LlmGenerationDefaults } from "./model-config";
+import type { LlmGenerationDefaults } from "../onnx/decoder/model-config";
 
 /** An LlmRequest with every sampling setting decided. */
 export interface ResolvedLlmRequest {

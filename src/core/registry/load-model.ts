@@ -1,13 +1,10 @@
 /**
- * One-shot loading for the CLI and scripts: resolve the spec's files (hub download or local
- * folder), build the LoadContext, run the family loader. No sharing or reference counts:
- * the caller disposes the model.
+ * One-shot loading for scripts and benches: the same resolution as the registry (see
+ * resolve-engine.ts), without sharing or reference counts: the caller disposes the model.
  */
-import { resolveModelSource, type SourceOptions } from "../hub";
-import { createLoadContext } from "../onnx/load-context";
-import { sessionSettingsFor } from "../onnx/spec-settings";
+import type { SourceOptions } from "../hub";
 import type { ExecutionProvider, LoadedModel, ModelKind, ModelSpec } from "../types";
-import { FAMILY_LOADERS } from "./model-registry";
+import { openEngine } from "./resolve-engine";
 
 export interface LoadModelOptions extends SourceOptions {
   executionProviders?: ExecutionProvider[];
@@ -16,14 +13,7 @@ export interface LoadModelOptions extends SourceOptions {
 }
 
 export async function loadModel<M extends LoadedModel = LoadedModel>(kind: ModelKind, spec: ModelSpec, options: LoadModelOptions = {}): Promise<M> {
-  const loader = FAMILY_LOADERS[kind];
-  if (!loader) throw new Error(`unknown model kind '${String(kind)}'; expected llm, tts, asr or vad`);
-  const source = resolveModelSource(kind, spec, options);
-  const settings = sessionSettingsFor(spec, {
-    executionProviders: options.executionProviders,
-    intraOpNumThreads: options.intraOpNumThreads,
-    interOpNumThreads: options.interOpNumThreads,
-  });
-  const ctx = createLoadContext(spec, source, { ...settings, warn: options.warn });
-  return (await loader(ctx)) as M;
+  const { executionProviders, intraOpNumThreads, interOpNumThreads, ...sourceOptions } = options;
+  const warn = options.warn ?? (() => {});
+  return (await openEngine(kind, spec, { sourceOptions, session: { executionProviders, intraOpNumThreads, interOpNumThreads }, warn })) as M;
 }

@@ -6,24 +6,12 @@
  * Observable that replays the current state to new subscribers.
  */
 import { BehaviorSubject, type Observable } from "rxjs";
-import { loadAsr } from "../asr/loader";
-import { resolveModelSource, type SourceOptions } from "../hub";
-import { loadLlm } from "../llm/loader";
-import { createLoadContext } from "../onnx/load-context";
-import { sessionSettingsFor } from "../onnx/spec-settings";
-import { loadTts } from "../tts/loader";
-import type { ExecutionProvider, FamilyLoader, LoadedModel, ModelKind, ModelSource, ModelSpec } from "../types";
-import { loadVad } from "../vad/loader";
+import type { SourceOptions } from "../hub";
+import type { ExecutionProvider, LoadedModel, ModelKind, ModelSource, ModelSpec } from "../types";
 import { modelKey } from "./model-key";
+import { FAMILY_LOADERS, openEngine, type LoaderTable } from "./resolve-engine";
 
-export type LoaderTable = { [K in ModelKind]: FamilyLoader<LoadedModel> };
-
-export const FAMILY_LOADERS: LoaderTable = {
-  llm: loadLlm as FamilyLoader<LoadedModel>,
-  tts: loadTts as FamilyLoader<LoadedModel>,
-  asr: loadAsr as FamilyLoader<LoadedModel>,
-  vad: loadVad as FamilyLoader<LoadedModel>,
-};
+export { FAMILY_LOADERS, type LoaderTable } from "./resolve-engine";
 
 export type ModelState =
   | { phase: "downloading"; fraction: number; file?: string; bytes_done?: number; bytes_total?: number }
@@ -175,28 +163,25 @@ export class ModelRegistry {
     const run = async (): Promise<LoadedModel> => {
       // Deferred one tick so a start's caller can subscribe to the state before anything happens.
       await Promise.resolve();
-      const resolve = this.options.resolveSource ?? resolveModelSource;
-      const source = resolve(kind, spec, sourceOptions);
-      const settings = sessionSettingsFor(spec, {
-        executionProviders: this.options.executionProviders,
-        intraOpNumThreads: this.options.intraOpNumThreads,
-        interOpNumThreads: this.options.interOpNumThreads,
-      });
-      const base = createLoadContext(spec, source, { ...settings, warn });
-      // Downloads report "downloading"; once the loader builds sessions the model is "loading".
-      const ctx = {
-        ...base,
-        createSession: (...args: Parameters<typeof base.createSession>) => {
-          if (!abort.signal.aborted) state.next({ phase: "loading" });
-          return base.createSession(...args);
+      return openEngine(kind, spec, {
+        sourceOptions,
+        session: {
+          executionProviders: this.options.executionProviders,
+          intraOpNumThreads: this.options.intraOpNumThreads,
+          interOpNumThreads: this.options.interOpNumThreads,
         },
-      };
-      const model = await this.loaders[kind](ctx);
-      if (model.kind !== kind) {
-        await model.dispose();
-        throw new Error(`the ${kind} loader returned a ${model.kind} model`);
-      }
-      return model;
+        warn,
+        loaders: this.loaders,
+        resolveSource: this.options.resolveSource,
+        // Downloads report "downloading"; once the loader builds sessions the model is "loading".
+        wrapContext: (base) => ({
+          ...base,
+          createSession: (...args: Parameters<typeof base.createSession>) => {
+            if (!abort.signal.aborted) state.next({ phase: "loading" });
+            return base.createSession(...args);
+          },
+        }),
+      });
     };
     const model = run();
     model.then(

@@ -1,11 +1,17 @@
 /**
- * A model opened for one command-line run: a registry of its own (so nothing outlives the
- * process), the load's states reported as they change, and one close() that frees it all.
- * The llm and tts `open-model` helpers turn a user's model name into the spec and call this.
+ * A model opened for one command-line run: the user's model name turned into a spec, a
+ * registry of its own (so nothing outlives the process, and repos download exactly as the
+ * nodes' do), the load's states reported as they change, and one close() that frees it all.
  */
+import * as fs from "fs";
+import * as path from "path";
 import type { Subscription } from "rxjs";
+import { isBuiltinEngine, locateEngines } from "../engines-path";
 import type { LoadedModel, ModelConfig, ModelKind, ModelSpec } from "../types";
 import { ModelRegistry, type ModelState } from "./model-registry";
+
+/** The model name points at nothing usable: the user's input is wrong. */
+export class ModelNotFoundError extends Error {}
 
 export interface OpenedModel<E extends LoadedModel> {
   engine: E;
@@ -19,7 +25,7 @@ export interface OpenModelOptions {
   warn?: (message: string) => void;
 }
 
-/** What the llm and tts helpers take besides the model name: the spec's config and revision too. */
+/** What a model name comes with: the spec's config and revision. */
 export interface OpenNamedModelOptions extends OpenModelOptions {
   config?: ModelConfig;
   revision?: string;
@@ -28,6 +34,28 @@ export interface OpenNamedModelOptions extends OpenModelOptions {
 /** The Hugging Face tools' switch (HF_HUB_OFFLINE=1) or ours (VOICE_STREAM_OFFLINE=1): cache only, no network. */
 export function offlineByEnvironment(): boolean {
   return process.env.HF_HUB_OFFLINE === "1" || process.env.VOICE_STREAM_OFFLINE === "1";
+}
+
+const FORMS: Record<ModelKind, string> = {
+  llm: "a model directory or a Hugging Face repo id (owner/name)",
+  tts: `a model directory, a Hugging Face repo id (owner/name) or "espeak"`,
+  asr: "a model directory or a Hugging Face repo id (owner/name)",
+  vad: `a folder with silero_vad_v5.onnx, a Hugging Face repo id or "silero"`,
+};
+
+/**
+ * The engines path of a name typed on the command line: a built-in name, a URL, an existing
+ * directory (made absolute), or a repo id. Throws ModelNotFoundError for anything else.
+ */
+export function enginesPathOfName(kind: ModelKind, model: string, config: ModelConfig = {}): string {
+  if (isBuiltinEngine(kind, { enginesPath: model, config })) return model.trim().toLowerCase() || "silero";
+  if (fs.existsSync(model)) {
+    if (!fs.statSync(model).isDirectory()) throw new ModelNotFoundError(`'${model}' is a file; give ${FORMS[kind]}`);
+    return path.resolve(model);
+  }
+  const form = locateEngines(kind, { enginesPath: model, config }).form;
+  if (form === "local") throw new ModelNotFoundError(`model '${model}' not found: give ${FORMS[kind]}`);
+  return model.trim();
 }
 
 /** Loads `spec` of `kind` (downloading a hub repo into the cache first); rejects with the load error. */
@@ -46,4 +74,10 @@ export async function openModel<E extends LoadedModel>(kind: ModelKind, spec: Mo
     await close();
     throw err;
   }
+}
+
+/** Opens the model a command-line name gives (see enginesPathOfName), of any kind, as the nodes would. */
+export function openNamedModel<E extends LoadedModel>(kind: ModelKind, model: string, options: OpenNamedModelOptions = {}): Promise<OpenedModel<E>> {
+  const config = options.config ?? {};
+  return openModel<E>(kind, { enginesPath: enginesPathOfName(kind, model, config), revision: options.revision, config }, options);
 }

@@ -4,21 +4,17 @@
  *   a `<name>.onnx.json` piper voice config      → piper
  *   tts_config.json + codec/decoder.onnx         → codec (NeuTTS-style)
  */
+import { isBuiltinEngine } from "../engines-path";
 import type { FamilyLoader, LoadContext, TtsEngine } from "../types";
-import { CodecTtsEngine } from "./codec-engine";
-import { EspeakEngine } from "./espeak-engine";
-import { PiperEngine } from "./piper-engine";
+import { CodecTtsEngine } from "./engines/codec/codec-engine";
+import { EspeakEngine } from "./engines/espeak/espeak-engine";
+import { PiperEngine } from "./engines/piper/piper-engine";
 
 export type TtsEngineName = "codec" | "piper" | "espeak";
 
-/** True for specs that need no download: the espeak engine. */
-export function isEspeakSpec(enginesPath: string, engine?: unknown): boolean {
-  return engine === "espeak" || enginesPath === "espeak";
-}
-
 export async function detectTtsEngine(ctx: LoadContext): Promise<TtsEngineName> {
   const engine = ctx.spec.config?.engine;
-  if (isEspeakSpec(ctx.spec.enginesPath, engine)) return "espeak";
+  if (isBuiltinEngine("tts", ctx.spec)) return "espeak";
   if (engine === "codec" || engine === "piper") return engine;
   if (engine !== undefined) throw new Error(`unknown tts engine '${String(engine)}'; expected codec, piper or espeak`);
   const files = await ctx.source.list();

@@ -1,6 +1,6 @@
 /** Resolving a streamer's settings: the guide's defaults, then checks with messages that say what to change. */
 import type { TtsStreamConfig } from "../types";
-import { DEFAULT_CHUNKING, validateChunking } from "./codec-chunker";
+import { DEFAULT_CHUNKING, validateChunking } from "./engines/codec/codec-chunker";
 
 export function resolveStreamConfig(config: Partial<TtsStreamConfig> | undefined, voices: readonly string[], defaultVoice?: string): TtsStreamConfig {
   const merged: TtsStreamConfig = { ...DEFAULT_CHUNKING };

@@ -5,7 +5,7 @@
  * reported edges are widened by `speech_pad_ms`. Pure over probabilities (no model), so the
  * streaming detector and the offline `segments()` share it.
  */
-import { SILERO_SAMPLE_RATE, SILERO_WINDOW } from "./silero";
+import { SILERO_SAMPLE_RATE, SILERO_WINDOW } from "./engines/silero/silero";
 
 export interface VadOptions {
   /** Speech probability that starts speech (default 0.5). */

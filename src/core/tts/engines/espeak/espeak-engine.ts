@@ -2,12 +2,12 @@
  * The "espeak" engine: eSpeak NG formant speech, span by span, resampled to sample_rate_out
  * (24000 Hz unless set). Needs no model files: robotic, but instant and always available.
  */
-import type { TtsEngine, TtsStreamConfig, TtsStreamer } from "../types";
-import { espeakSpeak } from "./espeak";
-import { spanResampler } from "./resampling";
-import { SpanStreamer } from "./span-streamer";
-import { resolveStreamConfig } from "./stream-config";
-import { WholeSpanPipeline } from "./whole-span-pipeline";
+import type { TtsEngine, TtsStreamConfig, TtsStreamer } from "../../../types";
+import { espeakSpeak } from "../../espeak";
+import { spanResampler } from "../../resampling";
+import { SpanStreamer } from "../../span-streamer";
+import { resolveStreamConfig } from "../../stream-config";
+import { WholeSpanPipeline } from "../../whole-span-pipeline";
 
 export const ESPEAK_DEFAULT_VOICE = "en-us";
 export const ESPEAK_DEFAULT_RATE = 24000;

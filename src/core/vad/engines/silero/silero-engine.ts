@@ -3,12 +3,12 @@
  * detectors (speech start/end events as frames arrive). Audio is 16 kHz mono float.
  */
 import type * as ort from "onnxruntime-node";
-import type { VadEngine, VadSegment } from "../types";
+import type { VadDetector, VadEngine, VadSegment } from "../../engine";
 import { SileroState, SILERO_SAMPLE_RATE, SILERO_WINDOW } from "./silero";
-import { SpeechEventTracker, vadOptions, type VadEvent, type VadOptions } from "./detector";
+import { SpeechEventTracker, vadOptions, type VadEvent, type VadOptions } from "../../detector";
 
 /** Feeds frames of any length; emits speech events in order. One per audio stream. */
-export class StreamingVad {
+export class StreamingVad implements VadDetector {
   private readonly model: SileroState;
   private readonly tracker: SpeechEventTracker;
   private pending = new Float32Array(0);

@@ -1,10 +1,14 @@
 /** The asr family's engine: a loaded Whisper behind the AsrEngine interface (streamers and one-shot decodes). */
-import type { AsrEngine, AsrStreamConfig } from "../types";
-import { WhisperStreamer, type StreamerOptions } from "./streamer";
+import type { AsrEngine, AsrStreamConfig } from "../../../types";
+import { WhisperStreamer, type StreamerOptions } from "../../streamer";
 import type { WhisperModel } from "./whisper-model";
 
 export class WhisperEngine implements AsrEngine {
   readonly kind = "asr" as const;
+
+  get sampleRate(): number {
+    return this.model.sampleRate;
+  }
 
   constructor(readonly model: WhisperModel, private readonly release: () => Promise<void> = async () => {}) {}
 

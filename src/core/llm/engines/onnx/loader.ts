@@ -4,10 +4,10 @@
  * tokenizer_config.json, optionally chat_template.jinja).
  */
 import * as fs from "fs";
-import type { FamilyLoader, LoadContext } from "../types";
-import { createDecoderSession } from "./decoder-session";
+import type { FamilyLoader, LoadContext } from "../../../types";
+import { createDecoderSession } from "../../../onnx/decoder/decoder-session";
 import { LlmTokenizer } from "./llm-tokenizer";
-import { readGenerationDefaults, readModelShape } from "./model-config";
+import { readGenerationDefaults, readModelShape } from "../../../onnx/decoder/model-config";
 import { OnnxLlmEngine } from "./onnx-llm-engine";
 
 type Json = Record<string, unknown>;

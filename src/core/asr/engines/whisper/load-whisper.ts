@@ -1,6 +1,6 @@
 /** Builds a WhisperModel from a model directory or hub repo in the onnx-community / Optimum layout. */
 import * as fs from "fs";
-import type { LoadContext } from "../types";
+import type { LoadContext } from "../../../types";
 import { LogMelExtractor, melConfigFromPreprocessor } from "./mel";
 import { whisperSettings } from "./whisper-config";
 import { WhisperDecoderRunner, type DecoderSessions } from "./whisper-decoder";

@@ -11,17 +11,17 @@
  */
 import * as fs from "fs";
 import * as ort from "onnxruntime-node";
-import type { LoadContext, TtsEngine, TtsStreamConfig, TtsStreamer } from "../types";
-import { createDecoderSession } from "../llm/decoder-session";
-import { KvCacheDecoder, type KvCacheShape } from "../llm/kv-cache-decoder";
-import { readModelShape } from "../llm/model-config";
-import { Sampler } from "../llm/sampler";
-import { AsyncQueue } from "./async-queue";
+import type { LoadContext, TtsEngine, TtsStreamConfig, TtsStreamer } from "../../../types";
+import { createDecoderSession } from "../../../onnx/decoder/decoder-session";
+import { KvCacheDecoder, type KvCacheShape } from "../../../onnx/decoder/kv-cache-decoder";
+import { readModelShape } from "../../../onnx/decoder/model-config";
+import { Sampler } from "../../../onnx/decoder/sampler";
+import { AsyncQueue } from "../../async-queue";
 import { CodecChunker, type DecodeRequest } from "./codec-chunker";
-import { PRIORITY, PriorityRunner } from "./priority-runner";
-import { spanResampler } from "./resampling";
-import { BusyClock, SpanStreamer, type Span, type SpanEmit, type SpanPipeline, type TtsMetrics } from "./span-streamer";
-import { resolveStreamConfig } from "./stream-config";
+import { PRIORITY, PriorityRunner } from "../../priority-runner";
+import { spanResampler } from "../../resampling";
+import { BusyClock, SpanStreamer, type Span, type SpanEmit, type SpanPipeline, type TtsMetrics } from "../../span-streamer";
+import { resolveStreamConfig } from "../../stream-config";
 
 export interface CodecVoice {
   id: string;

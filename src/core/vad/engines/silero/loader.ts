@@ -1,5 +1,6 @@
-import type { FamilyLoader, VadEngine } from "../types";
-import { BUILTIN_VAD_FILE, builtinVadPath, isBuiltinVad } from "./builtin";
+import type { FamilyLoader, VadEngine } from "../../../types";
+import { isBuiltinEngine } from "../../../engines-path";
+import { BUILTIN_VAD_FILE, builtinVadPath } from "./builtin";
 import { SileroVadEngine } from "./silero-engine";
 
 /**
@@ -9,7 +10,7 @@ import { SileroVadEngine } from "./silero-engine";
  */
 export const loadVad: FamilyLoader<VadEngine> = async (ctx) => {
   let file: string;
-  if (isBuiltinVad(ctx.spec.enginesPath)) {
+  if (isBuiltinEngine("vad", ctx.spec)) {
     file = builtinVadPath();
   } else {
     const name = (await ctx.source.has(BUILTIN_VAD_FILE)) ? BUILTIN_VAD_FILE : (await ctx.source.has("silero_vad.onnx")) ? "silero_vad.onnx" : undefined;

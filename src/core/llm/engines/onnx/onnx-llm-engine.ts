@@ -13,12 +13,12 @@
  */
 import type { InferenceSession } from "onnxruntime-node";
 import { Observable } from "rxjs";
-import type { LlmEngine, LlmGenerateOptions, LlmRequest, LlmStreamChunk } from "../types";
+import type { LlmEngine, LlmGenerateOptions, LlmRequest, LlmStreamChunk } from "../../../types";
 import { GenerationRun, type GenerationDeps } from "./generation-run";
-import { CacheBufferPool } from "./cache-buffer-pool";
-import { KvCacheDecoder } from "./kv-cache-decoder";
+import { CacheBufferPool } from "../../../onnx/decoder/cache-buffer-pool";
+import { KvCacheDecoder } from "../../../onnx/decoder/kv-cache-decoder";
 import type { LlmTokenizer } from "./llm-tokenizer";
-import type { LlmGenerationDefaults, LlmModelShape } from "./model-config";
+import type { LlmGenerationDefaults, LlmModelShape } from "../../../onnx/decoder/model-config";
 import { RunGate } from "./run-gate";
 
 export interface OnnxLlmEngineParts {

@@ -10,7 +10,7 @@
  *   append_only_cache  true/false: overrides the size rule below
  */
 import type { InferenceSession } from "onnxruntime-node";
-import type { LoadContext, RewrittenModel } from "../types";
+import type { LoadContext, RewrittenModel } from "../../types";
 import type { KvCacheShape } from "./kv-cache-decoder";
 import { lastLogitsModel } from "./last-logits-graph";
 

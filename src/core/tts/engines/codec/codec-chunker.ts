@@ -12,8 +12,8 @@
  *    crossfaded into the next chunk (see audio/ola.ts). Offsets are computed per chunk, so a
  *    first chunk of another size joins exactly.
  */
-import type { TtsStreamConfig } from "../types";
-import { OverlapAdd, fadeIn, fadeOut } from "../audio/ola";
+import type { TtsStreamConfig } from "../../../types";
+import { OverlapAdd, fadeIn, fadeOut } from "../../../audio/ola";
 
 export type ChunkingConfig = Pick<
   TtsStreamConfig,

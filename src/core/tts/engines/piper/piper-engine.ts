@@ -6,13 +6,13 @@
  */
 import * as fs from "fs";
 import * as ort from "onnxruntime-node";
-import type { LoadContext, TtsEngine, TtsStreamConfig, TtsStreamer } from "../types";
-import { espeakPhonemes } from "./espeak";
-import { PRIORITY, PriorityRunner } from "./priority-runner";
-import { spanResampler } from "./resampling";
-import { SpanStreamer } from "./span-streamer";
-import { resolveStreamConfig } from "./stream-config";
-import { WholeSpanPipeline } from "./whole-span-pipeline";
+import type { LoadContext, TtsEngine, TtsStreamConfig, TtsStreamer } from "../../../types";
+import { espeakPhonemes } from "../../espeak";
+import { PRIORITY, PriorityRunner } from "../../priority-runner";
+import { spanResampler } from "../../resampling";
+import { SpanStreamer } from "../../span-streamer";
+import { resolveStreamConfig } from "../../stream-config";
+import { WholeSpanPipeline } from "../../whole-span-pipeline";
 
 export interface PiperVoiceConfig {
   sampleRate: number;

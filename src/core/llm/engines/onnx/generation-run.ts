@@ -5,16 +5,16 @@
  */
 import type { InferenceSession } from "onnxruntime-node";
 import type { Subscriber } from "rxjs";
-import type { LlmChunk, LlmRequest, LlmStreamChunk } from "../types";
-import { GenerationMetrics } from "./generation-metrics";
-import { KvCacheDecoder } from "./kv-cache-decoder";
-import { LlmRequestError, resolveLlmRequest } from "./llm-request";
+import type { LlmChunk, LlmRequest, LlmStreamChunk } from "../../../types";
+import { GenerationMetrics } from "../../generation-metrics";
+import { KvCacheDecoder } from "../../../onnx/decoder/kv-cache-decoder";
+import { LlmRequestError, resolveLlmRequest } from "../../llm-request";
 import type { LlmTokenizer } from "./llm-tokenizer";
-import type { LlmGenerationDefaults, LlmModelShape } from "./model-config";
+import type { LlmGenerationDefaults, LlmModelShape } from "../../../onnx/decoder/model-config";
 import type { RunGate } from "./run-gate";
-import type { CacheBufferPool } from "./cache-buffer-pool";
-import { Sampler } from "./sampler";
-import { StopSequenceFilter } from "./stop-sequences";
+import type { CacheBufferPool } from "../../../onnx/decoder/cache-buffer-pool";
+import { Sampler } from "../../../onnx/decoder/sampler";
+import { StopSequenceFilter } from "../../stop-sequences";
 import { StreamingDetokenizer } from "./streaming-detokenizer";
 
 export interface GenerationDeps {

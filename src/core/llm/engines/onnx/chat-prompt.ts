@@ -3,7 +3,7 @@
  * @huggingface/jinja) over the messages with the assistant turn opened, or — for base
  * models without a template, or when the caller asks for `raw` — the prompt as-is.
  */
-import type { ChatMessage } from "../types";
+import type { ChatMessage } from "../../../types";
 
 type JinjaTemplate = import("@huggingface/jinja", { with: { "resolution-mode": "import" } }).Template;
 

@@ -1,0 +1,29 @@
+/** The tts family's interface: what every TTS engine (codec, piper, espeak, remote) offers the nodes and the CLI. */
+import type { Observable } from "rxjs";
+import type { LoadedModel, TtsStreamChunk } from "../types";
+
+export interface TtsStreamConfig {
+  frames_per_chunk: number;
+  first_frames_per_chunk: number;
+  lookforward: number;
+  lookback: number;
+  overlap_frames: number;
+  voice?: string;
+  sample_rate_out?: number;
+  seed?: number;
+}
+
+export interface TtsStreamer {
+  /** Buffers until the first subscriber, so no chunk is lost. Ends with exactly one is_final chunk. */
+  readonly output$: Observable<TtsStreamChunk>;
+  send(text: string): void;
+  flush(): void;
+  finish(): void;
+  cancel(): void;
+}
+
+export interface TtsEngine extends LoadedModel {
+  readonly kind: "tts";
+  readonly voices: string[];
+  openStreamer(config: Partial<TtsStreamConfig>): TtsStreamer;
+}
