@@ -7,12 +7,30 @@ import { randomUUID } from "crypto";
 
 export type NodeMessage = Record<string, unknown> & { _msgid?: string };
 
+/** Control flags of an input: they must not travel on, or the next node would act on them again. */
+export const CONTROL_FIELDS = ["cancel", "flush", "finish", "pause", "resume", "parts"] as const;
+
+/** Whether the msg names a stream (a non-empty string or a finite number). */
+export function hasStreamId(msg: NodeMessage): boolean {
+  const id = msg.stream_id;
+  return (typeof id === "string" && id !== "") || (typeof id === "number" && Number.isFinite(id));
+}
+
 /** The msg's stream_id when it has a usable one, else a new id. */
 export function streamIdOf(msg: NodeMessage): string {
-  const id = msg.stream_id;
-  if (typeof id === "string" && id !== "") return id;
-  if (typeof id === "number" && Number.isFinite(id)) return String(id);
-  return randomUUID();
+  return hasStreamId(msg) ? String(msg.stream_id) : randomUUID();
+}
+
+/** `msg.cancel === true`, or the cancelled final of an upstream stream. */
+export function isCancel(msg: NodeMessage): boolean {
+  return msg.cancel === true || msg.kind === "cancelled";
+}
+
+/** A copy of `msg` without `fields` (what describes the input, not the outputs). */
+export function without(msg: NodeMessage, fields: readonly string[]): NodeMessage {
+  const out: NodeMessage = { ...msg };
+  for (const field of fields) delete out[field];
+  return out;
 }
 
 export interface ChunkLike {
@@ -21,20 +39,12 @@ export interface ChunkLike {
 }
 
 /**
- * The outgoing msg for `chunk`: the input msg's own properties (topic etc.) minus those
- * that would confuse downstream nodes, then every chunk field, then payload/stream_id/parts.
+ * The outgoing msg for `chunk`: the input msg's own properties (topic etc.) minus the
+ * control flags, then every chunk field, then payload/stream_id/parts.
  * `index` is the chunk's position in the stream; on the final chunk `parts.count` is set.
  */
-export function chunkMessage(
-  input: NodeMessage,
-  chunk: ChunkLike,
-  streamId: string,
-  index: number,
-  payload: unknown,
-): NodeMessage {
-  const msg: NodeMessage = { ...input };
-  // Control flags of the input must not travel on, or the next node would act on them again.
-  for (const control of ["cancel", "flush", "finish", "pause", "resume", "parts"]) delete msg[control];
+export function chunkMessage(input: NodeMessage, chunk: ChunkLike, streamId: string, index: number, payload: unknown): NodeMessage {
+  const msg = without(input, CONTROL_FIELDS);
   Object.assign(msg, chunk);
   msg.payload = payload;
   msg.stream_id = streamId;

@@ -1,0 +1,75 @@
+/**
+ * A node's settings declared once as a table: where each comes from (the editor field, a
+ * msg property that overrides it), its type, range and default. One function reads and
+ * checks them, so every node says the same thing about a bad value.
+ */
+import type { NodeMessage } from "./stream-msg";
+
+export type SettingType = "number" | "integer" | "string" | "boolean" | "lines";
+
+export interface Setting {
+  /** The name the node's code uses (and the core's field name). */
+  key: string;
+  /** The editor field; none for settings only a msg sets. */
+  editor?: string;
+  /** The msg property that overrides the editor value for one message. */
+  msg?: string;
+  type: SettingType;
+  min?: number;
+  max?: number;
+  /** Allowed values of a string setting. */
+  choices?: readonly string[];
+  /** Used when neither the editor nor the msg sets it; absent: left for the core's default. */
+  default?: unknown;
+}
+
+const empty = (v: unknown) => v === undefined || v === null || (typeof v === "string" && v.trim() === "");
+
+/** "\n" and "\t" written out in an editor line stand for the characters; one entry per line. */
+function lines(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .filter((line) => line !== "")
+    .map((line) => line.replace(/\\n/g, "\n").replace(/\\t/g, "\t"));
+}
+
+function convert(row: Setting, value: unknown, where: string): unknown {
+  switch (row.type) {
+    case "boolean":
+      return value === true || value === "true";
+    case "lines":
+      return typeof value === "string" ? lines(value) : value;
+    case "string": {
+      const text = String(value).trim();
+      if (row.choices && !row.choices.includes(text)) throw new Error(`${where} must be one of ${row.choices.join(", ")}, got ${JSON.stringify(value)}`);
+      return text;
+    }
+    case "number":
+    case "integer": {
+      // Numbers typed into an editor field or a change node arrive as strings.
+      const n = typeof value === "number" ? value : typeof value === "string" ? Number(value.trim()) : NaN;
+      if (!Number.isFinite(n)) throw new Error(`${where} must be a number, got ${JSON.stringify(value)}`);
+      if (row.type === "integer" && !Number.isInteger(n)) throw new Error(`${where} must be a whole number, got ${JSON.stringify(value)}`);
+      if ((row.min !== undefined && n < row.min) || (row.max !== undefined && n > row.max)) {
+        throw new Error(`${where} must be ${row.min ?? "-∞"} to ${row.max ?? "∞"}, got ${JSON.stringify(value)}`);
+      }
+      return n;
+    }
+  }
+}
+
+/**
+ * The settings of `table` from the editor's `config`, each overridden by its msg property
+ * when `msg` has one. Throws an Error naming the field (or msg property) and what it takes.
+ */
+export function readSettings<T extends object>(table: readonly Setting[], config: object, msg?: NodeMessage): T {
+  const out: Record<string, unknown> = {};
+  const fields = config as Record<string, unknown>;
+  for (const row of table) {
+    let value: unknown = row.default;
+    if (row.editor && !empty(fields[row.editor])) value = convert(row, fields[row.editor], `the ${row.editor} setting`);
+    if (msg && row.msg && !empty(msg[row.msg])) value = convert(row, msg[row.msg], `msg.${row.msg}`);
+    if (value !== undefined) out[row.key] = value;
+  }
+  return out as T;
+}
