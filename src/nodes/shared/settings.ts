@@ -5,7 +5,8 @@
  */
 import type { NodeMessage } from "./stream-msg";
 
-export type SettingType = "number" | "integer" | "string" | "boolean" | "lines";
+/** "text" is a string kept as written (a system prompt); "string" is trimmed; "lines" one entry per line. */
+export type SettingType = "number" | "integer" | "string" | "text" | "boolean" | "lines";
 
 export interface Setting {
   /** The name the node's code uses (and the core's field name). */
@@ -37,6 +38,8 @@ function convert(row: Setting, value: unknown, where: string): unknown {
   switch (row.type) {
     case "boolean":
       return value === true || value === "true";
+    case "text":
+      return String(value);
     case "lines":
       return typeof value === "string" ? lines(value) : value;
     case "string": {
