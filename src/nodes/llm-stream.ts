@@ -10,7 +10,7 @@ import { Subject, type Subscription } from "rxjs";
 import type { ChatMessage, LlmEngine, LlmRequest, LlmStreamChunk } from "../core/types";
 import { NodeRuntime, type Done, type Send } from "./shared/node-runtime";
 import { readSettings, type Setting } from "./shared/settings";
-import { CONTROL_FIELDS, chunkMessage, hasStreamId, streamIdOf, without, type ChunkLike, type NodeMessage } from "./shared/stream-msg";
+import { CONTROL_FIELDS, chunkMessage, streamIdOf, without, type ChunkLike, type NodeMessage } from "./shared/stream-msg";
 
 interface ActiveStream {
   id: string;
@@ -121,8 +121,7 @@ module.exports = function register(RED: NodeAPI) {
 
     rt.onInput((msg, send, done) => {
       if (msg.cancel !== true) return start(msg, send, done);
-      if (hasStreamId(msg)) rt.streams.cancel(String(msg.stream_id));
-      else rt.streams.cancelAll();
+      rt.cancel(msg);
       done();
     });
   }

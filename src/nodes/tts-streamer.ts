@@ -12,7 +12,7 @@ import type { TtsEngine, TtsStreamChunk, TtsStreamConfig, TtsStreamer } from "..
 import { floatToS16LE } from "../core/audio/pcm";
 import { NodeRuntime, type Done, type Send } from "./shared/node-runtime";
 import { readSettings } from "./shared/settings";
-import { chunkMessage, hasStreamId, isCancel, ownedCopy, streamIdOf, without, type ChunkLike, type NodeMessage } from "./shared/stream-msg";
+import { chunkMessage, isCancel, ownedCopy, streamIdOf, without, type ChunkLike, type NodeMessage } from "./shared/stream-msg";
 import { TTS_SETTINGS, type TtsNodeSettings as Settings } from "./tts-settings";
 
 interface OpenStream {
@@ -94,8 +94,7 @@ module.exports = function register(RED: NodeAPI) {
     rt.onInput(async (msg, send, done) => {
       if (isCancel(msg)) {
         // Each stream emits its one cancelled chunk (sent downstream so audio-out stops too).
-        if (hasStreamId(msg)) rt.streams.cancel(String(msg.stream_id));
-        else rt.streams.cancelAll();
+        rt.cancel(msg);
         return done();
       }
       const flush = msg.flush === true;

@@ -10,7 +10,7 @@ import type { LoadedModel, ModelKind } from "../../core/types";
 import { attachModel, type ModelHandle } from "./model-client";
 import { StatusLine } from "./status-line";
 import { StreamMap, type StreamEntry } from "./stream-map";
-import type { NodeMessage } from "./stream-msg";
+import { hasStreamId, type NodeMessage } from "./stream-msg";
 
 export type Send = (msg: NodeMessage | (NodeMessage | null)[]) => void;
 export type Done = (err?: Error) => void;
@@ -72,6 +72,12 @@ export class NodeRuntime<S extends StreamEntry = StreamEntry> {
       if (serial) this.queue = this.queue.then(run);
       else void run();
     });
+  }
+
+  /** A cancel msg: the streams of its stream_id, or every stream when it names none. */
+  cancel(msg: NodeMessage): void {
+    if (hasStreamId(msg)) this.streams.cancel(String(msg.stream_id));
+    else this.streams.cancelAll();
   }
 
   /** The node's model from its voice-model config node, released when the node closes. */
