@@ -12,7 +12,7 @@ import type { AsrEngine, AsrEvent, AsrStreamer, VadEngine } from "../core/types"
 import type { StreamingResampler } from "../core/audio/resample";
 import { readAudioFrame, to16k } from "./shared/audio-frame";
 import { NodeRuntime, type Done, type Send } from "./shared/node-runtime";
-import { readSettings, type Setting } from "./shared/settings";
+import { deploySettings, type Setting } from "./shared/settings";
 import { chunkMessage, hasStreamId, streamIdOf, without, type ChunkLike, type NodeMessage } from "./shared/stream-msg";
 
 interface Turn {
@@ -44,12 +44,7 @@ module.exports = function register(RED: NodeAPI) {
     const node = this;
     const rt = new NodeRuntime<Turn>(node);
     const handle = rt.model<AsrEngine>(RED, config.model, "asr");
-    let settings: Settings | Error;
-    try {
-      settings = readSettings<Settings>(SETTINGS, config);
-    } catch (err) {
-      settings = err as Error;
-    }
+    const settings = deploySettings<Settings>(SETTINGS, config);
     // Auto flush at pauses: the built-in VAD, shared through the registry like any model.
     const vad = !(settings instanceof Error) && settings.autoFlush ? sharedRegistry().startModel<VadEngine>("vad", { enginesPath: "silero" }) : undefined;
     if (vad) rt.onClose(() => vad.release());

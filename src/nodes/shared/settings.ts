@@ -76,3 +76,12 @@ export function readSettings<T extends object>(table: readonly Setting[], config
   }
   return out as T;
 }
+
+/** The editor's settings read once at deploy: the Error (reported on input) instead of a throw. */
+export function deploySettings<T extends object>(table: readonly Setting[], config: object): T | Error {
+  try {
+    return readSettings<T>(table, config);
+  } catch (err) {
+    return err as Error;
+  }
+}
