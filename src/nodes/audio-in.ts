@@ -8,20 +8,9 @@
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { Observable, Subscription } from "rxjs";
 import { CAPTURE_RATE, chooseRecorder, microphoneFrames, wavFileFrames } from "../core/audio/capture";
-import { chunkMessage, streamIdOf, type NodeMessage } from "./shared/stream-msg";
-
-interface AudioInNodeDef extends NodeDef {
-  source?: "microphone" | "file";
-  recorder?: string;
-  device?: string;
-  path?: string;
-  realtime?: boolean | string;
-  frameMs?: string | number;
-  autoStart?: boolean | string;
-}
-
-type Send = (msg: NodeMessage | NodeMessage[]) => void;
-type Done = (err?: Error) => void;
+import { NodeRuntime, type Done, type Send } from "./shared/node-runtime";
+import { deploySettings, type Setting } from "./shared/settings";
+import { chunkMessage, streamIdOf, without, type NodeMessage } from "./shared/stream-msg";
 
 interface Capture {
   id: string;
@@ -32,7 +21,17 @@ interface Capture {
   ended: boolean;
 }
 
-const STATUS_INTERVAL_MS = 250;
+const SETTINGS: readonly Setting[] = [
+  { key: "source", editor: "source", type: "string", choices: ["microphone", "file"], default: "microphone" },
+  { key: "recorder", editor: "recorder", type: "string", default: "auto" },
+  { key: "device", editor: "device", type: "string" },
+  { key: "path", editor: "path", type: "text" },
+  { key: "realtime", editor: "realtime", type: "boolean", default: false },
+  { key: "frameMs", editor: "frameMs", type: "number", min: 5, max: 1000, default: 20 },
+  { key: "autoStart", editor: "autoStart", type: "boolean", default: false },
+];
+type Settings = { source: "microphone" | "file"; recorder: string; device?: string; path?: string; realtime: boolean; frameMs: number; autoStart: boolean };
+
 /** Fields of the starting msg that are commands, not properties to carry on every frame. */
 const CONTROL_FIELDS = ["payload", "start", "stop", "filename", "is_final", "sample_rate", "kind"];
 
@@ -45,34 +44,24 @@ function wantsStop(msg: NodeMessage): boolean {
 }
 
 module.exports = function register(RED: NodeAPI) {
-  function AudioInNode(this: Node, config: AudioInNodeDef) {
+  function AudioInNode(this: Node, config: NodeDef) {
     RED.nodes.createNode(this, config);
-    const node = this;
-    const source = config.source === "file" ? "file" : "microphone";
-    const realtime = config.realtime === true || config.realtime === "true";
-    let frameSize = 320;
-    let configError: Error | undefined;
-    const frameMs = config.frameMs === undefined || String(config.frameMs).trim() === "" ? 20 : Number(config.frameMs);
-    if (!Number.isFinite(frameMs) || frameMs < 5 || frameMs > 1000) configError = new Error(`audio-in: frame size must be 5 to 1000 ms, got "${config.frameMs}"`);
-    else frameSize = Math.round((frameMs * CAPTURE_RATE) / 1000);
+    const rt = new NodeRuntime(this);
+    const settings = deploySettings<Settings>(SETTINGS, config);
+    const configError = settings instanceof Error ? new Error(`audio-in: ${settings.message}`) : undefined;
     let capture: Capture | undefined;
-    let lastStatus = 0;
+    const seconds = (c: Capture) => (c.samples / CAPTURE_RATE).toFixed(1);
 
-    const fail = (err: Error, done: Done) => {
-      node.status({ fill: "red", shape: "ring", text: err.message.slice(0, 60) });
-      done(err);
-    };
-
-    if (configError) node.status({ fill: "red", shape: "ring", text: configError.message.slice(0, 60) });
-    else if (source === "microphone") {
+    if (configError) rt.status.show({ fill: "red", shape: "ring", text: configError.message.slice(0, 60) });
+    else if (!(settings instanceof Error) && settings.source === "microphone") {
       try {
-        chooseRecorder(config.recorder || "auto");
-        node.status({ fill: "grey", shape: "ring", text: "stopped" });
+        chooseRecorder(settings.recorder);
+        rt.status.show({ fill: "grey", shape: "ring", text: "stopped" });
       } catch (err) {
         // Shown now; the same error goes to done(err) when a start is asked for.
-        node.status({ fill: "red", shape: "ring", text: (err as Error).message.slice(0, 60) });
+        rt.status.show({ fill: "red", shape: "ring", text: (err as Error).message.slice(0, 60) });
       }
-    } else node.status({ fill: "grey", shape: "ring", text: "stopped" });
+    } else rt.status.show({ fill: "grey", shape: "ring", text: "stopped" });
 
     /** Sends the one final msg of a capture and forgets it. */
     const end = (c: Capture, send: Send) => {
@@ -80,83 +69,74 @@ module.exports = function register(RED: NodeAPI) {
       c.ended = true;
       if (capture === c) capture = undefined;
       c.subscription?.unsubscribe();
-      const seconds = c.samples / CAPTURE_RATE;
-      send(chunkMessage(c.base, { is_final: true, sample_rate: CAPTURE_RATE, audio_seconds: seconds }, c.id, c.index++, new Float32Array(0)));
+      send(chunkMessage(c.base, { is_final: true, sample_rate: CAPTURE_RATE, audio_seconds: c.samples / CAPTURE_RATE }, c.id, c.index++, new Float32Array(0)));
     };
 
     const start = (msg: NodeMessage, send: Send, done: Done) => {
-      if (configError) return fail(configError, done);
+      if (settings instanceof Error) return rt.fail(configError ?? settings, done);
       if (capture) return done(); // already capturing: one capture at a time
+      const { source, recorder, device, realtime, frameMs } = settings;
+      const frameSize = Math.round((frameMs * CAPTURE_RATE) / 1000);
       let frames$: Observable<Float32Array>;
-      const file = typeof msg.filename === "string" && msg.filename !== "" ? msg.filename : config.path;
+      const file = typeof msg.filename === "string" && msg.filename !== "" ? msg.filename : settings.path;
       if (source === "file") {
-        if (!file) return fail(new Error("audio-in: no WAV file to play; set the node's file or send msg.filename"), done);
+        if (!file) return rt.fail(new Error("audio-in: no WAV file to play; set the node's file or send msg.filename"), done);
         frames$ = wavFileFrames(file, { frameSize, realtime });
       } else {
-        try {
-          chooseRecorder(config.recorder || "auto");
-        } catch (err) {
-          return fail(err as Error, done);
-        }
-        frames$ = microphoneFrames({ recorder: config.recorder || "auto", device: config.device, frameSize });
+        chooseRecorder(recorder);
+        frames$ = microphoneFrames({ recorder, device, frameSize });
       }
-      const base: NodeMessage = { ...msg };
-      for (const field of CONTROL_FIELDS) delete base[field];
-      const c: Capture = { id: streamIdOf(msg), base, index: 0, samples: 0, ended: false };
+      const c: Capture = { id: streamIdOf(msg), base: without(msg, CONTROL_FIELDS), index: 0, samples: 0, ended: false };
       capture = c;
-      node.status({ fill: "blue", shape: "dot", text: source === "file" ? "playing file" : "recording" });
+      const what = source === "file" ? "playing" : "recording";
+      rt.status.show({ fill: "blue", shape: "dot", text: source === "file" ? "playing file" : "recording" });
       c.subscription = frames$.subscribe({
         next: (frame) => {
           c.samples += frame.length;
           send(chunkMessage(c.base, { is_final: false, sample_rate: CAPTURE_RATE }, c.id, c.index++, frame));
-          const now = Date.now();
-          if (now - lastStatus >= STATUS_INTERVAL_MS) {
-            lastStatus = now;
-            node.status({ fill: "blue", shape: "dot", text: `${source === "file" ? "playing" : "recording"} · ${(c.samples / CAPTURE_RATE).toFixed(1)} s` });
-          }
+          rt.status.progress(() => ({ fill: "blue", shape: "dot", text: `${what} · ${seconds(c)} s` }));
         },
         complete: () => {
           end(c, send);
-          node.status({ fill: "green", shape: "dot", text: `done · ${(c.samples / CAPTURE_RATE).toFixed(1)} s` });
+          rt.status.show({ fill: "green", shape: "dot", text: `done · ${seconds(c)} s` });
         },
         error: (err: Error) => {
           end(c, send);
-          node.status({ fill: "red", shape: "ring", text: err.message.slice(0, 60) });
-          node.error(err, { ...c.base, stream_id: c.id, payload: err.message });
+          rt.fail(err, undefined, { ...c.base, stream_id: c.id, payload: err.message });
         },
       });
       done();
     };
 
-    const stop = (send: Send, done: Done) => {
+    rt.onInput((msg, send, done) => {
+      if (!wantsStop(msg) && wantsStart(msg)) return start(msg, send, done);
+      if (!wantsStop(msg)) {
+        throw new Error(`audio-in: send msg.payload "start" or "stop" (or msg.start / msg.stop = true); got ${JSON.stringify(msg.payload)?.slice(0, 40)}`);
+      }
       const c = capture;
       if (c) {
         end(c, send);
-        node.status({ fill: "grey", shape: "ring", text: `stopped · ${(c.samples / CAPTURE_RATE).toFixed(1)} s` });
+        rt.status.show({ fill: "grey", shape: "ring", text: `stopped · ${seconds(c)} s` });
       }
       done();
-    };
-
-    node.on("input", (msg: NodeMessage, send: Send, done: Done) => {
-      if (wantsStop(msg)) return stop(send, done);
-      if (wantsStart(msg)) return start(msg, send, done);
-      fail(new Error(`audio-in: send msg.payload "start" or "stop" (or msg.start / msg.stop = true); got ${JSON.stringify(msg.payload)?.slice(0, 40)}`), done);
     });
 
-    if (config.autoStart === true || config.autoStart === "true") {
+    if (!(settings instanceof Error) && settings.autoStart) {
       // After the flow has started, so the frames have somewhere to go.
-      const timer = setTimeout(() => start({}, (m) => node.send(m as never), (err) => err && node.error(err)), 100);
-      node.on("close", () => clearTimeout(timer));
+      const fail = (err?: Error) => err && rt.fail(err);
+      const timer = setTimeout(() => {
+        try {
+          start({}, (m) => this.send(m as never), fail);
+        } catch (err) {
+          fail(err as Error);
+        }
+      }, 100);
+      rt.onClose(() => clearTimeout(timer));
     }
-
-    node.on("close", (_removed: boolean, done: () => void) => {
-      // Stop the recorder without sending: the flow is going away.
-      if (capture) {
-        capture.ended = true;
-        capture.subscription?.unsubscribe();
-        capture = undefined;
-      }
-      done();
+    // Stop the recorder without sending: the flow is going away.
+    rt.onClose(() => {
+      capture?.subscription?.unsubscribe();
+      capture = undefined;
     });
   }
 
