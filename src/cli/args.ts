@@ -38,3 +38,15 @@ export function requireOption(values: Record<string, unknown>, name: string): st
   if (typeof raw !== "string" || raw === "") throw new CliError(`--${name} is required`);
   return raw;
 }
+
+/**
+ * A command's options: `strings` take a value (numbers are parsed later by numberOption),
+ * `flags` are switches, `lists` may repeat; --help / -h is always there.
+ */
+export function commandOptions(strings: readonly string[], flags: readonly string[] = [], lists: readonly string[] = []): Options {
+  const options: Options = { help: { type: "boolean", short: "h" } };
+  for (const name of strings) options[name] = { type: "string" };
+  for (const name of flags) options[name] = { type: "boolean" };
+  for (const name of lists) options[name] = { type: "string", multiple: true };
+  return options;
+}

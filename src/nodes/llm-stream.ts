@@ -5,10 +5,10 @@
  * `msg.cancel === true` cancels `msg.stream_id` (every stream when absent). A prompt with
  * the id of a stream still running is refused: one stream_id, one answer.
  */
-import type { Node, NodeAPI, NodeDef } from "node-red";
+import type { Node, NodeAPI } from "node-red";
 import { Subject, type Subscription } from "rxjs";
 import type { ChatMessage, LlmEngine, LlmRequest, LlmStreamChunk } from "../core/types";
-import { NodeRuntime, type Done, type Send } from "./shared/node-runtime";
+import { startModelNode, type Done, type ModelNodeDef, type Send } from "./shared/node-runtime";
 import { readSettings, type Setting } from "./shared/settings";
 import { CONTROL_FIELDS, chunkMessage, streamIdOf, without, type ChunkLike, type NodeMessage } from "./shared/stream-msg";
 
@@ -57,10 +57,8 @@ function requestFromMsg(msg: NodeMessage, config: object): LlmRequest {
 }
 
 module.exports = function register(RED: NodeAPI) {
-  function LlmStreamNode(this: Node, config: NodeDef & { model?: string }) {
-    RED.nodes.createNode(this, config);
-    const rt = new NodeRuntime<ActiveStream>(this, { statusIntervalMs: 500 });
-    const handle = rt.model<LlmEngine>(RED, config.model, "llm");
+  function LlmStreamNode(this: Node, config: ModelNodeDef) {
+    const { rt, handle } = startModelNode<ActiveStream, LlmEngine>(RED, this, config, "llm", { statusIntervalMs: 500 });
 
     const ended = (stream: ActiveStream, err?: Error) => {
       rt.streams.end(stream);

@@ -6,11 +6,11 @@
  * `msg.flush` speaks the buffered fragment now; `msg.cancel === true` or a cancelled chunk
  * (`msg.kind === "cancelled"`) stops the stream and discards pending audio.
  */
-import type { Node, NodeAPI, NodeDef } from "node-red";
+import type { Node, NodeAPI } from "node-red";
 import type { Subscription } from "rxjs";
 import type { TtsEngine, TtsStreamChunk, TtsStreamConfig, TtsStreamer } from "../core/types";
 import { floatToS16LE } from "../core/audio/pcm";
-import { NodeRuntime, type Done, type Send } from "./shared/node-runtime";
+import { startModelNode, type Done, type ModelNodeDef, type Send } from "./shared/node-runtime";
 import { readSettings } from "./shared/settings";
 import { chunkMessage, isCancel, ownedCopy, streamIdOf, without, type ChunkLike, type NodeMessage } from "./shared/stream-msg";
 import { TTS_SETTINGS, type TtsNodeSettings as Settings } from "./tts-settings";
@@ -44,11 +44,9 @@ function describe(value: unknown): string {
 }
 
 module.exports = function register(RED: NodeAPI) {
-  function TtsStreamerNode(this: Node, config: NodeDef & { model?: string }) {
-    RED.nodes.createNode(this, config);
+  function TtsStreamerNode(this: Node, config: ModelNodeDef) {
     const node = this;
-    const rt = new NodeRuntime<OpenStream>(node);
-    const handle = rt.model<TtsEngine>(RED, config.model, "tts");
+    const { rt, handle } = startModelNode<OpenStream, TtsEngine>(RED, this, config, "tts");
 
     const payloadOf = (chunk: TtsStreamChunk, format: Settings["format"]): Float32Array | Buffer => {
       const audio = chunk.kind === "audio" ? ownedCopy(chunk.audio) : new Float32Array(0);

@@ -5,13 +5,13 @@
  * `msg.flush` commits settled text, `msg.finish` / `msg.is_final` ends the turn, `msg.cancel`
  * aborts it. Frames after a turn's end are dropped; a turn whose model failed reports once.
  */
-import type { Node, NodeAPI, NodeDef } from "node-red";
+import type { Node, NodeAPI } from "node-red";
 import type { Subscription } from "rxjs";
 import { sharedRegistry } from "../core/registry";
 import type { AsrEngine, AsrEvent, AsrStreamer, VadEngine } from "../core/types";
 import type { StreamingResampler } from "../core/audio/resample";
 import { readAudioFrame, to16k } from "./shared/audio-frame";
-import { NodeRuntime, type Done, type Send } from "./shared/node-runtime";
+import { startModelNode, type Done, type ModelNodeDef, type Send } from "./shared/node-runtime";
 import { deploySettings, type Setting } from "./shared/settings";
 import { chunkMessage, hasStreamId, streamIdOf, without, type ChunkLike, type NodeMessage } from "./shared/stream-msg";
 
@@ -39,11 +39,9 @@ type Settings = { language: string; task: "transcribe" | "translate"; partial_in
 const INPUT_ONLY = ["payload", "sample_rate", "is_final", "kind", "finish", "flush", "cancel", "parts", "text", "delta"];
 
 module.exports = function register(RED: NodeAPI) {
-  function WhisperStreamerNode(this: Node, config: NodeDef & { model?: string }) {
-    RED.nodes.createNode(this, config);
+  function WhisperStreamerNode(this: Node, config: ModelNodeDef) {
     const node = this;
-    const rt = new NodeRuntime<Turn>(node);
-    const handle = rt.model<AsrEngine>(RED, config.model, "asr");
+    const { rt, handle } = startModelNode<Turn, AsrEngine>(RED, this, config, "asr");
     const settings = deploySettings<Settings>(SETTINGS, config);
     // Auto flush at pauses: the built-in VAD, shared through the registry like any model.
     const vad = !(settings instanceof Error) && settings.autoFlush ? sharedRegistry().startModel<VadEngine>("vad", { enginesPath: "silero" }) : undefined;

@@ -6,7 +6,7 @@
  * wall-clock speed) and prints the partials as they commit, then the final transcript.
  * --json prints one event object per line (partials, then the final one).
  */
-import { numberOption, parseCommandArgs, requireOption } from "../args";
+import { commandOptions, numberOption, parseCommandArgs, requireOption } from "../args";
 import { CliError } from "../cli-error";
 import { resample } from "../../core/audio/resample";
 import { readInputWav } from "../input-wav";
@@ -17,16 +17,7 @@ const USAGE = "usage: voice-stream asr --model <dir|repo> --input <file.wav> [--
 const FRAME_MS = 20;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    help: { type: "boolean", short: "h" },
-    model: { type: "string" },
-    input: { type: "string" },
-    language: { type: "string" },
-    "partial-interval-ms": { type: "string" },
-    realtime: { type: "boolean" },
-    "auto-flush": { type: "boolean" },
-    json: { type: "boolean" },
-  });
+  const { values } = parseCommandArgs(argv, commandOptions(["model", "input", "language", "partial-interval-ms"], ["realtime", "auto-flush", "json"]));
   if (values.help) {
     process.stdout.write(USAGE + "\n");
     return 0;

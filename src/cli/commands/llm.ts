@@ -8,7 +8,7 @@
  * (the cancelled chunk is the last --json line).
  */
 import { Subject } from "rxjs";
-import { numberOption, parseCommandArgs, requireOption } from "../args";
+import { commandOptions, numberOption, parseCommandArgs, requireOption } from "../args";
 import { CliError } from "../cli-error";
 import { LlmRequestError } from "../../core/llm/llm-request";
 import { openForCli } from "../open-engine";
@@ -35,22 +35,11 @@ environment: HF_ENDPOINT (hub mirror), HF_TOKEN, HF_HUB_OFFLINE=1, VOICE_STREAM_
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const options = {
-    help: { type: "boolean", short: "h" },
-    model: { type: "string" },
-    prompt: { type: "string" },
-    system: { type: "string" },
-    "max-new-tokens": { type: "string" },
-    temperature: { type: "string" },
-    "top-k": { type: "string" },
-    "top-p": { type: "string" },
-    seed: { type: "string" },
-    stop: { type: "string", multiple: true },
-    thinking: { type: "boolean" },
-    dtype: { type: "string" },
-    raw: { type: "boolean" },
-    json: { type: "boolean" },
-  } as const;
+  const options = commandOptions(
+    ["model", "prompt", "system", "max-new-tokens", "temperature", "top-k", "top-p", "seed", "dtype"],
+    ["thinking", "raw", "json"],
+    ["stop"],
+  );
   const { values } = parseCommandArgs(argv, options);
   if (values.help) {
     process.stdout.write(HELP);

@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { lastValueFrom, tap } from "rxjs";
-import { numberOption, parseCommandArgs, requireOption } from "../args";
+import { commandOptions, numberOption, parseCommandArgs, requireOption } from "../args";
 import { CliError } from "../cli-error";
 import type { TtsEngine, TtsStreamChunk, TtsStreamConfig } from "../../core/types";
 import { openForCli } from "../open-engine";
@@ -22,21 +22,10 @@ const USAGE =
   "[--sample-rate-out HZ] [--seed S] [--json]";
 
 export async function run(argv: string[]): Promise<number> {
-  const options = {
-    help: { type: "boolean", short: "h" },
-    model: { type: "string" },
-    text: { type: "string" },
-    voice: { type: "string" },
-    out: { type: "string" },
-    json: { type: "boolean" },
-    "frames-per-chunk": { type: "string" },
-    "first-frames-per-chunk": { type: "string" },
-    lookforward: { type: "string" },
-    lookback: { type: "string" },
-    "overlap-frames": { type: "string" },
-    "sample-rate-out": { type: "string" },
-    seed: { type: "string" },
-  } as const;
+  const options = commandOptions(
+    ["model", "text", "voice", "out", "frames-per-chunk", "first-frames-per-chunk", "lookforward", "lookback", "overlap-frames", "sample-rate-out", "seed"],
+    ["json"],
+  );
   const { values } = parseCommandArgs(argv, options);
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);

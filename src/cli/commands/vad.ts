@@ -5,7 +5,7 @@
  * Speech segments of a recording by Silero VAD (the built-in model unless --model names a
  * folder with silero_vad_v5.onnx). --json prints one line per segment: {"start": s, "end": s}.
  */
-import { numberOption, parseCommandArgs, requireOption } from "../args";
+import { commandOptions, numberOption, parseCommandArgs, requireOption } from "../args";
 import { CliError } from "../cli-error";
 import { resample } from "../../core/audio/resample";
 import { readInputWav } from "../input-wav";
@@ -15,16 +15,7 @@ import type { VadEngine } from "../../core/types";
 const USAGE = "usage: voice-stream vad --input <file.wav> [--json] [--model <dir|silero>] [--threshold P] [--min-silence-ms N] [--min-speech-ms N] [--speech-pad-ms N]";
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    help: { type: "boolean", short: "h" },
-    input: { type: "string" },
-    json: { type: "boolean" },
-    model: { type: "string" },
-    threshold: { type: "string" },
-    "min-silence-ms": { type: "string" },
-    "min-speech-ms": { type: "string" },
-    "speech-pad-ms": { type: "string" },
-  });
+  const { values } = parseCommandArgs(argv, commandOptions(["input", "model", "threshold", "min-silence-ms", "min-speech-ms", "speech-pad-ms"], ["json"]));
   if (values.help) {
     process.stdout.write(USAGE + "\n");
     return 0;

@@ -5,7 +5,7 @@
  * stop sending, cancel, complete waiting inputs, then release the model and other resources.
  * After close nothing is reported: a redeploy is not a failure.
  */
-import type { Node, NodeAPI } from "node-red";
+import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { LoadedModel, ModelKind } from "../../core/types";
 import { attachModel, type ModelHandle } from "./model-client";
 import { StatusLine } from "./status-line";
@@ -19,6 +19,16 @@ export type InputHandler = (msg: NodeMessage, send: Send, done: Done) => void | 
 export interface RuntimeOptions {
   /** Least time between two progress statuses (default 250 ms). */
   statusIntervalMs?: number;
+}
+
+/** An editor config of a node that uses a voice-model. */
+export type ModelNodeDef = NodeDef & { model?: string };
+
+/** The start of every model-using node: createNode, its runtime, and its model handle (released at close). */
+export function startModelNode<S extends StreamEntry, M extends LoadedModel>(RED: NodeAPI, node: Node, config: ModelNodeDef, kind: ModelKind, options: RuntimeOptions = {}) {
+  RED.nodes.createNode(node, config);
+  const rt = new NodeRuntime<S>(node, options);
+  return { rt, handle: rt.model<M>(RED, config.model, kind) };
 }
 
 export function errorOf(err: unknown): Error {

@@ -16,6 +16,7 @@ import { createDecoderSession } from "../../../onnx/decoder/decoder-session";
 import { KvCacheDecoder, type KvCacheShape } from "../../../onnx/decoder/kv-cache-decoder";
 import { readModelShape } from "../../../onnx/decoder/model-config";
 import { Sampler } from "../../../onnx/decoder/sampler";
+import { takeFloat32 } from "../../../onnx/outputs";
 import { AsyncQueue } from "../../async-queue";
 import { CodecChunker, type DecodeRequest } from "./codec-chunker";
 import { PRIORITY, PriorityRunner } from "../../priority-runner";
@@ -179,11 +180,7 @@ export class CodecTtsEngine implements TtsEngine {
 
   async decode(codes: number[]): Promise<Float32Array> {
     const input = new ort.Tensor("int32", Int32Array.from(codes), [1, 1, codes.length]);
-    const outputs = await this.codec.run({ codes: input });
-    const audio = outputs.audio ?? outputs[this.codec.outputNames[0]];
-    const samples = (audio.data as Float32Array).slice();
-    for (const tensor of Object.values(outputs)) tensor.dispose();
-    return samples;
+    return takeFloat32(await this.codec.run({ codes: input }), "audio", this.codec);
   }
 
   async dispose(): Promise<void> {

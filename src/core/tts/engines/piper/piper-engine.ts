@@ -7,6 +7,7 @@
 import * as fs from "fs";
 import * as ort from "onnxruntime-node";
 import type { LoadContext, TtsEngine, TtsStreamConfig, TtsStreamer } from "../../../types";
+import { takeFloat32 } from "../../../onnx/outputs";
 import { espeakPhonemes } from "../../espeak";
 import { PRIORITY, PriorityRunner } from "../../priority-runner";
 import { spanResampler } from "../../resampling";
@@ -118,11 +119,7 @@ export class PiperEngine implements TtsEngine {
       scales: new ort.Tensor("float32", Float32Array.of(this.config.noiseScale, this.config.lengthScale, this.config.noiseW), [3]),
     };
     if (this.session.inputNames.includes("sid")) feeds.sid = new ort.Tensor("int64", BigInt64Array.of(BigInt(speaker ?? 0)), [1]);
-    const outputs = await this.runner.run(PRIORITY.step, () => this.session.run(feeds));
-    const output = outputs.output ?? outputs[this.session.outputNames[0]];
-    const audio = (output.data as Float32Array).slice();
-    for (const tensor of Object.values(outputs)) tensor.dispose();
-    return audio;
+    return takeFloat32(await this.runner.run(PRIORITY.step, () => this.session.run(feeds)), "output", this.session);
   }
 
   async dispose(): Promise<void> {
