@@ -14,3 +14,12 @@ for (const name of fs.readdirSync(path.join(root, "nodes"))) {
   fs.cpSync(from, path.join(target, name), { recursive: true });
 }
 fs.cpSync(path.join(root, "icons"), path.join(target, "icons"), { recursive: true });
+
+// The tts-streamer editor's chunking defaults come from the core's one table (src/core/tts/chunking.ts).
+const { CHUNKING_FIELDS } = require(path.join(root, "dist", "src", "core", "tts", "chunking.js"));
+const ttsHtml = path.join(target, "tts-streamer.html");
+const filled = fs
+  .readFileSync(ttsHtml, "utf8")
+  .replace("/*tts-chunking*/[]/*end*/", JSON.stringify(CHUNKING_FIELDS.map((f) => ({ key: f.key, editor: f.editor, default: f.default, min: f.min }))))
+  .replace(/<span data-chunking-default="(\w+)"><\/span>/g, (_, key) => String(CHUNKING_FIELDS.find((f) => f.key === key).default));
+fs.writeFileSync(ttsHtml, filled);

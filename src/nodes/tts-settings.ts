@@ -1,18 +1,16 @@
 /**
  * The tts-streamer's settings table: editor fields and msg overrides → the core's
- * TtsStreamConfig keys. Chunking values are range-checked once, by the core's stream config.
+ * TtsStreamConfig keys. Chunking values are range-checked once, by the core (tts/chunking.ts).
  */
 import type { TtsStreamConfig } from "../core/types";
+import { CHUNKING_FIELDS } from "../core/tts/chunking";
 import type { Setting } from "./shared/settings";
 
 export type TtsNodeSettings = Partial<TtsStreamConfig> & { format: "float32" | "s16le" };
 
 export const TTS_SETTINGS: readonly Setting[] = [
-  { key: "frames_per_chunk", editor: "framesPerChunk", type: "number" },
-  { key: "first_frames_per_chunk", editor: "firstFramesPerChunk", type: "number" },
-  { key: "lookforward", editor: "lookforward", type: "number" },
-  { key: "lookback", editor: "lookback", type: "number" },
-  { key: "overlap_frames", editor: "overlapFrames", type: "number" },
+  // Chunking: defaults and ranges live in the core's table, checked there once per stream.
+  ...CHUNKING_FIELDS.map((f): Setting => ({ key: f.key, editor: f.editor, type: "number" })),
   { key: "sample_rate_out", editor: "sampleRateOut", type: "number" },
   { key: "voice", editor: "voice", msg: "voice", type: "string" },
   { key: "seed", msg: "seed", type: "number" },

@@ -14,6 +14,7 @@ import { commandOptions, numberOption, parseCommandArgs, requireOption } from ".
 import { CliError } from "../cli-error";
 import type { TtsEngine, TtsStreamChunk, TtsStreamConfig } from "../../core/types";
 import { openForCli } from "../open-engine";
+import { CHUNKING_FIELDS } from "../../core/tts/chunking";
 import { encodeWav } from "../../core/audio/wav";
 
 const USAGE =
@@ -23,7 +24,7 @@ const USAGE =
 
 export async function run(argv: string[]): Promise<number> {
   const options = commandOptions(
-    ["model", "text", "voice", "out", "frames-per-chunk", "first-frames-per-chunk", "lookforward", "lookback", "overlap-frames", "sample-rate-out", "seed"],
+    ["model", "text", "voice", "out", ...CHUNKING_FIELDS.map((f) => f.flag), "sample-rate-out", "seed"],
     ["json"],
   );
   const { values } = parseCommandArgs(argv, options);
@@ -33,12 +34,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const model = requireOption(values, "model");
   const text = requireOption(values, "text");
-  const config: Partial<TtsStreamConfig> = {
-    frames_per_chunk: numberOption(values, "frames-per-chunk", { integer: true, min: 1 }),
-    first_frames_per_chunk: numberOption(values, "first-frames-per-chunk", { integer: true, min: 1 }),
-    lookforward: numberOption(values, "lookforward", { integer: true, min: 0 }),
-    lookback: numberOption(values, "lookback", { integer: true, min: 0 }),
-    overlap_frames: numberOption(values, "overlap-frames", { integer: true, min: 0 }),
+  const config: TtsStreamConfig = {
+    ...Object.fromEntries(CHUNKING_FIELDS.map((f) => [f.key, numberOption(values, f.flag, { integer: true, min: f.min })])),
     sample_rate_out: numberOption(values, "sample-rate-out", { integer: true, min: 8000, max: 192000 }),
     seed: numberOption(values, "seed", { integer: true }),
     voice: typeof values.voice === "string" ? values.voice : undefined,

@@ -1,13 +1,10 @@
 /** The tts family's interface: what every TTS engine (codec, piper, espeak, remote) offers the nodes and the CLI. */
 import type { Observable } from "rxjs";
 import type { LoadedModel, TtsStreamChunk } from "../types";
+import type { ChunkingConfig } from "./chunking";
 
-export interface TtsStreamConfig {
-  frames_per_chunk: number;
-  first_frames_per_chunk: number;
-  lookforward: number;
-  lookback: number;
-  overlap_frames: number;
+/** A stream's settings. The chunking fields (chunking.ts) matter to the codec engine only; unset ones take their defaults. */
+export interface TtsStreamConfig extends Partial<ChunkingConfig> {
   voice?: string;
   sample_rate_out?: number;
   seed?: number;

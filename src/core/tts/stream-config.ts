@@ -1,13 +1,14 @@
-/** Resolving a streamer's settings: the guide's defaults, then checks with messages that say what to change. */
+/**
+ * Resolving the settings every engine reads (voice, output rate, seed), with messages that
+ * say what to change. The codec engine's chunking settings are resolved by chunking.ts.
+ */
 import type { TtsStreamConfig } from "../types";
-import { DEFAULT_CHUNKING, validateChunking } from "./engines/codec/codec-chunker";
 
 export function resolveStreamConfig(config: Partial<TtsStreamConfig> | undefined, voices: readonly string[], defaultVoice?: string): TtsStreamConfig {
-  const merged: TtsStreamConfig = { ...DEFAULT_CHUNKING };
+  const merged: TtsStreamConfig = {};
   for (const [key, value] of Object.entries(config ?? {})) {
     if (value !== undefined && value !== null && value !== "") (merged as unknown as Record<string, unknown>)[key] = value;
   }
-  validateChunking(merged);
   if (merged.voice === undefined) merged.voice = defaultVoice ?? voices[0];
   if (voices.length > 0 && merged.voice !== undefined && !voices.includes(merged.voice)) {
     throw new Error(`unknown voice '${merged.voice}'; this model has: ${voices.join(", ")}`);

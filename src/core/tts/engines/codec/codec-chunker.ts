@@ -12,43 +12,10 @@
  *    crossfaded into the next chunk (see audio/ola.ts). Offsets are computed per chunk, so a
  *    first chunk of another size joins exactly.
  */
-import type { TtsStreamConfig } from "../../../types";
+import type { ChunkingConfig } from "../../chunking";
 import { OverlapAdd, fadeIn, fadeOut } from "../../../audio/ola";
 
-export type ChunkingConfig = Pick<
-  TtsStreamConfig,
-  "frames_per_chunk" | "first_frames_per_chunk" | "lookforward" | "lookback" | "overlap_frames"
->;
-
-/** The guide's defaults. */
-export const DEFAULT_CHUNKING: ChunkingConfig = {
-  frames_per_chunk: 25,
-  first_frames_per_chunk: 12,
-  lookforward: 5,
-  lookback: 50,
-  overlap_frames: 1,
-};
-
-/** Throws a clear error for settings that cannot work. */
-export function validateChunking(config: ChunkingConfig): void {
-  const whole = (name: keyof ChunkingConfig, min: number) => {
-    const value = config[name];
-    if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-      throw new Error(`${name} must be a whole number ≥ ${min}, got ${String(value)}`);
-    }
-  };
-  whole("frames_per_chunk", 1);
-  whole("first_frames_per_chunk", 1);
-  whole("lookforward", 0);
-  whole("lookback", 0);
-  whole("overlap_frames", 0);
-  if (config.overlap_frames >= config.frames_per_chunk || config.overlap_frames >= config.first_frames_per_chunk) {
-    throw new Error(
-      `overlap_frames (${config.overlap_frames}) must be smaller than frames_per_chunk (${config.frames_per_chunk}) ` +
-        `and first_frames_per_chunk (${config.first_frames_per_chunk})`,
-    );
-  }
-}
+export { DEFAULT_CHUNKING, validateChunking, type ChunkingConfig } from "../../chunking";
 
 /** One decode to run: the codes of the window, and how to cut the emitted part out of its audio. */
 export interface DecodeRequest {
@@ -86,9 +53,7 @@ export class CodecChunker {
     private readonly context: readonly number[],
     private readonly hop: number,
     private readonly fadeSamples: number,
-  ) {
-    validateChunking(config);
-  }
+  ) {}
 
   /** Frames of the span generated so far. */
   get framesGenerated(): number {

@@ -23,6 +23,7 @@ import { PRIORITY, PriorityRunner } from "../../priority-runner";
 import { spanResampler } from "../../resampling";
 import { BusyClock, SpanStreamer, type Span, type SpanEmit, type SpanPipeline, type TtsMetrics } from "../../span-streamer";
 import { resolveStreamConfig } from "../../stream-config";
+import { resolveChunking, type ChunkingConfig } from "../../chunking";
 
 export interface CodecVoice {
   id: string;
@@ -136,7 +137,8 @@ export class CodecTtsEngine implements TtsEngine {
   }
 
   openStreamer(options: Partial<TtsStreamConfig> = {}): TtsStreamer {
-    const config = resolveStreamConfig(options, this.voices, this.config.defaultVoice);
+    const chunking = resolveChunking(options);
+    const config = { ...resolveStreamConfig(options, this.voices, this.config.defaultVoice), ...chunking };
     const voice = this.voiceTable.get(config.voice!)!;
     const pipeline = new CodecPipeline(this, voice, config);
     return new SpanStreamer(pipeline, { sampleRateOut: config.sample_rate_out, resampler: spanResampler });
@@ -203,7 +205,7 @@ class CodecPipeline implements SpanPipeline<number> {
   constructor(
     private readonly engine: CodecTtsEngine,
     private readonly voice: CodecVoice,
-    private readonly config: TtsStreamConfig,
+    private readonly config: TtsStreamConfig & ChunkingConfig,
   ) {
     this.sampleRate = engine.config.sampleRate;
     this.seed = config.seed ?? Math.floor(Math.random() * 0x1_0000_0000);
