@@ -16,7 +16,7 @@ import type { WhisperEngine } from "../src/core/asr/engines/whisper/whisper-engi
 import type { PassInfo } from "../src/core/asr/streamer";
 import { builtinVad } from "../src/core/vad/engines/silero/shared";
 import { SeededRandom } from "../src/core/onnx-builder/random";
-import { write as writeTinyWhisper } from "../src/core/fixtures/tiny-whisper";
+import { write as writeTinyWhisper } from "../fixtures/tiny-whisper";
 
 const RATE = 16000;
 

@@ -18,7 +18,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { writeCodecTts, type CodecTtsModelOptions } from "../src/core/fixtures/tiny-codec-tts";
+import { writeCodecTts, type CodecTtsModelOptions } from "../fixtures/tiny-codec-tts";
 import type { WeightVariant } from "./qwen3-shaped-model";
 
 /** Qwen2's padded text vocabulary (embedding rows), before NeuTTS's speech tokens. */

@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { randomDecoderOnlyWeights, writeDecoderOnlyModel, type DecoderOnlyConfig } from "../src/core/onnx-builder/transformer";
-import { write as writeTinyLlm } from "../src/core/fixtures/tiny-llm";
+import { write as writeTinyLlm } from "../fixtures/tiny-llm";
 
 export const QWEN3_06B_SHAPE: DecoderOnlyConfig = {
   vocabSize: 151936,

@@ -16,7 +16,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { write as writeWhisper, type WhisperShape } from "../src/core/fixtures/tiny-whisper";
+import { write as writeWhisper, type WhisperShape } from "../fixtures/tiny-whisper";
 
 /** Whisper's 99 language codes in token order (multilingual v1/v2 vocabularies). */
 const WHISPER_LANGUAGES = (
@@ -46,8 +46,8 @@ const README =
 /** The compiled code that decides the files' bytes (this file, the writer, the graph builder). */
 const WRITER_FILES = [
   __filename,
-  path.join(__dirname, "../src/core/fixtures/tiny-whisper.js"),
-  path.join(__dirname, "../src/core/fixtures/bpe-tokenizer.js"),
+  path.join(__dirname, "../fixtures/tiny-whisper.js"),
+  path.join(__dirname, "../fixtures/bpe-tokenizer.js"),
   path.join(__dirname, "../src/core/onnx-builder/graph.js"),
   path.join(__dirname, "../src/core/onnx-builder/random.js"),
 ];

@@ -15,7 +15,7 @@ import { loadModel } from "../../src/core/registry/load-model";
 import { sessionOptions } from "../../src/core/onnx/session-factory";
 import type { WhisperEngine } from "../../src/core/asr/engines/whisper/whisper-engine";
 import { readWavFile } from "../../src/core/audio/wav";
-import { write as writeTinyWhisper } from "../../src/core/fixtures/tiny-whisper";
+import { write as writeTinyWhisper } from "../../fixtures/tiny-whisper";
 import { hasWhisperBaseShaped, writeWhisperBaseShaped } from "../whisper-base-shaped-model";
 import { compareTokens, oursOneShot, theirsOneShot, type OneShotResult, type OneShotSettings, type OneShotSide } from "./whisper-one-shot";
 import { fmt, median, nowMs } from "../stats";
@@ -209,7 +209,7 @@ export async function recognitionPart(options: BenchOptions, log: (line: string)
 
   const base = models.some((m) => m.label === "whisper-base-shaped");
   const lines = [
-    "Models written by the tiny-whisper fixture's writer (`src/core/fixtures/tiny-whisper.ts`) in the Optimum layout:",
+    "Models written by the tiny-whisper fixture's writer (`fixtures/tiny-whisper.ts`) in the Optimum layout:",
     "",
     ...models.map((m) => `- ${describeModel(m)}`),
     "",

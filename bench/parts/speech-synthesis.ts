@@ -9,7 +9,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { writeFixture } from "../../src/core/fixtures/cli";
+import { writeFixture } from "../../fixtures/cli";
 import { CodecTtsEngine, type CodecVoice } from "../../src/core/tts/engines/codec/codec-engine";
 import { loadTts } from "../../src/core/tts/loader";
 import { localLoadContext } from "../../src/core/registry";

@@ -4,7 +4,7 @@ import * as path from "path";
 import * as os from "os";
 import * as ort from "onnxruntime-node";
 import { fixtureDir } from "../helpers/fixtures";
-import { write } from "../../src/core/fixtures/tiny-whisper";
+import { write } from "../../fixtures/tiny-whisper";
 import { loadWhisperModel } from "../../src/core/asr/engines/whisper/load-whisper";
 import { localLoadContext } from "../../src/core/registry";
 import { synthSpeech } from "./asr-audio";

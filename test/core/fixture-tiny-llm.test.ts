@@ -6,7 +6,7 @@ import * as ort from "onnxruntime-node";
 // ESM-only type declarations: loaded with import() from this CommonJS test.
 type Tokenizer = import("@huggingface/tokenizers", { with: { "resolution-mode": "import" } }).Tokenizer;
 import { fixtureDir } from "../helpers/fixtures";
-import { write } from "../../src/core/fixtures/tiny-llm";
+import { write } from "../../fixtures/tiny-llm";
 import { assertOnnxCommunityNames } from "./decoder-support";
 
 const readJson = (dir: string, file: string) => JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));

@@ -4,7 +4,7 @@ import { espeakPhonemes } from "../../src/core/tts/espeak";
 import { localLoadContext } from "../../src/core/registry";
 import { loadTts } from "../../src/core/tts/loader";
 import { PiperEngine, phonemesToIds } from "../../src/core/tts/engines/piper/piper-engine";
-import { PIPER_HOP, phonemeIdMap } from "../../src/core/fixtures/tiny-piper";
+import { PIPER_HOP, phonemeIdMap } from "../../fixtures/tiny-piper";
 import type { TtsChunk } from "../../src/core/types";
 import { fixtureDir } from "../helpers/fixtures";
 

@@ -6,14 +6,14 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { FIXTURES, writeFixture } from "../../src/core/fixtures/cli";
+import { FIXTURES, writeFixture } from "../../fixtures/cli";
 
 const pending = new Map<string, Promise<string>>();
 
 /** Hash of the compiled fixture sources: a change to a builder regenerates its models. */
 function fixtureCodeHash(): string {
   const hash = crypto.createHash("sha256");
-  const roots = [path.join(__dirname, "../../src/core/fixtures"), path.join(__dirname, "../../src/core/onnx-builder")];
+  const roots = [path.join(__dirname, "../../fixtures"), path.join(__dirname, "../../src/core/onnx-builder")];
   for (const root of roots) {
     if (!fs.existsSync(root)) continue;
     for (const file of fs.readdirSync(root, { recursive: true }).map(String).sort()) {
