@@ -3,7 +3,7 @@
  * downloads into the cache (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE apply), a folder loads as is,
  * built-in names need nothing. A name that points at nothing exits 2; a model that fails to load, 1.
  */
-import { ModelNotFoundError, openNamedModel, type OpenedModel, type OpenNamedModelOptions } from "../core/registry";
+import { ModelNotFoundError, openNamedModel, type OpenedModel, type OpenNamedModelOptions } from "../core/open-model";
 import type { LoadedModel, ModelKind } from "../core/types";
 import { CliError } from "./cli-error";
 

@@ -5,8 +5,9 @@
  */
 export * from "./types";
 export { InferenceCore, type InferenceCoreOptions, type NamedModelSpec } from "./inference-core";
+export { openModel, openNamedModel, enginesPathOfName, offlineByEnvironment, ModelNotFoundError, type OpenedModel, type OpenModelOptions, type OpenNamedModelOptions } from "./open-model";
 export { locateEngines, isBuiltinEngine, type EngineLocation, type EngineForm } from "./engines-path";
-export { ModelRegistry, sharedRegistry, modelKey, loadModel, FAMILY_LOADERS, REMOTE_ENGINES, openEngine, localLoadContext, openModel, openNamedModel, type RemoteContext, type RemoteLoader, type LoadModelOptions, type LoaderTable, type ModelLease, type ModelState, type RegistryOptions, type RegistrySettings, type StartOptions } from "./registry";
+export { ModelRegistry, sharedRegistry, modelKey, loadModel, FAMILY_LOADERS, REMOTE_ENGINES, openEngine, localLoadContext, type RemoteContext, type RemoteLoader, type LoadModelOptions, type LoaderTable, type ModelLease, type ModelState, type RegistryOptions, type RegistrySettings, type StartOptions } from "./registry";
 export {
   HubModelSource,
   LocalModelSource,

@@ -4,7 +4,7 @@
  * Every stream is a cold Observable (or a streamer object) whose teardown cancels the work.
  */
 import { defer, from, switchMap, type Observable } from "rxjs";
-import { ModelRegistry, type ModelLease, type RegistryOptions, type RegistrySettings } from "./registry";
+import { ModelRegistry, sharedRegistry, type ModelLease, type RegistryOptions, type RegistrySettings, type StartOptions } from "./registry";
 import type {
   AsrEngine,
   AsrStreamConfig,
@@ -27,6 +27,10 @@ export interface InferenceCoreOptions extends RegistrySettings {
   registry?: ModelRegistry;
 }
 
+export type { ModelLease, ModelState, StartOptions } from "./registry";
+
+let shared: InferenceCore | undefined;
+
 /** A spec with its family: `kind` may ride in the spec or be given to startModel. */
 export type NamedModelSpec = ModelSpec & { kind?: ModelKind };
 
@@ -41,6 +45,21 @@ export class InferenceCore {
   constructor(options: InferenceCoreOptions = {}) {
     const registryOptions: RegistryOptions = { ...options };
     this.registry = options.registry ?? new ModelRegistry(registryOptions);
+  }
+
+  /** The process-wide core over the shared registry: Node-RED's config nodes share equal models through it. */
+  static shared(options?: RegistrySettings): InferenceCore {
+    shared ??= new InferenceCore({ registry: sharedRegistry(options) });
+    return shared;
+  }
+
+  /**
+   * A reference to the model of (kind, spec) for a long-lived holder (a Node-RED config
+   * node): returned at once, its state$ reports download and load, `model` resolves when
+   * ready, release() drops it (the last one disposes the model).
+   */
+  share<M extends LoadedModel = LoadedModel>(kind: ModelKind, spec: ModelSpec, start: StartOptions = {}): ModelLease<M> {
+    return this.registry.startModel<M>(kind, spec, start);
   }
 
   /**

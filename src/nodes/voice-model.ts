@@ -8,7 +8,8 @@ import * as path from "path";
 import type { Node, NodeAPI, NodeDef, NodeStatus } from "node-red";
 import type { Subscription } from "rxjs";
 import { isBuiltinEngine } from "../core/engines-path";
-import { offlineByEnvironment, sharedRegistry, type ModelLease, type ModelState } from "../core/registry";
+import { InferenceCore, type ModelLease, type ModelState } from "../core/inference-core";
+import { offlineByEnvironment } from "../core/open-model";
 import type { LoadedModel, ModelConfig, ModelKind, ModelSpec } from "../core/types";
 import { statusOf, type ModelUser } from "./shared/model-status";
 
@@ -62,7 +63,7 @@ export function specOf(def: VoiceModelDef): { kind: ModelKind; spec: ModelSpec }
 
 module.exports = function register(RED: NodeAPI) {
   const userDir = (RED.settings as unknown as { userDir?: string }).userDir;
-  const registry = sharedRegistry({
+  const core = InferenceCore.shared({
     cacheDir: userDir ? path.join(userDir, "voice-stream-cache") : undefined,
     offline: offlineByEnvironment(),
     warn: (message) => RED.log.warn(`[voice-model] ${message}`),
@@ -94,7 +95,7 @@ module.exports = function register(RED: NodeAPI) {
     try {
       const { kind, spec } = specOf(def);
       const credentials = (node.credentials ?? {}) as Credentials;
-      lease = registry.startModel(kind, spec, {
+      lease = core.share(kind, spec, {
         token: credentials.token?.trim() || undefined,
         warn: (message) => node.warn(message),
       });

@@ -7,7 +7,7 @@
  */
 import type { Node, NodeAPI } from "node-red";
 import type { Subscription } from "rxjs";
-import { sharedRegistry } from "../core/registry";
+import { InferenceCore } from "../core/inference-core";
 import type { AsrEngine, AsrEvent, AsrStreamer, VadEngine } from "../core/types";
 import type { StreamingResampler } from "../core/audio/resample";
 import { readAudioFrame, to16k } from "./shared/audio-frame";
@@ -43,8 +43,8 @@ module.exports = function register(RED: NodeAPI) {
     const node = this;
     const { rt, handle } = startModelNode<Turn, AsrEngine>(RED, this, config, "asr");
     const settings = deploySettings<Settings>(SETTINGS, config);
-    // Auto flush at pauses: the built-in VAD, shared through the registry like any model.
-    const vad = !(settings instanceof Error) && settings.autoFlush ? sharedRegistry().startModel<VadEngine>("vad", { enginesPath: "silero" }) : undefined;
+    // Auto flush at pauses: the built-in VAD, shared through the core like any model.
+    const vad = !(settings instanceof Error) && settings.autoFlush ? InferenceCore.shared().share<VadEngine>("vad", { enginesPath: "silero" }) : undefined;
     if (vad) rt.onClose(() => vad.release());
     /** The id of the turn frames without stream_id belong to. */
     let defaultTurnId: string | undefined;

@@ -12,8 +12,8 @@ import { commandOptions, numberOption, parseCommandArgs, requireOption } from ".
 import { CliError } from "../cli-error";
 import { LlmRequestError } from "../../core/llm/llm-request";
 import { openForCli } from "../open-engine";
-import type { ModelState, OpenedModel } from "../../core/registry";
-import type { LlmEngine, LlmRequest, LlmStreamChunk } from "../../core/types";
+import type { OpenedModel } from "../../core/open-model";
+import type { LlmEngine, LlmRequest, LlmStreamChunk, LoadProgress } from "../../core/types";
 
 const USAGE =
   "usage: voice-stream llm --model <dir|repo> --prompt <text> [--system S] [--max-new-tokens N] [--temperature T] " +
@@ -66,7 +66,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const opened: OpenedModel<LlmEngine> = await openForCli<LlmEngine>("llm", model, {
     config: str(values.dtype) ? { dtype: str(values.dtype) } : {},
-    onState: showDownload,
+    onProgress: showDownload,
     warn: (message) => process.stderr.write(`voice-stream llm: ${message}\n`),
   });
   const engine = opened.engine;
@@ -92,10 +92,10 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** Download progress on a terminal's stderr (stdout stays the generated text). */
-function showDownload(state: ModelState): void {
+function showDownload(state: LoadProgress): void {
   if (!process.stderr.isTTY) return;
   if (state.phase === "downloading") {
-    process.stderr.write(`\rdownloading ${Math.round(state.fraction * 100)}%${state.file ? ` ${state.file}` : ""}\x1b[K`);
+    process.stderr.write(`\rdownloading ${Math.round((state.fraction ?? 0) * 100)}%${state.file ? ` ${state.file}` : ""}\x1b[K`);
   } else if (state.phase === "loading" || state.phase === "ready") {
     process.stderr.write("\r\x1b[K");
   }

@@ -2,4 +2,3 @@ export { ModelRegistry, sharedRegistry, type ModelLease, type ModelState, type R
 export { FAMILY_LOADERS, REMOTE_ENGINES, openEngine, localLoadContext, type LoaderTable, type EngineEnvironment, type RemoteContext, type RemoteLoader } from "./resolve-engine";
 export { modelKey } from "./model-key";
 export { loadModel, type LoadModelOptions } from "./load-model";
-export { openModel, openNamedModel, enginesPathOfName, offlineByEnvironment, ModelNotFoundError, type OpenedModel, type OpenModelOptions, type OpenNamedModelOptions } from "./open-model";

@@ -3,7 +3,7 @@
  * model state reads in a node's status.
  */
 import type { NodeStatus } from "node-red";
-import type { ModelState } from "../../core/registry";
+import type { ModelState } from "../../core/inference-core";
 import type { LoadedModel, ModelKind } from "../../core/types";
 
 export interface ModelUser {

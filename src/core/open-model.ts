@@ -1,14 +1,13 @@
 /**
- * A model opened for one command-line run: the user's model name turned into a spec, a
- * registry of its own (so nothing outlives the process, and repos download exactly as the
- * nodes' do), the load's states reported as they change, and one close() that frees it all.
+ * A model opened for one command-line run: the user's model name turned into a spec, an
+ * InferenceCore of its own (so nothing outlives the process, and repos download exactly as
+ * the nodes' do), the load's progress reported as it changes, and one close() that frees it all.
  */
 import * as fs from "fs";
 import * as path from "path";
-import type { Subscription } from "rxjs";
-import { isBuiltinEngine, locateEngines } from "../engines-path";
-import type { LoadedModel, ModelConfig, ModelKind, ModelSpec } from "../types";
-import { ModelRegistry, type ModelState } from "./model-registry";
+import { isBuiltinEngine, locateEngines } from "./engines-path";
+import { InferenceCore } from "./inference-core";
+import type { LoadedModel, LoadProgress, ModelConfig, ModelKind, ModelSpec } from "./types";
 
 /** The model name points at nothing usable: the user's input is wrong. */
 export class ModelNotFoundError extends Error {}
@@ -20,8 +19,8 @@ export interface OpenedModel<E extends LoadedModel> {
 }
 
 export interface OpenModelOptions {
-  /** Load and download states as they change. */
-  onState?: (state: ModelState) => void;
+  /** Download and load progress as it changes. */
+  onProgress?: (progress: LoadProgress) => void;
   warn?: (message: string) => void;
 }
 
@@ -61,19 +60,10 @@ export function enginesPathOfName(kind: ModelKind, model: string, config: ModelC
 /** Loads `spec` of `kind` (downloading a hub repo into the cache first); rejects with the load error. */
 export async function openModel<E extends LoadedModel>(kind: ModelKind, spec: ModelSpec, options: OpenModelOptions = {}): Promise<OpenedModel<E>> {
   // The hub reads HF_ENDPOINT (a mirror or a private hub) and HF_TOKEN itself.
-  const registry = new ModelRegistry({ offline: offlineByEnvironment(), warn: options.warn });
-  const lease = registry.startModel<E>(kind, spec);
-  const subscription: Subscription | undefined = options.onState ? lease.state$.subscribe(options.onState) : undefined;
-  const close = async () => {
-    subscription?.unsubscribe();
-    await lease.release();
-  };
-  try {
-    return { engine: await lease.model, close };
-  } catch (err) {
-    await close();
-    throw err;
-  }
+  const core = new InferenceCore({ offline: offlineByEnvironment(), warn: options.warn });
+  // startModel releases the model itself when its load fails.
+  const engine = (await core.startModel(kind, kind, spec, options.onProgress)) as E;
+  return { engine, close: () => core.close() };
 }
 
 /** Opens the model a command-line name gives (see enginesPathOfName), of any kind, as the nodes would. */
