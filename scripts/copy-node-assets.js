@@ -23,3 +23,8 @@ const filled = fs
   .replace("/*tts-chunking*/[]/*end*/", JSON.stringify(CHUNKING_FIELDS.map((f) => ({ key: f.key, editor: f.editor, default: f.default, min: f.min }))))
   .replace(/<span data-chunking-default="(\w+)"><\/span>/g, (_, key) => String(CHUNKING_FIELDS.find((f) => f.key === key).default));
 fs.writeFileSync(ttsHtml, filled);
+
+// The voice-model editor's built-in engine names come from the core (src/core/engines-path.ts).
+const { BUILTIN_ENGINE_NAMES } = require(path.join(root, "dist", "src", "core", "engines-path.js"));
+const modelHtml = path.join(target, "voice-model.html");
+fs.writeFileSync(modelHtml, fs.readFileSync(modelHtml, "utf8").replace("/*builtin-engines*/{}/*end*/", JSON.stringify(BUILTIN_ENGINE_NAMES)));
