@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { Player, type PlayerEvent } from "../../src/core/audio/player";
 import { choosePlayer, SpeakerSink } from "../../src/core/audio/sinks/speaker-sink";
+import { needTool } from "../helpers/system-tools";
 
 const alive = (pid: number) => {
   try {
@@ -24,7 +25,8 @@ const waitFor = async (check: () => boolean, ms = 5000) => {
 describe("audio speaker sink (real aplay on the ALSA null device)", function () {
   this.timeout(20000);
 
-  it("plays and drains after the audio's duration; stop and close kill the child", async () => {
+  it("plays and drains after the audio's duration; stop and close kill the child", async function () {
+    needTool(this, "aplay");
     const sink = new SpeakerSink({ player: "aplay", device: "null", sampleRate: 16000 });
     const player = new Player(sink);
     const events: PlayerEvent[] = [];
@@ -61,7 +63,8 @@ describe("audio speaker sink (real aplay on the ALSA null device)", function () 
     }
   });
 
-  it("reports a player that exits on its own (bad device) as an error event, without crashing", async () => {
+  it("reports a player that exits on its own (bad device) as an error event, without crashing", async function () {
+    needTool(this, "aplay");
     const sink = new SpeakerSink({ player: "aplay", device: "no_such_device_xyz", sampleRate: 16000 });
     const player = new Player(sink);
     const errors: Error[] = [];

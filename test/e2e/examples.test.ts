@@ -9,6 +9,7 @@ import { strict as assert } from "assert";
 import { fixtureDir } from "../helpers/fixtures";
 import { startHubServer, type HubServer } from "../helpers/hub-server";
 import { NodeRedProcess, exampleFlows } from "../helpers/node-red-process";
+import { needTool } from "../helpers/system-tools";
 
 const SUITE_TYPES = ["llm-stream", "tts-streamer", "whisper-streamer", "audio-out", "audio-in"];
 /** Log lines that say nothing about the flow: unencrypted credentials, projects off, MQTT with no broker running. */
@@ -60,7 +61,11 @@ describe("e2e: example flows deploy in Node-RED 4", function () {
   });
 
   for (const { title, flow } of examples) {
-    it(`'${title}' imports and deploys with no errors`, async () => {
+    it(`'${title}' imports and deploys with no errors`, async function () {
+      // A speaker or microphone example needs a player / recorder installed; its red "no audio
+      // player" status would otherwise be the true state of this machine, not a defect.
+      if (flow.some((n) => n.type === "audio-out" && n.sink === "speaker")) needTool(this, "audio player");
+      if (flow.some((n) => n.type === "audio-in" && n.source === "microphone")) needTool(this, "audio recorder");
       const from = red.log().length;
       const statusFrom = red.statuses.length;
       const debugFrom = red.debug.length;

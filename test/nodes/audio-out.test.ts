@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { readWavFile } from "../../src/core/audio/wav";
 import { findExecutable } from "../../src/core/audio/system-tools";
+import { needTool } from "../helpers/system-tools";
 import { repoRoot } from "../helpers/paths";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -146,7 +147,8 @@ describe("audio-out node", function () {
     await waitFor(() => events.some((e) => e.event === "drained" && e.stream_id === "default"));
   });
 
-  it("speaker sink with real aplay on the null device plays and drains", async () => {
+  it("speaker sink with real aplay on the null device plays and drains", async function () {
+    needTool(this, "aplay");
     const { out, events, errors } = await load({ sink: "speaker", player: "aplay", device: "null", sampleRate: "16000" });
     out.receive({ payload: sine(3200), sample_rate: 16000, stream_id: "sp", is_final: true });
     await waitFor(() => events.some((e) => e.event === "drained"));
@@ -154,7 +156,8 @@ describe("audio-out node", function () {
     assert.equal(errors.length, 0);
   });
 
-  it("closing the flow kills the player process", async () => {
+  it("closing the flow kills the player process", async function () {
+    needTool(this, "aplay");
     const children = () =>
       execFileSync("ps", ["--ppid", String(process.pid), "-o", "pid=,comm="], { encoding: "utf8" })
         .split("\n")
