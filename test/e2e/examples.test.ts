@@ -12,8 +12,14 @@ import { NodeRedProcess, exampleFlows } from "../helpers/node-red-process";
 import { needTool } from "../helpers/system-tools";
 
 const SUITE_TYPES = ["llm-stream", "tts-streamer", "whisper-streamer", "audio-out", "audio-in"];
-/** Log lines that say nothing about the flow: unencrypted credentials, projects off, MQTT with no broker running. */
-const EXPECTED_NOISE = /unencrypted credentials|Projects disabled|\[mqtt-broker:/;
+/**
+ * The only warnings a fresh `npm start` may log, each named: Node-RED's own notes that the
+ * credentials file is not encrypted (credentialSecret: false) and that projects are off.
+ * Anything else at [warn] or [error] fails the example's test.
+ */
+const EXPECTED_WARNINGS = [/\[warn\] .*unencrypted credentials/, /\[warn\] Projects disabled/];
+/** The largest node centre an example may use, so it fits one editor screen (about 1400 × 760 px of canvas). */
+const SCREEN = { x: 1200, y: 660 };
 
 describe("e2e: example flows deploy in Node-RED 4", function () {
   this.timeout(120000);
@@ -39,6 +45,20 @@ describe("e2e: example flows deploy in Node-RED 4", function () {
     for (const { title, flow } of examples) {
       const first = flow.find((n) => n.type !== "tab");
       assert.equal(first?.type, "comment", `${title} opens with a comment`);
+    }
+  });
+
+  it("each fits one screen and reads left to right: no wire runs back to a node at or left of its source", () => {
+    for (const { title, flow } of examples) {
+      const byId = new Map(flow.map((n) => [n.id as string, n]));
+      for (const n of flow) {
+        if (typeof n.x !== "number" || typeof n.y !== "number") continue;
+        assert.ok(n.x <= SCREEN.x && n.y <= SCREEN.y, `${title}: ${n.type} '${n.name ?? ""}' at ${n.x},${n.y} is off the first screen`);
+        for (const target of ((n.wires as string[][] | undefined) ?? []).flat()) {
+          const t = byId.get(target)!;
+          assert.ok((t.x as number) > n.x, `${title}: the wire from ${n.type} '${n.name ?? ""}' loops back to ${t.type} '${t.name ?? ""}' (use link nodes)`);
+        }
+      }
     }
   });
 
@@ -99,7 +119,7 @@ describe("e2e: example flows deploy in Node-RED 4", function () {
         const user = modelUsers.find((n) => n.model === m.id)!;
         assert.ok(mine(user.id as string).some((s) => /^downloading \d+%$/.test(String(s.text))), `${m.enginesPath}: download progress shown on ${user.type}`);
       }
-      const problems = red.problems(from).filter((l) => !EXPECTED_NOISE.test(l));
+      const problems = red.problems(from).filter((l) => !EXPECTED_WARNINGS.some((w) => w.test(l)));
       assert.deepEqual(problems, [], "no runtime warnings or errors");
       const errors = red.debug.slice(debugFrom).filter((d) => d.level === 20).map((d) => String(d.msg));
       assert.deepEqual(errors, [], "no node reported an error");
