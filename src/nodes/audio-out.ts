@@ -19,6 +19,7 @@ import { BrowserSink } from "../core/audio/sinks/browser-sink";
 import { FileSink } from "../core/audio/sinks/file-sink";
 import { NullSink } from "../core/audio/sinks/null-sink";
 import { SpeakerSink } from "../core/audio/sinks/speaker-sink";
+import { statusTextOf } from "../core/status-text";
 import type { NodeMessage } from "./shared/stream-msg";
 
 interface AudioOutNodeDef extends NodeDef {
@@ -69,7 +70,7 @@ module.exports = function register(RED: NodeAPI) {
     let stoppedNow: Set<string> | undefined;
 
     const fail = (err: Error, done: Done) => {
-      node.status({ fill: "red", shape: "ring", text: err.message.slice(0, 60) });
+      node.status({ fill: "red", shape: "ring", text: statusTextOf(err) });
       done(err);
     };
 
@@ -139,8 +140,12 @@ module.exports = function register(RED: NodeAPI) {
 
     const onEvent = (send: Send) => (event: PlayerEvent) => {
       if (event.type === "error") {
-        node.status({ fill: "red", shape: "ring", text: event.error.message.slice(0, 60) });
-        node.error(event.error, { stream_id: lastStreamId, payload: event.error.message });
+        // The player died (no audio device, ...): red, the whole reason to Catch, and an event
+        // so a flow can react; the stream it cut short is never reported started or drained.
+        const streamId = event.streamId ?? lastStreamId;
+        node.status({ fill: "red", shape: "ring", text: statusTextOf(event.error) });
+        node.error(event.error, { stream_id: streamId, payload: event.error.message });
+        send({ event: "error", stream_id: streamId, payload: event.error.message, error: event.error.message });
         return;
       }
       if (event.type === "drained") node.status({ fill: "green", shape: "dot", text: "drained" });
@@ -161,7 +166,7 @@ module.exports = function register(RED: NodeAPI) {
       statusTimer = setInterval(showPlaying, STATUS_INTERVAL_MS);
     } catch (err) {
       startupError = err as Error;
-      node.status({ fill: "red", shape: "ring", text: startupError.message.slice(0, 60) });
+      node.status({ fill: "red", shape: "ring", text: statusTextOf(startupError) });
       node.error(startupError);
     }
 
