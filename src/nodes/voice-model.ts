@@ -4,6 +4,7 @@
  * specs share one loaded instance), shows the load state on every node that registered
  * with it, and releases the reference on close/redeploy.
  */
+import { withStatusText } from "../core/status-text";
 import * as path from "path";
 import type { Node, NodeAPI, NodeDef, NodeStatus } from "node-red";
 import type { Subscription } from "rxjs";
@@ -39,7 +40,7 @@ export function specOf(def: VoiceModelDef): { kind: ModelKind; spec: ModelSpec }
     try {
       extra = JSON.parse(rawConfig) as ModelConfig;
     } catch (err) {
-      throw new Error(`the voice-model's extra config is not valid JSON (${(err as Error).message}); fix it or clear it`);
+      throw withStatusText(new Error(`the voice-model's extra config is not valid JSON (${(err as Error).message}); fix it or clear it`), "extra config is not valid JSON");
     }
     if (!extra || typeof extra !== "object" || Array.isArray(extra)) throw new Error("the voice-model's extra config must be a JSON object, like {\"q4_accuracy_level\": 4}");
   }

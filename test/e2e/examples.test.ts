@@ -80,6 +80,22 @@ describe("e2e: example flows deploy in Node-RED 4", function () {
     assert.deepEqual(one.json, examples[0].flow, "an example opens as its file's flow");
   });
 
+  it("a model that cannot load: a short red status on its node and the whole reason in the debug sidebar at deploy", async () => {
+    const statusFrom = red.statuses.length;
+    const debugFrom = red.debug.length;
+    await red.deploy([
+      { id: "bad00000000001", type: "tab", label: "bad model" },
+      { id: "bad00000000002", type: "voice-model", name: "missing repo", kind: "llm", enginesPath: "nobody/no-such-model" },
+      { id: "bad00000000003", type: "llm-stream", z: "bad00000000001", name: "llm", model: "bad00000000002", x: 200, y: 100, wires: [[]] },
+    ]);
+    // No message is sent: the failure must show at deploy.
+    await red.waitFor(() => red.debug.slice(debugFrom).some((d) => d.level === 20), 30000, "the load error in the debug sidebar");
+    const error = red.debug.slice(debugFrom).find((d) => d.level === 20)!;
+    assert.match(String(error.msg), /model 'missing repo' \(llm\) failed to load: .*model 'nobody\/no-such-model' was not found on the Hugging Face hub .*check the repo id/);
+    const red_ = red.statuses.slice(statusFrom).filter((st) => st.id === "bad00000000003" && st.fill === "red");
+    assert.equal(red_[red_.length - 1]?.text, "hub: model not found");
+  });
+
   for (const { title, flow } of examples) {
     it(`'${title}' imports and deploys with no errors`, async function () {
       // A speaker or microphone example needs a player / recorder installed; its red "no audio
