@@ -5,6 +5,7 @@
  * with it, and releases the reference on close/redeploy.
  */
 import { withStatusText } from "../core/status-text";
+import { registerModelAdmin } from "./voice-model-admin";
 import * as path from "path";
 import type { Node, NodeAPI, NodeDef, NodeStatus } from "node-red";
 import type { Subscription } from "rxjs";
@@ -135,6 +136,9 @@ module.exports = function register(RED: NodeAPI) {
       );
     });
   }
+
+  // The editor's model picker: tested models, the cache, "download now".
+  registerModelAdmin(RED, userDir ? path.join(userDir, "voice-stream-cache") : undefined);
 
   RED.nodes.registerType("voice-model", VoiceModelNode as unknown as Parameters<NodeAPI["nodes"]["registerType"]>[1], {
     credentials: { token: { type: "password" } },

@@ -15,7 +15,7 @@ import { NodeRedProcess, exampleFlows } from "../helpers/node-red-process";
 /** Flow node types, a field of each edit dialog, a value its validator rejects and one it accepts. */
 const EDITS: { type: string; field: string; invalid: string; valid: string }[] = [
   { type: "llm-stream", field: "maxNewTokens", invalid: "-3", valid: "64" },
-  { type: "tts-streamer", field: "framesPerChunk", invalid: "0", valid: "30" },
+  { type: "tts-streamer", field: "sampleRateOut", invalid: "100", valid: "16000" },
   { type: "whisper-streamer", field: "partialIntervalMs", invalid: "-1", valid: "800" },
   { type: "audio-out", field: "volume", invalid: "9", valid: "0.5" },
   { type: "audio-in", field: "frameMs", invalid: "2", valid: "40" },
