@@ -23,6 +23,7 @@ export interface CatalogModel {
 
 export const TESTED_MODELS: CatalogModel[] = [
   { kind: "llm", model: "onnx-community/Qwen3-0.6B-ONNX", label: "Qwen3 0.6B (4-bit)", dtype: "q4", sizeMb: 500, licence: "Apache-2.0", note: "a small chat model; thinks before it answers unless told /no_think" },
+  { kind: "llm", model: "stories260K", label: "stories260K (built in)", dtype: "", sizeMb: 0, licence: "MIT", note: "llama2.c's 260K-parameter TinyStories model: no download, works offline; writes little stories, not answers" },
   { kind: "asr", model: "onnx-community/whisper-base", label: "Whisper base", dtype: "", sizeMb: 290, licence: "MIT", note: "99 languages; the examples' default" },
   { kind: "asr", model: "onnx-community/whisper-small", label: "Whisper small", dtype: "", sizeMb: 970, licence: "MIT", note: "more accurate, about 3× slower than base" },
   { kind: "asr", model: "Xenova/whisper-tiny.en", label: "Whisper tiny (English)", dtype: "", sizeMb: 150, licence: "MIT", note: "English only, the fastest" },

@@ -2,6 +2,7 @@
 import type { ModelKind, ModelSource, ModelSpec } from "../types";
 import { isEspeakSpec } from "../tts/loader";
 import { isBuiltinVad } from "../vad/builtin";
+import { builtinStoriesDir, isBuiltinStories } from "./builtin-stories";
 import { HubModelSource, type DownloadProgress } from "./hub-source";
 import { EmptyModelSource, LocalModelSource } from "./local-source";
 import { isHubRepoId, resolveCacheDir } from "./paths";
@@ -34,6 +35,7 @@ export function resolveModelSource(kind: ModelKind, spec: ModelSpec, options: So
   const enginesPath = (spec.enginesPath ?? "").trim();
   if (needsNoFiles(kind, spec)) return new EmptyModelSource(enginesPath || kind);
   if (!enginesPath) throw new Error(`no engines path set for the ${kind} model; give a Hugging Face repo id (owner/name) or a local folder`);
+  if (kind === "llm" && isBuiltinStories(enginesPath)) return new LocalModelSource(builtinStoriesDir(resolveCacheDir(options.cacheDir)));
   if (isHubRepoId(enginesPath)) {
     return new HubModelSource({
       repo: enginesPath,
