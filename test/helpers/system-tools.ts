@@ -46,7 +46,8 @@ export function findTool(tool: ToolName, envPath?: string): string | undefined {
 /** The one-line reason a test cannot run here. */
 export function missingToolLine(tool: ToolName): string {
   const { commands, aptPackage } = SYSTEM_TOOLS[tool];
-  return `${commands.join(" / ")} is not installed: sudo apt-get install ${aptPackage}`;
+  const what = commands.length === 1 ? `${commands[0]} is not installed` : `none of ${commands.join(", ")} is installed`;
+  return `${what}: sudo apt-get install ${aptPackage}`;
 }
 
 /**
