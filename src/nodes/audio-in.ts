@@ -8,6 +8,7 @@
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { Observable, Subscription } from "rxjs";
 import { CAPTURE_RATE, chooseRecorder, microphoneFrames, wavFileFrames } from "../core/audio/capture";
+import { statusTextOf } from "../core/status-text";
 import { chunkMessage, streamIdOf, type NodeMessage } from "./shared/stream-msg";
 
 interface AudioInNodeDef extends NodeDef {
@@ -59,18 +60,18 @@ module.exports = function register(RED: NodeAPI) {
     let lastStatus = 0;
 
     const fail = (err: Error, done: Done) => {
-      node.status({ fill: "red", shape: "ring", text: err.message.slice(0, 60) });
+      node.status({ fill: "red", shape: "ring", text: statusTextOf(err) });
       done(err);
     };
 
-    if (configError) node.status({ fill: "red", shape: "ring", text: configError.message.slice(0, 60) });
+    if (configError) node.status({ fill: "red", shape: "ring", text: statusTextOf(configError) });
     else if (source === "microphone") {
       try {
         chooseRecorder(config.recorder || "auto");
         node.status({ fill: "grey", shape: "ring", text: "stopped" });
       } catch (err) {
         // Shown now; the same error goes to done(err) when a start is asked for.
-        node.status({ fill: "red", shape: "ring", text: (err as Error).message.slice(0, 60) });
+        node.status({ fill: "red", shape: "ring", text: statusTextOf(err) });
       }
     } else node.status({ fill: "grey", shape: "ring", text: "stopped" });
 
@@ -121,7 +122,7 @@ module.exports = function register(RED: NodeAPI) {
         },
         error: (err: Error) => {
           end(c, send);
-          node.status({ fill: "red", shape: "ring", text: err.message.slice(0, 60) });
+          node.status({ fill: "red", shape: "ring", text: statusTextOf(err) });
           node.error(err, { ...c.base, stream_id: c.id, payload: err.message });
         },
       });
