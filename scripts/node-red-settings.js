@@ -20,6 +20,6 @@ module.exports = {
   externalModules: { autoInstall: false, palette: { allowInstall: paletteInstall }, modules: { allowInstall: false } },
   logging: { console: { level: process.env.NODE_RED_LOG_LEVEL || "info", metrics: false, audit: false } },
   // No catalogue list given when installing is on: Node-RED's default (catalogue.nodered.org).
-  editorTheme: { projects: { enabled: false }, tours: false, palette: paletteInstall ? { editable: true } : { catalogues: [] } },
+  editorTheme: { projects: { enabled: false }, tours: false, palette: paletteInstall ? {} : { catalogues: [] } },
   functionExternalModules: false,
 };
