@@ -30,6 +30,8 @@ try {
   process.exit(1);
 }
 const args = [redJs, "--userDir", userDir, "--settings", path.join(__dirname, "node-red-settings.js"), ...process.argv.slice(2)];
-const child = spawn(process.execPath, args, { cwd: REPO, stdio: "inherit" });
+// The palette manager may install nodes (Menu → Manage palette → Install), as in a normal Node-RED.
+const env = { NODE_RED_PALETTE_INSTALL: "1", ...process.env };
+const child = spawn(process.execPath, args, { cwd: REPO, stdio: "inherit", env });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

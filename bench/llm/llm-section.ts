@@ -1,6 +1,6 @@
 /**
  * The LLM part of `npm run bench`: prepares the models (stories260K converted from
- * /work/shared-style llama2.c files, the Qwen3-0.6B-shaped random model in fp32 and q4),
+ * the llama2.c files in test/data/models/stories260K, the Qwen3-0.6B-shaped random model in fp32 and q4),
  * runs each case against transformers.js, and renders the table.
  */
 import { execFileSync } from "child_process";
@@ -14,7 +14,7 @@ import { bestBandwidth, type BandwidthResult } from "../bandwidth";
 import type { BenchOptions } from "../options";
 
 const REPO = path.join(__dirname, "..", "..", "..");
-const STORIES_SOURCE = process.env.STORIES260K_DIR ?? path.join(REPO, "..", "shared", "models", "stories260K");
+const STORIES_SOURCE = process.env.STORIES260K_DIR ?? path.join(REPO, "test", "data", "models", "stories260K");
 
 function prepareStories(outDir: string, log: (line: string) => void): string {
   const dir = path.join(outDir, "stories260K");

@@ -22,7 +22,7 @@ import { fmt, median, nowMs } from "../stats";
 import type { BenchOptions } from "../options";
 
 const REPO = path.join(__dirname, "..", "..", "..");
-const AUDIO = process.env.SHARED_AUDIO_DIR ?? path.join(REPO, "..", "shared", "audio");
+const AUDIO = process.env.SHARED_AUDIO_DIR ?? path.join(REPO, "test", "data", "audio");
 const CLIPS = ["hello_16k.wav", "weather_16k.wav", "count_16k.wav"];
 /** A pause between the two sides' turns: onnxruntime's worker threads spin for a while after a run. */
 const PAUSE_MS = 300;

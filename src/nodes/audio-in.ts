@@ -7,6 +7,7 @@
  */
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { Observable, Subscription } from "rxjs";
+import { statusTextOf } from "../core/status-text";
 import { CAPTURE_RATE, chooseRecorder, microphoneFrames, wavFileFrames } from "../core/audio/capture";
 import { NodeRuntime, type Done, type Send } from "./shared/node-runtime";
 import { deploySettings, type Setting } from "./shared/settings";
@@ -52,14 +53,14 @@ module.exports = function register(RED: NodeAPI) {
     let capture: Capture | undefined;
     const seconds = (c: Capture) => (c.samples / CAPTURE_RATE).toFixed(1);
 
-    if (configError) rt.status.show({ fill: "red", shape: "ring", text: configError.message.slice(0, 60) });
+    if (configError) rt.status.show({ fill: "red", shape: "ring", text: statusTextOf(configError) });
     else if (!(settings instanceof Error) && settings.source === "microphone") {
       try {
         chooseRecorder(settings.recorder);
         rt.status.show({ fill: "grey", shape: "ring", text: "stopped" });
       } catch (err) {
         // Shown now; the same error goes to done(err) when a start is asked for.
-        rt.status.show({ fill: "red", shape: "ring", text: (err as Error).message.slice(0, 60) });
+        rt.status.show({ fill: "red", shape: "ring", text: statusTextOf(err) });
       }
     } else rt.status.show({ fill: "grey", shape: "ring", text: "stopped" });
 

@@ -53,7 +53,14 @@ module.exports = function register(RED: NodeAPI) {
     };
 
     const onEvent = (event: PlayerEvent) => {
-      if (event.type === "error") return rt.fail(event.error, undefined, { stream_id: lastStreamId, payload: event.error.message });
+      if (event.type === "error") {
+        // The player died (no audio device, ...): red, the whole reason to Catch, and an event
+        // so a flow can react; the stream it cut short is never reported started or drained.
+        const streamId = event.streamId ?? lastStreamId;
+        rt.fail(event.error, undefined, { stream_id: streamId, payload: event.error.message });
+        node.send({ event: "error", stream_id: streamId, payload: event.error.message, error: event.error.message } as never);
+        return;
+      }
       if (event.type === "drained") rt.status.show({ fill: "green", shape: "dot", text: "drained" });
       else if (event.type === "stopped") rt.status.show({ fill: "yellow", shape: "ring", text: "stopped" });
       else if (event.type === "underrun") rt.status.show({ fill: "yellow", shape: "ring", text: "underrun · waiting for audio" });

@@ -4,6 +4,8 @@
  * specs share one loaded instance), shows the load state on every node that registered
  * with it, and releases the reference on close/redeploy.
  */
+import { withStatusText } from "../core/status-text";
+import { registerModelAdmin } from "./voice-model-admin";
 import * as path from "path";
 import type { Node, NodeAPI, NodeDef, NodeStatus } from "node-red";
 import type { Subscription } from "rxjs";
@@ -41,7 +43,7 @@ export function specOf(def: VoiceModelDef): { kind: ModelKind; spec: ModelSpec }
     try {
       extra = JSON.parse(rawConfig) as ModelConfig;
     } catch (err) {
-      throw new Error(`the voice-model's extra config is not valid JSON (${(err as Error).message}); fix it or clear it`);
+      throw withStatusText(new Error(`the voice-model's extra config is not valid JSON (${(err as Error).message}); fix it or clear it`), "extra config is not valid JSON");
     }
     if (!extra || typeof extra !== "object" || Array.isArray(extra)) throw new Error("the voice-model's extra config must be a JSON object, like {\"q4_accuracy_level\": 4}");
   }
@@ -136,6 +138,9 @@ module.exports = function register(RED: NodeAPI) {
       );
     });
   }
+
+  // The editor's model picker: tested models, the cache, "download now".
+  registerModelAdmin(RED, userDir ? path.join(userDir, "voice-stream-cache") : undefined);
 
   RED.nodes.registerType("voice-model", VoiceModelNode as unknown as Parameters<NodeAPI["nodes"]["registerType"]>[1], {
     credentials: { token: { type: "password" } },

@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import * as http from "http";
 import type { AddressInfo } from "net";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { needTool } from "../helpers/system-tools";
 import { WebSocket } from "ws";
 import { Player } from "../../src/core/audio/player";
 import { BrowserSink } from "../../src/core/audio/sinks/browser-sink";
@@ -40,7 +41,8 @@ describe("audio browser sink in headless Chromium", function () {
   const credentials = "Basic " + Buffer.from("user:secret").toString("base64");
   let requireAuth = false;
 
-  before(async () => {
+  before(async function () {
+    const executablePath = needTool(this, "chromium");
     sink = new BrowserSink({
       basePath: BASE,
       sampleRate: 24000,
@@ -54,13 +56,13 @@ describe("audio browser sink in headless Chromium", function () {
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${BASE}`;
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--autoplay-policy=no-user-gesture-required"] });
+    browser = await chromium.launch({ executablePath, args: ["--autoplay-policy=no-user-gesture-required"] });
   });
 
   after(async () => {
     await browser?.close();
     await sink?.close();
-    await new Promise((r) => server?.close(r));
+    if (server) await new Promise((r) => server.close(r));
   });
 
   it("two listeners receive every chunk and their worklets play exactly the samples sent", async () => {

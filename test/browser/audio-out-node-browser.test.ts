@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import * as path from "path";
 import { chromium, type Browser } from "playwright-core";
+import { needTool } from "../helpers/system-tools";
 import { repoRoot } from "../helpers/paths";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -24,9 +25,10 @@ describe("audio-out browser sink in a running Node-RED, played by headless Chrom
   let browser: Browser;
   let httpNode: { (req: unknown, res: unknown, next: () => void): void } | undefined;
 
-  before(async () => {
+  before(async function () {
+    const executablePath = needTool(this, "chromium");
     await helper.startServer();
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--autoplay-policy=no-user-gesture-required"] });
+    browser = await chromium.launch({ executablePath, args: ["--autoplay-policy=no-user-gesture-required"] });
   });
   after(async () => {
     await browser?.close();

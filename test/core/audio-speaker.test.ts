@@ -4,6 +4,8 @@ import * as os from "os";
 import * as path from "path";
 import { Player, type PlayerEvent } from "../../src/core/audio/player";
 import { choosePlayer, SpeakerSink } from "../../src/core/audio/sinks/speaker-sink";
+import { statusTextOf } from "../../src/core/status-text";
+import { needTool } from "../helpers/system-tools";
 
 const alive = (pid: number) => {
   try {
@@ -24,7 +26,8 @@ const waitFor = async (check: () => boolean, ms = 5000) => {
 describe("audio speaker sink (real aplay on the ALSA null device)", function () {
   this.timeout(20000);
 
-  it("plays and drains after the audio's duration; stop and close kill the child", async () => {
+  it("plays and drains after the audio's duration; stop and close kill the child", async function () {
+    needTool(this, "aplay");
     const sink = new SpeakerSink({ player: "aplay", device: "null", sampleRate: 16000 });
     const player = new Player(sink);
     const events: PlayerEvent[] = [];
@@ -61,18 +64,22 @@ describe("audio speaker sink (real aplay on the ALSA null device)", function () 
     }
   });
 
-  it("reports a player that exits on its own (bad device) as an error event, without crashing", async () => {
+  it("reports a player that exits on its own (bad device) as an error event, without crashing", async function () {
+    needTool(this, "aplay");
     const sink = new SpeakerSink({ player: "aplay", device: "no_such_device_xyz", sampleRate: 16000 });
     const player = new Player(sink);
     const errors: Error[] = [];
-    player.events$.subscribe((e) => e.type === "error" && errors.push(e.error));
+    const events: PlayerEvent[] = [];
+    player.events$.subscribe((e) => (events.push(e), e.type === "error" && errors.push(e.error)));
     player.enqueue(new Float32Array(1600), 16000, "bad");
     await waitFor(() => errors.length > 0);
     assert.match(errors[0].message, /aplay exited unexpectedly \(code \d+\)/);
-    // The rest of that stream is dropped, not one failure per chunk; it drains on time.
+    assert.equal(statusTextOf(errors[0]), "no audio device", "aplay says: audio open error");
+    // The rest of that stream is dropped, not one failure per chunk; it was not played.
     player.enqueue(new Float32Array(1600), 16000, "bad");
-    assert.equal(await player.drain("bad"), "drained");
+    assert.equal(await player.drain("bad"), "failed");
     assert.equal(errors.length, 1);
+    assert.ok(!events.some((e) => e.type === "started" || e.type === "drained"), JSON.stringify(events));
     // The next stream tries the player again (and fails again: the device is still wrong).
     player.enqueue(new Float32Array(1600), 16000, "bad2");
     await waitFor(() => errors.length === 2);

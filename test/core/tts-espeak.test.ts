@@ -8,6 +8,7 @@ import { EspeakEngine } from "../../src/core/tts/engines/espeak/espeak-engine";
 import { localLoadContext } from "../../src/core/registry";
 import { loadTts } from "../../src/core/tts/loader";
 import type { TtsChunk } from "../../src/core/types";
+import { needTool } from "../helpers/system-tools";
 
 function rms(audio: Float32Array): number {
   let sum = 0;
@@ -35,7 +36,8 @@ describe("tts espeak engine", function () {
   });
 
   for (const backend of ["system", "wasm"] as const) {
-    it(`streams span by span at 24 kHz with the ${backend} espeak-ng`, async () => {
+    it(`streams span by span at 24 kHz with the ${backend} espeak-ng`, async function () {
+      if (backend === "system") needTool(this, "espeak-ng");
       await withBackend(backend, async () => {
         const streamer = new EspeakEngine().openStreamer({});
         const done = lastValueFrom(streamer.output$.pipe(toArray()));
@@ -75,16 +77,18 @@ describe("tts espeak engine", function () {
     assert.deepEqual(seen, ["audio", "cancelled"]);
   });
 
-  it("system and WASM builds give the same phonemes", async () => {
+  it("system and WASM builds give the same phonemes", async function () {
+    needTool(this, "espeak-ng");
     const system = await withBackend("system", () => espeakPhonemes("Hello world", "en-us"));
     const wasm = await withBackend("wasm", () => espeakPhonemes("Hello world", "en-us"));
     assert.equal(system.trim(), "həlˈoʊ wˈɜːld");
     assert.equal(wasm.trim(), system.trim());
   });
 
-  it("text that looks like an option is spoken, not obeyed", async () => {
+  it("text that looks like an option is spoken, not obeyed (the system binary's argument array)", async function () {
+    needTool(this, "espeak-ng");
     const target = path.join(os.tmpdir(), `should-not-exist-${process.pid}.wav`);
-    const { audio } = await espeakSpeak(`--version -w ${target}`, "en-us");
+    const { audio } = await withBackend("system", () => espeakSpeak(`--version -w ${target}`, "en-us"));
     assert.ok(audio.length > 0);
     assert.ok(!fs.existsSync(target));
   });

@@ -1,35 +1,50 @@
 /**
- * Node-RED 5 (the node-red-5 devDependency, npm:node-red@5.0.7) loads every node of the suite
- * and runs the offline demo. Node-RED 5's CLI needs Node >= 22.9; on older Node the runtime
- * is embedded through RED.init / RED.start (scripts/node-red-embedded.js), on newer Node its
- * own red.js is used.
+ * Node-RED 5 loads every node of the suite and runs the offline demo. Node-RED 5 needs
+ * Node >= 22.9, so it is not a devDependency (on Node 20 that printed EBADENGINE on every
+ * install): npx fetches node@22 and node-red@5 into npm's cache once (about 40 s, then
+ * cached) and the test runs Node-RED 5's own red.js on that Node 22.
+ * Without the registry (npx fails) it skips with the reason outside CI and fails in CI.
  */
 import { strict as assert } from "assert";
+import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { repoRoot } from "../helpers/paths";
+import { promisify } from "util";
 import { NodeRedProcess } from "../helpers/node-red-process";
+import { inCi } from "../helpers/system-tools";
 import { decodeWav } from "../../src/core/audio/wav";
 
 const INJECT = "d3m0000000000003";
 const SUITE = ["audio-in", "audio-out", "llm-stream", "tts-streamer", "voice-model", "whisper-streamer"];
+/** The npx packages: a Node that Node-RED 5 supports, and Node-RED 5 itself. */
+const NPX_ARGS = ["--yes", "--loglevel=error", "-p", "node@22", "-p", "node-red@5"];
 
-function cliSupported(): boolean {
-  const [major, minor] = process.versions.node.split(".").map(Number);
-  return major > 22 || (major === 22 && minor >= 9);
+/** Node 22's binary and Node-RED 5's red.js, from npx's cache (installed there on first use). */
+async function nodeRed5(): Promise<{ nodeBinary: string; redJs: string }> {
+  // Inside `npx -c`, PATH starts with the npx install's .bin: `node` is Node 22, `node-red` links to red.js.
+  const script = 'node -p process.execPath && node -p "require(\'fs\').realpathSync(process.argv[1])" "$(command -v node-red)"';
+  const { stdout } = await promisify(execFile)("npx", [...NPX_ARGS, "-c", script], { timeout: 240000, encoding: "utf8" });
+  const [nodeBinary, redJs] = stdout.trim().split("\n").map((l) => l.trim());
+  if (!nodeBinary || !redJs || !fs.existsSync(redJs)) throw new Error(`npx gave no Node-RED 5: ${stdout}`);
+  return { nodeBinary, redJs };
 }
 
 describe("e2e: Node-RED 5 runtime", function () {
   this.timeout(180000);
   let red: NodeRedProcess;
 
-  before(async () => {
-    const version = JSON.parse(fs.readFileSync(require.resolve("node-red-5/package.json", { paths: [repoRoot()] }), "utf8")).version as string;
-    assert.match(version, /^5\./);
-    const redJs = cliSupported()
-      ? require.resolve("node-red-5/red.js", { paths: [repoRoot()] })
-      : path.join(repoRoot(), "scripts", "node-red-embedded.js");
-    red = await NodeRedProcess.start({ demo: true, redJs, env: { NODE_RED_PACKAGE: "node-red-5", HF_ENDPOINT: "http://127.0.0.1:9" } });
+  before(async function () {
+    this.timeout(300000);
+    let red5: { nodeBinary: string; redJs: string };
+    try {
+      red5 = await nodeRed5();
+    } catch (err) {
+      const line = `npx could not fetch node@22 and node-red@5 from the npm registry: ${(err as Error).message.split("\n")[0]}`;
+      if (inCi()) throw new Error(line);
+      console.log(`      skipped 'e2e: Node-RED 5 runtime': ${line} (with CI=true this is a failure)`);
+      this.skip();
+    }
+    red = await NodeRedProcess.start({ demo: true, redJs: red5.redJs, nodeBinary: red5.nodeBinary, env: { HF_ENDPOINT: "http://127.0.0.1:9" } });
   });
   after(async () => {
     await red?.stop();

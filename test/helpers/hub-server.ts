@@ -43,6 +43,8 @@ function listTree(dir: string, sub: string, recursive: boolean): { type: string;
     const full = path.join(dir, rel);
     if (!fs.existsSync(full)) return;
     for (const entry of fs.readdirSync(full, { withFileTypes: true })) {
+      // fixtureDir()'s marker that a fixture was written completely: not a file of the model.
+      if (!rel && entry.name === ".complete") continue;
       const child = rel ? `${rel}/${entry.name}` : entry.name;
       const stat = fs.statSync(path.join(dir, child));
       out.push({ type: entry.isDirectory() ? "directory" : "file", path: child, size: entry.isDirectory() ? 0 : stat.size, oid: etagOf(child, stat) });

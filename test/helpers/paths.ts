@@ -12,7 +12,16 @@ export function repoRoot(): string {
   return dir;
 }
 
-/** ../shared beside the repository: real models and audio (read-only). */
+/**
+ * The tests' real models and audio, in the repository under test/data (see its README for what
+ * each file is and its licence), so a fresh clone needs nothing beside it. Sub-paths: `audio/…`,
+ * `models/silero-vad/…`, `models/stories260K/…`.
+ */
 export function sharedDir(...parts: string[]): string {
-  return path.join(repoRoot(), "..", "shared", ...parts);
+  return testDataDir(...parts);
+}
+
+/** test/data in the repository (the source tree, not dist: the data is not copied by the build). */
+export function testDataDir(...parts: string[]): string {
+  return path.join(repoRoot(), "test", "data", ...parts);
 }

@@ -1,7 +1,10 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { readWavFile } from "../../src/core/audio/wav";
 import { findExecutable } from "../../src/core/audio/system-tools";
+import { needTool } from "../helpers/system-tools";
 import { repoRoot, sharedDir } from "../helpers/paths";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -93,7 +96,8 @@ describe("audio-in node", function () {
     assert.equal(frames[frames.length - 1].is_final, true);
   });
 
-  (findExecutable("arecord") ? it : it.skip)("microphone through arecord (ALSA null device) until stop, then is_final", async () => {
+  it("microphone through arecord (ALSA null device) until stop, then is_final", async function () {
+    needTool(this, "arecord");
     const { input, frames, errors } = await load({ source: "microphone", recorder: "arecord", device: "null" });
     input.receive({ payload: "start" });
     await waitFor(() => frames.length >= 5);
@@ -105,6 +109,28 @@ describe("audio-in node", function () {
     assert.ok(data.every((f) => f.sample_rate === 16000 && f.stream_id === frames[0].stream_id));
     assert.equal(frames.filter((f) => f.is_final).length, 1);
     assert.equal(errors.length, 0);
+  });
+
+  it("a recorder that dies (no capture device): red 'no microphone', the whole reason to Catch, the turn ends with is_final", async () => {
+    // A real process standing in for arecord on a machine without a microphone.
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), "vs-dead-recorder-"));
+    fs.writeFileSync(path.join(bin, "arecord"), '#!/bin/sh\necho "arecord: main:850: audio open error: No such file or directory" >&2\nexit 1\n', { mode: 0o755 });
+    const pathBefore = process.env.PATH;
+    process.env.PATH = `${bin}${path.delimiter}${pathBefore}`;
+    try {
+      const { input, frames, errors } = await load({ source: "microphone", recorder: "arecord" });
+      const statuses: { fill?: string; text?: string }[] = [];
+      const node = input as unknown as { status: (s: { fill?: string; text?: string }) => void };
+      const status = node.status.bind(input);
+      node.status = (st) => (statuses.push(st), status(st));
+      input.receive({ payload: "start" });
+      await waitFor(() => errors.length === 1 && frames.some((f) => f.is_final === true));
+      assert.match(message(errors[0]), /arecord stopped recording unexpectedly \(code 1\): arecord: main:850: audio open error: No such file or directory/);
+      assert.deepEqual(statuses[statuses.length - 1], { fill: "red", shape: "ring", text: "no microphone" });
+    } finally {
+      process.env.PATH = pathBefore;
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   it("start when the flow starts (autoStart) plays the file without a start msg", async () => {

@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { readWavFile } from "../../src/core/audio/wav";
 import { findExecutable } from "../../src/core/audio/system-tools";
+import { needTool } from "../helpers/system-tools";
 import { repoRoot } from "../helpers/paths";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -146,7 +147,8 @@ describe("audio-out node", function () {
     await waitFor(() => events.some((e) => e.event === "drained" && e.stream_id === "default"));
   });
 
-  it("speaker sink with real aplay on the null device plays and drains", async () => {
+  it("speaker sink with real aplay on the null device plays and drains", async function () {
+    needTool(this, "aplay");
     const { out, events, errors } = await load({ sink: "speaker", player: "aplay", device: "null", sampleRate: "16000" });
     out.receive({ payload: sine(3200), sample_rate: 16000, stream_id: "sp", is_final: true });
     await waitFor(() => events.some((e) => e.event === "drained"));
@@ -154,7 +156,8 @@ describe("audio-out node", function () {
     assert.equal(errors.length, 0);
   });
 
-  it("closing the flow kills the player process", async () => {
+  it("closing the flow kills the player process", async function () {
+    needTool(this, "aplay");
     const children = () =>
       execFileSync("ps", ["--ppid", String(process.pid), "-o", "pid=,comm="], { encoding: "utf8" })
         .split("\n")
@@ -168,6 +171,35 @@ describe("audio-out node", function () {
     assert.equal(mine.length, 1);
     await helper.unload();
     await waitFor(() => !children().includes(mine[0]));
+  });
+
+  it("a player that dies (no audio device): red 'no audio device', the whole reason to Catch, an error event, never started or drained", async () => {
+    // A real process standing in for aplay on a machine without a sound card: it prints what
+    // aplay prints there and exits 1 (issue 19.3: it used to end green "drained").
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), "vs-dead-player-"));
+    fs.writeFileSync(path.join(bin, "aplay"), '#!/bin/sh\necho "aplay: main:831: audio open error: Unknown PCM default" >&2\nexit 1\n', { mode: 0o755 });
+    const pathBefore = process.env.PATH;
+    process.env.PATH = `${bin}${path.delimiter}${pathBefore}`;
+    try {
+      const { out, events, errors } = await load({ sink: "speaker", player: "aplay", sampleRate: "16000" });
+      const statuses: { fill?: string; text?: string }[] = [];
+      const node = out as unknown as { status: (s: { fill?: string; text?: string }) => void };
+      const status = node.status.bind(out);
+      node.status = (s) => (statuses.push(s), status(s));
+      out.receive({ payload: sine(8000), sample_rate: 16000, stream_id: "say", is_final: true });
+      await waitFor(() => errors.length === 1 && events.length === 1);
+      assert.match(String((errors[0].error as { message: string }).message), /aplay exited unexpectedly \(code 1\): aplay: main:831: audio open error: Unknown PCM default/);
+      assert.equal(errors[0].stream_id, "say");
+      assert.deepEqual([events[0].event, events[0].stream_id], ["error", "say"]);
+      assert.deepEqual(statuses[statuses.length - 1], { fill: "red", shape: "ring", text: "no audio device" });
+      // Longer than the audio would have played: still no started / drained, still red.
+      await new Promise((r) => setTimeout(r, 800));
+      assert.deepEqual(events.map((e) => e.event), ["error"]);
+      assert.equal(statuses[statuses.length - 1].fill, "red");
+    } finally {
+      process.env.PATH = pathBefore;
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   const missing = ["pw-play", "paplay", "ffplay"].find((p) => !findExecutable(p));

@@ -10,6 +10,7 @@ import { systemClock, type Clock } from "./clock";
 import { s16leToFloat } from "./pcm";
 import { resample } from "./resample";
 import { findExecutable } from "./system-tools";
+import { deviceFailureText, withStatusText } from "../status-text";
 import { readWavFile } from "./wav";
 
 export const CAPTURE_RATE = 16000;
@@ -66,7 +67,7 @@ export function chooseRecorder(choice?: string, envPath?: string): { command: Re
     if (!(choice in RECORDERS)) throw new Error(`unknown recorder "${choice}"; use one of ${RECORDER_ORDER.join(", ")} or auto`);
     const command = choice as RecorderCommand;
     const found = findExecutable(command, envPath);
-    if (!found) throw new Error(`recorder ${command} is not installed: sudo apt-get install ${RECORDERS[command].apt}`);
+    if (!found) throw withStatusText(new Error(`recorder ${command} is not installed: sudo apt-get install ${RECORDERS[command].apt}`), `${command} not installed`);
     return { command, path: found };
   }
   for (const command of RECORDER_ORDER) {
@@ -74,7 +75,10 @@ export function chooseRecorder(choice?: string, envPath?: string): { command: Re
     if (found) return { command, path: found };
   }
   const packages = RECORDER_ORDER.map((c) => RECORDERS[c].apt);
-  throw new Error(`no audio recorder found (looked for ${RECORDER_ORDER.join(", ")}): install one, e.g. sudo apt-get install alsa-utils (packages: ${packages.join(", ")})`);
+  throw withStatusText(
+    new Error(`no audio recorder found (looked for ${RECORDER_ORDER.join(", ")}): install one, e.g. sudo apt-get install alsa-utils (packages: ${packages.join(", ")})`),
+    "no audio recorder installed",
+  );
 }
 
 export interface MicrophoneOptions {
@@ -116,11 +120,11 @@ export function microphoneFrames(options: MicrophoneOptions): Observable<Float32
       }
       for (const frame of splitter.push(s16leToFloat(bytes))) subscriber.next(frame);
     });
-    child.on("error", (err) => subscriber.error(new Error(`could not run ${command}: ${err.message}`)));
+    child.on("error", (err) => subscriber.error(withStatusText(new Error(`could not run ${command}: ${err.message}`), "audio recorder failed")));
     child.on("exit", (code, signal) => {
       if (stopping) return;
       const why = stderr.trim() ? `: ${stderr.trim().split("\n").slice(-1)[0]}` : "";
-      subscriber.error(new Error(`${command} stopped recording unexpectedly (${signal ?? `code ${code}`})${why}`));
+      subscriber.error(withStatusText(new Error(`${command} stopped recording unexpectedly (${signal ?? `code ${code}`})${why}`), deviceFailureText("recorder", signal, stderr)));
     });
     return () => {
       stopping = true;

@@ -14,9 +14,11 @@ export type PlayerEvent =
   | { type: "drained"; streamId: string }
   | { type: "stopped"; streamId: string }
   | { type: "underrun"; streamId: string }
-  | { type: "error"; error: Error };
+  /** The sink failed; `streamId` names the stream it cut short (none when nothing was playing). */
+  | { type: "error"; error: Error; streamId?: string };
 
-export type DrainResult = "drained" | "stopped";
+/** "failed": the sink failed during the stream, so it was not played out (an error event said why). */
+export type DrainResult = "drained" | "stopped" | "failed";
 
 export interface PlayerOptions {
   clock?: Clock;
@@ -47,7 +49,11 @@ interface PendingMark extends MarkItem {
 interface StreamState {
   rate: number;
   resampler?: StreamingResampler;
+  /** Audio of it has been written to the sink. */
   started: boolean;
+  /** The "started" event has been sent (after the sink's startConfirmMs). */
+  startedSent: boolean;
+  startTimer?: unknown;
 }
 
 export const DEFAULT_LEAD_MS = 200;
@@ -72,6 +78,8 @@ export class Player {
   private lastStreamId: string | undefined;
   private closed = false;
   private readonly failureSub: Subscription | undefined;
+  /** Streams the sink failed during: their further audio is dropped until their drain (end of stream). */
+  private failed = new Set<string>();
 
   constructor(readonly sink: AudioSink, options: PlayerOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -79,7 +87,7 @@ export class Player {
     if (!(this.leadMs > 0)) throw new RangeError(`buffer (lead) must be a positive number of milliseconds, got ${options.leadMs}`);
     this.volume = options.volume ?? 1;
     this.originClock = this.clock.now();
-    this.failureSub = sink.failures$?.subscribe((error) => this.eventsSubject.next({ type: "error", error }));
+    this.failureSub = sink.failures$?.subscribe((error) => this.sinkFailed(error));
   }
 
   get paused(): boolean {
@@ -103,6 +111,7 @@ export class Player {
   enqueue(samples: Float32Array, sampleRate: number, streamId = "default"): void {
     if (this.closed) throw new Error("the player is closed");
     if (!Number.isInteger(sampleRate) || sampleRate <= 0) throw new RangeError(`sample rate must be a positive whole number of Hz, got ${sampleRate}`);
+    if (this.failed.has(streamId)) return; // its error was reported once; the rest of it is dropped
     const state = this.streamState(streamId, sampleRate);
     let out = samples;
     if (sampleRate !== state.rate || state.resampler) {
@@ -124,6 +133,7 @@ export class Player {
    */
   drain(streamId = "default"): Promise<DrainResult> {
     if (this.closed) return Promise.resolve("stopped");
+    if (this.failed.delete(streamId)) return Promise.resolve("failed");
     const state = this.streams.get(streamId);
     if (state) this.flushResampler(streamId, state);
     return new Promise((resolve) => {
@@ -139,7 +149,9 @@ export class Player {
     const dropped = [...this.marks, ...this.queue.filter((i): i is MarkItem => i.kind === "mark")];
     this.queue = [];
     this.marks = [];
+    for (const state of this.streams.values()) this.cancelStartTimer(state);
     this.streams.clear();
+    this.failed.clear();
     this.cancelTimer();
     const now = this.clock.now();
     this.originAudio = this.writtenMs;
@@ -180,7 +192,7 @@ export class Player {
   private streamState(streamId: string, sampleRate: number): StreamState {
     let state = this.streams.get(streamId);
     if (!state) {
-      state = { rate: this.sink.sampleRate ?? sampleRate, started: false };
+      state = { rate: this.sink.sampleRate ?? sampleRate, started: false, startedSent: false };
       this.streams.set(streamId, state);
     }
     return state;
@@ -234,7 +246,15 @@ export class Player {
     const state = this.streams.get(streamId);
     if (state && !state.started) {
       state.started = true;
-      this.eventsSubject.next({ type: "started", streamId });
+      const confirmMs = this.sink.startConfirmMs ?? 0;
+      if (confirmMs > 0) {
+        state.startTimer = this.clock.setTimer(() => {
+          state.startTimer = undefined;
+          this.sendStarted(streamId, state);
+        }, confirmMs);
+      } else {
+        this.sendStarted(streamId, state);
+      }
     }
     let out = samples;
     if (this.volume !== 1) out = samples.map((s) => s * this.volume);
@@ -253,6 +273,12 @@ export class Player {
     while (this.marks.length > 0 && this.marks[0].atMs <= played) {
       const mark = this.marks.shift()!;
       const stillQueued = this.queue.some((i) => i.streamId === mark.streamId) || this.marks.some((m) => m.streamId === mark.streamId);
+      const state = this.streams.get(mark.streamId);
+      // Played out before the sink's start was confirmed (a very short stream): it did start.
+      if (state?.started && !state.startedSent) {
+        this.cancelStartTimer(state);
+        this.sendStarted(mark.streamId, state);
+      }
       if (!stillQueued) {
         this.streams.delete(mark.streamId);
         this.sink.endStream?.(mark.streamId);
@@ -286,6 +312,53 @@ export class Player {
       this.timer = undefined;
       this.pump();
     }, wait);
+  }
+
+  private sendStarted(streamId: string, state: StreamState): void {
+    if (state.startedSent || this.streams.get(streamId) !== state) return;
+    state.startedSent = true;
+    this.eventsSubject.next({ type: "started", streamId });
+  }
+
+  private cancelStartTimer(state: StreamState): void {
+    if (state.startTimer !== undefined) this.clock.clearTimer(state.startTimer);
+    state.startTimer = undefined;
+  }
+
+  /**
+   * The sink gave up (a player process that exited): every stream it was playing or had
+   * queued ends here, one error event each, and is never reported started or drained. Their
+   * drains resolve "failed"; audio still arriving for them is dropped until their drain.
+   */
+  private sinkFailed(error: Error): void {
+    const affected = new Set<string>();
+    for (const [id, state] of this.streams) if (state.started) affected.add(id);
+    for (const item of this.queue) affected.add(item.streamId);
+    for (const mark of this.marks) affected.add(mark.streamId);
+    if (affected.size === 0) {
+      this.eventsSubject.next({ type: "error", error });
+      return;
+    }
+    const ended = [...this.marks, ...this.queue.filter((i): i is MarkItem => i.kind === "mark")].filter((m) => affected.has(m.streamId));
+    this.queue = this.queue.filter((i) => !affected.has(i.streamId));
+    this.marks = this.marks.filter((m) => !affected.has(m.streamId));
+    for (const id of affected) {
+      const state = this.streams.get(id);
+      if (state) this.cancelStartTimer(state);
+      this.streams.delete(id);
+      this.failed.add(id);
+      this.sink.endStream?.(id); // the next stream tries the sink afresh
+    }
+    // Nothing of theirs is playing any more: the time line restarts from now.
+    this.originAudio = this.writtenMs;
+    this.originClock = this.clock.now();
+    if (this.pausedAt !== undefined) this.pausedAt = this.originClock;
+    for (const mark of ended) {
+      this.failed.delete(mark.streamId); // their end has come: a later stream may reuse the id
+      mark.resolve("failed");
+    }
+    for (const id of affected) this.eventsSubject.next({ type: "error", error, streamId: id });
+    this.pump();
   }
 
   private cancelTimer(): void {

@@ -20,6 +20,12 @@ export interface AudioSink {
   resume?(): void;
   /** Releases everything (child processes, sockets, files). */
   close(): Promise<void>;
+  /**
+   * A sink whose device opens after the first write (a player process) may still fail just
+   * after it: the player reports a stream "started" only once this long has passed without a
+   * failure, so a player that could not open its device never reports audio as playing.
+   */
+  readonly startConfirmMs?: number;
   /** Failures noticed outside a write (a player process that exited, ...). */
   readonly failures$?: Observable<Error>;
 }

@@ -5,6 +5,7 @@
  * `<file>.part`, renamed into place only when complete — so an interrupted download never
  * looks finished, and the next attempt resumes from the .part with an HTTP Range request.
  */
+import { withStatusText } from "../status-text";
 import * as fs from "fs";
 import * as path from "path";
 import { HubApiError, downloadFile, fileDownloadInfo, listFiles } from "@huggingface/hub";
@@ -86,9 +87,12 @@ export class HubModelSource implements ModelSource {
   }
 
   private offlineMissing(relPath: string): Error {
-    return new Error(
-      `offline mode: '${relPath}' of model '${this.id}' is not in the cache (${this.dir}); ` +
-        `download it while online (voice-stream download ${this.repo}${this.revision !== "main" ? ` --revision ${this.revision}` : ""}) or turn offline mode off`,
+    return withStatusText(
+      new Error(
+        `offline mode: '${relPath}' of model '${this.id}' is not in the cache (${this.dir}); ` +
+          `download it while online (voice-stream download ${this.repo}${this.revision !== "main" ? ` --revision ${this.revision}` : ""}) or turn offline mode off`,
+      ),
+      "offline: model not cached",
     );
   }
 
@@ -129,9 +133,12 @@ export class HubModelSource implements ModelSource {
 
   private async cachedListing(): Promise<Map<string, RemoteFile>> {
     if (!fs.existsSync(this.dir)) {
-      throw new Error(
-        `offline mode: model '${this.id}' is not in the cache (${this.dir}); ` +
-          `download it while online (voice-stream download ${this.repo}) or turn offline mode off`,
+      throw withStatusText(
+        new Error(
+          `offline mode: model '${this.id}' is not in the cache (${this.dir}); ` +
+            `download it while online (voice-stream download ${this.repo}) or turn offline mode off`,
+        ),
+        "offline: model not cached",
       );
     }
     const files = new Map<string, RemoteFile>();

@@ -1,6 +1,7 @@
 /** Model sources: a Hugging Face repo (downloaded into the cache) or a local folder in the same layout. */
 import type { ModelKind, ModelSource, ModelSpec } from "../types";
 import { isBuiltinEngine, locateEngines } from "../engines-path";
+import { builtinStoriesDir, isBuiltinStories } from "./builtin-stories";
 import { HubModelSource, type DownloadProgress } from "./hub-source";
 import { EmptyModelSource, LocalModelSource } from "./local-source";
 import { resolveCacheDir } from "./paths";
@@ -30,6 +31,8 @@ export function needsNoFiles(kind: ModelKind, spec: ModelSpec): boolean {
 /** The files of a built-in, hub or local engines path (remote engines have none: see registry/resolve-engine.ts). */
 export function resolveModelSource(kind: ModelKind, spec: ModelSpec, options: SourceOptions = {}): ModelSource {
   const enginesPath = (spec.enginesPath ?? "").trim();
+  // The offline demo LLM: converted once into the cache from the copy the package ships.
+  if (kind === "llm" && isBuiltinStories(enginesPath)) return new LocalModelSource(builtinStoriesDir(resolveCacheDir(options.cacheDir)));
   const location = locateEngines(kind, spec);
   if (location.form === "builtin") return new EmptyModelSource(enginesPath || kind);
   if (location.form === "openai" || location.form === "wyoming") {

@@ -2,6 +2,7 @@
  * A model in a local directory laid out like a Hugging Face ONNX repo: every file is a path
  * join plus an existence check, so a missing file fails with its name and the layout expected.
  */
+import { withStatusText } from "../status-text";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -42,9 +43,12 @@ export class LocalModelSource implements ModelSource {
       isDir = false;
     }
     if (!isDir) {
-      throw new Error(
-        `model directory '${dir}' does not exist${this.root !== dir ? ` (resolved to ${this.root})` : ""}; ` +
-          `set the engines path to a Hugging Face repo id (owner/name) or to a local folder in the same layout`,
+      throw withStatusText(
+        new Error(
+          `model directory '${dir}' does not exist${this.root !== dir ? ` (resolved to ${this.root})` : ""}; ` +
+            `set the engines path to a Hugging Face repo id (owner/name) or to a local folder in the same layout`,
+        ),
+        "model folder not found",
       );
     }
   }
@@ -52,7 +56,7 @@ export class LocalModelSource implements ModelSource {
   async file(relPath: string): Promise<string> {
     const full = path.join(this.root, relPath);
     if (!fs.existsSync(full)) {
-      throw new Error(`model '${this.id}' has no ${relPath}; expected a Hugging Face ONNX layout with onnx/model.onnx`);
+      throw withStatusText(new Error(`model '${this.id}' has no ${relPath}; expected a Hugging Face ONNX layout with onnx/model.onnx`), `model lacks ${path.basename(relPath)}`);
     }
     return full;
   }

@@ -4,6 +4,7 @@
  */
 import type { NodeStatus } from "node-red";
 import type { ModelState } from "../../core/inference-core";
+import { statusTextOf } from "../../core/status-text";
 import type { LoadedModel, ModelKind } from "../../core/types";
 
 export interface ModelUser {
@@ -27,10 +28,6 @@ export function isVoiceModelNode(value: unknown): value is VoiceModelConfigNode 
   return !!node && node.type === "voice-model" && typeof node.register === "function" && typeof node.model === "function";
 }
 
-function short(text: string, max = 60): string {
-  const line = text.split("\n")[0];
-  return line.length > max ? `${line.slice(0, max - 3)}...` : line;
-}
 
 export function statusOf(state: ModelState): NodeStatus {
   switch (state.phase) {
@@ -41,6 +38,7 @@ export function statusOf(state: ModelState): NodeStatus {
     case "ready":
       return { fill: "green", shape: "dot", text: "ready" };
     case "error":
-      return { fill: "red", shape: "ring", text: short(state.error.message) };
+      // About 30 characters ("offline: model not cached"); the error sent at deploy has the whole reason.
+      return { fill: "red", shape: "ring", text: statusTextOf(state.error) };
   }
 }

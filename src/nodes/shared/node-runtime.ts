@@ -5,6 +5,7 @@
  * stop sending, cancel, complete waiting inputs, then release the model and other resources.
  * After close nothing is reported: a redeploy is not a failure.
  */
+import { statusTextOf } from "../../core/status-text";
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { LoadedModel, ModelKind } from "../../core/types";
 import { attachModel, type ModelHandle } from "./model-client";
@@ -60,7 +61,7 @@ export class NodeRuntime<S extends StreamEntry = StreamEntry> {
   fail(err: unknown, done?: Done, msg?: NodeMessage): void {
     if (this.closed) return done?.();
     const error = errorOf(err);
-    this.status.show({ fill: "red", shape: "ring", text: error.message.slice(0, 60) });
+    this.status.show({ fill: "red", shape: "ring", text: statusTextOf(error) });
     if (done) done(error);
     else this.node.error(error, msg ?? {});
   }

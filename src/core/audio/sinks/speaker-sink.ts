@@ -5,6 +5,7 @@
  * a fresh one. A child that exits on its own is reported on failures$.
  */
 import { spawn, type ChildProcess } from "child_process";
+import { deviceFailureText, withStatusText } from "../../status-text";
 import { Subject } from "rxjs";
 import { floatToS16LE } from "../pcm";
 import { findExecutable } from "../system-tools";
@@ -59,14 +60,14 @@ export function choosePlayer(choice?: string, envPath?: string): { command: Play
     if (!(choice in PLAYERS)) throw new Error(`unknown audio player "${choice}"; use one of ${PLAYER_ORDER.join(", ")} or auto`);
     const command = choice as PlayerCommand;
     const found = findExecutable(command, envPath);
-    if (!found) throw new Error(`audio player ${command} is not installed: sudo apt-get install ${PLAYERS[command].apt}`);
+    if (!found) throw withStatusText(new Error(`audio player ${command} is not installed: sudo apt-get install ${PLAYERS[command].apt}`), `${command} not installed`);
     return { command, path: found };
   }
   for (const command of PLAYER_ORDER) {
     const found = findExecutable(command, envPath);
     if (found) return { command, path: found };
   }
-  throw new Error(`no audio player found (looked for ${PLAYER_ORDER.join(", ")}): ${installHint(PLAYER_ORDER)}`);
+  throw withStatusText(new Error(`no audio player found (looked for ${PLAYER_ORDER.join(", ")}): ${installHint(PLAYER_ORDER)}`), "no audio player installed");
 }
 
 export interface SpeakerOptions {
@@ -81,6 +82,8 @@ export interface SpeakerOptions {
 
 export class SpeakerSink implements AudioSink {
   readonly name = "speaker";
+  /** aplay, pw-play, paplay and sox give up on a missing device within tens of ms of starting. */
+  readonly startConfirmMs = 250;
   readonly sampleRate: number;
   readonly command: PlayerCommand;
   private readonly executable: string;
@@ -159,14 +162,16 @@ export class SpeakerSink implements AudioSink {
     child.on("error", (err) => {
       if (this.child === child) this.child = undefined;
       this.broken = true;
-      this.failures.next(new Error(`could not run ${this.command}: ${err.message}`));
+      this.failures.next(withStatusText(new Error(`could not run ${this.command}: ${err.message}`), "audio player failed"));
     });
     child.on("exit", (code, signal) => {
       if (this.child !== child) return; // killed by us (stop/close)
       this.child = undefined;
       this.broken = true;
       const why = stderr.trim() ? `: ${stderr.trim().split("\n").slice(-2).join(" ")}` : "";
-      this.failures.next(new Error(`${this.command} exited unexpectedly (${signal ?? `code ${code}`})${why}`));
+      this.failures.next(
+        withStatusText(new Error(`${this.command} exited unexpectedly (${signal ?? `code ${code}`})${why}`), deviceFailureText("player", signal, stderr)),
+      );
     });
     return child;
   }

@@ -1,0 +1,36 @@
+/**
+ * The models this package is tested with, per kind, for the editor's model picker: what to
+ * type as the model, the variant to pick, about how much it downloads and its licence.
+ * Sizes are the download of the named variant (rounded); the picker shows the exact total
+ * from the hub when it starts a download.
+ */
+import type { ModelKind } from "../types";
+
+export interface CatalogModel {
+  kind: ModelKind;
+  /** What goes in the voice-model's Model field: a hub repo id, or a built-in name. */
+  model: string;
+  label: string;
+  /** The ONNX variant to pick (the voice-model's dtype); "" = automatic. */
+  dtype: string;
+  /** The TTS engine, where it is not found from the files. */
+  engine?: "codec" | "piper" | "espeak";
+  /** About how much is downloaded, in MB (0: nothing, it is in the package). */
+  sizeMb: number;
+  licence: string;
+  note: string;
+}
+
+export const TESTED_MODELS: CatalogModel[] = [
+  { kind: "llm", model: "onnx-community/Qwen3-0.6B-ONNX", label: "Qwen3 0.6B (4-bit)", dtype: "q4", sizeMb: 500, licence: "Apache-2.0", note: "a small chat model; thinks before it answers unless told /no_think" },
+  { kind: "llm", model: "stories260K", label: "stories260K (built in)", dtype: "", sizeMb: 0, licence: "MIT", note: "llama2.c's 260K-parameter TinyStories model: no download, works offline; writes little stories, not answers" },
+  { kind: "asr", model: "onnx-community/whisper-base", label: "Whisper base", dtype: "", sizeMb: 290, licence: "MIT", note: "99 languages; the examples' default" },
+  { kind: "asr", model: "onnx-community/whisper-small", label: "Whisper small", dtype: "", sizeMb: 970, licence: "MIT", note: "more accurate, about 3× slower than base" },
+  { kind: "asr", model: "Xenova/whisper-tiny.en", label: "Whisper tiny (English)", dtype: "", sizeMb: 150, licence: "MIT", note: "English only, the fastest" },
+  { kind: "tts", model: "espeak", label: "eSpeak NG (built in)", dtype: "", engine: "espeak", sizeMb: 0, licence: "GPL-3.0 (WASM build)", note: "no download, works offline; voices: en-us, en-gb, de, fr, es, it, … (set Voice)" },
+  { kind: "vad", model: "silero", label: "Silero VAD v5 (built in)", dtype: "", sizeMb: 0, licence: "MIT", note: "no download, works offline" },
+];
+
+export function testedModels(kind: ModelKind): CatalogModel[] {
+  return TESTED_MODELS.filter((m) => m.kind === kind);
+}

@@ -1,0 +1,82 @@
+/**
+ * Admin HTTP routes behind the voice-model editor's model picker (editor users only,
+ * voice-model.read / voice-model.write permissions):
+ *   GET  /voice-stream/models?kind=llm       the tested models of that kind and the repos in the cache
+ *   POST /voice-stream/models/download       {repo, revision?, dtype?}: starts a download ("download now")
+ *   GET  /voice-stream/models/download?repo=…&revision=…&dtype=…   its progress
+ * A download runs once per repo/revision/variant however many dialogs ask; finished or
+ * failed entries stay until the next request for the same model starts it again.
+ */
+import type { NodeAPI } from "node-red";
+import type { Subscription } from "rxjs";
+import { listCachedModels } from "../core/hub/cache-listing";
+import { testedModels } from "../core/hub/catalog";
+import { downloadModel, type ModelDownloadProgress } from "../core/hub/download";
+import { isHubRepoId, resolveCacheDir } from "../core/hub/paths";
+import type { ModelKind } from "../core/types";
+
+interface DownloadEntry {
+  state: "downloading" | "done" | "error";
+  progress?: ModelDownloadProgress;
+  error?: string;
+  subscription?: Subscription;
+}
+
+const KINDS: ModelKind[] = ["llm", "tts", "asr", "vad"];
+
+type Req = { query: Record<string, unknown>; body?: Record<string, unknown> };
+type Res = { json(v: unknown): void; status(code: number): Res };
+type Handler = (req: Req, res: Res) => void;
+type Router = { get(path: string, ...h: unknown[]): void; post(path: string, ...h: unknown[]): void };
+
+export function registerModelAdmin(RED: NodeAPI, cacheFallback: string | undefined): void {
+  const downloads = new Map<string, DownloadEntry>();
+  const admin = RED.httpAdmin as unknown as Router;
+  const auth = (RED as unknown as { auth: { needsPermission(p: string): unknown } }).auth;
+  const cacheDir = () => resolveCacheDir(cacheFallback);
+  const keyOf = (repo: string, revision: string, dtype: string) => `${repo}@${revision}:${dtype}`;
+  const text = (v: unknown) => (typeof v === "string" ? v.trim() : "");
+
+  const list: Handler = (req, res) => {
+    const kind = text(req.query.kind) as ModelKind;
+    if (!KINDS.includes(kind)) return void res.status(400).json({ error: `kind must be one of ${KINDS.join(", ")}` });
+    res.json({ cacheDir: cacheDir(), tested: testedModels(kind), cached: listCachedModels(cacheDir()) });
+  };
+
+  const start: Handler = (req, res) => {
+    const body = req.body ?? {};
+    const repo = text(body.repo);
+    const revision = text(body.revision) || "main";
+    const dtype = text(body.dtype);
+    if (!isHubRepoId(repo)) return void res.status(400).json({ error: `'${repo}' is not a Hugging Face repo id (owner/name); local folders and built-in models need no download` });
+    const key = keyOf(repo, revision, dtype);
+    const running = downloads.get(key);
+    if (running?.state === "downloading") return void res.json({ key, ...view(running) });
+    const entry: DownloadEntry = { state: "downloading" };
+    downloads.set(key, entry);
+    entry.subscription = downloadModel({ repo, revision, dtype: dtype || undefined, cacheDir: cacheDir(), token: process.env.HF_TOKEN || undefined, hubUrl: process.env.HF_ENDPOINT || undefined }).subscribe({
+      next: (p) => (entry.progress = p),
+      error: (err: Error) => {
+        entry.state = "error";
+        entry.error = err.message;
+        RED.log.warn(`[voice-model] download of ${repo} failed: ${err.message}`);
+      },
+      complete: () => (entry.state = "done"),
+    });
+    res.json({ key, ...view(entry) });
+  };
+
+  const status: Handler = (req, res) => {
+    const entry = downloads.get(keyOf(text(req.query.repo), text(req.query.revision) || "main", text(req.query.dtype)));
+    if (!entry) return void res.status(404).json({ error: "no download of that model was started" });
+    res.json(view(entry));
+  };
+
+  admin.get("/voice-stream/models", auth.needsPermission("voice-model.read"), list);
+  admin.post("/voice-stream/models/download", auth.needsPermission("voice-model.write"), start);
+  admin.get("/voice-stream/models/download", auth.needsPermission("voice-model.read"), status);
+}
+
+function view(entry: DownloadEntry) {
+  return { state: entry.state, progress: entry.progress, error: entry.error };
+}
