@@ -200,6 +200,8 @@ export interface TtsStreamConfig {
   overlap_frames: number;
   voice?: string;
   sample_rate_out?: number;
+  /** The first span ends at its first clause or after this many words, for an earlier first audio (0: off). */
+  first_span_words?: number;
   seed?: number;
 }
 
