@@ -16,7 +16,7 @@ import type { BenchOptions } from "../options";
 const REPO = path.join(__dirname, "..", "..", "..");
 const STORIES_SOURCE = process.env.STORIES260K_DIR ?? path.join(REPO, "test", "data", "models", "stories260K");
 
-function prepareStories(outDir: string, log: (line: string) => void): string {
+export function prepareStories(outDir: string, log: (line: string) => void): string {
   const dir = path.join(outDir, "stories260K");
   if (fs.existsSync(path.join(dir, "onnx", "model.onnx"))) return dir;
   const bin = path.join(STORIES_SOURCE, "stories260K.bin");
@@ -28,7 +28,7 @@ function prepareStories(outDir: string, log: (line: string) => void): string {
   return dir;
 }
 
-function prepareQwen3(outDir: string, variant: WeightVariant, log: (line: string) => void): string {
+export function prepareQwen3(outDir: string, variant: WeightVariant, log: (line: string) => void): string {
   const dir = path.join(outDir, "qwen3-0.6b-shaped");
   if (hasVariant(dir, variant)) return dir;
   fs.mkdirSync(outDir, { recursive: true });

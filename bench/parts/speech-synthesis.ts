@@ -46,7 +46,7 @@ async function fixture(name: string, options: BenchOptions): Promise<Prepared> {
   return { dir, spec: {} };
 }
 
-function prepareNeutts(options: BenchOptions, variant: WeightVariant, log: (line: string) => void, config: Record<string, unknown> = {}): Prepared {
+export function prepareNeutts(options: BenchOptions, variant: WeightVariant, log: (line: string) => void, config: Record<string, unknown> = {}): Prepared {
   const dir = path.join(options.outDir, "neutts-air-shaped");
   if (!hasNeuttsVariant(dir, variant)) {
     fs.mkdirSync(options.outDir, { recursive: true });

@@ -27,6 +27,8 @@ export interface LlmChunk {
   time_to_first_token?: number;
   total_seconds?: number;
   prompt_tokens?: number;
+  /** Leading prompt tokens served from the prefix KV cache (not prefilled again). */
+  cached_prompt_tokens?: number;
   generated_tokens?: number;
   tokens_per_second?: number;
 }

@@ -92,3 +92,41 @@ describe("tts speakable text", () => {
     assert.equal(speakableText("2 * 3 = 6"), "2 * 3 = 6");
   });
 });
+
+describe("tts sentence splitter: the first span cut early (first_span_words)", () => {
+  const split = (text: string, firstSpanWords: number, sizes?: number[]) => {
+    const s = new SentenceSplitter({ firstSpanWords });
+    const spans: string[] = [];
+    if (!sizes) spans.push(...s.push(text));
+    else {
+      for (let at = 0, k = 0; at < text.length; k++) {
+        const n = sizes[k % sizes.length];
+        spans.push(...s.push(text.slice(at, at + n)));
+        at += n;
+      }
+    }
+    return [...spans, ...s.finish()];
+  };
+
+  it("cuts the first span at its first clause of two or more words, then sentences as usual", () => {
+    assert.deepEqual(split("Sure thing, the kitchen light is on now. Anything else, or shall I stop?", 6), [
+      "Sure thing,",
+      "the kitchen light is on now.",
+      "Anything else, or shall I stop?",
+    ]);
+    assert.deepEqual(split("Yes, I turned the kitchen light on. Goodbye.", 6), ["Yes, I turned the kitchen light", "on.", "Goodbye."]);
+  });
+
+  it("cuts after N words when no clause mark comes first, and never cuts a sentence that is shorter", () => {
+    assert.deepEqual(split("The kitchen light in the north wing is on now.", 4), ["The kitchen light in", "the north wing is on now."]);
+    assert.deepEqual(split("It is on. The hall is dark.", 4), ["It is on.", "The hall is dark."]);
+  });
+
+  it("is off at 0, and gives the same spans for any delivery", () => {
+    const text = "Well then, here is the forecast for tomorrow: sunny and warm. Bring water!";
+    assert.deepEqual(split(text, 0), ["Well then, here is the forecast for tomorrow: sunny and warm.", "Bring water!"]);
+    const whole = split(text, 5);
+    assert.deepEqual(whole[0], "Well then,");
+    for (const sizes of [[1], [2, 3], [7]]) assert.deepEqual(split(text, 5, sizes), whole, `sizes ${sizes}`);
+  });
+});

@@ -9,6 +9,8 @@ export interface LlmMetrics {
   time_to_first_token?: number;
   tokens_per_second: number;
   prompt_tokens: number;
+  /** Leading prompt tokens whose cache came from the prefix cache (not prefilled again). */
+  cached_prompt_tokens: number;
   generated_tokens: number;
   total_seconds: number;
 }
@@ -21,6 +23,7 @@ export class GenerationMetrics {
   private lastTokenAt?: number;
   private decodeSteps = 0;
   promptTokens = 0;
+  cachedPromptTokens = 0;
   generatedTokens = 0;
 
   /** A token was sampled (the first one comes from the prefill, each later one from a decode step). */
@@ -36,6 +39,7 @@ export class GenerationMetrics {
     const metrics: LlmMetrics = {
       tokens_per_second: this.decodeSteps > 0 && decodeSeconds > 0 ? this.decodeSteps / decodeSeconds : 0,
       prompt_tokens: this.promptTokens,
+      cached_prompt_tokens: this.cachedPromptTokens,
       generated_tokens: this.generatedTokens,
       total_seconds: seconds() - this.startedAt,
     };

@@ -7,6 +7,8 @@ import type { ChunkingConfig } from "./chunking";
 export interface TtsStreamConfig extends Partial<ChunkingConfig> {
   voice?: string;
   sample_rate_out?: number;
+  /** The first span ends at its first clause or after this many words, for an earlier first audio (0: off). */
+  first_span_words?: number;
   seed?: number;
 }
 

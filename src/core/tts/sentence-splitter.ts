@@ -24,14 +24,23 @@ const LOOKAHEAD = 8;
 export interface SplitterOptions {
   /** A run longer than this (characters) is cut at a clause or word boundary. Default 160. */
   maxChars?: number;
+  /**
+   * The first span ends early — at its first clause mark, or after this many words — so the first
+   * audio does not wait for a whole sentence (what a listener hears first is what they wait for).
+   * 0 or absent: the first span is a sentence like the others.
+   */
+  firstSpanWords?: number;
 }
 
 export class SentenceSplitter {
   private buffer = "";
   private readonly maxChars: number;
+  private readonly firstSpanWords: number;
+  private cutSoFar = 0;
 
   constructor(options: SplitterOptions = {}) {
     this.maxChars = Math.max(20, options.maxChars ?? 160);
+    this.firstSpanWords = Math.max(0, Math.floor(options.firstSpanWords ?? 0));
   }
 
   /** The text buffered but not yet cut. */
@@ -62,11 +71,18 @@ export class SentenceSplitter {
   private drain(atEnd: boolean): string[] {
     const spans: string[] = [];
     for (;;) {
-      const cut = findCut(this.buffer, this.maxChars, atEnd);
+      let cut = findCut(this.buffer, this.maxChars, atEnd);
+      if (this.cutSoFar === 0 && this.firstSpanWords > 0) {
+        const early = earlyCut(this.buffer, this.firstSpanWords);
+        if (early !== undefined && (cut === undefined || early < cut)) cut = early;
+      }
       if (cut === undefined) break;
       const span = this.buffer.slice(0, cut).trim();
       this.buffer = this.buffer.slice(cut);
-      if (span !== "") spans.push(span);
+      if (span !== "") {
+        spans.push(span);
+        this.cutSoFar++;
+      }
     }
     return spans;
   }
@@ -149,6 +165,30 @@ function isAbbreviation(text: string, dot: number): boolean {
     return before === "" || before.endsWith("\n");
   }
   return false;
+}
+
+/**
+ * The first span's early cut: just past the first clause mark that whitespace follows, or past
+ * the whitespace after word `words` once the next word has begun (so, like every cut, it is
+ * decided from the text alone). Undefined while neither can be decided yet.
+ */
+export function earlyCut(text: string, words: number): number | undefined {
+  let seen = 0;
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (/\s/.test(ch)) {
+      if (inWord) {
+        inWord = false;
+        seen++;
+      }
+      continue;
+    }
+    if (!inWord && seen >= words) return i; // word `words + 1` begins: cut before it
+    inWord = true;
+    if (CLAUSE_END.has(ch) && seen >= 1 && i + 1 < text.length && /\s/.test(text[i + 1])) return i + 1;
+  }
+  return undefined;
 }
 
 /** A cut in a long run: the last clause mark, else the last space, else the bound itself. */

@@ -74,6 +74,8 @@ export interface SpanStreamerOptions {
   resampler?: (from: number, to: number) => SpanResampler;
   /** Split bound for long runs without punctuation (characters). */
   maxSpanChars?: number;
+  /** The first span ends at its first clause or after this many words (see SentenceSplitter). */
+  firstSpanWords?: number;
   /** Observes spans as they are cut (tests, logging). */
   onSpan?: (span: Span) => void;
 }
@@ -108,7 +110,7 @@ export class SpanStreamer<U> implements TtsStreamer {
     private readonly pipeline: SpanPipeline<U>,
     private readonly options: SpanStreamerOptions = {},
   ) {
-    this.splitter = new SentenceSplitter({ maxChars: options.maxSpanChars });
+    this.splitter = new SentenceSplitter({ maxChars: options.maxSpanChars, firstSpanWords: options.firstSpanWords });
     this.sampleRate = options.sampleRateOut ?? pipeline.sampleRate;
     if (this.sampleRate !== pipeline.sampleRate && !options.resampler) {
       throw new Error(`sample_rate_out ${this.sampleRate} needs a resampler (engine rate ${pipeline.sampleRate})`);

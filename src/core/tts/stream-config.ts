@@ -19,6 +19,10 @@ export function resolveStreamConfig(config: Partial<TtsStreamConfig> | undefined
       throw new Error(`sample_rate_out must be a whole number of Hz between 8000 and 192000, got ${String(rate)}`);
     }
   }
+  const words = merged.first_span_words;
+  if (words !== undefined && (typeof words !== "number" || !Number.isInteger(words) || words < 0 || words > 100)) {
+    throw new Error(`first_span_words must be a whole number of words from 0 (off) to 100, got ${String(words)}`);
+  }
   if (merged.seed !== undefined && (typeof merged.seed !== "number" || !Number.isFinite(merged.seed))) {
     throw new Error(`seed must be a number, got ${String(merged.seed)}`);
   }

@@ -17,6 +17,17 @@ import * as ort from "onnxruntime-node";
 import { NEW_CACHE_PREFIX } from "./append-only-cache";
 import type { CacheBufferPool } from "./cache-buffer-pool";
 
+type CacheArray = Float32Array | Uint16Array;
+
+/** The first positions of one sequence's cache (see KvCacheDecoder.snapshot). */
+export interface CacheSnapshot {
+  positions: number;
+  appendOnly: boolean;
+  /** KV heads (the runs of a head-major array). */
+  heads: number;
+  arrays: CacheArray[];
+}
+
 export interface KvCacheShape {
   numLayers: number;
   numKvHeads: number;
@@ -118,6 +129,51 @@ export class KvCacheDecoder {
   reset(): void {
     this.releasePast();
     this.cached = 0;
+  }
+
+  /**
+   * A copy of the first `positions` cached positions, one array per cache input, in a layout
+   * `seed()` takes back (the prefix KV cache keeps these). Position-major for append-only graphs,
+   * [kv_heads, positions, head_dim] otherwise.
+   */
+  snapshot(positions: number): CacheSnapshot {
+    if (positions < 1 || positions > this.cached) throw new Error(`cannot snapshot ${positions} of ${this.cached} cached positions`);
+    const rowSize = this.rowSize;
+    const arrays = this.slots.map((slot) => {
+      if (this.appendOnly) return this.rows.get(slot.input)!.slice(0, positions * rowSize);
+      const past = this.past.get(slot.input)!;
+      return headMajorPrefix(past.data as CacheArray, this.shape.numKvHeads, this.cached, positions, this.shape.headDim);
+    });
+    return { positions, appendOnly: this.appendOnly, heads: this.shape.numKvHeads, arrays };
+  }
+
+  /** Starts this (fresh) decoder from a snapshot of another sequence's first positions. */
+  seed(snapshot: CacheSnapshot): void {
+    if (this.cached !== 0) throw new Error("seed() needs an empty decoder");
+    if (snapshot.appendOnly !== this.appendOnly || snapshot.arrays.length !== this.slots.length) {
+      throw new Error("this cache snapshot comes from a differently shaped decoder");
+    }
+    const positions = snapshot.positions;
+    if (this.appendOnly) {
+      const rowSize = this.rowSize;
+      const capacity = positions + 64;
+      const pooled = this.pool?.take(this.slots.length, capacity * rowSize);
+      this.slots.forEach((slot, i) => {
+        const buffer = pooled?.[i] ?? new Float32Array(capacity * rowSize);
+        buffer.set(snapshot.arrays[i] as Float32Array);
+        this.rows.set(slot.input, buffer);
+      });
+      this.capacity = pooled ? Math.floor(pooled[0].length / rowSize) : capacity;
+      this.ownsRows = true;
+    } else {
+      const dims = [1, this.shape.numKvHeads, positions, this.shape.headDim];
+      this.slots.forEach((slot, i) => {
+        const data = snapshot.arrays[i].slice();
+        const tensor = data instanceof Uint16Array ? new ort.Tensor("float16", data, dims) : new ort.Tensor("float32", data as Float32Array, dims);
+        this.past.set(slot.input, tensor);
+      });
+    }
+    this.cached = positions;
   }
 
   /** Cache floats per position of one input (append-only graphs). */
@@ -240,6 +296,15 @@ export class KvCacheDecoder {
     disposeAll(this.past.values());
     this.past.clear();
   }
+}
+
+/** The first `positions` of a [heads, total, headDim] cache, copied into [heads, positions, headDim]. */
+function headMajorPrefix(data: CacheArray, heads: number, total: number, positions: number, headDim: number): CacheArray {
+  const out = data instanceof Uint16Array ? new Uint16Array(heads * positions * headDim) : new Float32Array(heads * positions * headDim);
+  for (let h = 0; h < heads; h++) {
+    out.set(data.subarray(h * total * headDim, h * total * headDim + positions * headDim), h * positions * headDim);
+  }
+  return out;
 }
 
 /** [[first, first + 1, …]] of `count` positions, as an int64 row. */

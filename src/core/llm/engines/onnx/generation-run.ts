@@ -13,6 +13,7 @@ import type { LlmTokenizer } from "./llm-tokenizer";
 import type { LlmGenerationDefaults, LlmModelShape } from "../../../onnx/decoder/model-config";
 import type { RunGate } from "./run-gate";
 import type { CacheBufferPool } from "../../../onnx/decoder/cache-buffer-pool";
+import type { PrefixCache } from "../../../onnx/decoder/prefix-cache";
 import { Sampler } from "../../../onnx/decoder/sampler";
 import { StopSequenceFilter } from "../../stop-sequences";
 import { StreamingDetokenizer } from "./streaming-detokenizer";
@@ -26,6 +27,8 @@ export interface GenerationDeps {
   eosIds: ReadonlySet<number>;
   /** The model's append-only cache buffers, reused from one sequence to the next. */
   bufferPool: CacheBufferPool;
+  /** Cache rows of recent sequences; absent when the model's prefix cache is off. */
+  prefixCache?: PrefixCache;
 }
 
 type FinishReason = "stop" | "length";
@@ -82,8 +85,10 @@ export class GenerationRun {
   }
 
   async start(): Promise<void> {
-    const { session, gate, tokenizer, shape, defaults, eosIds, bufferPool } = this.deps;
+    const { session, gate, tokenizer, shape, defaults, eosIds, bufferPool, prefixCache } = this.deps;
     let decoder: KvCacheDecoder | undefined;
+    let context: number[] = [];
+    let failed = false;
     try {
       const request = resolveLlmRequest(this.request, defaults);
       const promptIds = tokenizer.encodePrompt(request);
@@ -104,13 +109,20 @@ export class GenerationRun {
       });
       const detokenizer = new StreamingDetokenizer((ids) => tokenizer.decode(ids), promptIds);
       const stops = new StopSequenceFilter(request.stop_sequences);
-      const context = [...promptIds];
+      context = [...promptIds];
       const dec = decoder;
 
+      // The prompt's leading tokens that an earlier sequence already computed (the system prompt,
+      // the conversation so far) start from that sequence's cache rows: prefill only the rest.
+      const hit = prefixCache?.lookup(promptIds);
+      if (hit) {
+        dec.seed(hit.snapshot);
+        this.metrics.cachedPromptTokens = hit.positions;
+      }
       // A long prompt is fed in slices, one gate turn each, so it never holds up the other
       // streams' tokens for the whole prefill.
       let logits: Float32Array | undefined;
-      for (let at = 0; at < promptIds.length; at += PREFILL_SLICE) {
+      for (let at = hit?.positions ?? 0; at < promptIds.length; at += PREFILL_SLICE) {
         const slice = promptIds.slice(at, at + PREFILL_SLICE);
         logits = await gate.run(() => dec.prefill(slice), () => this.ended);
         if (logits === undefined) return;
@@ -135,8 +147,15 @@ export class GenerationRun {
         logits = await gate.run(() => dec.step(id), () => this.ended);
       }
     } catch (err) {
+      failed = true;
       this.fail(err instanceof Error ? err : new Error(String(err)));
     } finally {
+      // Keep what this sequence computed for the next prompt that starts the same way: the ids
+      // fed so far (the last sampled id may not have been fed).
+      if (decoder && prefixCache && !failed && decoder.length > 0) {
+        const fed = context.slice(0, decoder.length);
+        if (prefixCache.wants(fed)) prefixCache.store(fed, decoder.snapshot(fed.length));
+      }
       decoder?.dispose();
     }
   }

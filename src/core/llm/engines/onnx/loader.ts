@@ -25,6 +25,19 @@ async function readOptionalJson(ctx: LoadContext, relPath: string): Promise<Json
   return (await ctx.source.has(relPath)) ? readJson(ctx, relPath) : undefined;
 }
 
+/**
+ * config.prefix_cache_mb: megabytes of KV cache kept between prompts so a shared system prompt or
+ * conversation is prefilled once (0 turns it off). Default 256.
+ */
+function prefixCacheBytes(ctx: LoadContext): number | undefined {
+  const value = ctx.spec.config?.prefix_cache_mb;
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new Error(`config.prefix_cache_mb of model ${ctx.source.id} must be a number of megabytes ≥ 0 (0 turns the prefix cache off), got ${JSON.stringify(value)}`);
+  }
+  return Math.round(value * 1024 * 1024);
+}
+
 export const loadLlm: FamilyLoader<OnnxLlmEngine> = async (ctx) => {
   const id = ctx.source.id;
   const config = await readJson(ctx, "config.json");
@@ -43,7 +56,7 @@ export const loadLlm: FamilyLoader<OnnxLlmEngine> = async (ctx) => {
   // append-only cache where it pays: see decoder-session.ts.
   const session = await createDecoderSession(ctx, modelFile, shape);
   try {
-    return new OnnxLlmEngine({ session, tokenizer, shape, defaults, id });
+    return new OnnxLlmEngine({ session, tokenizer, shape, defaults, id, prefixCacheBytes: prefixCacheBytes(ctx) });
   } catch (err) {
     await session.release();
     throw new Error(`model ${id} does not fit the llm engine: ${(err as Error).message}`);

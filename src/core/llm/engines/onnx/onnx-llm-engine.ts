@@ -19,6 +19,7 @@ import { CacheBufferPool } from "../../../onnx/decoder/cache-buffer-pool";
 import { KvCacheDecoder } from "../../../onnx/decoder/kv-cache-decoder";
 import type { LlmTokenizer } from "./llm-tokenizer";
 import type { LlmGenerationDefaults, LlmModelShape } from "../../../onnx/decoder/model-config";
+import { PrefixCache } from "../../../onnx/decoder/prefix-cache";
 import { RunGate } from "./run-gate";
 
 export interface OnnxLlmEngineParts {
@@ -28,6 +29,8 @@ export interface OnnxLlmEngineParts {
   defaults: LlmGenerationDefaults;
   /** The model's repo id or directory, for messages. */
   id?: string;
+  /** Bytes of prefix KV cache kept between prompts (0: off; default 256 MB). */
+  prefixCacheBytes?: number;
 }
 
 /** Generations running in this process, across engines (diagnostics: a closed flow must leave none). */
@@ -42,6 +45,7 @@ export class OnnxLlmEngine implements LlmEngine {
 
   private readonly gate = new RunGate();
   private readonly bufferPool = new CacheBufferPool();
+  private readonly prefixCache: PrefixCache | undefined;
   private readonly active = new Set<GenerationRun>();
   private readonly deps: GenerationDeps;
   private disposed = false;
@@ -49,6 +53,8 @@ export class OnnxLlmEngine implements LlmEngine {
   constructor(private readonly parts: OnnxLlmEngineParts) {
     // Fails now, at load time, when the graph's cache inputs do not match config.json.
     new KvCacheDecoder(parts.session, parts.shape).dispose();
+    const prefixBytes = parts.prefixCacheBytes ?? 256 * 1024 * 1024;
+    this.prefixCache = prefixBytes > 0 ? new PrefixCache(prefixBytes) : undefined;
     this.deps = {
       session: parts.session,
       gate: this.gate,
@@ -57,6 +63,7 @@ export class OnnxLlmEngine implements LlmEngine {
       defaults: parts.defaults,
       eosIds: new Set(parts.defaults.eosIds),
       bufferPool: this.bufferPool,
+      prefixCache: this.prefixCache,
     };
   }
 
@@ -105,6 +112,7 @@ export class OnnxLlmEngine implements LlmEngine {
     for (const run of this.active) run.fail(new Error(`the model ${this.parts.id ?? ""} was unloaded while generating`));
     await this.gate.idle();
     this.bufferPool.clear();
+    this.prefixCache?.clear();
     await this.parts.session.release();
   }
 }

@@ -141,7 +141,7 @@ export class CodecTtsEngine implements TtsEngine {
     const config = { ...resolveStreamConfig(options, this.voices, this.config.defaultVoice), ...chunking };
     const voice = this.voiceTable.get(config.voice!)!;
     const pipeline = new CodecPipeline(this, voice, config);
-    return new SpanStreamer(pipeline, { sampleRateOut: config.sample_rate_out, resampler: spanResampler });
+    return new SpanStreamer(pipeline, { sampleRateOut: config.sample_rate_out, resampler: spanResampler, firstSpanWords: config.first_span_words });
   }
 
   /** Prompt token ids for `text` in `voice`. */

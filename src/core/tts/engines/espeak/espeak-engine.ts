@@ -31,7 +31,7 @@ export class EspeakEngine implements TtsEngine {
     const voice = config.voice ?? this.defaultVoice;
     if (!VOICE_NAME.test(voice)) throw new Error(`unknown voice '${voice}': espeak-ng voices look like en-us, en-gb, de, fr`);
     const pipeline = new WholeSpanPipeline(ESPEAK_RATE, async (text, signal) => (await espeakSpeak(text, voice, { signal })).audio);
-    return new SpanStreamer(pipeline, { sampleRateOut: config.sample_rate_out ?? ESPEAK_DEFAULT_RATE, resampler: spanResampler });
+    return new SpanStreamer(pipeline, { sampleRateOut: config.sample_rate_out ?? ESPEAK_DEFAULT_RATE, resampler: spanResampler, firstSpanWords: config.first_span_words });
   }
 
   async dispose(): Promise<void> {

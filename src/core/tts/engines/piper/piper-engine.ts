@@ -106,7 +106,7 @@ export class PiperEngine implements TtsEngine {
     const config = resolveStreamConfig(options, this.voices, this.voices[0]);
     const speaker = this.config.speakers.get(config.voice!);
     const pipeline = new WholeSpanPipeline(this.config.sampleRate, (text, signal) => this.synthesize(text, speaker, signal));
-    return new SpanStreamer(pipeline, { sampleRateOut: config.sample_rate_out, resampler: spanResampler });
+    return new SpanStreamer(pipeline, { sampleRateOut: config.sample_rate_out, resampler: spanResampler, firstSpanWords: config.first_span_words });
   }
 
   async synthesize(text: string, speaker: number | undefined, signal?: AbortSignal): Promise<Float32Array> {

@@ -1,0 +1,128 @@
+/**
+ * Prefix KV cache: the cache rows of recent sequences, kept per model, so that a prompt that
+ * starts like an earlier one (the same system prompt, the same conversation so far) pays the
+ * prefill only for its new tokens. A position's keys and values depend only on the tokens up to
+ * it (causal attention), so the rows of a shared prefix are the same whoever computed them.
+ *
+ * Bounded in bytes (least recently used entries leave first) and in entries; an entry that one
+ * longer sequence extends is replaced by it rather than kept twice.
+ */
+import type { CacheSnapshot } from "./kv-cache-decoder";
+
+export interface PrefixHit {
+  /** How many leading prompt tokens the snapshot covers. */
+  positions: number;
+  snapshot: CacheSnapshot;
+}
+
+interface Entry {
+  ids: number[];
+  snapshot: CacheSnapshot;
+  bytes: number;
+  usedAt: number;
+}
+
+/** Shorter shared prefixes are cheaper to prefill than to copy and look up. */
+export const MIN_PREFIX_TOKENS = 8;
+
+export class PrefixCache {
+  private entries: Entry[] = [];
+  private bytes = 0;
+  private clock = 0;
+
+  constructor(
+    readonly maxBytes = 256 * 1024 * 1024,
+    readonly maxEntries = 8,
+  ) {}
+
+  /**
+   * The longest cached prefix of `ids` that still leaves at least one token to feed (the
+   * next logits come from feeding it), or undefined when none reaches MIN_PREFIX_TOKENS.
+   */
+  lookup(ids: readonly number[]): PrefixHit | undefined {
+    let best: Entry | undefined;
+    let bestLength = 0;
+    for (const entry of this.entries) {
+      const length = Math.min(commonPrefix(entry.ids, ids), ids.length - 1, entry.snapshot.positions);
+      if (length > bestLength) {
+        best = entry;
+        bestLength = length;
+      }
+    }
+    if (!best || bestLength < MIN_PREFIX_TOKENS) return undefined;
+    best.usedAt = ++this.clock;
+    const snapshot = bestLength === best.snapshot.positions ? best.snapshot : truncate(best.snapshot, bestLength);
+    return { positions: bestLength, snapshot };
+  }
+
+  /**
+   * Whether a sequence of these ids adds anything: false when a cached entry already starts
+   * with all of them (then taking a snapshot would only cost a copy).
+   */
+  wants(ids: readonly number[]): boolean {
+    if (ids.length < MIN_PREFIX_TOKENS) return false;
+    return !this.entries.some((entry) => entry.ids.length >= ids.length && commonPrefix(entry.ids, ids) === ids.length);
+  }
+
+  /** Keeps the snapshot of the sequence `ids` (ids.length === snapshot.positions). */
+  store(ids: readonly number[], snapshot: CacheSnapshot): void {
+    if (ids.length !== snapshot.positions) throw new Error(`a cache snapshot of ${snapshot.positions} positions stored for ${ids.length} ids`);
+    const bytes = snapshot.arrays.reduce((n, a) => n + a.byteLength, 0);
+    if (bytes > this.maxBytes) return;
+    // Entries this sequence extends are now redundant.
+    for (const entry of this.entries.filter((e) => commonPrefix(e.ids, ids) === e.ids.length)) this.remove(entry);
+    while (this.entries.length >= this.maxEntries || this.bytes + bytes > this.maxBytes) {
+      this.remove(this.entries.reduce((a, b) => (a.usedAt <= b.usedAt ? a : b)));
+    }
+    this.entries.push({ ids: [...ids], snapshot, bytes, usedAt: ++this.clock });
+    this.bytes += bytes;
+  }
+
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  clear(): void {
+    this.entries = [];
+    this.bytes = 0;
+  }
+
+  private remove(entry: Entry): void {
+    this.entries = this.entries.filter((e) => e !== entry);
+    this.bytes -= entry.bytes;
+  }
+}
+
+function commonPrefix(a: readonly number[], b: readonly number[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+/** The first `positions` of a snapshot (a view for position-major arrays; seed() copies anyway). */
+function truncate(snapshot: CacheSnapshot, positions: number): CacheSnapshot {
+  if (snapshot.appendOnly) {
+    const perPosition = snapshot.arrays[0].length / snapshot.positions;
+    return { ...snapshot, positions, arrays: snapshot.arrays.map((a) => a.subarray(0, positions * perPosition)) };
+  }
+  // [heads, total, headDim] → [heads, positions, headDim]: one run per head.
+  return {
+    positions,
+    appendOnly: false,
+    heads: snapshot.heads,
+    arrays: snapshot.arrays.map((a) => sliceHeadMajor(a, snapshot.positions, positions, snapshot.heads)),
+  };
+}
+
+function sliceHeadMajor(a: Float32Array | Uint16Array, total: number, positions: number, heads: number): Float32Array | Uint16Array {
+  const perHead = a.length / heads;
+  const headDim = perHead / total;
+  const out = a instanceof Uint16Array ? new Uint16Array(heads * positions * headDim) : new Float32Array(heads * positions * headDim);
+  for (let h = 0; h < heads; h++) out.set(a.subarray(h * perHead, h * perHead + positions * headDim), h * positions * headDim);
+  return out;
+}
