@@ -29,7 +29,7 @@ export const QWEN3_06B_SHAPE: DecoderOnlyConfig = {
   tieWordEmbeddings: true,
 };
 
-const SEED = 6_000_000;
+export const QWEN3_SEED = 6_000_000;
 
 export type WeightVariant = "fp32" | "q4";
 
@@ -101,7 +101,7 @@ export async function writeMetadata(dir: string): Promise<void> {
 export async function writeVariant(dir: string, variant: WeightVariant): Promise<void> {
   await writeMetadata(dir);
   // A small embedding spread, as in tiny-llm, so greedy decoding does not just echo its input.
-  const weights = randomDecoderOnlyWeights(QWEN3_06B_SHAPE, SEED, { embeddingStd: 0.1 });
+  const weights = randomDecoderOnlyWeights(QWEN3_06B_SHAPE, QWEN3_SEED, { embeddingStd: 0.1 });
   writeDecoderOnlyModel(dir, QWEN3_06B_SHAPE, weights, { weightFormat: variant });
   fs.writeFileSync(path.join(dir, `.complete-${variant}`), new Date().toISOString() + "\n");
 }

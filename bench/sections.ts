@@ -4,6 +4,7 @@ import { recognitionPart } from "./parts/recognition";
 import { synthesisPart } from "./parts/speech-synthesis";
 import { nodeRedPart } from "./parts/node-red-flow";
 import { latencyLeversPart } from "./parts/latency-levers";
+import { llamaCppPart } from "./llm/llama-cpp-section";
 
 export interface ExtraSection {
   part: Part;
@@ -16,4 +17,5 @@ export const extraSections: ExtraSection[] = [
   { part: "tts", title: "TTS", run: synthesisPart },
   { part: "nodered", title: "Node-RED flow", run: nodeRedPart },
   { part: "levers", title: "Voice-turn latency levers", run: latencyLeversPart },
+  { part: "llamacpp", title: "LLM: ours against llama.cpp on the same weights", run: llamaCppPart },
 ];
