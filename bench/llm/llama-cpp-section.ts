@@ -13,10 +13,10 @@
 import { execFileSync } from "child_process";
 import * as os from "os";
 import * as path from "path";
-import { KvCacheDecoder } from "../../src/core/llm/kv-cache-decoder";
-import { loadLlm } from "../../src/core/llm/loader";
-import { localLoadContext } from "../../src/core/llm/local-load-context";
-import type { OnnxLlmEngine } from "../../src/core/llm/onnx-llm-engine";
+import { KvCacheDecoder } from "../../src/core/onnx/decoder/kv-cache-decoder";
+import { loadLlm } from "../../src/core/llm/engines/onnx/loader";
+import type { OnnxLlmEngine } from "../../src/core/llm/engines/onnx/onnx-llm-engine";
+import { localLoadContext } from "../../src/core/registry";
 import type { LlmStreamChunk } from "../../src/core/types";
 import type { BenchOptions } from "../options";
 import { ggufFile, hasGguf } from "../qwen3-shaped-gguf";
@@ -144,13 +144,13 @@ export async function llamaCppPart(options: BenchOptions, log: (line: string) =>
     try {
       const sides: Side[] = [];
       if (group === "fp32") {
-        engines.push(await loadLlm(localLoadContext(dir, { dtype: "fp32", prefix_cache_mb: 0 })));
+        engines.push(await loadLlm(localLoadContext("llm", { enginesPath: dir, config: { dtype: "fp32", prefix_cache_mb: 0 } })));
         sides.push(ours("ours fp32", engines[0]));
         runners.push(await LlamaCppRunner.open(f32File, threads));
         sides.push(llamaCpp("llama.cpp F32", runners[0]));
       } else {
-        engines.push(await loadLlm(localLoadContext(dir, { dtype: "q4", prefix_cache_mb: 0 })));
-        engines.push(await loadLlm(localLoadContext(dir, { dtype: "q4", q4_accuracy_level: 4, prefix_cache_mb: 0 })));
+        engines.push(await loadLlm(localLoadContext("llm", { enginesPath: dir, config: { dtype: "q4", prefix_cache_mb: 0 } })));
+        engines.push(await loadLlm(localLoadContext("llm", { enginesPath: dir, config: { dtype: "q4", q4_accuracy_level: 4, prefix_cache_mb: 0 } })));
         sides.push(ours("ours q4", engines[0]), ours("ours q4, int8 activations (q4_accuracy_level 4)", engines[1]));
         runners.push(await LlamaCppRunner.open(q40File, threads));
         sides.push(llamaCpp("llama.cpp Q4_0", runners[0]));
