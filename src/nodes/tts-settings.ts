@@ -12,6 +12,8 @@ export const TTS_SETTINGS: readonly Setting[] = [
   // Chunking: defaults and ranges live in the core's table, checked there once per stream.
   ...CHUNKING_FIELDS.map((f): Setting => ({ key: f.key, editor: f.editor, type: "number" })),
   { key: "sample_rate_out", editor: "sampleRateOut", type: "number" },
+  // Range-checked by the core (tts/stream-config.ts); empty: the first span is a whole sentence.
+  { key: "first_span_words", editor: "firstSpanWords", msg: "first_span_words", type: "integer" },
   { key: "voice", editor: "voice", msg: "voice", type: "string" },
   { key: "seed", msg: "seed", type: "number" },
   { key: "format", editor: "outputFormat", type: "string", choices: ["float32", "s16le"], default: "float32" },

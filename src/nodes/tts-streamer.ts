@@ -32,7 +32,7 @@ interface OpenStream {
 /** Fields an upstream llm-stream chunk brings that must not masquerade as this node's chunk fields. */
 const UPSTREAM_CHUNK_FIELDS = [
   "kind", "delta", "index", "token_ids", "is_final", "text", "finish_reason", "time_to_first_token", "total_seconds",
-  "prompt_tokens", "generated_tokens", "tokens_per_second",
+  "prompt_tokens", "cached_prompt_tokens", "token_counts", "generated_tokens", "tokens_per_second",
 ];
 
 function describe(value: unknown): string {

@@ -221,4 +221,15 @@ describe("tts-streamer node", function () {
     assert.deepEqual(msgs.filter((m) => !m.is_final).map((m) => m.text), ["Hello world.", "This is a test."]);
     assert.equal(msgs[0].sample_rate, 24000);
   });
+
+  it("ends the first span early with the node's First piece setting, and msg.first_span_words overrides it", async () => {
+    const { tts, ended } = await load({ firstSpanWords: "3" }, "espeak");
+    const text = "The kitchen light in the north wing is on now. Goodbye.";
+    tts.receive({ payload: text, stream_id: "node" });
+    const spans = (await ended("node")).filter((m) => !m.is_final).map((m) => m.text);
+    assert.deepEqual([...new Set(spans)], ["The kitchen light", "in the north wing is on now.", "Goodbye."]);
+    tts.receive({ payload: text, stream_id: "off", first_span_words: 0 });
+    const whole = (await ended("off")).filter((m) => !m.is_final).map((m) => m.text);
+    assert.deepEqual([...new Set(whole)], ["The kitchen light in the north wing is on now.", "Goodbye."]);
+  });
 });
