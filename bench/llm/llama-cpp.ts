@@ -23,6 +23,8 @@ export class LlamaCppRunner {
   ) {}
 
   static async open(file: string, threads: number, contextSize = 2048): Promise<LlamaCppRunner> {
+    // node-llama-cpp reads CI as a boolean at import and throws on an empty value (`CI= npm test`).
+    if (process.env.CI === "") delete process.env.CI;
     const { getLlama } = await import("node-llama-cpp");
     const llama = await getLlama({ gpu: false, build: "never", logLevel: "error" as never });
     const model = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
