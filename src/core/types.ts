@@ -199,6 +199,8 @@ export interface TtsStreamConfig {
   voice?: string;
   sample_rate_out?: number;
   seed?: number;
+  /** Speaking rate for engines that take one (kokoro: 0.25–4, 1 is normal). */
+  speed?: number;
 }
 
 export interface TtsStreamer {

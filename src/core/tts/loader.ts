@@ -3,13 +3,15 @@
  *   "espeak" (spec.config.engine or enginesPath) → eSpeak NG, no files needed
  *   a `<name>.onnx.json` piper voice config      → piper
  *   tts_config.json + codec/decoder.onnx         → codec (NeuTTS-style)
+ *   tokenizer.json + voices/*.bin + onnx/model*  → kokoro (Kokoro-82M-v1.0-ONNX layout)
  */
 import type { FamilyLoader, LoadContext, TtsEngine } from "../types";
 import { CodecTtsEngine } from "./codec-engine";
 import { EspeakEngine } from "./espeak-engine";
 import { PiperEngine } from "./piper-engine";
+import { KokoroEngine, looksLikeKokoro } from "./engines/kokoro";
 
-export type TtsEngineName = "codec" | "piper" | "espeak";
+export type TtsEngineName = "codec" | "piper" | "espeak" | "kokoro";
 
 /** True for specs that need no download: the espeak engine. */
 export function isEspeakSpec(enginesPath: string, engine?: unknown): boolean {
@@ -19,14 +21,16 @@ export function isEspeakSpec(enginesPath: string, engine?: unknown): boolean {
 export async function detectTtsEngine(ctx: LoadContext): Promise<TtsEngineName> {
   const engine = ctx.spec.config?.engine;
   if (isEspeakSpec(ctx.spec.enginesPath, engine)) return "espeak";
-  if (engine === "codec" || engine === "piper") return engine;
-  if (engine !== undefined) throw new Error(`unknown tts engine '${String(engine)}'; expected codec, piper or espeak`);
+  if (engine === "codec" || engine === "piper" || engine === "kokoro") return engine;
+  if (engine !== undefined) throw new Error(`unknown tts engine '${String(engine)}'; expected codec, piper, kokoro or espeak`);
   const files = await ctx.source.list();
   if (files.some((f) => f.endsWith(".onnx.json"))) return "piper";
   if (files.includes("tts_config.json") && files.includes("codec/decoder.onnx")) return "codec";
+  if (looksLikeKokoro(files)) return "kokoro";
   throw new Error(
     `model '${ctx.source.id}' is not a TTS model this package can run: expected a piper voice (<name>.onnx + <name>.onnx.json), ` +
-      `a codec TTS (tts_config.json, backbone/, codec/decoder.onnx, voices/), or "espeak"`,
+      `a codec TTS (tts_config.json, backbone/, codec/decoder.onnx, voices/), ` +
+      `Kokoro (onnx/model.onnx, tokenizer.json, voices/<name>.bin), or "espeak"`,
   );
 }
 
@@ -38,5 +42,7 @@ export const loadTts: FamilyLoader<TtsEngine> = async (ctx) => {
       return PiperEngine.load(ctx);
     case "codec":
       return CodecTtsEngine.load(ctx);
+    case "kokoro":
+      return KokoroEngine.load(ctx);
   }
 };
