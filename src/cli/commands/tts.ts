@@ -1,7 +1,7 @@
 /**
  * `voice-stream tts --model <dir|repo|espeak> --text <text> [--voice V] [--out file.wav]
  *  [--frames-per-chunk N] [--first-frames-per-chunk N] [--lookforward N] [--lookback N]
- *  [--overlap-frames N] [--sample-rate-out HZ] [--seed S] [--json]`
+ *  [--overlap-frames N] [--sample-rate-out HZ] [--seed S] [--speed X] [--json]`
  *
  * Streams the text through the TTS streamer. --json prints one line per chunk (chunk_index,
  * samples, sample_rate, text, is_final; the final line carries the metrics); --out writes the
@@ -19,7 +19,7 @@ import { encodeWav } from "../../core/audio/wav";
 const USAGE =
   "usage: voice-stream tts --model <dir|repo|espeak> --text <text> [--voice V] [--out file.wav] " +
   "[--frames-per-chunk N] [--first-frames-per-chunk N] [--lookforward N] [--lookback N] [--overlap-frames N] " +
-  "[--sample-rate-out HZ] [--seed S] [--json]";
+  "[--sample-rate-out HZ] [--seed S] [--speed X (kokoro)] [--json]";
 
 export async function run(argv: string[]): Promise<number> {
   const options = {
@@ -36,6 +36,7 @@ export async function run(argv: string[]): Promise<number> {
     "overlap-frames": { type: "string" },
     "sample-rate-out": { type: "string" },
     seed: { type: "string" },
+    speed: { type: "string" },
   } as const;
   const { values } = parseCommandArgs(argv, options);
   if (values.help) {
@@ -52,6 +53,7 @@ export async function run(argv: string[]): Promise<number> {
     overlap_frames: numberOption(values, "overlap-frames", { integer: true, min: 0 }),
     sample_rate_out: numberOption(values, "sample-rate-out", { integer: true, min: 8000, max: 192000 }),
     seed: numberOption(values, "seed", { integer: true }),
+    speed: numberOption(values, "speed", { min: 0.25, max: 4 }),
     voice: typeof values.voice === "string" ? values.voice : undefined,
   };
   const out = typeof values.out === "string" ? path.resolve(values.out) : undefined;
