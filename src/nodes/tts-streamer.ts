@@ -16,6 +16,7 @@ import { chunkMessage, ownedCopy, streamIdOf, type ChunkLike, type NodeMessage }
 interface TtsStreamerNodeDef extends NodeDef {
   model?: string;
   voice?: string;
+  speed?: string | number;
   framesPerChunk?: string | number;
   firstFramesPerChunk?: string | number;
   lookforward?: string | number;
@@ -84,6 +85,7 @@ module.exports = function register(RED: NodeAPI) {
       overlap_frames: setting(config.overlapFrames),
       sample_rate_out: setting(config.sampleRateOut),
       voice: config.voice ? String(config.voice) : undefined,
+      speed: setting(config.speed),
     };
     const format = config.outputFormat === "s16le" ? "s16le" : "float32";
     /** Streams still taking text, by id. */
@@ -120,7 +122,9 @@ module.exports = function register(RED: NodeAPI) {
     const open = (id: string, msg: NodeMessage, engine: TtsEngine, send: Send): OpenStream => {
       const voice = typeof msg.voice === "string" && msg.voice !== "" ? msg.voice : settings.voice;
       const seed = typeof msg.seed === "number" && Number.isFinite(msg.seed) ? msg.seed : undefined;
-      const streamer = engine.openStreamer({ ...settings, voice, seed });
+      // A bad msg.speed (not a number, out of range) is refused by the engine with a clear error.
+      const speed = msg.speed !== undefined && msg.speed !== null ? (msg.speed as number) : settings.speed;
+      const streamer = engine.openStreamer({ ...settings, voice, seed, speed });
       const stream = { id, streamer, input: baseMessage(msg), index: 0, audioSeconds: 0, finished: false } as OpenStream;
       streams.set(id, stream);
       active.add(stream);

@@ -10,6 +10,7 @@ import type { Subscription } from "rxjs";
 import { offlineByEnvironment, sharedRegistry, type ModelLease, type ModelState } from "../core/registry";
 import type { LoadedModel, ModelConfig, ModelKind, ModelSpec } from "../core/types";
 import { statusOf, type ModelUser } from "./shared/model-status";
+import { registerVoicesEndpoint } from "./shared/voices-endpoint";
 
 const KINDS: readonly ModelKind[] = ["llm", "tts", "asr", "vad"];
 
@@ -66,6 +67,7 @@ module.exports = function register(RED: NodeAPI) {
     offline: offlineByEnvironment(),
     warn: (message) => RED.log.warn(`[voice-model] ${message}`),
   });
+  registerVoicesEndpoint(RED);
 
   function VoiceModelNode(this: Node & Record<string, unknown>, def: VoiceModelDef) {
     RED.nodes.createNode(this, def);

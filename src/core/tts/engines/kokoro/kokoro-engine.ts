@@ -123,8 +123,8 @@ export class KokoroEngine implements TtsEngine {
     const speed = options.speed === undefined ? this.defaultSpeed : checkSpeed(options.speed);
     // A bad voice is the caller's error, reported before any text is sent.
     const parts = parseVoiceSpec(voice);
+    const table = this.voiceTable(voice); // unknown names first, then the language check
     const language = languageOfVoice(parts[0].name);
-    const table = this.voiceTable(voice);
     const pipeline = new KokoroPipeline(KOKORO_SAMPLE_RATE, async (text, signal, sink) => {
       const phonemes = await phonemizeForKokoro(text, {
         espeakVoice: language.espeak,
