@@ -43,11 +43,12 @@ describe("tts kokoro peer check: ours vs kokoro-js on tiny-kokoro", function () 
   let engine: KokoroEngine;
   let peer: KokoroJs;
   let restore: () => void;
+  let dir: string;
   const savedEspeak = process.env.VOICE_STREAM_ESPEAK;
 
   before(async () => {
     process.env.VOICE_STREAM_ESPEAK = "wasm";
-    const dir = await fixtureDir("tiny-kokoro");
+    dir = await fixtureDir("tiny-kokoro");
     engine = (await loadTts(localLoadContext(dir))) as KokoroEngine;
 
     // The module object itself (an `import * as` namespace would be a read-only copy).
@@ -113,6 +114,21 @@ describe("tts kokoro peer check: ours vs kokoro-js on tiny-kokoro", function () 
       }
     });
   }
+
+  it("q8 (model_quantized.onnx) on both sides: the same audio", async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { KokoroTTS } = require("kokoro-js");
+    const peerQ8: KokoroJs = await KokoroTTS.from_pretrained(path.basename(dir), { dtype: "q8" });
+    const oursQ8 = (await loadTts(localLoadContext(dir, { config: { dtype: "q8" } }))) as KokoroEngine;
+    try {
+      const text = "Quantized: 42 voices, 3.5 seconds.";
+      const ids = oursQ8.tokenize(await oursQ8.phonemize(text));
+      const theirs = await peerQ8.generate(text, { voice: "af_heart", speed: 1 });
+      assertClose(await oursQ8.synthesizeIds(ids, "af_heart", 1), theirs.audio, "q8 audio");
+    } finally {
+      await oursQ8.dispose();
+    }
+  });
 
   it("the streamer's audio for a one-sentence text equals kokoro-js's generate()", async () => {
     const text = "Dr. Smith paid $5.50 for 12,000 apples in 1995.";

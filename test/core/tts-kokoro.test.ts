@@ -167,6 +167,23 @@ describe("tts kokoro engine (tiny-kokoro)", function () {
     assert.ok(all <= expected && all >= expected - cuts, `${all} tokens spoken, ${expected} with pads`);
   });
 
+  it("loads the q8 variant (onnx/model_quantized.onnx) with dtype q8: close to fp32, not the same file", async () => {
+    const q8 = (await loadTts(localLoadContext(dir, { config: { dtype: "q8" } }))) as KokoroEngine;
+    try {
+      const ids = engine.tokenize(await engine.phonemize("Quantized voice."));
+      const full = await engine.synthesizeIds(ids, "af_heart");
+      const quant = await q8.synthesizeIds(ids, "af_heart");
+      assert.equal(quant.length, full.length);
+      // The toy renders a sinusoid whose phase sums the pitch, so a tiny pitch error from the int8
+      // weights shifts samples; the loudness (RMS) must stay close, and the files must differ.
+      const rms = (a: Float32Array) => Math.sqrt(a.reduce((n, v) => n + v * v, 0) / a.length);
+      assert.ok(full.some((v, i) => v !== quant[i]), "q8 is a different model file");
+      assert.ok(Math.abs(rms(quant) / rms(full) - 1) < 0.05, `RMS fp32 ${rms(full)}, q8 ${rms(quant)}`);
+    } finally {
+      await q8.dispose();
+    }
+  });
+
   it("cancel ends with the cancelled final and nothing after it", async () => {
     const streamer = engine.openStreamer({});
     const done = lastValueFrom(streamer.output$.pipe(toArray()));
