@@ -1,0 +1,137 @@
+/**
+ * Kokoro bench: time to first audio and real-time factor on a paragraph, our kokoro engine
+ * against kokoro-js 1.2.1 (transformers.js 4 on the same onnxruntime-node) on the very same
+ * Kokoro-82M-shaped files (bench/kokoro/kokoro-shaped-model.ts), fp32 and q8, in one process,
+ * interleaved (ours, theirs, ours, theirs, …) after one warm-up each.
+ *
+ *   node dist/bench/kokoro/kokoro-bench.js [--runs N] [--out bench/out/kokoro-82m-shaped]
+ *
+ * Both stream sentence by sentence: ours through the tts streamer (first chunk = first
+ * sentence's audio), kokoro-js through its stream() (first yielded sentence). Both phonemise
+ * with the same WASM espeak-ng build. RTF here is wall-clock seconds from the text to the last
+ * audio ÷ seconds of audio, measured the same way on both sides. Prints a markdown section.
+ */
+import * as path from "path";
+import { parseArgs } from "util";
+import { lastValueFrom, tap } from "rxjs";
+import { localLoadContext } from "../../src/core/tts/local-context";
+import { loadTts } from "../../src/core/tts/loader";
+import type { KokoroEngine } from "../../src/core/tts/engines/kokoro";
+import { writeKokoroShaped, FRAMES_PER_TOKEN } from "./kokoro-shaped-model";
+
+const PARAGRAPH =
+  "Kokoro is an open-weight speech model with eighty-two million parameters. " +
+  "It reads numbers like 3.5 percent or $12.99, and titles like Dr. Smith, the way people say them. " +
+  "Streaming means the first sentence plays while the rest is still being made.";
+
+interface Run {
+  firstAudio: number;
+  total: number;
+  audioSeconds: number;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function oursRun(engine: KokoroEngine): Promise<Run> {
+  const streamer = engine.openStreamer({ voice: "af_heart" });
+  let first: number | undefined;
+  let samples = 0;
+  const start = performance.now();
+  const done = lastValueFrom(
+    streamer.output$.pipe(
+      tap((c) => {
+        if (c.kind === "audio" && c.audio.length > 0) {
+          first ??= performance.now();
+          samples += c.audio.length;
+        }
+      }),
+    ),
+  );
+  streamer.send(PARAGRAPH);
+  streamer.finish();
+  await done;
+  return { firstAudio: (first! - start) / 1000, total: (performance.now() - start) / 1000, audioSeconds: samples / 24000 };
+}
+
+interface KokoroJs {
+  stream(text: string, options: { voice: string; speed: number }): AsyncIterable<{ audio: { audio: Float32Array } }>;
+}
+
+async function theirsRun(tts: KokoroJs): Promise<Run> {
+  let first: number | undefined;
+  let samples = 0;
+  const start = performance.now();
+  for await (const { audio } of tts.stream(PARAGRAPH, { voice: "af_heart", speed: 1 })) {
+    first ??= performance.now();
+    samples += audio.audio.length;
+  }
+  return { firstAudio: (first! - start) / 1000, total: (performance.now() - start) / 1000, audioSeconds: samples / 24000 };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { runs: { type: "string" }, out: { type: "string" } } });
+  const runs = Number(values.runs ?? 3);
+  const dir = path.resolve(values.out ?? path.join(__dirname, "..", "..", "..", "bench", "out", "kokoro-82m-shaped"));
+  const log = (l: string) => process.stderr.write(l + "\n");
+  writeKokoroShaped(dir, log);
+  process.env.VOICE_STREAM_ESPEAK = "wasm";
+
+  // kokoro-js: local files only; its Node voice reads point at the model's voices folder.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fsp = require("fs/promises") as { readFile: (...a: unknown[]) => unknown };
+  const original = fsp.readFile;
+  fsp.readFile = function (this: unknown, file: unknown, ...rest: unknown[]) {
+    const m = /kokoro-js[\\/]voices[\\/]([^\\/]+\.bin)$/.exec(String(file));
+    return original.call(this, m ? path.join(dir, "voices", m[1]) : file, ...rest);
+  };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const transformers = require("@huggingface/transformers");
+  transformers.env.allowRemoteModels = false;
+  transformers.env.localModelPath = path.dirname(dir) + path.sep;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { KokoroTTS } = require("kokoro-js");
+
+  const rows: string[] = [];
+  const json: Record<string, unknown> = {};
+  for (const dtype of ["fp32", "q8"] as const) {
+    const ours = (await loadTts(localLoadContext(dir, { config: { dtype } }))) as KokoroEngine;
+    const theirs: KokoroJs = await KokoroTTS.from_pretrained(path.basename(dir), { dtype, device: "cpu" });
+    log(`${dtype}: warm-up`);
+    await oursRun(ours);
+    await theirsRun(theirs);
+    const a: Run[] = [];
+    const b: Run[] = [];
+    for (let i = 0; i < runs; i++) {
+      a.push(await oursRun(ours));
+      b.push(await theirsRun(theirs));
+      log(`${dtype} run ${i + 1}: ours ${JSON.stringify(a[i])} kokoro-js ${JSON.stringify(b[i])}`);
+    }
+    await ours.dispose();
+    const m = (xs: Run[], key: keyof Run) => median(xs.map((x) => x[key]));
+    const rtf = (xs: Run[]) => median(xs.map((x) => x.total / x.audioSeconds));
+    json[dtype] = { ours: a, kokoroJs: b };
+    rows.push(
+      `| ${dtype} | ${m(a, "firstAudio").toFixed(2)} s | ${m(b, "firstAudio").toFixed(2)} s | ${(m(a, "firstAudio") / m(b, "firstAudio")).toFixed(2)}× | ` +
+        `${rtf(a).toFixed(2)} | ${rtf(b).toFixed(2)} | ${(rtf(a) / rtf(b)).toFixed(2)}× | ${m(a, "audioSeconds").toFixed(2)} s / ${m(b, "audioSeconds").toFixed(2)} s |`,
+    );
+  }
+  fsp.readFile = original;
+  const table = [
+    `Paragraph (${PARAGRAPH.length} characters, 3 sentences), voice af_heart, speed 1; medians of ${runs} interleaved runs after one warm-up each; ` +
+      `fixed ${FRAMES_PER_TOKEN} frames (1800 samples) per token.`,
+    "",
+    "| variant | first audio, ours | first audio, kokoro-js | ratio | RTF ours | RTF kokoro-js | ratio | audio (ours / kokoro-js) |",
+    "|---|---|---|---|---|---|---|---|",
+    ...rows,
+  ].join("\n");
+  process.stdout.write(table + "\n");
+  process.stderr.write(JSON.stringify(json) + "\n");
+}
+
+main().catch((err) => {
+  process.stderr.write(`kokoro bench: ${(err as Error).stack}\n`);
+  process.exitCode = 1;
+});
