@@ -57,14 +57,20 @@ async function oursRun(engine: KokoroEngine): Promise<Run> {
 }
 
 interface KokoroJs {
-  stream(text: string, options: { voice: string; speed: number }): AsyncIterable<{ audio: { audio: Float32Array } }>;
+  stream(text: unknown, options: { voice: string; speed: number }): AsyncIterable<{ audio: { audio: Float32Array } }>;
 }
 
-async function theirsRun(tts: KokoroJs): Promise<Run> {
+async function theirsRun(tts: KokoroJs, Splitter: new () => { push(t: string): void; close(): void }): Promise<Run> {
   let first: number | undefined;
   let samples = 0;
   const start = performance.now();
-  for await (const { audio } of tts.stream(PARAGRAPH, { voice: "af_heart", speed: 1 })) {
+  // kokoro-js's streaming input (stream() of a plain string never closes its splitter in 1.2.1,
+  // so the last sentence would wait forever): push the text, then close.
+  const splitter = new Splitter();
+  const chunks = tts.stream(splitter, { voice: "af_heart", speed: 1 });
+  splitter.push(PARAGRAPH);
+  splitter.close();
+  for await (const { audio } of chunks) {
     first ??= performance.now();
     samples += audio.audio.length;
   }
@@ -74,6 +80,7 @@ async function theirsRun(tts: KokoroJs): Promise<Run> {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { runs: { type: "string" }, out: { type: "string" } } });
   const runs = Number(values.runs ?? 3);
+  const variants = (process.env.KOKORO_BENCH_VARIANTS ?? "fp32,q8").split(",") as ("fp32" | "q8")[];
   const dir = path.resolve(values.out ?? path.join(__dirname, "..", "..", "..", "bench", "out", "kokoro-82m-shaped"));
   const log = (l: string) => process.stderr.write(l + "\n");
   writeKokoroShaped(dir, log);
@@ -92,21 +99,21 @@ async function main(): Promise<void> {
   transformers.env.allowRemoteModels = false;
   transformers.env.localModelPath = path.dirname(dir) + path.sep;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { KokoroTTS } = require("kokoro-js");
+  const { KokoroTTS, TextSplitterStream } = require("kokoro-js");
 
   const rows: string[] = [];
   const json: Record<string, unknown> = {};
-  for (const dtype of ["fp32", "q8"] as const) {
+  for (const dtype of variants) {
     const ours = (await loadTts(localLoadContext(dir, { config: { dtype } }))) as KokoroEngine;
     const theirs: KokoroJs = await KokoroTTS.from_pretrained(path.basename(dir), { dtype, device: "cpu" });
     log(`${dtype}: warm-up`);
     await oursRun(ours);
-    await theirsRun(theirs);
+    await theirsRun(theirs, TextSplitterStream);
     const a: Run[] = [];
     const b: Run[] = [];
     for (let i = 0; i < runs; i++) {
       a.push(await oursRun(ours));
-      b.push(await theirsRun(theirs));
+      b.push(await theirsRun(theirs, TextSplitterStream));
       log(`${dtype} run ${i + 1}: ours ${JSON.stringify(a[i])} kokoro-js ${JSON.stringify(b[i])}`);
     }
     await ours.dispose();
@@ -131,7 +138,14 @@ async function main(): Promise<void> {
   process.stderr.write(JSON.stringify(json) + "\n");
 }
 
-main().catch((err) => {
+// An await that can never settle would let Node exit silently: say so instead.
+process.on("beforeExit", () => {
+  if (!finished) process.stderr.write("kokoro bench: stopped before the end (a stream never finished)\n");
+});
+let finished = false;
+
+main().then(() => (finished = true)).catch((err) => {
+  finished = true;
   process.stderr.write(`kokoro bench: ${(err as Error).stack}\n`);
   process.exitCode = 1;
 });
