@@ -11,6 +11,7 @@
  * with the same WASM espeak-ng build. RTF here is wall-clock seconds from the text to the last
  * audio ÷ seconds of audio, measured the same way on both sides. Prints a markdown section.
  */
+import { spawnSync } from "child_process";
 import * as path from "path";
 import { parseArgs } from "util";
 import { lastValueFrom, tap } from "rxjs";
@@ -84,7 +85,6 @@ async function main(): Promise<void> {
   const dir = path.resolve(values.out ?? path.join(__dirname, "..", "..", "..", "bench", "out", "kokoro-82m-shaped"));
   const log = (l: string) => process.stderr.write(l + "\n");
   writeKokoroShaped(dir, log);
-  process.env.VOICE_STREAM_ESPEAK = "wasm";
 
   // kokoro-js: local files only; its Node voice reads point at the model's voices folder.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -103,35 +103,47 @@ async function main(): Promise<void> {
 
   const rows: string[] = [];
   const json: Record<string, unknown> = {};
+  const systemEspeak = spawnSync("espeak-ng", ["--version"]).status === 0;
+  const backends = systemEspeak ? (["wasm", "system"] as const) : (["wasm"] as const);
+  const m = (xs: Run[], key: keyof Run) => median(xs.map((x) => x[key]));
+  const rtf = (xs: Run[]) => median(xs.map((x) => x.total / x.audioSeconds));
   for (const dtype of variants) {
     const ours = (await loadTts(localLoadContext(dir, { config: { dtype } }))) as KokoroEngine;
     const theirs: KokoroJs = await KokoroTTS.from_pretrained(path.basename(dir), { dtype, device: "cpu" });
     log(`${dtype}: warm-up`);
-    await oursRun(ours);
+    for (const backend of backends) {
+      process.env.VOICE_STREAM_ESPEAK = backend;
+      await oursRun(ours);
+    }
     await theirsRun(theirs, TextSplitterStream);
-    const a: Run[] = [];
+    const a: Record<string, Run[]> = { wasm: [], system: [] };
     const b: Run[] = [];
     for (let i = 0; i < runs; i++) {
-      a.push(await oursRun(ours));
+      for (const backend of backends) {
+        process.env.VOICE_STREAM_ESPEAK = backend;
+        a[backend].push(await oursRun(ours));
+      }
       b.push(await theirsRun(theirs, TextSplitterStream));
-      log(`${dtype} run ${i + 1}: ours ${JSON.stringify(a[i])} kokoro-js ${JSON.stringify(b[i])}`);
+      log(`${dtype} run ${i + 1}: ours ${JSON.stringify(backends.map((k) => a[k][i]))} kokoro-js ${JSON.stringify(b[i])}`);
     }
     await ours.dispose();
-    const m = (xs: Run[], key: keyof Run) => median(xs.map((x) => x[key]));
-    const rtf = (xs: Run[]) => median(xs.map((x) => x.total / x.audioSeconds));
     json[dtype] = { ours: a, kokoroJs: b };
-    rows.push(
-      `| ${dtype} | ${m(a, "firstAudio").toFixed(2)} s | ${m(b, "firstAudio").toFixed(2)} s | ${(m(a, "firstAudio") / m(b, "firstAudio")).toFixed(2)}× | ` +
-        `${rtf(a).toFixed(2)} | ${rtf(b).toFixed(2)} | ${(rtf(a) / rtf(b)).toFixed(2)}× | ${m(a, "audioSeconds").toFixed(2)} s / ${m(b, "audioSeconds").toFixed(2)} s |`,
-    );
+    for (const backend of backends) {
+      const mine = a[backend];
+      const label = backend === "wasm" ? "WASM espeak-ng (as kokoro-js)" : "system espeak-ng 1.51";
+      rows.push(
+        `| ${dtype} | ours, ${label} | ${m(mine, "firstAudio").toFixed(2)} s | ${m(b, "firstAudio").toFixed(2)} s | ${(m(mine, "firstAudio") / m(b, "firstAudio")).toFixed(2)}× | ` +
+          `${rtf(mine).toFixed(2)} | ${rtf(b).toFixed(2)} | ${(rtf(mine) / rtf(b)).toFixed(2)}× | ${m(mine, "audioSeconds").toFixed(2)} s / ${m(b, "audioSeconds").toFixed(2)} s |`,
+      );
+    }
   }
   fsp.readFile = original;
   const table = [
     `Paragraph (${PARAGRAPH.length} characters, 3 sentences), voice af_heart, speed 1; medians of ${runs} interleaved runs after one warm-up each; ` +
       `fixed ${FRAMES_PER_TOKEN} frames (1800 samples) per token.`,
     "",
-    "| variant | first audio, ours | first audio, kokoro-js | ratio | RTF ours | RTF kokoro-js | ratio | audio (ours / kokoro-js) |",
-    "|---|---|---|---|---|---|---|---|",
+    "| variant | ours with | first audio, ours | first audio, kokoro-js | ratio | RTF ours | RTF kokoro-js | ratio | audio (ours / kokoro-js) |",
+    "|---|---|---|---|---|---|---|---|---|",
     ...rows,
   ].join("\n");
   process.stdout.write(table + "\n");
