@@ -36,6 +36,8 @@ const SENTENCES = [
   "“Quoted,” she said; ‘single’ quotes (and brackets) — all of it…",
   "Pi is about 3.14159, and £2.75 buys a coffee.",
   "Yeah, the 1990s were fun: NASA's CDs, Kokoro, and ninety-nine balloons?!",
+  // A line break inside a piece: phonemised piece by piece (the one-run batch would misalign).
+  "First line\nsecond line, then the rest.",
 ];
 
 describe("tts kokoro peer check: ours vs kokoro-js on tiny-kokoro", function () {
