@@ -110,7 +110,9 @@ async function main(): Promise<void> {
   const m = (xs: Run[], key: keyof Run) => median(xs.map((x) => x[key]));
   const rtf = (xs: Run[]) => median(xs.map((x) => x.total / x.audioSeconds));
   for (const dtype of variants) {
-    const ours = (await loadTts(localLoadContext(dir, { config: { dtype } }))) as KokoroEngine;
+    // KOKORO_BENCH_THREADS sets our intra-op threads (kokoro-js takes no session options: onnxruntime's default).
+    const threads = process.env.KOKORO_BENCH_THREADS ? { intra_op_num_threads: Number(process.env.KOKORO_BENCH_THREADS) } : {};
+    const ours = (await loadTts(localLoadContext(dir, { config: { dtype, ...threads } }))) as KokoroEngine;
     const theirs: KokoroJs = await KokoroTTS.from_pretrained(path.basename(dir), { dtype, device: "cpu" });
     log(`${dtype}: warm-up`);
     for (const backend of backends) {
