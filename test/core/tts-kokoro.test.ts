@@ -194,15 +194,24 @@ describe("tts kokoro engine (tiny-kokoro)", function () {
     assert.equal(chunks.filter((c) => c.is_final).length, 1);
   });
 
-  it("refuses Japanese / Chinese voices and a broken voice file with messages that say why", async () => {
+  it("speaks Spanish with espeak-ng's es; refuses Japanese / Chinese voices and a broken voice file with messages that say why", async () => {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "vs-kokoro-"));
     try {
       await writeTinyKokoro(work);
       fs.copyFileSync(path.join(work, "voices/af_heart.bin"), path.join(work, "voices/jf_alpha.bin"));
+      fs.copyFileSync(path.join(work, "voices/af_heart.bin"), path.join(work, "voices/ef_dora.bin"));
       fs.writeFileSync(path.join(work, "voices/af_broken.bin"), Buffer.alloc(100));
       const other = (await loadTts(localLoadContext(work))) as KokoroEngine;
       try {
         assert.throws(() => other.openStreamer({ voice: "jf_alpha" }), /Japanese, which Kokoro phonemises with misaki/);
+        // Spanish voices phonemise with espeak-ng's "es", without the English rules ("Dr." stays).
+        const spanish = await other.phonemize("¿Qué tal, Dr. García?", "ef_dora");
+        const english = await other.phonemize("¿Qué tal, Dr. García?", "af_heart");
+        assert.match(spanish, /^¿.*,.*\?$/);
+        assert.notEqual(spanish, english);
+        assert.ok(!/dˈɑːktɚ/.test(spanish), spanish);
+        const audio = samples(await speak(other, "Hola, ¿qué tal?", { voice: "ef_dora" }));
+        assert.ok(audio.length === 1 && audio[0].audio.length > 0);
         assert.throws(() => other.openStreamer({ voice: "af_broken" }), /100 bytes is not a whole number of 256-float style rows/);
       } finally {
         await other.dispose();
