@@ -45,6 +45,7 @@ describe("tts kokoro peer check: ours vs kokoro-js on tiny-kokoro", function () 
   let engine: KokoroEngine;
   let peer: KokoroJs;
   let restore: () => void;
+  let restoreTransformers: () => void = () => undefined;
   let dir: string;
   const savedEspeak = process.env.VOICE_STREAM_ESPEAK;
 
@@ -68,8 +69,10 @@ describe("tts kokoro peer check: ours vs kokoro-js on tiny-kokoro", function () 
     // Local files only: transformers.js must never reach the hub.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const transformers = require("@huggingface/transformers");
+    const saved = { allowRemoteModels: transformers.env.allowRemoteModels, localModelPath: transformers.env.localModelPath };
     transformers.env.allowRemoteModels = false;
     transformers.env.localModelPath = path.dirname(dir) + path.sep;
+    restoreTransformers = () => Object.assign(transformers.env, saved);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { KokoroTTS } = require("kokoro-js");
     peer = await KokoroTTS.from_pretrained(path.basename(dir), { dtype: "fp32" });
@@ -77,6 +80,7 @@ describe("tts kokoro peer check: ours vs kokoro-js on tiny-kokoro", function () 
 
   after(async () => {
     restore?.();
+    restoreTransformers();
     if (savedEspeak === undefined) delete process.env.VOICE_STREAM_ESPEAK;
     else process.env.VOICE_STREAM_ESPEAK = savedEspeak;
     await engine?.dispose();
