@@ -1,10 +1,10 @@
 /**
- * Kokoro bench: time to first audio and real-time factor on a paragraph, our kokoro engine
- * against kokoro-js 1.2.1 (transformers.js 4 on the same onnxruntime-node) on the very same
- * Kokoro-82M-shaped files (bench/kokoro/kokoro-shaped-model.ts), fp32 and q8, in one process,
- * interleaved (ours, theirs, ours, theirs, …) after one warm-up each.
- *
- *   node dist/bench/kokoro/kokoro-bench.js [--runs N] [--out bench/out/kokoro-82m-shaped]
+ * Part "kokoro" of `npm run bench` (`npm run bench -- --only kokoro --merge` re-measures just
+ * this section of RESULTS.md): time to first audio and real-time factor on a paragraph, our
+ * kokoro engine against kokoro-js 1.2.1 (transformers.js 4 on the same onnxruntime-node) on the
+ * very same Kokoro-82M-shaped files (bench/kokoro/kokoro-shaped-model.ts; tiny-kokoro with
+ * --quick), fp32 and q8, in one process, interleaved (ours, theirs, ours, theirs, …) after one
+ * warm-up each. KOKORO_BENCH_VARIANTS=fp32 or q8 runs one variant only.
  *
  * Both stream sentence by sentence: ours through the tts streamer (first chunk = first
  * sentence's audio), kokoro-js through its stream() (first yielded sentence). Both phonemise
@@ -12,13 +12,15 @@
  * audio ÷ seconds of audio, measured the same way on both sides. Prints a markdown section.
  */
 import { spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
 import { lastValueFrom, tap } from "rxjs";
+import { writeFixture } from "../../fixtures/cli";
 import { localLoadContext } from "../../src/core/registry";
 import { loadTts } from "../../src/core/tts/loader";
 import type { KokoroEngine } from "../../src/core/tts/engines/kokoro";
-import { writeKokoroShaped, FRAMES_PER_TOKEN } from "./kokoro-shaped-model";
+import { writeKokoroShaped, FRAMES_PER_TOKEN } from "../kokoro/kokoro-shaped-model";
+import type { BenchOptions } from "../options";
 
 const PARAGRAPH =
   "Kokoro is an open-weight speech model with eighty-two million parameters. " +
@@ -80,13 +82,22 @@ async function theirsRun(tts: KokoroJs, Splitter: new () => { push(t: string): v
   return { firstAudio: (first! - start) / 1000, total: (performance.now() - start) / 1000, audioSeconds: samples / 24000 };
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: "string" }, out: { type: "string" } } });
-  const runs = Number(values.runs ?? 3);
-  const variants = (process.env.KOKORO_BENCH_VARIANTS ?? "fp32,q8").split(",") as ("fp32" | "q8")[];
-  const dir = path.resolve(values.out ?? path.join(__dirname, "..", "..", "..", "bench", "out", "kokoro-82m-shaped"));
-  const log = (l: string) => process.stderr.write(l + "\n");
+/** The model folder: the Kokoro-82M-shaped model, or tiny-kokoro with --quick (the harness only). */
+async function prepareModel(options: BenchOptions, log: (line: string) => void): Promise<string> {
+  if (options.quick) {
+    const dir = path.join(options.outDir, "tiny-kokoro");
+    if (!fs.existsSync(dir)) await writeFixture("tiny-kokoro", dir);
+    return dir;
+  }
+  const dir = path.join(options.outDir, "kokoro-82m-shaped");
   writeKokoroShaped(dir, log);
+  return dir;
+}
+
+export async function kokoroPart(options: BenchOptions, log: (line: string) => void): Promise<{ json: unknown; markdown: string }> {
+  const runs = options.runs;
+  const variants = (process.env.KOKORO_BENCH_VARIANTS ?? "fp32,q8").split(",") as ("fp32" | "q8")[];
+  const dir = await prepareModel(options, log);
 
   // kokoro-js: local files only; its Node voice reads point at the model's voices folder.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -98,8 +109,22 @@ async function main(): Promise<void> {
   };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const transformers = require("@huggingface/transformers");
+  // This part shares the process with the others: put back what it changes for kokoro-js.
+  const saved = { allowRemoteModels: transformers.env.allowRemoteModels, localModelPath: transformers.env.localModelPath, espeak: process.env.VOICE_STREAM_ESPEAK };
   transformers.env.allowRemoteModels = false;
   transformers.env.localModelPath = path.dirname(dir) + path.sep;
+  try {
+    return await measure(dir, runs, variants, options.quick, log);
+  } finally {
+    fsp.readFile = original;
+    transformers.env.allowRemoteModels = saved.allowRemoteModels;
+    transformers.env.localModelPath = saved.localModelPath;
+    if (saved.espeak === undefined) delete process.env.VOICE_STREAM_ESPEAK;
+    else process.env.VOICE_STREAM_ESPEAK = saved.espeak;
+  }
+}
+
+async function measure(dir: string, runs: number, variants: ("fp32" | "q8")[], quick: boolean, log: (line: string) => void): Promise<{ json: unknown; markdown: string }> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { KokoroTTS, TextSplitterStream } = require("kokoro-js");
 
@@ -141,27 +166,14 @@ async function main(): Promise<void> {
       );
     }
   }
-  fsp.readFile = original;
+  const model = quick ? "tiny-kokoro (a toy network: this checks the harness and the text path)" : `the Kokoro-82M-shaped model, fixed ${FRAMES_PER_TOKEN} frames (1800 samples) per token`;
   const table = [
     `Paragraph (${PARAGRAPH.length} characters, 3 sentences), voice af_heart, speed 1; medians of ${runs} interleaved runs after a one-sentence warm-up each; ` +
-      `fixed ${FRAMES_PER_TOKEN} frames (1800 samples) per token.`,
+      `${model}. Ratios are ours ÷ kokoro-js (below 1: ours is faster).`,
     "",
     "| variant | ours with | first audio, ours | first audio, kokoro-js | ratio | RTF ours | RTF kokoro-js | ratio | audio (ours / kokoro-js) |",
     "|---|---|---|---|---|---|---|---|---|",
     ...rows,
   ].join("\n");
-  process.stdout.write(table + "\n");
-  process.stderr.write(JSON.stringify(json) + "\n");
+  return { json, markdown: table };
 }
-
-// An await that can never settle would let Node exit silently: say so instead.
-process.on("beforeExit", () => {
-  if (!finished) process.stderr.write("kokoro bench: stopped before the end (a stream never finished)\n");
-});
-let finished = false;
-
-main().then(() => (finished = true)).catch((err) => {
-  finished = true;
-  process.stderr.write(`kokoro bench: ${(err as Error).stack}\n`);
-  process.exitCode = 1;
-});
