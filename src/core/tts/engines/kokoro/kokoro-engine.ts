@@ -20,7 +20,7 @@ import { PRIORITY, PriorityRunner } from "../../priority-runner";
 import { spanResampler } from "../../resampling";
 import { SpanStreamer } from "../../span-streamer";
 import { resolveStreamConfig } from "../../stream-config";
-import { KokoroPipeline, type KokoroPiece } from "./kokoro-pipeline";
+import { PiecewiseSpanPipeline, type SpanPiece } from "../../whole-span-pipeline";
 import { languageOfVoice, phonemizeForKokoro } from "./phonemize";
 import { splitAtTokenLimit } from "./token-limit";
 import { blendVoices, parseVoiceSpec, readVoiceTable, styleFor, STYLE_DIM, type VoiceTable } from "./voices";
@@ -125,7 +125,7 @@ export class KokoroEngine implements TtsEngine {
     const parts = parseVoiceSpec(voice);
     const table = this.voiceTable(voice); // unknown names first, then the language check
     const language = languageOfVoice(parts[0].name);
-    const pipeline = new KokoroPipeline(KOKORO_SAMPLE_RATE, async (text, signal, sink) => {
+    const pipeline = new PiecewiseSpanPipeline(KOKORO_SAMPLE_RATE, async (text, signal, sink) => {
       const phonemes = await phonemizeForKokoro(text, {
         espeakVoice: language.espeak,
         english: language.english,
@@ -136,7 +136,7 @@ export class KokoroEngine implements TtsEngine {
       for (let i = 0; i < pieces.length; i++) {
         if (signal.aborted) return;
         const audio = await this.synthesizeIds(this.tokenize(pieces[i]), table, speed);
-        sink({ audio, last: i === pieces.length - 1 } satisfies KokoroPiece);
+        sink({ audio, last: i === pieces.length - 1 } satisfies SpanPiece);
       }
     });
     return new SpanStreamer(pipeline, { sampleRateOut: config.sample_rate_out, resampler: spanResampler });
