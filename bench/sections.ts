@@ -5,6 +5,7 @@ import { synthesisPart } from "./parts/speech-synthesis";
 import { nodeRedPart } from "./parts/node-red-flow";
 import { latencyLeversPart } from "./parts/latency-levers";
 import { llamaCppPart } from "./llm/llama-cpp-section";
+import { kokoroPart } from "./parts/kokoro-tts";
 
 export interface ExtraSection {
   part: Part;
@@ -18,4 +19,5 @@ export const extraSections: ExtraSection[] = [
   { part: "nodered", title: "Node-RED flow", run: nodeRedPart },
   { part: "levers", title: "Voice-turn latency levers", run: latencyLeversPart },
   { part: "llamacpp", title: "LLM: ours against llama.cpp on the same weights", run: llamaCppPart },
+  { part: "kokoro", title: "Kokoro TTS: a Kokoro-82M-shaped model, ours vs kokoro-js", run: kokoroPart },
 ];

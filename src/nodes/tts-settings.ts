@@ -4,6 +4,7 @@
  */
 import type { TtsStreamConfig } from "../core/types";
 import { CHUNKING_FIELDS } from "../core/tts/chunking";
+import { TTS_SPEED_RANGE } from "../core/tts/engine";
 import type { Setting } from "./shared/settings";
 
 export type TtsNodeSettings = Partial<TtsStreamConfig> & { format: "float32" | "s16le" };
@@ -16,5 +17,7 @@ export const TTS_SETTINGS: readonly Setting[] = [
   { key: "first_span_words", editor: "firstSpanWords", msg: "first_span_words", type: "integer" },
   { key: "voice", editor: "voice", msg: "voice", type: "string" },
   { key: "seed", msg: "seed", type: "number" },
+  // Engines without a speaking rate ignore it; empty: the model's own default (1).
+  { key: "speed", editor: "speed", msg: "speed", type: "number", min: TTS_SPEED_RANGE[0], max: TTS_SPEED_RANGE[1] },
   { key: "format", editor: "outputFormat", type: "string", choices: ["float32", "s16le"], default: "float32" },
 ];

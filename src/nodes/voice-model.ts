@@ -14,6 +14,7 @@ import { InferenceCore, type ModelLease, type ModelState } from "../core/inferen
 import { offlineByEnvironment } from "../core/open-model";
 import type { LoadedModel, ModelConfig, ModelKind, ModelSpec } from "../core/types";
 import { statusOf, type ModelUser } from "./shared/model-status";
+import { registerVoicesEndpoint } from "./shared/voices-endpoint";
 
 const KINDS: readonly ModelKind[] = ["llm", "tts", "asr", "vad"];
 
@@ -70,6 +71,7 @@ module.exports = function register(RED: NodeAPI) {
     offline: offlineByEnvironment(),
     warn: (message) => RED.log.warn(`[voice-model] ${message}`),
   });
+  registerVoicesEndpoint(RED);
 
   function VoiceModelNode(this: Node & Record<string, unknown>, def: VoiceModelDef) {
     RED.nodes.createNode(this, def);

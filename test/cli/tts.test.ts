@@ -78,6 +78,34 @@ describe("cli tts", function () {
     assert.equal(sizes.reduce((a: number, b: number) => a + b, 0), final.generated_tokens * 480);
   });
 
+  it("kokoro fixture: --json streams 24 kHz chunks span by span; --speed and a --voice blend apply; bad voice is one line", async () => {
+    const model = await fixtureDir("tiny-kokoro");
+    const text = "Hello, world! Dr. Smith paid $5.50 in 1995. “Quoted” text; the end.";
+    const run = (...extra: string[]) => {
+      const { code, stdout, stderr } = cli("--model", model, "--text", text, "--json", ...extra);
+      assert.equal(code, 0, stderr);
+      return stdout.trim().split("\n").map((l) => JSON.parse(l));
+    };
+    const lines = run();
+    const audio = lines.filter((l) => !l.is_final);
+    assert.deepEqual(audio.map((l) => l.text), ["Hello, world!", "Dr. Smith paid $5.50 in 1995.", "“Quoted” text; the end."]);
+    assert.deepEqual(audio.map((l) => l.chunk_index), [0, 1, 2]);
+    for (const line of audio) {
+      assert.equal(line.sample_rate, 24000);
+      assert.ok(line.samples > 0 && line.samples % 600 === 0, `${line.samples}`);
+    }
+    const final = lines[lines.length - 1];
+    assert.equal(final.is_final, true);
+    assert.equal(lines.filter((l) => l.is_final).length, 1);
+    assert.ok(final.time_to_first_audio > 0 && final.rtf > 0);
+    const fast = run("--speed", "2", "--voice", "af_heart:0.7,am_adam:0.3").filter((l) => !l.is_final);
+    assert.deepEqual(fast.map((l) => l.samples), audio.map((l) => l.samples / 2));
+    const bad = cli("--model", model, "--text", "Hi.", "--voice", "af_nobody");
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /unknown Kokoro voice 'af_nobody'; this model has: af_heart, am_adam, bf_emma/);
+    assert.equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);
+  });
+
   it("bad input: one line, exit 2", async () => {
     const model = await fixtureDir("tiny-codec-tts");
     for (const [args, message] of [

@@ -28,7 +28,8 @@ describe("e2e: example flows deploy in Node-RED 4", function () {
 
   before(async () => {
     hub = await startHubServer({
-      repos: { "onnx-community/Qwen3-0.6B-ONNX": await fixtureDir("tiny-llm"), "onnx-community/whisper-base": await fixtureDir("tiny-whisper") },
+      repos: { "onnx-community/Qwen3-0.6B-ONNX": await fixtureDir("tiny-llm"), "onnx-community/whisper-base": await fixtureDir("tiny-whisper"),
+        "onnx-community/Kokoro-82M-v1.0-ONNX": await fixtureDir("tiny-kokoro") },
     });
     red = await NodeRedProcess.start({ env: { HF_ENDPOINT: hub.url, VOICE_STREAM_CACHE: "" } });
   });

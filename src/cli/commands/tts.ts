@@ -1,7 +1,7 @@
 /**
  * `voice-stream tts --model <dir|repo|espeak> --text <text> [--voice V] [--out file.wav]
  *  [--frames-per-chunk N] [--first-frames-per-chunk N] [--lookforward N] [--lookback N]
- *  [--overlap-frames N] [--sample-rate-out HZ] [--seed S] [--json]`
+ *  [--overlap-frames N] [--sample-rate-out HZ] [--seed S] [--speed X] [--json]`
  *
  * Streams the text through the TTS streamer. --json prints one line per chunk (chunk_index,
  * samples, sample_rate, text, is_final; the final line carries the metrics); --out writes the
@@ -15,16 +15,17 @@ import { CliError } from "../cli-error";
 import type { TtsEngine, TtsStreamChunk, TtsStreamConfig } from "../../core/types";
 import { openForCli } from "../open-engine";
 import { CHUNKING_FIELDS } from "../../core/tts/chunking";
+import { TTS_SPEED_RANGE } from "../../core/tts/engine";
 import { encodeWav } from "../../core/audio/wav";
 
 const USAGE =
   "usage: voice-stream tts --model <dir|repo|espeak> --text <text> [--voice V] [--out file.wav] " +
   "[--frames-per-chunk N] [--first-frames-per-chunk N] [--lookforward N] [--lookback N] [--overlap-frames N] " +
-  "[--sample-rate-out HZ] [--seed S] [--json]";
+  "[--sample-rate-out HZ] [--seed S] [--speed X (kokoro)] [--json]";
 
 export async function run(argv: string[]): Promise<number> {
   const options = commandOptions(
-    ["model", "text", "voice", "out", ...CHUNKING_FIELDS.map((f) => f.flag), "sample-rate-out", "seed"],
+    ["model", "text", "voice", "out", ...CHUNKING_FIELDS.map((f) => f.flag), "sample-rate-out", "seed", "speed"],
     ["json"],
   );
   const { values } = parseCommandArgs(argv, options);
@@ -38,6 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     ...Object.fromEntries(CHUNKING_FIELDS.map((f) => [f.key, numberOption(values, f.flag, { integer: true, min: f.min })])),
     sample_rate_out: numberOption(values, "sample-rate-out", { integer: true, min: 8000, max: 192000 }),
     seed: numberOption(values, "seed", { integer: true }),
+    speed: numberOption(values, "speed", { min: TTS_SPEED_RANGE[0], max: TTS_SPEED_RANGE[1] }),
     voice: typeof values.voice === "string" ? values.voice : undefined,
   };
   const out = typeof values.out === "string" ? path.resolve(values.out) : undefined;

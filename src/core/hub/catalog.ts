@@ -14,7 +14,7 @@ export interface CatalogModel {
   /** The ONNX variant to pick (the voice-model's dtype); "" = automatic. */
   dtype: string;
   /** The TTS engine, where it is not found from the files. */
-  engine?: "codec" | "piper" | "espeak";
+  engine?: "codec" | "piper" | "kokoro" | "espeak";
   /** About how much is downloaded, in MB (0: nothing, it is in the package). */
   sizeMb: number;
   licence: string;
@@ -27,6 +27,7 @@ export const TESTED_MODELS: CatalogModel[] = [
   { kind: "asr", model: "onnx-community/whisper-base", label: "Whisper base", dtype: "", sizeMb: 290, licence: "MIT", note: "99 languages; the examples' default" },
   { kind: "asr", model: "onnx-community/whisper-small", label: "Whisper small", dtype: "", sizeMb: 970, licence: "MIT", note: "more accurate, about 3× slower than base" },
   { kind: "asr", model: "Xenova/whisper-tiny.en", label: "Whisper tiny (English)", dtype: "", sizeMb: 150, licence: "MIT", note: "English only, the fastest" },
+  { kind: "tts", model: "onnx-community/Kokoro-82M-v1.0-ONNX", label: "Kokoro-82M (8-bit)", dtype: "q8", sizeMb: 92, licence: "Apache-2.0", note: "24 kHz, 50+ voices and blends (af_heart, bm_george, af_heart:0.7,am_adam:0.3); phonemes from espeak-ng" },
   { kind: "tts", model: "espeak", label: "eSpeak NG (built in)", dtype: "", engine: "espeak", sizeMb: 0, licence: "GPL-3.0 (WASM build)", note: "no download, works offline; voices: en-us, en-gb, de, fr, es, it, … (set Voice)" },
   { kind: "vad", model: "silero", label: "Silero VAD v5 (built in)", dtype: "", sizeMb: 0, licence: "MIT", note: "no download, works offline" },
 ];

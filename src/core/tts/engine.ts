@@ -10,7 +10,12 @@ export interface TtsStreamConfig extends Partial<ChunkingConfig> {
   /** The first span ends at its first clause or after this many words, for an earlier first audio (0: off). */
   first_span_words?: number;
   seed?: number;
+  /** Speaking rate for engines that take one (kokoro), within TTS_SPEED_RANGE; 1 is normal. */
+  speed?: number;
 }
+
+/** The speaking rates `speed` may take (Kokoro's model accepts this range). */
+export const TTS_SPEED_RANGE = [0.25, 4] as const;
 
 export interface TtsStreamer {
   /** Buffers until the first subscriber, so no chunk is lost. Ends with exactly one is_final chunk. */

@@ -34,6 +34,12 @@ function lines(text: string): string[] {
     .map((line) => line.replace(/\\n/g, "\n").replace(/\\t/g, "\t"));
 }
 
+function rangeText(row: Setting): string {
+  if (row.min !== undefined && row.max !== undefined) return ` from ${row.min} to ${row.max}`;
+  if (row.min !== undefined) return ` of at least ${row.min}`;
+  return row.max !== undefined ? ` of at most ${row.max}` : "";
+}
+
 function convert(row: Setting, value: unknown, where: string): unknown {
   switch (row.type) {
     case "boolean":
@@ -51,10 +57,10 @@ function convert(row: Setting, value: unknown, where: string): unknown {
     case "integer": {
       // Numbers typed into an editor field or a change node arrive as strings.
       const n = typeof value === "number" ? value : typeof value === "string" ? Number(value.trim()) : NaN;
-      if (!Number.isFinite(n)) throw new Error(`${where} must be a number, got ${JSON.stringify(value)}`);
-      if (row.type === "integer" && !Number.isInteger(n)) throw new Error(`${where} must be a whole number, got ${JSON.stringify(value)}`);
-      if ((row.min !== undefined && n < row.min) || (row.max !== undefined && n > row.max)) {
-        throw new Error(`${where} must be ${row.min ?? "-∞"} to ${row.max ?? "∞"}, got ${JSON.stringify(value)}`);
+      const outOfRange = (row.min !== undefined && n < row.min) || (row.max !== undefined && n > row.max);
+      if (!Number.isFinite(n) || (row.type === "integer" && !Number.isInteger(n)) || outOfRange) {
+        // One message says both what it takes and the range, whichever check failed.
+        throw new Error(`${where} must be ${row.type === "integer" ? "a whole number" : "a number"}${rangeText(row)}, got ${JSON.stringify(value)}`);
       }
       return n;
     }
