@@ -9,8 +9,8 @@
  *   codec/decoder.onnx           codes int32 [1, 1, F] → audio f32 [1, 1, F·hop]
  *   voices/<id>.json             { ref_text, ref_codes }
  */
-import * as fs from "fs";
 import * as ort from "onnxruntime-node";
+import { readModelJson, readOptionalModelJson } from "../hub/model-json";
 import type { LoadContext, TtsEngine, TtsStreamConfig, TtsStreamer } from "../types";
 import { createDecoderSession } from "../llm/decoder-session";
 import { KvCacheDecoder, type KvCacheShape } from "../llm/kv-cache-decoder";
@@ -96,7 +96,7 @@ export class CodecTtsEngine implements TtsEngine {
   }
 
   static async load(ctx: LoadContext): Promise<CodecTtsEngine> {
-    const readJson = async (rel: string) => JSON.parse(fs.readFileSync(await ctx.source.file(rel), "utf8")) as Record<string, unknown>;
+    const readJson = (rel: string) => readModelJson(ctx.source, rel);
     const raw = await readJson("tts_config.json");
     const generation = (raw.generation ?? {}) as Record<string, unknown>;
     const num = (value: unknown, fallback: number) => (typeof value === "number" && Number.isFinite(value) ? value : fallback);
@@ -115,7 +115,7 @@ export class CodecTtsEngine implements TtsEngine {
       maxFramesPerChar: num(generation.max_frames_per_char, 10),
     };
     const { Tokenizer } = await import("@huggingface/tokenizers");
-    const tokenizer = new Tokenizer(await readJson("backbone/tokenizer.json"), await readJson("backbone/tokenizer_config.json").catch(() => ({})));
+    const tokenizer = new Tokenizer(await readJson("backbone/tokenizer.json"), (await readOptionalModelJson(ctx.source, "backbone/tokenizer_config.json")) ?? {});
     const shape = readModelShape(await readJson("backbone/config.json"), "backbone/config.json");
     const voices = new Map<string, CodecVoice>();
     for (const rel of (await ctx.source.list()).filter((f) => /^voices\/[^/]+\.json$/.test(f)).sort()) {

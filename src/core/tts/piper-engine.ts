@@ -4,8 +4,8 @@
  * (BOS "^", then every phoneme followed by the pad "_", then EOS "$") → one synthesis per span.
  * Output at the voice's rate, or resampled to sample_rate_out.
  */
-import * as fs from "fs";
 import * as ort from "onnxruntime-node";
+import { readModelJson } from "../hub/model-json";
 import type { LoadContext, TtsEngine, TtsStreamConfig, TtsStreamer } from "../types";
 import { espeakPhonemes } from "./espeak";
 import { PRIORITY, PriorityRunner } from "./priority-runner";
@@ -95,7 +95,7 @@ export class PiperEngine implements TtsEngine {
     const wanted = ctx.spec.config?.voice;
     const configFile = configs.find((f) => typeof wanted === "string" && f.replace(/^.*\//, "") === `${wanted}.onnx.json`) ?? configs[0];
     const onnxFile = configFile.slice(0, -".json".length);
-    const config = readPiperConfig(JSON.parse(fs.readFileSync(await ctx.source.file(configFile), "utf8")), configFile);
+    const config = readPiperConfig(await readModelJson(ctx.source, configFile), configFile);
     const session = await ctx.createSession(await ctx.source.file(onnxFile));
     const name = onnxFile.replace(/^.*\//, "").replace(/\.onnx$/, "");
     return new PiperEngine(name, config, session, (m) => ctx.warn(m));
