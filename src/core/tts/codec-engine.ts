@@ -127,6 +127,18 @@ export class CodecTtsEngine implements TtsEngine {
       voices.set(id, { id, refText: String(voice.ref_text ?? ""), refCodes: voice.ref_codes as number[] });
     }
     if (voices.size === 0) throw new Error(`model '${ctx.source.id}' has no voices/<id>.json reference voice`);
+    const names = [...voices.keys()].join(", ");
+    if (config.defaultVoice !== undefined && !voices.has(config.defaultVoice)) {
+      throw new Error(
+        `tts_config.json of model '${ctx.source.id}' names default_voice '${config.defaultVoice}', but the model has no voices/${config.defaultVoice}.json; it has: ${names}`,
+      );
+    }
+    // The voice set on the voice-model is the default of every stream that names none.
+    const configured = configuredVoice(ctx);
+    if (configured !== undefined) {
+      if (!voices.has(configured)) throw new Error(`voice '${configured}' set on the voice-model is not a voice of model '${ctx.source.id}'; it has: ${names}`);
+      config.defaultVoice = configured;
+    }
     // The llm loader's preparation (last-position logits, append-only cache where it pays): a
     // NeuTTS prompt of ~320 tokens otherwise returns logits for every position (279 MB).
     const lm = await createDecoderSession(ctx, await ctx.onnxFile("model", "backbone/onnx"), shape);
@@ -190,6 +202,12 @@ export class CodecTtsEngine implements TtsEngine {
     await this.lm.release();
     await this.codec.release();
   }
+}
+
+/** The voice set on the voice-model (spec.config.voice), when there is one. */
+export function configuredVoice(ctx: LoadContext): string | undefined {
+  const voice = ctx.spec.config?.voice;
+  return typeof voice === "string" && voice.trim() !== "" ? voice.trim() : undefined;
 }
 
 /** Seed of span `index` in a stream seeded `seed`: spans sample independently of each other. */
