@@ -72,6 +72,16 @@ export interface AsrFinal {
   passes: number;
   rtf: number;
   total_seconds: number;
+  /** Audio whose text was left out of `text`, and why (the no-speech rule); empty when nothing was. */
+  dropped: DroppedAudio[];
+}
+
+/** A stretch of a turn's audio that left no text in the transcript. */
+export interface DroppedAudio {
+  reason: string;
+  audio_seconds: number;
+  /** The text the decode gave for it, when there was any. */
+  text?: string;
 }
 
 export type AsrEvent = AsrPartial | AsrFinal | CancelledChunk;
@@ -220,6 +230,14 @@ export interface AsrStreamConfig {
   language?: string;
   partial_interval_ms?: number;
   task?: "transcribe" | "translate";
+  /** Hallucination guards (openai/whisper's defaults 2.4, -1, 0.6); null turns one off. */
+  compression_ratio_threshold?: number | null;
+  logprob_threshold?: number | null;
+  no_speech_threshold?: number | null;
+  /** Temperature fallback ladder (default [0, 0.2, 0.4, 0.6, 0.8, 1]); [0] turns fallback off. */
+  temperatures?: number[];
+  /** Seed of the fallback sampling (default 0): the same audio gives the same text. */
+  seed?: number;
 }
 
 export interface AsrStreamer {

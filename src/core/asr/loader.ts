@@ -1,9 +1,10 @@
 import type { FamilyLoader, AsrEngine } from "../types";
 import { loadWhisperModel } from "./load-whisper";
-import { WhisperEngine } from "./whisper-engine";
+import { guardDefaults, WhisperEngine } from "./whisper-engine";
 
 /** The asr family: Whisper in the onnx-community / Optimum layout (merged or split decoder). */
 export const loadAsr: FamilyLoader<AsrEngine> = async (ctx) => {
+  const guards = guardDefaults(ctx.spec.config);
   const model = await loadWhisperModel(ctx);
-  return new WhisperEngine(model, () => model.release());
+  return new WhisperEngine(model, () => model.release(), guards);
 };

@@ -10,8 +10,9 @@
  * `cancel()` ends with one `{kind: "cancelled", is_final: true}` and no final decode.
  */
 import { ReplaySubject, type Observable } from "rxjs";
-import type { AsrEvent, AsrStreamConfig, AsrStreamer, CancelledChunk } from "../types";
+import type { AsrEvent, AsrStreamConfig, AsrStreamer, CancelledChunk, DroppedAudio } from "../types";
 import { firstNonFiniteIndex } from "../audio/pcm";
+import { resolveGuards, type GuardThresholds } from "./guards";
 import { LocalAgreement, splitWords } from "./local-agreement";
 import type { DecodeOptions, DecodeResult } from "./whisper-model";
 
@@ -29,6 +30,8 @@ export interface PassInfo {
   /** Seconds of audio the pass decoded. */
   buffer_seconds: number;
   committed_words: number;
+  /** Temperature of the kept result (above 0 after fallback). */
+  temperature: number;
   rejected?: string;
 }
 
@@ -47,6 +50,7 @@ export interface PauseDetector {
 }
 
 const DEFAULT_INTERVAL_MS = 600;
+const WINDOW_OVERFLOW = "the model's 30 s window filled before a pass had transcribed this audio";
 /** Less audio than this is not worth a pass (Whisper needs a few frames). */
 const MIN_PASS_SECONDS = 0.1;
 
@@ -74,6 +78,10 @@ export class WhisperStreamer implements AsrStreamer {
   private language: string | undefined;
   /** The last accepted partial hypothesis and how many buffer samples it covered. */
   private lastHypothesis: { result: DecodeResult; samples: number } | undefined;
+  private readonly guards: GuardThresholds;
+  private readonly temperatures: number[];
+  /** Audio that left no text (no-speech rule, window overflow), for the final. */
+  private readonly dropped: DroppedAudio[] = [];
   private finishPromise: Promise<string> | undefined;
   private resolveFinish: ((text: string) => void) | undefined;
   private rejectFinish: ((err: Error) => void) | undefined;
@@ -84,6 +92,8 @@ export class WhisperStreamer implements AsrStreamer {
     this.interval = interval;
     this.promptChars = options.prompt_chars ?? 200;
     this.language = options.language && options.language !== "auto" ? options.language : undefined;
+    ({ guards: this.guards, temperatures: this.temperatures } = resolveGuards(options));
+    if (options.seed !== undefined && (typeof options.seed !== "number" || !Number.isFinite(options.seed))) throw new Error(`seed must be a number, got ${String(options.seed)}`);
   }
 
   /** Committed text so far. */
@@ -217,6 +227,8 @@ export class WhisperStreamer implements AsrStreamer {
       const newly = this.agreement.commitAll(splitWords(result.text));
       if (!this.language && newly.length > 0) this.language = result.language;
       if (newly.length > 0) this.emitPartial(newly);
+    } else if (result) {
+      this.drop(result.rejected!, samples, result.text);
     }
     // Everything up to the pause is settled: the buffer restarts there, its text becomes prompt.
     this.cut(samples);
@@ -233,6 +245,7 @@ export class WhisperStreamer implements AsrStreamer {
       if (result) {
         language ??= result.language;
         if (!result.rejected) this.agreement.commitAll(splitWords(result.text));
+        else this.drop(result.rejected, this.bufferLength, result.text);
       }
     }
     if (this.closed) return;
@@ -248,6 +261,7 @@ export class WhisperStreamer implements AsrStreamer {
       passes: this.passes,
       rtf: audioSeconds > 0 ? this.busySeconds / audioSeconds : 0,
       total_seconds: (Date.now() - this.openedAt) / 1000,
+      dropped: this.dropped.slice(),
     });
     this.events.complete();
     this.resolveFinish?.(text);
@@ -261,6 +275,9 @@ export class WhisperStreamer implements AsrStreamer {
       language: this.language ?? "auto",
       task: this.options.task,
       prompt: this.promptChars > 0 ? this.agreement.prompt(this.promptChars) : undefined,
+      guards: this.guards,
+      temperatures: this.temperatures,
+      seed: this.options.seed,
     });
     const seconds = (Date.now() - started) / 1000;
     this.passes++;
@@ -270,6 +287,7 @@ export class WhisperStreamer implements AsrStreamer {
       seconds,
       buffer_seconds: samples / this.model.sampleRate,
       committed_words: this.agreement.words.length,
+      temperature: result.temperature ?? 0,
       ...(result.rejected ? { rejected: result.rejected } : {}),
     });
     return result;
@@ -300,8 +318,11 @@ export class WhisperStreamer implements AsrStreamer {
       }
       const newly = this.agreement.commitAll(splitWords(last.result.text));
       if (newly.length > 0) this.emitPartial(newly);
-      this.cut(Math.max(last.samples, this.bufferLength - window));
+      const cutAtSamples = Math.max(last.samples, this.bufferLength - window);
+      if (cutAtSamples > last.samples) this.drop(WINDOW_OVERFLOW, cutAtSamples - last.samples);
+      this.cut(cutAtSamples);
     } else {
+      this.drop(WINDOW_OVERFLOW, this.bufferLength - window);
       this.cut(this.bufferLength - window);
     }
     this.agreement.clearBuffer();
@@ -318,6 +339,11 @@ export class WhisperStreamer implements AsrStreamer {
       is_final: false,
       audio_seconds: this.audioSeconds,
     });
+  }
+
+  private drop(reason: string, samples: number, text?: string): void {
+    if (samples <= 0) return;
+    this.dropped.push({ reason, audio_seconds: samples / this.model.sampleRate, ...(text ? { text } : {}) });
   }
 
   private bufferSeconds(): number {
