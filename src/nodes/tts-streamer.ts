@@ -71,6 +71,16 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
+/** msg.seed: a finite number (or its text, as a change node writes it); absent means random. */
+function seedOf(value: unknown): number | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isFinite(n)) {
+    throw new Error(`msg.seed must be a finite number, got ${typeof value === "number" ? String(value) : describe(value)}`);
+  }
+  return n;
+}
+
 module.exports = function register(RED: NodeAPI) {
   function TtsStreamerNode(this: Node, config: TtsStreamerNodeDef) {
     RED.nodes.createNode(this, config);
@@ -119,7 +129,11 @@ module.exports = function register(RED: NodeAPI) {
 
     const open = (id: string, msg: NodeMessage, engine: TtsEngine, send: Send): OpenStream => {
       const voice = typeof msg.voice === "string" && msg.voice !== "" ? msg.voice : settings.voice;
-      const seed = typeof msg.seed === "number" && Number.isFinite(msg.seed) ? msg.seed : undefined;
+      const seed = seedOf(msg.seed);
+      // A wrong type is a mistake upstream: say so instead of speaking the default voice.
+      if (msg.voice !== undefined && msg.voice !== null && typeof msg.voice !== "string") {
+        throw new Error(`msg.voice must be a voice name (a string), got ${describe(msg.voice)}`);
+      }
       const streamer = engine.openStreamer({ ...settings, voice, seed });
       const stream = { id, streamer, input: baseMessage(msg), index: 0, audioSeconds: 0, finished: false } as OpenStream;
       streams.set(id, stream);
