@@ -202,7 +202,7 @@ module.exports = function register(RED: NodeAPI) {
       const rawRate = msg.sample_rate ?? DEFAULT_INPUT_RATE;
       const rate = Number(rawRate);
       if (!Number.isInteger(rate) || rate < 1000 || rate > 384000) {
-        return fail(new Error(`msg.sample_rate must be a whole number of Hz (e.g. 16000 or 24000), got ${JSON.stringify(rawRate)}`), done);
+        return fail(new Error(`msg.sample_rate must be a whole number of Hz (e.g. 16000 or 24000), got ${typeof rawRate === "number" ? String(rawRate) : JSON.stringify(rawRate)}`), done);
       }
       lastStreamId = id;
       try {
