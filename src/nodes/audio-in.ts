@@ -88,6 +88,9 @@ module.exports = function register(RED: NodeAPI) {
       if (configError) return fail(configError, done);
       if (capture) return done(); // already capturing: one capture at a time
       let frames$: Observable<Float32Array>;
+      if (msg.filename !== undefined && msg.filename !== null && typeof msg.filename !== "string") {
+        return fail(new Error(`audio-in: msg.filename must be the path of a WAV file (a string), got ${Array.isArray(msg.filename) ? "an array" : typeof msg.filename}`), done);
+      }
       const file = typeof msg.filename === "string" && msg.filename !== "" ? msg.filename : config.path;
       if (source === "file") {
         if (!file) return fail(new Error("audio-in: no WAV file to play; set the node's file or send msg.filename"), done);
