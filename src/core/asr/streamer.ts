@@ -9,7 +9,7 @@
  * costs about the same however long the turn. `finish()` decodes the rest once and resolves the transcript of all audio;
  * `cancel()` ends with one `{kind: "cancelled", is_final: true}` and no final decode.
  */
-import { ReplaySubject, type Observable } from "rxjs";
+import { Observable, Subject } from "rxjs";
 import type { AsrEvent, AsrStreamConfig, AsrStreamer, CancelledChunk, DroppedAudio } from "../types";
 import { firstNonFiniteIndex } from "../audio/pcm";
 import { resolveGuards, type GuardThresholds } from "./guards";
@@ -55,8 +55,25 @@ const WINDOW_OVERFLOW = "the model's 30 s window filled before a pass had transc
 const MIN_PASS_SECONDS = 0.1;
 
 export class WhisperStreamer implements AsrStreamer {
-  private readonly events = new ReplaySubject<AsrEvent>();
-  readonly partials$: Observable<AsrEvent> = this.events.asObservable();
+  private readonly events = new Subject<AsrEvent>();
+  /**
+   * Events (and the end) held until the first subscriber, then dropped: a replay of the whole
+   * turn would keep every partial — each holding all text so far — for as long as the turn runs.
+   */
+  private backlog: { events: AsrEvent[]; end?: { error?: Error } } | null = { events: [] };
+  readonly partials$: Observable<AsrEvent> = new Observable<AsrEvent>((subscriber) => {
+    const backlog = this.backlog;
+    this.backlog = null;
+    if (backlog) {
+      for (const event of backlog.events) subscriber.next(event);
+      if (backlog.end) {
+        if (backlog.end.error) subscriber.error(backlog.end.error);
+        else subscriber.complete();
+        return;
+      }
+    }
+    return this.events.subscribe(subscriber);
+  });
 
   private readonly agreement = new LocalAgreement();
   private readonly interval: number;
@@ -158,8 +175,8 @@ export class WhisperStreamer implements AsrStreamer {
       audio_seconds: this.audioSeconds,
       passes: this.passes,
     };
-    this.events.next(cancelled);
-    this.events.complete();
+    this.emit(cancelled);
+    this.end();
     // A pending finish() settles with what was committed; no final decode runs.
     this.resolveFinish?.(this.agreement.text);
   }
@@ -252,7 +269,7 @@ export class WhisperStreamer implements AsrStreamer {
     this.closed = true;
     const audioSeconds = this.audioSeconds;
     const text = this.agreement.text;
-    this.events.next({
+    this.emit({
       kind: "final",
       text,
       is_final: true,
@@ -263,7 +280,7 @@ export class WhisperStreamer implements AsrStreamer {
       total_seconds: (Date.now() - this.openedAt) / 1000,
       dropped: this.dropped.slice(),
     });
-    this.events.complete();
+    this.end();
     this.resolveFinish?.(text);
   }
 
@@ -332,13 +349,24 @@ export class WhisperStreamer implements AsrStreamer {
   // ---------------------------------------------------------------- helpers
 
   private emitPartial(newly: string[]): void {
-    this.events.next({
+    this.emit({
       kind: "partial",
       text: this.agreement.text,
       delta: (this.agreement.words.length > newly.length ? " " : "") + newly.join(" "),
       is_final: false,
       audio_seconds: this.audioSeconds,
     });
+  }
+
+  private emit(event: AsrEvent): void {
+    if (this.backlog) this.backlog.events.push(event);
+    else this.events.next(event);
+  }
+
+  private end(error?: Error): void {
+    if (this.backlog) this.backlog.end = { error };
+    else if (error) this.events.error(error);
+    else this.events.complete();
   }
 
   private drop(reason: string, samples: number, text?: string): void {
@@ -377,7 +405,7 @@ export class WhisperStreamer implements AsrStreamer {
     if (this.closed) return;
     this.closed = true;
     this.clearTimer();
-    this.events.error(err);
+    this.end(err);
     this.rejectFinish?.(err);
   }
 }
