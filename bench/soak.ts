@@ -136,6 +136,7 @@ interface Slice {
   maxBufferSeconds: number;
   rssMiB: number;
   heapMiB: number;
+  externalMiB: number;
 }
 
 async function longTurn(o: SoakOptions): Promise<{ markdown: string; json: unknown }> {
@@ -182,6 +183,7 @@ async function longTurn(o: SoakOptions): Promise<{ markdown: string; json: unkno
       maxBufferSeconds: inSlice.reduce((m, p) => Math.max(m, p.buffer), 0),
       rssMiB: mb(mem.rss),
       heapMiB: mb(mem.heapUsed),
+      externalMiB: mb(mem.external),
     });
     const s = slices[slices.length - 1];
     log(`turn: ${(upTo / 60).toFixed(0)} min of audio in ${((Date.now() - startedAt) / 1000).toFixed(0)} s — ${s.passes} passes, mean ${s.meanMs.toFixed(1)} ms, p95 ${s.p95Ms.toFixed(1)} ms, RSS ${s.rssMiB.toFixed(0)} MiB`);
@@ -215,7 +217,7 @@ async function longTurn(o: SoakOptions): Promise<{ markdown: string; json: unkno
   const words = text.split(/\s+/).filter(Boolean).length;
   const rows = slices.map(
     (s) =>
-      `| ${(s.from / 60).toFixed(0)}–${(s.to / 60).toFixed(0)} min | ${s.passes} | ${s.meanMs.toFixed(1)} | ${s.p95Ms.toFixed(1)} | ${s.maxMs.toFixed(1)} | ${s.maxBufferSeconds.toFixed(1)} | ${s.rssMiB.toFixed(0)} | ${s.heapMiB.toFixed(0)} |`,
+      `| ${(s.from / 60).toFixed(0)}–${(s.to / 60).toFixed(0)} min | ${s.passes} | ${s.meanMs.toFixed(1)} | ${s.p95Ms.toFixed(1)} | ${s.maxMs.toFixed(1)} | ${s.maxBufferSeconds.toFixed(1)} | ${s.rssMiB.toFixed(0)} | ${s.heapMiB.toFixed(0)} | ${s.externalMiB.toFixed(0)} |`,
   );
   const markdown = [
     `### One whisper-streamer turn of ${o.hours} h with auto flush`,
@@ -223,8 +225,8 @@ async function longTurn(o: SoakOptions): Promise<{ markdown: string; json: unkno
     `tiny-whisper fixture, the node's auto-flush settings (built-in Silero VAD, 300 ms pauses, partial interval 600 ms), ${o.hours * 3600} s of audio: the six shared speech recordings (2.4–6.4 s) in turn, each followed by a 0.5–1.3 s pause, fed in 20 ms frames at up to ${o.speed}× real time and never more than two pauses ahead of the decoder: ${wallSeconds.toFixed(0)} s wall. ` +
       `${passes.length} decode passes (${passes.filter((p) => p.kind === "flush").length} flush, ${passes.filter((p) => p.kind === "partial").length} partial), ${partials} partials, a final of ${words} words.`,
     "",
-    "| audio | passes | mean pass ms | p95 ms | max ms | max buffer s | RSS MiB | heap MiB |",
-    "|---|---|---|---|---|---|---|---|",
+    "| audio | passes | mean pass ms | p95 ms | max ms | max buffer s | RSS MiB | heap MiB | external MiB |",
+    "|---|---|---|---|---|---|---|---|---|",
     ...rows,
   ].join("\n");
   return { markdown, json: { hours: o.hours, speed: o.speed, wallSeconds, passes: passes.length, partials, words, slices } };
