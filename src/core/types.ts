@@ -5,6 +5,7 @@
  */
 import type { Observable } from "rxjs";
 import type { InferenceSession } from "onnxruntime-node";
+import type { DroppedAudio } from "./asr/engine";
 
 // ---------------------------------------------------------------- chunks
 
@@ -74,6 +75,11 @@ export interface AsrFinal {
   passes: number;
   rtf: number;
   total_seconds: number;
+  /**
+   * Audio whose text was left out of `text`, and why (Whisper's no-speech rule); empty when nothing
+   * was. Optional so engines without such rules (remote ones) may leave it out: absent means [].
+   */
+  dropped?: DroppedAudio[];
 }
 
 export type AsrEvent = AsrPartial | AsrFinal | CancelledChunk;
@@ -161,5 +167,5 @@ export type FamilyLoader<M extends LoadedModel> = (ctx: LoadContext) => Promise<
 // re-exported here so `core/types` stays the one import for the whole vocabulary.
 export type { LlmRequest, ChatMessage, LlmGenerateOptions, LlmEngine } from "./llm/engine";
 export type { TtsStreamConfig, TtsStreamer, TtsEngine } from "./tts/engine";
-export type { AsrStreamConfig, AsrStreamer, AsrEngine, PauseDetector } from "./asr/engine";
+export type { AsrStreamConfig, AsrStreamer, AsrEngine, PauseDetector, DroppedAudio } from "./asr/engine";
 export type { VadSegment, VadEngine, VadDetector, VadEvent, VadOptions } from "./vad/engine";

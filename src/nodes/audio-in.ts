@@ -10,7 +10,7 @@ import type { Observable, Subscription } from "rxjs";
 import { statusTextOf } from "../core/status-text";
 import { CAPTURE_RATE, chooseRecorder, microphoneFrames, wavFileFrames } from "../core/audio/capture";
 import { NodeRuntime, type Done, type Send } from "./shared/node-runtime";
-import { deploySettings, type Setting } from "./shared/settings";
+import { deploySettings, readSettings, type Setting } from "./shared/settings";
 import { chunkMessage, streamIdOf, without, type NodeMessage } from "./shared/stream-msg";
 
 interface Capture {
@@ -26,7 +26,7 @@ const SETTINGS: readonly Setting[] = [
   { key: "source", editor: "source", type: "string", choices: ["microphone", "file"], default: "microphone" },
   { key: "recorder", editor: "recorder", type: "string", default: "auto" },
   { key: "device", editor: "device", type: "string" },
-  { key: "path", editor: "path", type: "text" },
+  { key: "path", editor: "path", msg: "filename", type: "text", expects: "the path of a WAV file (a string)", nameType: true },
   { key: "realtime", editor: "realtime", type: "boolean", default: false },
   { key: "frameMs", editor: "frameMs", type: "number", min: 5, max: 1000, default: 20 },
   { key: "autoStart", editor: "autoStart", type: "boolean", default: false },
@@ -79,7 +79,7 @@ module.exports = function register(RED: NodeAPI) {
       const { source, recorder, device, realtime, frameMs } = settings;
       const frameSize = Math.round((frameMs * CAPTURE_RATE) / 1000);
       let frames$: Observable<Float32Array>;
-      const file = typeof msg.filename === "string" && msg.filename !== "" ? msg.filename : settings.path;
+      const file = readSettings<Settings>(SETTINGS, config, msg, "audio-in").path;
       if (source === "file") {
         if (!file) return rt.fail(new Error("audio-in: no WAV file to play; set the node's file or send msg.filename"), done);
         frames$ = wavFileFrames(file, { frameSize, realtime });

@@ -10,7 +10,7 @@ import { hasNonFinite, toFloat32 } from "../core/audio/pcm";
 import { DEFAULT_LEAD_MS, Player, type PlayerEvent } from "../core/audio/player";
 import { idleText, makeSink, type SinkSettings } from "./audio-out-sinks";
 import { NodeRuntime, type Done } from "./shared/node-runtime";
-import { deploySettings, type Setting } from "./shared/settings";
+import { deploySettings, readSettings, type Setting } from "./shared/settings";
 import { isCancel, type NodeMessage } from "./shared/stream-msg";
 import type { StreamEntry } from "./shared/stream-map";
 
@@ -29,6 +29,10 @@ const SETTINGS: readonly Setting[] = [
   { key: "volume", editor: "volume", type: "number", min: 0, max: 4, default: 1 },
 ];
 type Settings = SinkSettings & { bufferMs: number; volume: number };
+/** A chunk's own rate (msg.sample_rate), read per msg. */
+const CHUNK_RATE: readonly Setting[] = [
+  { key: "rate", msg: "sample_rate", type: "integer", min: 1000, max: 384000, default: DEFAULT_INPUT_RATE, expects: "a whole number of Hz (e.g. 16000 or 24000)" },
+];
 
 /** A stream the player holds audio of: remembered so a late is_final is recognised. */
 const entry = (id: string): StreamEntry => ({ id, waiting: [], stop: () => undefined, cancel: () => undefined });
@@ -117,11 +121,7 @@ module.exports = function register(RED: NodeAPI) {
         samples = toFloat32(msg.payload, "msg.payload");
         if (hasNonFinite(samples)) throw new Error("msg.payload holds NaN or infinite samples; the audio is broken upstream");
       }
-      const rawRate = msg.sample_rate ?? DEFAULT_INPUT_RATE;
-      const rate = Number(rawRate);
-      if (!Number.isInteger(rate) || rate < 1000 || rate > 384000) {
-        throw new Error(`msg.sample_rate must be a whole number of Hz (e.g. 16000 or 24000), got ${JSON.stringify(rawRate)}`);
-      }
+      const { rate } = readSettings<{ rate: number }>(CHUNK_RATE, {}, msg);
       const hasAudio = !!samples && samples.length > 0;
       // A late is_final (its stream already drained, stopped or draining) gives no second drained.
       if (final && !hasAudio && !rt.streams.get(id) && rt.streams.isLate(id)) return done();

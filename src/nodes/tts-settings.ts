@@ -15,8 +15,9 @@ export const TTS_SETTINGS: readonly Setting[] = [
   { key: "sample_rate_out", editor: "sampleRateOut", type: "number" },
   // Range-checked by the core (tts/stream-config.ts); empty: the first span is a whole sentence.
   { key: "first_span_words", editor: "firstSpanWords", msg: "first_span_words", type: "integer" },
-  { key: "voice", editor: "voice", msg: "voice", type: "string" },
-  { key: "seed", msg: "seed", type: "number" },
+  // A msg.voice or msg.seed of the wrong type is an error, not silently the default voice / a random seed.
+  { key: "voice", editor: "voice", msg: "voice", type: "string", expects: "a voice name (a string)", nameType: true },
+  { key: "seed", msg: "seed", type: "number", expects: "a finite number", nameType: true },
   // Engines without a speaking rate ignore it; empty: the model's own default (1).
   { key: "speed", editor: "speed", msg: "speed", type: "number", min: TTS_SPEED_RANGE[0], max: TTS_SPEED_RANGE[1] },
   { key: "format", editor: "outputFormat", type: "string", choices: ["float32", "s16le"], default: "float32" },

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { applyLogitRules } from "../../src/core/asr/engines/whisper/logit-rules";
-import { compressionRatio, rejectionReason } from "../../src/core/asr/engines/whisper/guards";
+import { compressionRatio, fallbackReason, rejectionReason } from "../../src/core/asr/engines/whisper/guards";
 import type { WhisperSettings } from "../../src/core/asr/engines/whisper/whisper-config";
 
 // A toy vocabulary: 0..9 text, 10 eot, 11 sot, 12 en, 13 transcribe, 14 notimestamps, 15.. timestamps (0.00, 0.02, ...)
@@ -58,11 +58,13 @@ describe("asr: hallucination guards", () => {
     assert.equal(compressionRatio(""), 0);
   });
 
-  it("rejects repetitive, unlikely and no-speech text with openai/whisper's thresholds", () => {
+  it("retries repetitive and unlikely text (fallback), drops only no-speech text, with openai/whisper's thresholds", () => {
     const ok = { text: "hello there", avg_logprob: -0.3, no_speech_prob: 0.1, compression_ratio: 1.1 };
     assert.equal(rejectionReason(ok), undefined);
-    assert.match(rejectionReason({ ...ok, compression_ratio: 3 })!, /repetitive/);
-    assert.match(rejectionReason({ ...ok, avg_logprob: -1.5 })!, /low confidence/);
+    assert.match(fallbackReason({ ...ok, compression_ratio: 3 })!, /repetitive/);
+    assert.match(fallbackReason({ ...ok, avg_logprob: -1.5 })!, /low confidence/);
+    assert.equal(rejectionReason({ ...ok, compression_ratio: 3 }), undefined);
+    assert.equal(rejectionReason({ ...ok, avg_logprob: -1.5 }), undefined);
     assert.match(rejectionReason({ ...ok, no_speech_prob: 0.9, avg_logprob: -1.2 })!, /no speech/);
     assert.equal(rejectionReason({ ...ok, no_speech_prob: 0.9 }), undefined, "confident text over likely silence is kept, as Whisper does");
   });

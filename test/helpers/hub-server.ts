@@ -34,6 +34,8 @@ export interface HubServer {
   stallNext(file: string, bytes: number): void;
   /** Answer 404 for `file` from now on, as if the repo did not have it. */
   hide(file: string): void;
+  /** Answer every request with HTTP `status` (a server error, an outage) until called with undefined. */
+  failWith(status: number | undefined): void;
   close(): Promise<void>;
 }
 
@@ -69,10 +71,12 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
   const cuts = new Map<string, number>();
   const stalls = new Map<string, number>();
   const hidden = new Set<string>();
+  let failing: number | undefined;
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     requests.push({ method: req.method ?? "GET", url: url.pathname + url.search, range: req.headers.range, authorization: req.headers.authorization });
+    if (failing !== undefined) return sendJson(res, failing, { error: `the test hub answers ${failing}` });
     if (options.token && req.headers.authorization !== `Bearer ${options.token}`) {
       return sendJson(res, 401, { error: "Invalid credentials in Authorization header" }, { "X-Error-Code": "RepoNotFound" });
     }
@@ -149,6 +153,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     cutNext: (file, bytes) => cuts.set(file, bytes),
     stallNext: (file, bytes) => stalls.set(file, bytes),
     hide: (file) => hidden.add(file),
+    failWith: (status) => (failing = status),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

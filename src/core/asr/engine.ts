@@ -13,6 +13,22 @@ export interface AsrStreamConfig {
   task?: "transcribe" | "translate";
   /** Auto flush at pauses: every end of speech this detector reports calls flush(). */
   pauseDetector?: PauseDetector;
+  /** Hallucination guards (openai/whisper's defaults 2.4, -1, 0.6); null turns one off. */
+  compression_ratio_threshold?: number | null;
+  logprob_threshold?: number | null;
+  no_speech_threshold?: number | null;
+  /** Temperature fallback ladder (default [0, 0.2, 0.4, 0.6, 0.8, 1]); [0] turns fallback off. */
+  temperatures?: number[];
+  /** Seed of the fallback sampling (default 0): the same audio gives the same text. */
+  seed?: number;
+}
+
+/** A stretch of a turn's audio that left no text in the transcript (AsrFinal.dropped). */
+export interface DroppedAudio {
+  reason: string;
+  audio_seconds: number;
+  /** The text the decode gave for it, when there was any. */
+  text?: string;
 }
 
 export interface AsrStreamer {

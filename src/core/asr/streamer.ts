@@ -9,9 +9,10 @@
  * costs about the same however long the turn. `finish()` decodes the rest once and resolves the transcript of all audio;
  * `cancel()` ends with one `{kind: "cancelled", is_final: true}` and no final decode.
  */
-import { ReplaySubject, type Observable } from "rxjs";
-import type { AsrEvent, AsrStreamConfig, AsrStreamer, CancelledChunk } from "../types";
+import { Observable, Subject } from "rxjs";
+import type { AsrEvent, AsrStreamConfig, AsrStreamer, CancelledChunk, DroppedAudio } from "../types";
 import { firstNonFiniteIndex } from "../audio/pcm";
+import { resolveGuards, type GuardThresholds } from "./engines/whisper/guards";
 import { LocalAgreement, splitWords } from "./local-agreement";
 import type { DecodeOptions, DecodeResult } from "./engines/whisper/whisper-model";
 
@@ -29,6 +30,8 @@ export interface PassInfo {
   /** Seconds of audio the pass decoded. */
   buffer_seconds: number;
   committed_words: number;
+  /** Temperature of the kept result (above 0 after fallback). */
+  temperature: number;
   rejected?: string;
 }
 
@@ -42,12 +45,30 @@ export interface StreamerOptions extends AsrStreamConfig {
 export type { PauseDetector } from "./engine";
 
 const DEFAULT_INTERVAL_MS = 600;
+const WINDOW_OVERFLOW = "the model's 30 s window filled before a pass had transcribed this audio";
 /** Less audio than this is not worth a pass (Whisper needs a few frames). */
 const MIN_PASS_SECONDS = 0.1;
 
 export class WhisperStreamer implements AsrStreamer {
-  private readonly events = new ReplaySubject<AsrEvent>();
-  readonly partials$: Observable<AsrEvent> = this.events.asObservable();
+  private readonly events = new Subject<AsrEvent>();
+  /**
+   * Events (and the end) held until the first subscriber, then dropped: a replay of the whole
+   * turn would keep every partial — each holding all text so far — for as long as the turn runs.
+   */
+  private backlog: { events: AsrEvent[]; end?: { error?: Error } } | null = { events: [] };
+  readonly partials$: Observable<AsrEvent> = new Observable<AsrEvent>((subscriber) => {
+    const backlog = this.backlog;
+    this.backlog = null;
+    if (backlog) {
+      for (const event of backlog.events) subscriber.next(event);
+      if (backlog.end) {
+        if (backlog.end.error) subscriber.error(backlog.end.error);
+        else subscriber.complete();
+        return;
+      }
+    }
+    return this.events.subscribe(subscriber);
+  });
 
   private readonly agreement = new LocalAgreement();
   private readonly interval: number;
@@ -69,6 +90,10 @@ export class WhisperStreamer implements AsrStreamer {
   private language: string | undefined;
   /** The last accepted partial hypothesis and how many buffer samples it covered. */
   private lastHypothesis: { result: DecodeResult; samples: number } | undefined;
+  private readonly guards: GuardThresholds;
+  private readonly temperatures: number[];
+  /** Audio that left no text (no-speech rule, window overflow), for the final. */
+  private readonly dropped: DroppedAudio[] = [];
   private finishPromise: Promise<string> | undefined;
   private resolveFinish: ((text: string) => void) | undefined;
   private rejectFinish: ((err: Error) => void) | undefined;
@@ -79,6 +104,8 @@ export class WhisperStreamer implements AsrStreamer {
     this.interval = interval;
     this.promptChars = options.prompt_chars ?? 200;
     this.language = options.language && options.language !== "auto" ? options.language : undefined;
+    ({ guards: this.guards, temperatures: this.temperatures } = resolveGuards(options));
+    if (options.seed !== undefined && (typeof options.seed !== "number" || !Number.isFinite(options.seed))) throw new Error(`seed must be a number, got ${String(options.seed)}`);
   }
 
   /** Committed text so far. */
@@ -143,8 +170,8 @@ export class WhisperStreamer implements AsrStreamer {
       audio_seconds: this.audioSeconds,
       passes: this.passes,
     };
-    this.events.next(cancelled);
-    this.events.complete();
+    this.emit(cancelled);
+    this.end();
     // A pending finish() settles with what was committed; no final decode runs.
     this.resolveFinish?.(this.agreement.text);
   }
@@ -212,6 +239,8 @@ export class WhisperStreamer implements AsrStreamer {
       const newly = this.agreement.commitAll(splitWords(result.text));
       if (!this.language && newly.length > 0) this.language = result.language;
       if (newly.length > 0) this.emitPartial(newly);
+    } else if (result) {
+      this.drop(result.rejected!, samples, result.text);
     }
     // Everything up to the pause is settled: the buffer restarts there, its text becomes prompt.
     this.cut(samples);
@@ -228,13 +257,14 @@ export class WhisperStreamer implements AsrStreamer {
       if (result) {
         language ??= result.language;
         if (!result.rejected) this.agreement.commitAll(splitWords(result.text));
+        else this.drop(result.rejected, this.bufferLength, result.text);
       }
     }
     if (this.closed) return;
     this.closed = true;
     const audioSeconds = this.audioSeconds;
     const text = this.agreement.text;
-    this.events.next({
+    this.emit({
       kind: "final",
       text,
       is_final: true,
@@ -243,8 +273,9 @@ export class WhisperStreamer implements AsrStreamer {
       passes: this.passes,
       rtf: audioSeconds > 0 ? this.busySeconds / audioSeconds : 0,
       total_seconds: (Date.now() - this.openedAt) / 1000,
+      dropped: this.dropped.slice(),
     });
-    this.events.complete();
+    this.end();
     this.resolveFinish?.(text);
   }
 
@@ -256,6 +287,9 @@ export class WhisperStreamer implements AsrStreamer {
       language: this.language ?? "auto",
       task: this.options.task,
       prompt: this.promptChars > 0 ? this.agreement.prompt(this.promptChars) : undefined,
+      guards: this.guards,
+      temperatures: this.temperatures,
+      seed: this.options.seed,
     });
     const seconds = (Date.now() - started) / 1000;
     this.passes++;
@@ -265,6 +299,7 @@ export class WhisperStreamer implements AsrStreamer {
       seconds,
       buffer_seconds: samples / this.model.sampleRate,
       committed_words: this.agreement.words.length,
+      temperature: result.temperature ?? 0,
       ...(result.rejected ? { rejected: result.rejected } : {}),
     });
     return result;
@@ -295,8 +330,11 @@ export class WhisperStreamer implements AsrStreamer {
       }
       const newly = this.agreement.commitAll(splitWords(last.result.text));
       if (newly.length > 0) this.emitPartial(newly);
-      this.cut(Math.max(last.samples, this.bufferLength - window));
+      const cutAtSamples = Math.max(last.samples, this.bufferLength - window);
+      if (cutAtSamples > last.samples) this.drop(WINDOW_OVERFLOW, cutAtSamples - last.samples);
+      this.cut(cutAtSamples);
     } else {
+      this.drop(WINDOW_OVERFLOW, this.bufferLength - window);
       this.cut(this.bufferLength - window);
     }
     this.agreement.clearBuffer();
@@ -306,13 +344,29 @@ export class WhisperStreamer implements AsrStreamer {
   // ---------------------------------------------------------------- helpers
 
   private emitPartial(newly: string[]): void {
-    this.events.next({
+    this.emit({
       kind: "partial",
       text: this.agreement.text,
       delta: (this.agreement.words.length > newly.length ? " " : "") + newly.join(" "),
       is_final: false,
       audio_seconds: this.audioSeconds,
     });
+  }
+
+  private emit(event: AsrEvent): void {
+    if (this.backlog) this.backlog.events.push(event);
+    else this.events.next(event);
+  }
+
+  private end(error?: Error): void {
+    if (this.backlog) this.backlog.end = { error };
+    else if (error) this.events.error(error);
+    else this.events.complete();
+  }
+
+  private drop(reason: string, samples: number, text?: string): void {
+    if (samples <= 0) return;
+    this.dropped.push({ reason, audio_seconds: samples / this.model.sampleRate, ...(text ? { text } : {}) });
   }
 
   private bufferSeconds(): number {
@@ -346,7 +400,7 @@ export class WhisperStreamer implements AsrStreamer {
     if (this.closed) return;
     this.closed = true;
     this.clearTimer();
-    this.events.error(err);
+    this.end(err);
     this.rejectFinish?.(err);
   }
 }

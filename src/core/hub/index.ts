@@ -10,6 +10,7 @@ export { HubModelSource, DEFAULT_HUB_URL, isTransferArtifact, type DownloadProgr
 export { LocalModelSource, EmptyModelSource, expandDirectory } from "./local-source";
 export { isHubRepoId, resolveCacheDir, repoCacheDir } from "./paths";
 export { describeHubError } from "./errors";
+export { readModelJson, readOptionalModelJson, parseModelJson, type JsonObject } from "./model-json";
 
 export interface SourceOptions {
   /** Download cache; default $VOICE_STREAM_CACHE or ~/.cache/voice-stream. */

@@ -52,7 +52,8 @@ function optionalNumber(
     (check.min === undefined || value >= check.min) &&
     (check.above === undefined || value > check.above) &&
     (check.max === undefined || value <= check.max);
-  if (!ok) throw new LlmRequestError(`${name} must be ${hint}, got ${JSON.stringify(value)}`);
+  // JSON.stringify writes NaN and Infinity as "null": name them as they are.
+  if (!ok) throw new LlmRequestError(`${name} must be ${hint}, got ${typeof value === "number" ? String(value) : JSON.stringify(value)}`);
   return value as number;
 }
 

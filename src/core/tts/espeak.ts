@@ -128,6 +128,36 @@ export function parseEspeakWav(bytes: Buffer): EspeakAudio {
   }
 }
 
+let voiceList: Promise<string[]> | undefined;
+
+/**
+ * The voices espeak-ng has (`espeak-ng --voices`: the language column, e.g. "en-us", "de"),
+ * sorted; listed once per process. A voice name may add a variant ("en+f3") to any of them.
+ */
+export function espeakVoices(): Promise<string[]> {
+  voiceList ??= (async () => {
+    const lines = (await backend()) === "system" ? (await runSystem(["--voices"], "")).toString("utf8").split("\n") : (await runWasm(["--voices"], "")).stdout;
+    const codes = new Set<string>();
+    for (const line of lines.slice(1)) {
+      // "5  en-us  --/M  English_(America)  gmw/en-US": the language, and the voice file's name ("en-us", and "en" from gmw/en).
+      const columns = line.trim().split(/\s+/);
+      if (columns[1]) codes.add(columns[1].toLowerCase());
+      const file = columns.find((c, i) => i >= 3 && c.includes("/"));
+      if (file) codes.add(file.slice(file.lastIndexOf("/") + 1).toLowerCase());
+    }
+    if (codes.size === 0) throw new Error("espeak-ng --voices listed no voices");
+    return [...codes].sort();
+  })();
+  voiceList.catch(() => (voiceList = undefined));
+  return voiceList;
+}
+
+/** Whether `voice` ("en-us", "en+f3") names one of `known`, case aside. */
+export function isEspeakVoice(voice: string, known: readonly string[]): boolean {
+  const base = voice.toLowerCase().split("+")[0];
+  return known.includes(base);
+}
+
 /** For diagnostics: which backend is in use. */
 export async function espeakBackend(): Promise<EspeakBackend> {
   return backend();

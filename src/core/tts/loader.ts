@@ -33,7 +33,7 @@ export async function detectTtsEngine(ctx: LoadContext): Promise<TtsEngineName> 
 export const loadTts: FamilyLoader<TtsEngine> = async (ctx) => {
   switch (await detectTtsEngine(ctx)) {
     case "espeak":
-      return new EspeakEngine(typeof ctx.spec.config?.voice === "string" ? ctx.spec.config.voice : undefined);
+      return EspeakEngine.load(typeof ctx.spec.config?.voice === "string" && ctx.spec.config.voice.trim() ? ctx.spec.config.voice.trim() : undefined);
     case "piper":
       return PiperEngine.load(ctx);
     case "codec":

@@ -22,6 +22,13 @@ export interface Setting {
   choices?: readonly string[];
   /** Used when neither the editor nor the msg sets it; absent: left for the core's default. */
   default?: unknown;
+  /** What the error says it takes ("a voice name (a string)"), instead of the type and range. */
+  expects?: string;
+  /**
+   * A value of the wrong type is a mistake upstream: the error names its type ("got number")
+   * instead of showing it, and a msg value of a string row must be a string (no String(7)).
+   */
+  nameType?: boolean;
 }
 
 const empty = (v: unknown) => v === undefined || v === null || (typeof v === "string" && v.trim() === "");
@@ -40,15 +47,32 @@ function rangeText(row: Setting): string {
   return row.max !== undefined ? ` of at most ${row.max}` : "";
 }
 
+/** A value as an error shows it: NaN and Infinity as such (JSON would say null). */
+function shown(value: unknown): string {
+  return typeof value === "number" && !Number.isFinite(value) ? String(value) : JSON.stringify(value);
+}
+
+/** The type of a wrongly typed value, as an error names it. */
+function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (Buffer.isBuffer(value)) return "a Buffer";
+  return typeof value;
+}
+
 function convert(row: Setting, value: unknown, where: string): unknown {
+  const bad = (what: string, wrongType: boolean) =>
+    new Error(`${where} must be ${row.expects ?? what}, got ${row.nameType && wrongType ? typeName(value) : shown(value)}`);
   switch (row.type) {
     case "boolean":
       return value === true || value === "true";
     case "text":
+      if (row.nameType && typeof value !== "string") throw bad("a string", true);
       return String(value);
     case "lines":
       return typeof value === "string" ? lines(value) : value;
     case "string": {
+      if (row.nameType && typeof value !== "string") throw bad("a string", true);
       const text = String(value).trim();
       if (row.choices && !row.choices.includes(text)) throw new Error(`${where} must be one of ${row.choices.join(", ")}, got ${JSON.stringify(value)}`);
       return text;
@@ -60,7 +84,7 @@ function convert(row: Setting, value: unknown, where: string): unknown {
       const outOfRange = (row.min !== undefined && n < row.min) || (row.max !== undefined && n > row.max);
       if (!Number.isFinite(n) || (row.type === "integer" && !Number.isInteger(n)) || outOfRange) {
         // One message says both what it takes and the range, whichever check failed.
-        throw new Error(`${where} must be ${row.type === "integer" ? "a whole number" : "a number"}${rangeText(row)}, got ${JSON.stringify(value)}`);
+        throw bad(`${row.type === "integer" ? "a whole number" : "a number"}${rangeText(row)}`, typeof value !== "number");
       }
       return n;
     }
@@ -69,9 +93,19 @@ function convert(row: Setting, value: unknown, where: string): unknown {
 
 /**
  * The settings of `table` from the editor's `config`, each overridden by its msg property
- * when `msg` has one. Throws an Error naming the field (or msg property) and what it takes.
+ * when `msg` has one. Throws an Error naming the field (or msg property) and what it takes
+ * (after `owner: ` when given, for nodes whose every error names the node type).
  */
-export function readSettings<T extends object>(table: readonly Setting[], config: object, msg?: NodeMessage): T {
+export function readSettings<T extends object>(table: readonly Setting[], config: object, msg?: NodeMessage, owner?: string): T {
+  try {
+    return readTable<T>(table, config, msg);
+  } catch (err) {
+    if (owner) (err as Error).message = `${owner}: ${(err as Error).message}`;
+    throw err;
+  }
+}
+
+function readTable<T extends object>(table: readonly Setting[], config: object, msg?: NodeMessage): T {
   const out: Record<string, unknown> = {};
   const fields = config as Record<string, unknown>;
   for (const row of table) {

@@ -1,5 +1,5 @@
 /** Builds a WhisperModel from a model directory or hub repo in the onnx-community / Optimum layout. */
-import * as fs from "fs";
+import { readModelJson, readOptionalModelJson } from "../../../hub/model-json";
 import type { LoadContext } from "../../../types";
 import { LogMelExtractor, melConfigFromPreprocessor } from "./mel";
 import { whisperSettings } from "./whisper-config";
@@ -7,21 +7,19 @@ import { WhisperDecoderRunner, type DecoderSessions } from "./whisper-decoder";
 import { WhisperModel } from "./whisper-model";
 import { WhisperTokenizer } from "./whisper-tokenizer";
 
-const readJson = (file: string) => JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
-
 async function optionalJson(ctx: LoadContext, relPath: string): Promise<Record<string, unknown>> {
-  return (await ctx.source.has(relPath)) ? readJson(await ctx.source.file(relPath)) : {};
+  return (await readOptionalModelJson(ctx.source, relPath)) ?? {};
 }
 
 export async function loadWhisperModel(ctx: LoadContext): Promise<WhisperModel> {
-  const config = readJson(await ctx.source.file("config.json"));
+  const config = await readModelJson(ctx.source, "config.json");
   if (config.model_type !== "whisper") {
     throw new Error(`'${ctx.source.id}' is not a Whisper model (config.json model_type is '${String(config.model_type)}')`);
   }
   const generation = await optionalJson(ctx, "generation_config.json");
   const preprocessor = await optionalJson(ctx, "preprocessor_config.json");
-  const tokenizerConfig = (await ctx.source.has("tokenizer_config.json")) ? await ctx.source.file("tokenizer_config.json") : undefined;
-  const tokenizer = await WhisperTokenizer.load(await ctx.source.file("tokenizer.json"), tokenizerConfig);
+  const tokenizerConfig = await optionalJson(ctx, "tokenizer_config.json");
+  const tokenizer = await WhisperTokenizer.fromJson(await readModelJson(ctx.source, "tokenizer.json"), tokenizerConfig);
   const settings = whisperSettings(config, generation, tokenizer.added);
   const mel = new LogMelExtractor(melConfigFromPreprocessor({ feature_size: config.num_mel_bins, ...preprocessor }));
 

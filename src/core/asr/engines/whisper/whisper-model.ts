@@ -1,13 +1,16 @@
 /**
  * A loaded Whisper: feature extractor, encoder session, decoder runner and tokenizer, with
- * one greedy decode of up to 30 s of audio: forced prefix (optional <|startofprev|> prompt,
+ * one decode of up to 30 s of audio: forced prefix (optional <|startofprev|> prompt,
  * <|startoftranscript|>, language — detected when "auto" —, task, <|notimestamps|> or not),
- * Whisper's logit rules, timestamp segments and the hallucination guards' measurements.
+ * Whisper's logit rules, timestamp segments and the hallucination guards: greedy first, then
+ * seeded sampling at the fallback temperatures while a result is too repetitive or unlikely
+ * (the encoder runs once for all of them); only the no-speech rule marks text rejected.
  */
 import * as ort from "onnxruntime-node";
 import { LogMelExtractor } from "./mel";
 import { applyLogitRules, argmax, logSoftmax } from "./logit-rules";
-import { compressionRatio, DEFAULT_GUARDS, rejectionReason, type GuardThresholds } from "./guards";
+import { SeededPrng } from "../../../onnx/decoder/sampler";
+import { compressionRatio, DEFAULT_GUARDS, DEFAULT_TEMPERATURES, fallbackReason, rejectionReason, type GuardThresholds } from "./guards";
 import type { WhisperSettings } from "./whisper-config";
 import type { WhisperDecoderRunner } from "./whisper-decoder";
 import type { WhisperTokenizer } from "./whisper-tokenizer";
@@ -23,6 +26,10 @@ export interface DecodeOptions {
   /** Cap on generated tokens (default: half the decoder's context, as Whisper). */
   maxNewTokens?: number;
   guards?: GuardThresholds;
+  /** The fallback ladder (default 0, 0.2, … 1.0); [0] decodes greedily once. */
+  temperatures?: readonly number[];
+  /** Seed of the sampling at temperatures above 0 (default 0): the same audio always gives the same text. */
+  seed?: number;
 }
 
 export interface Segment {
@@ -41,7 +48,11 @@ export interface DecodeResult {
   avg_logprob: number;
   no_speech_prob: number;
   compression_ratio: number;
-  /** Set when a guard rejected the text (it must not be committed or used as a prompt). */
+  /** The temperature of the kept result (0: greedy; higher: fallback); absent from decoders without fallback. */
+  temperature?: number;
+  /** Why each earlier temperature's result was decoded again, in order. */
+  fallbacks?: string[];
+  /** Set when the no-speech rule rejected the text (it must not be committed or used as a prompt). */
   rejected?: string;
 }
 
@@ -102,8 +113,36 @@ export class WhisperModel {
     if (wanted && multilingual && !tokens.languages.has(wanted)) {
       throw new Error(`language '${options.language}' is not one this model knows; use one of ${this.languageCodes().join(", ")} or "auto"`);
     }
-    const timestamps = (options.timestamps ?? true) && tokens.timestampBegin !== undefined;
+    const guards = options.guards ?? DEFAULT_GUARDS;
+    const temperatures = options.temperatures && options.temperatures.length > 0 ? options.temperatures : DEFAULT_TEMPERATURES;
     const encoderStates = await this.encode(audio);
+    const fallbacks: string[] = [];
+    let result: Omit<DecodeResult, "temperature"> | undefined;
+    let temperature = temperatures[0];
+    for (const [attempt, t] of temperatures.entries()) {
+      temperature = t;
+      const prng = t > 0 ? new SeededPrng(attemptSeed(options.seed ?? 0, attempt)) : undefined;
+      result = await this.decodeAt(encoderStates, audio.length / this.sampleRate, options, wanted, multilingual, t, prng);
+      const retry = attempt < temperatures.length - 1 ? fallbackReason(result, guards) : undefined;
+      if (!retry) break;
+      fallbacks.push(`${retry} at temperature ${t}`);
+    }
+    const rejected = rejectionReason(result!, guards);
+    return { ...result!, temperature, ...(fallbacks.length > 0 ? { fallbacks } : {}), ...(rejected ? { rejected } : {}) };
+  }
+
+  /** One decode over encoded audio: greedy at temperature 0, else drawn from softmax(logits / t) with `prng`. */
+  private async decodeAt(
+    encoderStates: ort.Tensor,
+    seconds: number,
+    options: DecodeOptions,
+    wanted: string | undefined,
+    multilingual: boolean,
+    temperature: number,
+    prng: SeededPrng | undefined,
+  ): Promise<Omit<DecodeResult, "temperature">> {
+    const { tokens } = this.settings;
+    const timestamps = (options.timestamps ?? true) && tokens.timestampBegin !== undefined;
     const state = this.decoder.start(encoderStates);
 
     // <|startofprev|> prompt tokens, then <|startoftranscript|>.
@@ -135,7 +174,8 @@ export class WhisperModel {
     while (generated.length < maxNew) {
       const row = Float32Array.from(logits);
       applyLogitRules(row, { settings: this.settings, generated, timestamps });
-      const next = argmax(row);
+      const next = prng ? sampleAt(row, temperature, prng) : argmax(row);
+      // As openai/whisper: the log-probability of the chosen token under the unscaled logits.
       sumLogprob += logSoftmax(row)[next];
       if (next === tokens.eot) {
         ended = true;
@@ -145,16 +185,17 @@ export class WhisperModel {
       if (generated.length >= maxNew || state.length >= this.settings.maxTargetPositions) break;
       logits = (await state.feed([next]))[0];
     }
-    const segments = this.segmentsOf(generated, audio.length / this.sampleRate);
+    const segments = this.segmentsOf(generated, seconds);
     const text = this.tokenizer.decodeText(generated).trim();
-    const quality = {
+    return {
       text,
       avg_logprob: sumLogprob / (generated.length + (ended ? 1 : 0) || 1),
       no_speech_prob: noSpeechProb,
       compression_ratio: compressionRatio(text),
+      segments,
+      language,
+      tokens: generated,
     };
-    const rejected = rejectionReason(quality, options.guards ?? DEFAULT_GUARDS);
-    return { ...quality, segments, language, tokens: generated, ...(rejected ? { rejected } : {}) };
   }
 
   /** Splits generated tokens at timestamp tokens into timed segments (one untimed segment without them). */
@@ -189,4 +230,28 @@ export class WhisperModel {
     }
     return segments;
   }
+}
+
+/** The seed of fallback attempt `attempt`: each temperature draws its own repeatable sequence. */
+function attemptSeed(seed: number, attempt: number): number {
+  return (Math.imul(Math.floor(Math.abs(seed)) >>> 0, 0x9e3779b1) ^ Math.imul(attempt + 1, 0x85ebca6b)) >>> 0;
+}
+
+/** A draw from softmax(row / temperature); suppressed (-Infinity) entries are never drawn. */
+function sampleAt(row: Float32Array, temperature: number, prng: SeededPrng): number {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) if (row[i] > max) max = row[i];
+  const weights = new Float64Array(row.length);
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) {
+    const w = row[i] === -Infinity ? 0 : Math.exp((row[i] - max) / temperature);
+    weights[i] = w;
+    sum += w;
+  }
+  let u = prng.next() * sum;
+  for (let i = 0; i < row.length; i++) {
+    u -= weights[i];
+    if (u < 0 && weights[i] > 0) return i;
+  }
+  return argmax(row);
 }

@@ -2,18 +2,16 @@
  * Whisper's text side over tokenizers.js: decoding generated ids to text (special and
  * timestamp tokens left out) and encoding a prompt.
  */
-import * as fs from "fs";
-
 type Tokenizer = import("@huggingface/tokenizers", { with: { "resolution-mode": "import" } }).Tokenizer;
 
 export class WhisperTokenizer {
   private constructor(private readonly tokenizer: Tokenizer, readonly added: Map<string, number>, private readonly eot: number | undefined) {}
 
-  static async load(tokenizerJson: string, tokenizerConfigJson: string | undefined): Promise<WhisperTokenizer> {
-    const json = JSON.parse(fs.readFileSync(tokenizerJson, "utf8")) as { added_tokens?: { id: number; content: string }[] };
-    const config = tokenizerConfigJson ? JSON.parse(fs.readFileSync(tokenizerConfigJson, "utf8")) : {};
+  /** From tokenizer.json and tokenizer_config.json already parsed (the loader reads them with file-naming errors). */
+  static async fromJson(json: Record<string, unknown>, config: Record<string, unknown>): Promise<WhisperTokenizer> {
     const { Tokenizer } = await import("@huggingface/tokenizers");
-    const added = new Map((json.added_tokens ?? []).map((t) => [t.content, t.id] as [string, number]));
+    const addedTokens = Array.isArray(json.added_tokens) ? (json.added_tokens as { id: number; content: string }[]) : [];
+    const added = new Map(addedTokens.map((t) => [t.content, t.id] as [string, number]));
     return new WhisperTokenizer(new Tokenizer(json, config), added, added.get("<|endoftext|>"));
   }
 

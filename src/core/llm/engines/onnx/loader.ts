@@ -4,6 +4,7 @@
  * tokenizer_config.json, optionally chat_template.jinja).
  */
 import * as fs from "fs";
+import { readModelJson, readOptionalModelJson } from "../../../hub/model-json";
 import type { FamilyLoader, LoadContext } from "../../../types";
 import { createDecoderSession } from "../../../onnx/decoder/decoder-session";
 import { LlmTokenizer } from "./llm-tokenizer";
@@ -12,18 +13,8 @@ import { OnnxLlmEngine } from "./onnx-llm-engine";
 
 type Json = Record<string, unknown>;
 
-async function readJson(ctx: LoadContext, relPath: string): Promise<Json> {
-  const file = await ctx.source.file(relPath);
-  try {
-    return JSON.parse(await fs.promises.readFile(file, "utf8")) as Json;
-  } catch (err) {
-    throw new Error(`${relPath} of model ${ctx.source.id} is not valid JSON: ${(err as Error).message}`);
-  }
-}
-
-async function readOptionalJson(ctx: LoadContext, relPath: string): Promise<Json | undefined> {
-  return (await ctx.source.has(relPath)) ? readJson(ctx, relPath) : undefined;
-}
+const readJson = (ctx: LoadContext, relPath: string): Promise<Json> => readModelJson(ctx.source, relPath);
+const readOptionalJson = (ctx: LoadContext, relPath: string): Promise<Json | undefined> => readOptionalModelJson(ctx.source, relPath);
 
 /**
  * config.prefix_cache_mb: megabytes of KV cache kept between prompts so a shared system prompt or

@@ -9,8 +9,8 @@
  *   codec/decoder.onnx           codes int32 [1, 1, F] → audio f32 [1, 1, F·hop]
  *   voices/<id>.json             { ref_text, ref_codes }
  */
-import * as fs from "fs";
 import * as ort from "onnxruntime-node";
+import { readModelJson, readOptionalModelJson } from "../../../hub/model-json";
 import type { LoadContext, TtsEngine, TtsStreamConfig, TtsStreamer } from "../../../types";
 import { createDecoderSession } from "../../../onnx/decoder/decoder-session";
 import { KvCacheDecoder, type KvCacheShape } from "../../../onnx/decoder/kv-cache-decoder";
@@ -18,6 +18,7 @@ import { readModelShape } from "../../../onnx/decoder/model-config";
 import { Sampler } from "../../../onnx/decoder/sampler";
 import { takeFloat32 } from "../../../onnx/outputs";
 import { AsyncQueue } from "../../async-queue";
+import { configuredVoice } from "../../configured-voice";
 import { CodecChunker, type DecodeRequest } from "./codec-chunker";
 import { PRIORITY, PriorityRunner } from "../../priority-runner";
 import { spanResampler } from "../../resampling";
@@ -98,7 +99,7 @@ export class CodecTtsEngine implements TtsEngine {
   }
 
   static async load(ctx: LoadContext): Promise<CodecTtsEngine> {
-    const readJson = async (rel: string) => JSON.parse(fs.readFileSync(await ctx.source.file(rel), "utf8")) as Record<string, unknown>;
+    const readJson = (rel: string) => readModelJson(ctx.source, rel);
     const raw = await readJson("tts_config.json");
     const generation = (raw.generation ?? {}) as Record<string, unknown>;
     const num = (value: unknown, fallback: number) => (typeof value === "number" && Number.isFinite(value) ? value : fallback);
@@ -117,7 +118,7 @@ export class CodecTtsEngine implements TtsEngine {
       maxFramesPerChar: num(generation.max_frames_per_char, 10),
     };
     const { Tokenizer } = await import("@huggingface/tokenizers");
-    const tokenizer = new Tokenizer(await readJson("backbone/tokenizer.json"), await readJson("backbone/tokenizer_config.json").catch(() => ({})));
+    const tokenizer = new Tokenizer(await readJson("backbone/tokenizer.json"), (await readOptionalModelJson(ctx.source, "backbone/tokenizer_config.json")) ?? {});
     const shape = readModelShape(await readJson("backbone/config.json"), "backbone/config.json");
     const voices = new Map<string, CodecVoice>();
     for (const rel of (await ctx.source.list()).filter((f) => /^voices\/[^/]+\.json$/.test(f)).sort()) {
@@ -129,6 +130,18 @@ export class CodecTtsEngine implements TtsEngine {
       voices.set(id, { id, refText: String(voice.ref_text ?? ""), refCodes: voice.ref_codes as number[] });
     }
     if (voices.size === 0) throw new Error(`model '${ctx.source.id}' has no voices/<id>.json reference voice`);
+    const names = [...voices.keys()].join(", ");
+    if (config.defaultVoice !== undefined && !voices.has(config.defaultVoice)) {
+      throw new Error(
+        `tts_config.json of model '${ctx.source.id}' names default_voice '${config.defaultVoice}', but the model has no voices/${config.defaultVoice}.json; it has: ${names}`,
+      );
+    }
+    // The voice set on the voice-model is the default of every stream that names none.
+    const configured = configuredVoice(ctx);
+    if (configured !== undefined) {
+      if (!voices.has(configured)) throw new Error(`voice '${configured}' set on the voice-model is not a voice of model '${ctx.source.id}'; it has: ${names}`);
+      config.defaultVoice = configured;
+    }
     // The llm loader's preparation (last-position logits, append-only cache where it pays): a
     // NeuTTS prompt of ~320 tokens otherwise returns logits for every position (279 MB).
     const lm = await createDecoderSession(ctx, await ctx.onnxFile("model", "backbone/onnx"), shape);

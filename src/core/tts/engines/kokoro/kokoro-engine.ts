@@ -15,6 +15,8 @@ import * as fs from "fs";
 import * as ort from "onnxruntime-node";
 type Tokenizer = import("@huggingface/tokenizers", { with: { "resolution-mode": "import" } }).Tokenizer;
 import type { LoadContext, TtsEngine, TtsStreamConfig, TtsStreamer } from "../../../types";
+import { readModelJson, readOptionalModelJson } from "../../../hub/model-json";
+import { configuredVoice } from "../../configured-voice";
 import { TTS_SPEED_RANGE } from "../../engine";
 import { PRIORITY, PriorityRunner } from "../../priority-runner";
 import { spanResampler } from "../../resampling";
@@ -72,20 +74,13 @@ export class KokoroEngine implements TtsEngine {
     // All fetched now (≈0.5 MB each), so a voice picked per message never waits on a download.
     for (const rel of files.filter((f) => /^voices\/[^/]+\.bin$/.test(f)).sort()) voiceFiles.set(rel.slice(7, -4), await ctx.source.file(rel));
     if (voiceFiles.size === 0) throw new Error(`Kokoro model '${id}' has no voices/<name>.bin style tables`);
-    let tokenizerJson: Record<string, unknown>;
-    try {
-      tokenizerJson = JSON.parse(fs.readFileSync(await ctx.source.file("tokenizer.json"), "utf8"));
-    } catch (err) {
-      throw new Error(`Kokoro model '${id}': tokenizer.json is missing or not JSON (${(err as Error).message})`);
-    }
-    const tokenizerConfig = files.includes("tokenizer_config.json")
-      ? JSON.parse(fs.readFileSync(await ctx.source.file("tokenizer_config.json"), "utf8"))
-      : {};
+    if (!files.includes("tokenizer.json")) throw new Error(`Kokoro model '${id}' has no tokenizer.json (its phoneme symbols)`);
+    const tokenizerJson = await readModelJson(ctx.source, "tokenizer.json");
+    const tokenizerConfig = (await readOptionalModelJson(ctx.source, "tokenizer_config.json")) ?? {};
     const { Tokenizer } = await import("@huggingface/tokenizers");
     const tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
-    const wanted = ctx.spec.config?.voice;
     const defaultVoice =
-      typeof wanted === "string" && wanted !== "" ? wanted : voiceFiles.has(KOKORO_DEFAULT_VOICE) ? KOKORO_DEFAULT_VOICE : [...voiceFiles.keys()][0];
+      configuredVoice(ctx) ?? (voiceFiles.has(KOKORO_DEFAULT_VOICE) ? KOKORO_DEFAULT_VOICE : [...voiceFiles.keys()][0]);
     const defaultSpeed = checkSpeed(ctx.spec.config?.speed);
     const session = await ctx.createSession(await ctx.onnxFile("model"));
     for (const name of ["input_ids", "style", "speed"]) {

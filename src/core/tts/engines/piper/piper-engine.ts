@@ -4,8 +4,8 @@
  * (BOS "^", then every phoneme followed by the pad "_", then EOS "$") → one synthesis per span.
  * Output at the voice's rate, or resampled to sample_rate_out.
  */
-import * as fs from "fs";
 import * as ort from "onnxruntime-node";
+import { readModelJson } from "../../../hub/model-json";
 import type { LoadContext, TtsEngine, TtsStreamConfig, TtsStreamer } from "../../../types";
 import { takeFloat32 } from "../../../onnx/outputs";
 import { espeakPhonemes } from "../../espeak";
@@ -14,6 +14,7 @@ import { spanResampler } from "../../resampling";
 import { SpanStreamer } from "../../span-streamer";
 import { resolveStreamConfig } from "../../stream-config";
 import { WholeSpanPipeline } from "../../whole-span-pipeline";
+import { configuredVoice } from "../../configured-voice";
 
 export interface PiperVoiceConfig {
   sampleRate: number;
@@ -78,6 +79,8 @@ export function phonemesToIds(ipa: string, map: Map<string, number[]>): { ids: n
 export class PiperEngine implements TtsEngine {
   readonly kind = "tts" as const;
   readonly voices: string[];
+  /** The voice of streams that name none: the voice-model's voice when it is a speaker, else the first. */
+  readonly defaultVoice: string;
   private readonly runner = new PriorityRunner();
 
   constructor(
@@ -85,25 +88,48 @@ export class PiperEngine implements TtsEngine {
     readonly config: PiperVoiceConfig,
     private readonly session: ort.InferenceSession,
     private readonly warn: (message: string) => void = () => undefined,
+    defaultVoice?: string,
   ) {
     this.voices = config.speakers.size > 0 ? [...config.speakers.keys()] : [name];
+    if (defaultVoice !== undefined && !this.voices.includes(defaultVoice)) {
+      throw new Error(`voice '${defaultVoice}' is not a voice of piper voice ${name}; it has: ${this.voices.join(", ")}`);
+    }
+    this.defaultVoice = defaultVoice ?? this.voices[0];
   }
 
   static async load(ctx: LoadContext): Promise<PiperEngine> {
     const files = await ctx.source.list();
     const configs = files.filter((f) => f.endsWith(".onnx.json")).sort();
     if (configs.length === 0) throw new Error(`model '${ctx.source.id}' has no piper voice (<name>.onnx.json)`);
-    const wanted = ctx.spec.config?.voice;
-    const configFile = configs.find((f) => typeof wanted === "string" && f.replace(/^.*\//, "") === `${wanted}.onnx.json`) ?? configs[0];
+    const wanted = configuredVoice(ctx);
+    const nameOf = (file: string) => file.replace(/^.*\//, "").slice(0, -".onnx.json".length);
+    // The voice-model's voice is a voice file's name, or a speaker of one of the voices.
+    let configFile = configs.find((f) => nameOf(f) === wanted);
+    let config = configFile ? readPiperConfig(await readModelJson(ctx.source, configFile), configFile) : undefined;
+    let speaker: string | undefined;
+    if (!configFile) {
+      const known: string[] = [];
+      for (const file of configs) {
+        const candidate = readPiperConfig(await readModelJson(ctx.source, file), file);
+        const speakers = [...candidate.speakers.keys()];
+        known.push(...(speakers.length > 0 ? speakers : [nameOf(file)]));
+        if (!configFile && (wanted === undefined || speakers.includes(wanted))) {
+          configFile = file;
+          config = candidate;
+          speaker = wanted;
+        }
+      }
+      if (!configFile || !config) {
+        throw new Error(`voice '${wanted}' set on the voice-model is not a voice of model '${ctx.source.id}'; it has: ${known.join(", ")}`);
+      }
+    }
     const onnxFile = configFile.slice(0, -".json".length);
-    const config = readPiperConfig(JSON.parse(fs.readFileSync(await ctx.source.file(configFile), "utf8")), configFile);
     const session = await ctx.createSession(await ctx.source.file(onnxFile));
-    const name = onnxFile.replace(/^.*\//, "").replace(/\.onnx$/, "");
-    return new PiperEngine(name, config, session, (m) => ctx.warn(m));
+    return new PiperEngine(nameOf(configFile), config!, session, (m) => ctx.warn(m), speaker);
   }
 
   openStreamer(options: Partial<TtsStreamConfig> = {}): TtsStreamer {
-    const config = resolveStreamConfig(options, this.voices, this.voices[0]);
+    const config = resolveStreamConfig(options, this.voices, this.defaultVoice);
     const speaker = this.config.speakers.get(config.voice!);
     const pipeline = new WholeSpanPipeline(this.config.sampleRate, (text, signal) => this.synthesize(text, speaker, signal));
     return new SpanStreamer(pipeline, { sampleRateOut: config.sample_rate_out, resampler: spanResampler, firstSpanWords: config.first_span_words });
