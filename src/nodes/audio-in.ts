@@ -28,7 +28,7 @@ const SETTINGS: readonly Setting[] = [
   { key: "device", editor: "device", type: "string" },
   { key: "path", editor: "path", msg: "filename", type: "text", expects: "the path of a WAV file (a string)", nameType: true },
   { key: "realtime", editor: "realtime", type: "boolean", default: false },
-  { key: "frameMs", editor: "frameMs", type: "number", min: 5, max: 1000, default: 20 },
+  { key: "frameMs", editor: "frameMs", label: "frame size", type: "number", min: 5, max: 1000, default: 20, expects: "5 to 1000 ms" },
   { key: "autoStart", editor: "autoStart", type: "boolean", default: false },
 ];
 type Settings = { source: "microphone" | "file"; recorder: string; device?: string; path?: string; realtime: boolean; frameMs: number; autoStart: boolean };

@@ -10,7 +10,7 @@ import { hasNonFinite, toFloat32 } from "../core/audio/pcm";
 import { DEFAULT_LEAD_MS, Player, type PlayerEvent } from "../core/audio/player";
 import { idleText, makeSink, type SinkSettings } from "./audio-out-sinks";
 import { NodeRuntime, type Done } from "./shared/node-runtime";
-import { deploySettings, readSettings, type Setting } from "./shared/settings";
+import { deploySettings, readSettings, SettingError, type Setting } from "./shared/settings";
 import { isCancel, type NodeMessage } from "./shared/stream-msg";
 import type { StreamEntry } from "./shared/stream-map";
 
@@ -20,13 +20,13 @@ const DEFAULT_INPUT_RATE = 16000;
 const DEFAULT_STREAM = "default";
 
 const SETTINGS: readonly Setting[] = [
-  { key: "sink", editor: "sink", type: "string", choices: ["speaker", "file", "browser", "null"], default: "speaker" },
+  { key: "sink", editor: "sink", label: "sink", type: "string", choices: ["speaker", "file", "browser", "null"], default: "speaker" },
   { key: "player", editor: "player", type: "string", default: "auto" },
   { key: "device", editor: "device", type: "string" },
   { key: "path", editor: "path", type: "text" },
-  { key: "sampleRate", editor: "sampleRate", type: "integer", min: 8000, max: 192000, default: 24000 },
-  { key: "bufferMs", editor: "bufferMs", type: "number", min: 20, max: 10000, default: DEFAULT_LEAD_MS },
-  { key: "volume", editor: "volume", type: "number", min: 0, max: 4, default: 1 },
+  { key: "sampleRate", editor: "sampleRate", label: "sample rate", type: "integer", min: 8000, max: 192000, default: 24000 },
+  { key: "bufferMs", editor: "bufferMs", label: "buffer", type: "number", min: 20, max: 10000, default: DEFAULT_LEAD_MS },
+  { key: "volume", editor: "volume", label: "volume", type: "number", min: 0, max: 4, default: 1 },
 ];
 type Settings = SinkSettings & { bufferMs: number; volume: number };
 /** A chunk's own rate (msg.sample_rate), read per msg. */
@@ -74,7 +74,7 @@ module.exports = function register(RED: NodeAPI) {
 
     try {
       const settings = deploySettings<Settings>(SETTINGS, config);
-      if (settings instanceof Error) throw settings;
+      if (settings instanceof Error) throw new Error(`audio-out: ${settings instanceof SettingError ? settings.brief : settings.message}`);
       const sink = makeSink(RED, node, settings, cleanups, (browser) => {
         if (player && player.bufferedSeconds() === 0) rt.status.show({ fill: "green", shape: "dot", text: idleText(browser) });
       });

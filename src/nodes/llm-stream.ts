@@ -8,6 +8,7 @@
 import type { Node, NodeAPI } from "node-red";
 import { Subject, type Subscription } from "rxjs";
 import type { ChatMessage, LlmEngine, LlmRequest, LlmStreamChunk } from "../core/types";
+import { LLM_NUMBER_CHECKS, numberHint } from "../core/llm/llm-request";
 import { startModelNode, type Done, type ModelNodeDef, type Send } from "./shared/node-runtime";
 import { readSettings, type Setting } from "./shared/settings";
 import { CONTROL_FIELDS, chunkMessage, streamIdOf, without, type ChunkLike, type NodeMessage } from "./shared/stream-msg";
@@ -24,14 +25,15 @@ interface ActiveStream {
 }
 
 /** The node's settings; each msg property of the same name overrides it for one prompt. */
+// Ranges are checked by the core (llm-request.ts); a value that is no number at all is caught here, worded the same.
 const SETTINGS: readonly Setting[] = [
   { key: "system", editor: "system", msg: "system", type: "text" },
-  { key: "max_new_tokens", editor: "maxNewTokens", msg: "max_new_tokens", type: "number" },
-  { key: "temperature", editor: "temperature", msg: "temperature", type: "number" },
-  { key: "top_k", editor: "topK", msg: "top_k", type: "number" },
-  { key: "top_p", editor: "topP", msg: "top_p", type: "number" },
-  { key: "seed", editor: "seed", msg: "seed", type: "number" },
-  { key: "repetition_penalty", msg: "repetition_penalty", type: "number" },
+  { key: "max_new_tokens", editor: "maxNewTokens", msg: "max_new_tokens", type: "number", expects: numberHint(LLM_NUMBER_CHECKS.max_new_tokens) },
+  { key: "temperature", editor: "temperature", msg: "temperature", type: "number", expects: numberHint(LLM_NUMBER_CHECKS.temperature) },
+  { key: "top_k", editor: "topK", msg: "top_k", type: "number", expects: numberHint(LLM_NUMBER_CHECKS.top_k) },
+  { key: "top_p", editor: "topP", msg: "top_p", type: "number", expects: numberHint(LLM_NUMBER_CHECKS.top_p) },
+  { key: "seed", editor: "seed", msg: "seed", type: "number", expects: numberHint(LLM_NUMBER_CHECKS.seed) },
+  { key: "repetition_penalty", msg: "repetition_penalty", type: "number", expects: numberHint(LLM_NUMBER_CHECKS.repetition_penalty) },
   { key: "stop_sequences", editor: "stop", msg: "stop_sequences", type: "lines" },
   { key: "enable_thinking", editor: "thinking", msg: "enable_thinking", type: "boolean" },
   { key: "raw", msg: "raw", type: "boolean" },

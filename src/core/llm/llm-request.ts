@@ -30,14 +30,26 @@ export class LlmRequestError extends Error {
 
 export const DEFAULT_MAX_NEW_TOKENS = 256;
 
-function optionalNumber(
-  request: LlmRequest,
-  name: keyof LlmRequest,
-  check: { integer?: boolean; min?: number; max?: number; above?: number },
-): number | undefined {
-  const value = request[name];
-  if (value === undefined || value === null) return undefined;
-  const hint = [
+/** The range of each numeric request field (checked here; nodes quote them in their own errors). */
+export interface NumberCheck {
+  integer?: boolean;
+  min?: number;
+  max?: number;
+  above?: number;
+}
+
+export const LLM_NUMBER_CHECKS = {
+  temperature: { min: 0 },
+  seed: { integer: true },
+  max_new_tokens: { integer: true, min: 1 },
+  top_k: { integer: true, min: 0 },
+  top_p: { above: 0, max: 1 },
+  repetition_penalty: { above: 0 },
+} as const satisfies Record<string, NumberCheck>;
+
+/** What a field with `check` takes, as errors say it: "a whole number ≥ 1". */
+export function numberHint(check: NumberCheck): string {
+  return [
     check.integer ? "a whole number" : "a number",
     check.min !== undefined ? `≥ ${check.min}` : "",
     check.above !== undefined ? `> ${check.above}` : "",
@@ -45,6 +57,13 @@ function optionalNumber(
   ]
     .filter(Boolean)
     .join(" ");
+}
+
+function optionalNumber(request: LlmRequest, name: keyof typeof LLM_NUMBER_CHECKS): number | undefined {
+  const check: NumberCheck = LLM_NUMBER_CHECKS[name];
+  const value = request[name];
+  if (value === undefined || value === null) return undefined;
+  const hint = numberHint(check);
   const ok =
     typeof value === "number" &&
     Number.isFinite(value) &&
@@ -87,9 +106,9 @@ export function resolveLlmRequest(request: LlmRequest, defaults: LlmGenerationDe
   if (!Array.isArray(stops) || stops.some((s) => typeof s !== "string")) {
     throw new LlmRequestError(`stop_sequences must be an array of strings, got ${JSON.stringify(stops)}`);
   }
-  const temperature = optionalNumber(request, "temperature", { min: 0 });
+  const temperature = optionalNumber(request, "temperature");
   const sampling = temperature === undefined ? (defaults.doSample ? (defaults.temperature ?? 1) : 0) : temperature;
-  const seed = optionalNumber(request, "seed", { integer: true });
+  const seed = optionalNumber(request, "seed");
   return {
     prompt,
     system: request.system || undefined,
@@ -97,11 +116,11 @@ export function resolveLlmRequest(request: LlmRequest, defaults: LlmGenerationDe
     raw: request.raw === true,
     ignore_eos: request.ignore_eos === true,
     max_new_tokens:
-      optionalNumber(request, "max_new_tokens", { integer: true, min: 1 }) ?? defaults.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS,
+      optionalNumber(request, "max_new_tokens") ?? defaults.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS,
     temperature: sampling,
-    top_k: optionalNumber(request, "top_k", { integer: true, min: 0 }) ?? defaults.topK ?? 0,
-    top_p: optionalNumber(request, "top_p", { above: 0, max: 1 }) ?? defaults.topP ?? 1,
-    repetition_penalty: optionalNumber(request, "repetition_penalty", { above: 0 }) ?? defaults.repetitionPenalty ?? 1,
+    top_k: optionalNumber(request, "top_k") ?? defaults.topK ?? 0,
+    top_p: optionalNumber(request, "top_p") ?? defaults.topP ?? 1,
+    repetition_penalty: optionalNumber(request, "repetition_penalty") ?? defaults.repetitionPenalty ?? 1,
     // Without a seed every run differs, as users expect from sampling.
     seed: seed ?? Math.floor(Math.random() * 0x1_0000_0000),
     stop_sequences: stops.filter((s) => s !== ""),

@@ -5,7 +5,7 @@
  */
 import type { NodeMessage } from "./stream-msg";
 
-/** "text" is a string kept as written (a system prompt); "string" is trimmed; "lines" one entry per line. */
+/** "text" is a string kept as written (a system prompt); "string" is trimmed; "lines" one entry per editor line. */
 export type SettingType = "number" | "integer" | "string" | "text" | "boolean" | "lines";
 
 export interface Setting {
@@ -22,6 +22,8 @@ export interface Setting {
   choices?: readonly string[];
   /** Used when neither the editor nor the msg sets it; absent: left for the core's default. */
   default?: unknown;
+  /** The editor field's name in errors ("frame size"); default "the <editor> setting". */
+  label?: string;
   /** What the error says it takes ("a voice name (a string)"), instead of the type and range. */
   expects?: string;
   /**
@@ -60,9 +62,33 @@ function typeName(value: unknown): string {
   return typeof value;
 }
 
-function convert(row: Setting, value: unknown, where: string): unknown {
-  const bad = (what: string, wrongType: boolean) =>
-    new Error(`${where} must be ${row.expects ?? what}, got ${row.nameType && wrongType ? typeName(value) : shown(value)}`);
+const orList = (items: readonly string[]) => (items.length > 1 ? `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}` : items.join(""));
+
+/** A bad setting: its message, and its parts for a node whose errors put the value first (`brief`). */
+export class SettingError extends Error {
+  constructor(
+    message: string,
+    /** What was set: "msg.seed", "the volume setting", or the row's label. */
+    readonly subject: string,
+    readonly value: unknown,
+    /** What it takes: "a number from 0 to 4"; for a choice, the choices. */
+    readonly wants: string | readonly string[],
+  ) {
+    super(message);
+  }
+
+  /** `volume "loud" is not valid; it must be a number from 0 to 4`, or `unknown sink "radio"; choose a or b`. */
+  get brief(): string {
+    if (typeof this.wants !== "string") return `unknown ${this.subject} ${shown(this.value)}; choose ${orList(this.wants)}`;
+    return `${this.subject} ${shown(this.value)} is not valid; it must be ${this.wants}`;
+  }
+}
+
+function convert(row: Setting, value: unknown, where: string, fromMsg = false): unknown {
+  const bad = (what: string, wrongType: boolean) => {
+    const wants = row.expects ?? what;
+    return new SettingError(`${where} must be ${wants}, got ${row.nameType && wrongType ? typeName(value) : shown(value)}`, where, value, wants);
+  };
   switch (row.type) {
     case "boolean":
       return value === true || value === "true";
@@ -70,11 +96,16 @@ function convert(row: Setting, value: unknown, where: string): unknown {
       if (row.nameType && typeof value !== "string") throw bad("a string", true);
       return String(value);
     case "lines":
-      return typeof value === "string" ? lines(value) : value;
+      // The editor's text is one entry per line; a msg brings the list itself (checked by the core).
+      return typeof value === "string" && !fromMsg ? lines(value) : value;
     case "string": {
       if (row.nameType && typeof value !== "string") throw bad("a string", true);
       const text = String(value).trim();
-      if (row.choices && !row.choices.includes(text)) throw new Error(`${where} must be one of ${row.choices.join(", ")}, got ${JSON.stringify(value)}`);
+      if (row.choices && !row.choices.includes(text)) {
+        const error = new SettingError(`${where} must be one of ${row.choices.join(", ")}, got ${shown(value)}`, where, value, row.choices);
+        if (row.label) error.message = error.brief; // a labelled choice reads "unknown sink "radio"; choose ..."
+        throw error;
+      }
       return text;
     }
     case "number":
@@ -110,8 +141,8 @@ function readTable<T extends object>(table: readonly Setting[], config: object, 
   const fields = config as Record<string, unknown>;
   for (const row of table) {
     let value: unknown = row.default;
-    if (row.editor && !empty(fields[row.editor])) value = convert(row, fields[row.editor], `the ${row.editor} setting`);
-    if (msg && row.msg && !empty(msg[row.msg])) value = convert(row, msg[row.msg], `msg.${row.msg}`);
+    if (row.editor && !empty(fields[row.editor])) value = convert(row, fields[row.editor], row.label ?? `the ${row.editor} setting`);
+    if (msg && row.msg && !empty(msg[row.msg])) value = convert(row, msg[row.msg], `msg.${row.msg}`, true);
     if (value !== undefined) out[row.key] = value;
   }
   return out as T;
