@@ -72,7 +72,9 @@ module.exports = function register(RED: NodeAPI) {
       };
       turn.subscription = streamer.partials$.subscribe({
         next: (event: AsrEvent) => {
-          const out = chunkMessage(turn.input, event as unknown as ChunkLike, id, turn.index++, event.kind === "cancelled" ? String(event.text ?? "") : event.text);
+          // A final always lists dropped audio (engines without Whisper's no-speech rule leave it out).
+          const chunk = event.kind === "final" ? { ...event, dropped: event.dropped ?? [] } : event;
+          const out = chunkMessage(turn.input, chunk as unknown as ChunkLike, id, turn.index++, event.kind === "cancelled" ? String(event.text ?? "") : event.text);
           send(event.is_final ? [null, out] : [out, null]);
           if (!event.is_final) return;
           ended();
