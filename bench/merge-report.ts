@@ -44,3 +44,13 @@ export function mergeReport(previous: string, notes: string, resultTitles: strin
   }
   return parts.join("\n");
 }
+
+/** Sections other tools write into RESULTS.md (`npm run soak`): a bench report keeps them as they were. */
+export const FOREIGN_TITLES = ["Soak"];
+
+/** `report` with the FOREIGN_TITLES sections of `previous` (when it has them) added at its end. */
+export function keepForeignSections(previous: string, report: string): string {
+  const have = new Set(splitSections(report).sections.map((s) => s.title));
+  const carried = splitSections(previous).sections.filter((s) => FOREIGN_TITLES.includes(s.title) && !have.has(s.title));
+  return [report.trimEnd(), ...carried.map((s) => `\n## ${s.title}\n${s.body.trimEnd()}`)].join("\n");
+}
