@@ -4,14 +4,21 @@
  * Every capture ends with one msg whose `is_final` is true (empty payload), so a
  * whisper-streamer wired after it finishes its turn when a file ends or the capture stops.
  * Control: msg.payload "start" / "stop", or msg.start === true / msg.stop === true.
+ * Source "browser": a page at /voice-stream/mic/<node id> (src/core/browser) sends its
+ * microphone; a capture opens on a start msg (newest page, or msg.voice_session), on the
+ * page's talk button (push-to-talk), or as soon as a page connects (always-on).
  */
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { Observable, Subscription } from "rxjs";
 import { CAPTURE_RATE, chooseRecorder, microphoneFrames, wavFileFrames } from "../core/audio/capture";
+import { browserMicFrames } from "../core/browser/browser-mic";
+import { mountVoiceChannel, type MountedChannel } from "./shared/browser-page";
+import { controlBrowserMic } from "./shared/browser-mic-control";
 import { chunkMessage, streamIdOf, type NodeMessage } from "./shared/stream-msg";
 
 interface AudioInNodeDef extends NodeDef {
-  source?: "microphone" | "file";
+  source?: "microphone" | "file" | "browser";
+  browserMode?: "push-to-talk" | "always-on";
   recorder?: string;
   device?: string;
   path?: string;
@@ -48,7 +55,8 @@ module.exports = function register(RED: NodeAPI) {
   function AudioInNode(this: Node, config: AudioInNodeDef) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const source = config.source === "file" ? "file" : "microphone";
+    const source = config.source === "file" || config.source === "browser" ? config.source : "microphone";
+    let page: MountedChannel | undefined;
     const realtime = config.realtime === true || config.realtime === "true";
     let frameSize = 320;
     let configError: Error | undefined;
@@ -72,6 +80,19 @@ module.exports = function register(RED: NodeAPI) {
         // Shown now; the same error goes to done(err) when a start is asked for.
         node.status({ fill: "red", shape: "ring", text: (err as Error).message.slice(0, 60) });
       }
+    } else if (source === "browser") {
+      try {
+        page = mountVoiceChannel(RED, node, `/voice-stream/mic/${node.id}`, { page: "mic", title: config.name || "voice-stream microphone", sampleRate: 24000 });
+        node.status({ fill: "grey", shape: "ring", text: "0 pages" });
+        controlBrowserMic(node, page, config.browserMode === "always-on" ? "always-on" : "push-to-talk", {
+          start: (session) => start({ voice_session: session }, (m) => node.send(m as never), (err) => err && node.error(err)),
+          stop: (session) => capture && capture.base.voice_session === session && stop((m) => node.send(m as never), () => {}),
+          capturing: () => capture !== undefined,
+        });
+      } catch (err) {
+        configError = err as Error;
+        node.status({ fill: "red", shape: "ring", text: configError.message.slice(0, 60) });
+      }
     } else node.status({ fill: "grey", shape: "ring", text: "stopped" });
 
     /** Sends the one final msg of a capture and forgets it. */
@@ -89,7 +110,11 @@ module.exports = function register(RED: NodeAPI) {
       if (capture) return done(); // already capturing: one capture at a time
       let frames$: Observable<Float32Array>;
       const file = typeof msg.filename === "string" && msg.filename !== "" ? msg.filename : config.path;
-      if (source === "file") {
+      const id = streamIdOf(msg);
+      if (source === "browser" && page) {
+        const session = typeof msg.voice_session === "string" && msg.voice_session !== "" ? msg.voice_session : undefined;
+        frames$ = browserMicFrames(page.channel, { frameSize, session, captureId: id, mode: config.browserMode || "push-to-talk", pageUrl: page.url });
+      } else if (source === "file") {
         if (!file) return fail(new Error("audio-in: no WAV file to play; set the node's file or send msg.filename"), done);
         frames$ = wavFileFrames(file, { frameSize, realtime });
       } else {
@@ -102,9 +127,10 @@ module.exports = function register(RED: NodeAPI) {
       }
       const base: NodeMessage = { ...msg };
       for (const field of CONTROL_FIELDS) delete base[field];
-      const c: Capture = { id: streamIdOf(msg), base, index: 0, samples: 0, ended: false };
+      const c: Capture = { id, base, index: 0, samples: 0, ended: false };
       capture = c;
       node.status({ fill: "blue", shape: "dot", text: source === "file" ? "playing file" : "recording" });
+      let failed: Error | undefined;
       c.subscription = frames$.subscribe({
         next: (frame) => {
           c.samples += frame.length;
@@ -120,11 +146,14 @@ module.exports = function register(RED: NodeAPI) {
           node.status({ fill: "green", shape: "dot", text: `done · ${(c.samples / CAPTURE_RATE).toFixed(1)} s` });
         },
         error: (err: Error) => {
+          failed = err;
           end(c, send);
           node.status({ fill: "red", shape: "ring", text: err.message.slice(0, 60) });
-          node.error(err, { ...c.base, stream_id: c.id, payload: err.message });
+          if (c.subscription) node.error(err, { ...c.base, stream_id: c.id, payload: err.message });
         },
       });
+      // A capture that could not open (no page, say) fails this start msg itself.
+      if (failed) return done(failed);
       done();
     };
 
@@ -156,7 +185,8 @@ module.exports = function register(RED: NodeAPI) {
         capture.subscription?.unsubscribe();
         capture = undefined;
       }
-      done();
+      if (page) page.close().then(() => done(), () => done());
+      else done();
     });
   }
 

@@ -65,6 +65,8 @@ module.exports = function register(RED: NodeAPI) {
     let statusTimer: NodeJS.Timeout | undefined;
     let lastStreamId = DEFAULT_STREAM;
     let closed = false;
+    /** Seconds of each stream queued so far: where the browser page shows its next msg.text. */
+    const queuedSeconds = new Map<string, number>();
     /** Streams a stop() in progress reported as stopped. */
     let stoppedNow: Set<string> | undefined;
 
@@ -112,7 +114,7 @@ module.exports = function register(RED: NodeAPI) {
       if (settings.httpNodeRoot === false) throw new Error("audio-out: the browser sink needs httpNode (settings.httpNodeRoot is false)");
       const root = (settings.httpNodeRoot || "/").replace(/\/+$/, "");
       const route = `/voice-stream/player/${node.id}`;
-      const sink = new BrowserSink({ basePath: root + route, sampleRate: rate, authorize: upgradeAuthorizer(settings) });
+      const sink = new BrowserSink({ basePath: root + route, sampleRate: rate, authorize: upgradeAuthorizer(settings), title: config.name || "voice-stream player" });
       // httpNodeAuth already guards all of httpNode; httpNodeMiddleware is per route (as the http-in node applies it).
       const extra = settings.httpNodeMiddleware;
       const middleware = typeof extra === "function" ? [extra] : Array.isArray(extra) ? extra : [];
@@ -171,6 +173,7 @@ module.exports = function register(RED: NodeAPI) {
       if (msg.cancel === true || msg.kind === "cancelled") {
         stoppedNow = new Set();
         player.stop();
+        queuedSeconds.clear();
         const stopped = stoppedNow;
         stoppedNow = undefined;
         // A cancel always answers with a stopped event for its stream, even when nothing of it was queued.
@@ -206,12 +209,17 @@ module.exports = function register(RED: NodeAPI) {
       }
       lastStreamId = id;
       try {
-        if (samples && samples.length > 0) player.enqueue(samples, rate, id);
+        if (samples && samples.length > 0) {
+          if (player.sink instanceof BrowserSink && typeof msg.text === "string" && msg.text !== "") player.sink.annotate(id, msg.text, queuedSeconds.get(id) ?? 0);
+          queuedSeconds.set(id, (queuedSeconds.get(id) ?? 0) + samples.length / rate);
+          player.enqueue(samples, rate, id);
+        }
       } catch (err) {
         return fail(err as Error, done);
       }
       showPlaying();
       if (!final) return done();
+      queuedSeconds.delete(id);
       // The msg completes once its stream has played out (or was stopped).
       player.drain(id).then(() => done());
     });

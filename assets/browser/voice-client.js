@@ -1,0 +1,287 @@
+// Browser side of voice-stream's pages and dashboard widget: one WebSocket to a
+// VoiceChannel (src/core/browser/voice-channel.ts) that plays the audio the flow sends
+// (float32 PCM through an AudioWorklet, text shown as its audio plays) and, when the flow
+// opens a capture, sends this page's microphone (getUserMedia with echo cancellation, noise
+// suppression and auto gain; resampled to 16 kHz mono in an AudioWorklet).
+// Browsers start audio only after a user gesture, hence enableAudio() behind a button.
+(function () {
+  "use strict";
+  var MAX_HELD_SECONDS = 600;
+
+  function VoiceStreamClient(options) {
+    this.base = options.base;
+    this.rate = Number(options.rate) || 24000;
+    this.onChange = options.onChange || function () {};
+    this.onEvent = options.onEvent || function () {};
+    // Exposed for tests and curious users (window.__voiceStream on the pages).
+    this.state = {
+      connected: false,
+      session: null,
+      title: "",
+      audio: "off",
+      chunks: 0,
+      receivedSamples: 0,
+      droppedSamples: 0,
+      playedSamples: 0,
+      bufferedSamples: 0,
+      heldSamples: 0,
+      volume: 1,
+      stream: null,
+      text: "",
+      capturing: false,
+      capture: null,
+      mic: "off",
+      micFrames: 0,
+      sentSamples: 0,
+      error: "",
+      phase: "idle",
+    };
+    this.context = null;
+    this.worklet = null;
+    this.gain = null;
+    this.starting = null;
+    this.held = [];
+    this.texts = [];
+    this.streamStart = {};
+    this.skipStream = null;
+    this.socket = null;
+    this.micContext = null;
+    this.micStream = null;
+    this.micNode = null;
+    this.closed = false;
+  }
+
+  VoiceStreamClient.prototype.changed = function () {
+    var s = this.state;
+    s.phase = s.capturing ? "listening" : s.bufferedSamples > 0 ? "speaking" : s.phase === "listening" ? "thinking" : s.phase;
+    this.onChange(s);
+  };
+
+  // ---- playback ----------------------------------------------------------------------
+
+  VoiceStreamClient.prototype.enableAudio = function () {
+    var self = this;
+    if (this.starting) return this.starting;
+    this.starting = (async function () {
+      self.context = new AudioContext({ sampleRate: self.rate });
+      await self.context.audioWorklet.addModule(self.base + "/worklet.js");
+      self.worklet = new AudioWorkletNode(self.context, "voice-stream-player", { outputChannelCount: [1] });
+      self.worklet.port.onmessage = function (e) {
+        self.state.playedSamples = e.data.played;
+        self.state.bufferedSamples = e.data.buffered;
+        self.showText();
+        if (e.data.buffered <= 0 && self.state.phase === "speaking") self.state.phase = "idle";
+        self.changed();
+      };
+      self.gain = self.context.createGain();
+      self.gain.gain.value = self.state.volume;
+      self.worklet.connect(self.gain).connect(self.context.destination);
+      await self.context.resume();
+      self.state.audio = self.context.state === "running" ? "on" : self.context.state;
+      // What arrived before audio was on (a late page's replay) plays now, from its start.
+      var held = self.held;
+      self.held = [];
+      self.state.heldSamples = 0;
+      for (var i = 0; i < held.length; i++) self.queue(held[i]);
+      self.changed();
+    })().catch(function (err) {
+      self.starting = null;
+      self.state.audio = "failed: " + err.message;
+      self.changed();
+    });
+    return this.starting;
+  };
+
+  VoiceStreamClient.prototype.queue = function (samples) {
+    this.worklet.port.postMessage({ type: "audio", samples: samples }, [samples.buffer]);
+  };
+
+  VoiceStreamClient.prototype.setVolume = function (v) {
+    this.state.volume = Math.max(0, Math.min(2, Number(v)));
+    if (this.gain) this.gain.gain.value = this.state.volume;
+    this.changed();
+  };
+
+  // Stops this page's playback (other pages and the flow go on); the rest of the stream is skipped.
+  VoiceStreamClient.prototype.stopPlayback = function () {
+    this.skipStream = this.state.stream;
+    this.dropAll();
+  };
+
+  VoiceStreamClient.prototype.dropAll = function () {
+    for (var i = 0; i < this.held.length; i++) this.state.droppedSamples += this.held[i].length;
+    this.held = [];
+    this.state.heldSamples = 0;
+    if (this.worklet) this.worklet.port.postMessage({ type: "stop" });
+    this.state.droppedSamples += this.state.bufferedSamples;
+    this.texts = [];
+    this.state.text = "";
+    this.changed();
+  };
+
+  // The text whose audio is playing now: texts sit at received-sample positions.
+  VoiceStreamClient.prototype.showText = function () {
+    var at = this.state.playedSamples + this.state.droppedSamples;
+    while (this.texts.length > 0 && this.texts[0].pos <= at) this.state.text = this.texts.shift().text;
+  };
+
+  VoiceStreamClient.prototype.onAudio = function (buffer) {
+    var samples = new Float32Array(buffer);
+    var s = this.state;
+    s.chunks += 1;
+    s.receivedSamples += samples.length;
+    if (s.stream !== null && s.stream === this.skipStream) {
+      s.droppedSamples += samples.length;
+      return;
+    }
+    if (s.phase !== "listening") s.phase = "speaking";
+    if (this.worklet && s.audio === "on") return this.queue(samples);
+    this.held.push(samples);
+    s.heldSamples += samples.length;
+    while (s.heldSamples > MAX_HELD_SECONDS * this.rate && this.held.length > 1) {
+      var old = this.held.shift();
+      s.heldSamples -= old.length;
+      s.droppedSamples += old.length;
+    }
+    this.changed();
+  };
+
+  VoiceStreamClient.prototype.onControl = function (m) {
+    var s = this.state;
+    switch (m.type) {
+      case "hello":
+        s.session = m.session;
+        s.title = m.title || "";
+        break;
+      case "stream":
+        s.stream = m.stream;
+        this.streamStart[m.stream] = s.receivedSamples;
+        if (this.skipStream !== m.stream) this.skipStream = null;
+        break;
+      case "text":
+        if (m.stream === this.skipStream) break;
+        var start = this.streamStart[m.stream] !== undefined ? this.streamStart[m.stream] : s.receivedSamples;
+        this.texts.push({ pos: start + Math.round(m.at * this.rate), text: m.text });
+        this.texts.sort(function (a, b) { return a.pos - b.pos; });
+        this.showText();
+        break;
+      case "end":
+        delete this.streamStart[m.stream];
+        break;
+      case "stop":
+        this.dropAll();
+        break;
+      case "pause":
+      case "resume":
+        if (this.worklet) this.worklet.port.postMessage({ type: m.type });
+        break;
+      case "capture-start":
+        this.startMic(m.capture, m.mode);
+        break;
+      case "capture-stop":
+        this.stopMic(m.capture);
+        break;
+      case "error":
+        s.error = m.message;
+        break;
+    }
+    this.onEvent(m);
+    this.changed();
+  };
+
+  // ---- microphone --------------------------------------------------------------------
+
+  VoiceStreamClient.prototype.startMic = async function (capture, mode) {
+    var self = this;
+    var s = this.state;
+    s.capture = capture;
+    s.capturing = true;
+    s.mode = mode;
+    s.phase = "listening";
+    this.changed();
+    try {
+      if (!this.micStream) {
+        this.micStream = await navigator.mediaDevices.getUserMedia({
+          audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, channelCount: 1 },
+        });
+        this.micContext = new AudioContext();
+        await this.micContext.audioWorklet.addModule(this.base + "/mic-worklet.js");
+        var source = this.micContext.createMediaStreamSource(this.micStream);
+        this.micNode = new AudioWorkletNode(this.micContext, "voice-stream-mic", { numberOfOutputs: 0 });
+        this.micNode.port.onmessage = function (e) {
+          var frame = e.data;
+          s.micFrames += 1;
+          if (!s.capturing || !self.socket || self.socket.readyState !== 1) return;
+          s.sentSamples += frame.length;
+          self.socket.send(frame.buffer);
+        };
+        source.connect(this.micNode);
+      }
+      await this.micContext.resume();
+      s.mic = "on";
+    } catch (err) {
+      s.mic = "failed: " + err.message;
+      s.error = "microphone: " + err.message;
+      s.capturing = false;
+      if (this.socket && this.socket.readyState === 1) this.socket.send(JSON.stringify({ type: "talk-stop", reason: s.error }));
+    }
+    this.changed();
+  };
+
+  VoiceStreamClient.prototype.stopMic = function (capture) {
+    var s = this.state;
+    if (capture && s.capture !== capture) return;
+    s.capturing = false;
+    s.capture = null;
+    s.phase = "thinking";
+    // Between turns the microphone is released (the browser's indicator goes off).
+    if (this.micStream) this.micStream.getTracks().forEach(function (t) { t.stop(); });
+    if (this.micNode) this.micNode.port.postMessage({ type: "stop" });
+    if (this.micContext) this.micContext.close();
+    this.micStream = null;
+    this.micNode = null;
+    this.micContext = null;
+    s.mic = "off";
+    this.changed();
+  };
+
+  // Push-to-talk from the page: the flow's node decides and opens the capture.
+  VoiceStreamClient.prototype.talk = function (on) {
+    if (!this.socket || this.socket.readyState !== 1) return;
+    if (on && this.state.audio !== "on") this.enableAudio();
+    this.socket.send(JSON.stringify({ type: on ? "talk-start" : "talk-stop" }));
+  };
+
+  // ---- connection --------------------------------------------------------------------
+
+  VoiceStreamClient.prototype.connect = function () {
+    var self = this;
+    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + this.base + "/ws";
+    var socket = new WebSocket(url);
+    this.socket = socket;
+    socket.binaryType = "arraybuffer";
+    socket.onopen = function () {
+      self.state.connected = true;
+      self.changed();
+    };
+    socket.onmessage = function (e) {
+      if (typeof e.data === "string") return self.onControl(JSON.parse(e.data));
+      self.onAudio(e.data);
+    };
+    socket.onclose = function () {
+      self.state.connected = false;
+      if (self.state.capturing) self.stopMic();
+      self.changed();
+      if (!self.closed) setTimeout(function () { self.connect(); }, 1000);
+    };
+  };
+
+  VoiceStreamClient.prototype.close = function () {
+    this.closed = true;
+    if (this.socket) this.socket.close();
+    if (this.state.capturing) this.stopMic();
+    if (this.context) this.context.close();
+  };
+
+  window.VoiceStreamClient = VoiceStreamClient;
+})();
