@@ -201,11 +201,12 @@
     this.changed();
     try {
       if (!this.micStream) {
+        // The worklet is ready before the microphone opens, so its first samples are not lost.
+        this.micContext = new AudioContext();
+        await this.micContext.audioWorklet.addModule(this.base + "/mic-worklet.js");
         this.micStream = await navigator.mediaDevices.getUserMedia({
           audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, channelCount: 1 },
         });
-        this.micContext = new AudioContext();
-        await this.micContext.audioWorklet.addModule(this.base + "/mic-worklet.js");
         var source = this.micContext.createMediaStreamSource(this.micStream);
         this.micNode = new AudioWorkletNode(this.micContext, "voice-stream-mic", { numberOfOutputs: 0 });
         this.micNode.port.onmessage = function (e) {
@@ -220,6 +221,9 @@
       await this.micContext.resume();
       s.mic = "on";
     } catch (err) {
+      if (this.micContext) this.micContext.close();
+      this.micContext = null;
+      this.micStream = null;
       s.mic = "failed: " + err.message;
       s.error = "microphone: " + err.message;
       s.capturing = false;
