@@ -4,7 +4,9 @@
  * to install, unless CI is set (then they fail).
  */
 import * as fs from "fs";
+import * as path from "path";
 import { chromium, type Browser } from "playwright-core";
+import { repoRoot } from "./paths";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 
@@ -34,4 +36,11 @@ export async function launchChromium(options: { micWav?: string } = {}): Promise
   // %noloop: the file plays once from when the microphone opens, then silence.
   if (options.micWav) args.push(`--use-file-for-fake-audio-capture=${options.micWav}%noloop`);
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+}
+
+/** Where page tests keep screenshots: test-artifacts/ in the repository (not committed). */
+export function artifactPath(name: string): string {
+  const dir = path.join(repoRoot(), "test-artifacts");
+  fs.mkdirSync(dir, { recursive: true });
+  return path.join(dir, name);
 }
