@@ -22,6 +22,7 @@
     return loading[base];
   }
 
+  var BUTTON = "padding:4px 12px;border:1px solid rgba(0,0,0,.25);border-radius:4px;background:transparent;cursor:pointer";
   var STATE_LABELS = { idle: "ready", listening: "listening…", thinking: "thinking…", speaking: "speaking" };
 
   var UIVoice = {
@@ -111,11 +112,17 @@
           ),
           h("span", { class: "ui-voice-state", style: "min-width:6em;text-align:right;opacity:.8" }, status),
         ]),
-        h("div", { class: "ui-voice-caption", style: "min-height:1.4em;font-style:" + (this.captionFinal ? "normal" : "italic") }, this.caption),
-        h("div", { class: "ui-voice-answer", style: "min-height:1.4em;font-weight:500" }, this.answer),
+        h("div", { style: "display:flex;gap:8px;align-items:baseline" }, [
+          h("span", { style: "min-width:4.5em;opacity:.6;font-size:.85em" }, "You"),
+          h("div", { class: "ui-voice-caption", style: "min-height:1.4em;font-style:" + (this.captionFinal ? "normal" : "italic") }, this.caption),
+        ]),
+        h("div", { style: "display:flex;gap:8px;align-items:baseline" }, [
+          h("span", { style: "min-width:4.5em;opacity:.6;font-size:.85em" }, "Answer"),
+          h("div", { class: "ui-voice-answer", style: "min-height:1.4em;font-weight:500" }, this.answer),
+        ]),
         h("div", { style: "display:flex;align-items:center;gap:8px" }, [
-          s.audio !== "on" ? h("button", { class: "ui-voice-enable", type: "button", onClick: function () { self.enable(); } }, "Enable audio") : null,
-          h("button", { class: "ui-voice-stop", type: "button", onClick: function () { self.stop(); } }, "Stop"),
+          s.audio !== "on" ? h("button", { class: "ui-voice-enable", type: "button", style: BUTTON, onClick: function () { self.enable(); } }, "Enable audio") : null,
+          h("button", { class: "ui-voice-stop", type: "button", style: BUTTON, onClick: function () { self.stop(); } }, "Stop"),
           h("label", { style: "display:flex;align-items:center;gap:4px" }, ["Volume", h("input", { class: "ui-voice-volume", type: "range", min: 0, max: 1.5, step: 0.05, value: this.volume, onInput: function (e) { self.setVolume(e); } })]),
         ]),
         s.error ? h("div", { class: "ui-voice-error", style: "color:#c62828" }, s.error) : null,
