@@ -152,6 +152,8 @@ module.exports = function register(RED: NodeAPI) {
           if (c.subscription) node.error(err, { ...c.base, stream_id: c.id, payload: err.message });
         },
       });
+      // Frames carry the page that speaks, so its answer can go back there (ui-voice, audio-out).
+      if (page && !failed) c.base.voice_session = page.channel.sessionIds().find((s) => page!.channel.captureOf(s) === c.id);
       // A capture that could not open (no page, say) fails this start msg itself.
       if (failed) return done(failed);
       done();
