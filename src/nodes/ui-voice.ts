@@ -63,7 +63,7 @@ module.exports = function register(RED: NodeAPI) {
     if (!group || typeof group.register !== "function") {
       const err = new Error(`ui-voice: no Dashboard 2.0 group ${config.group ? `"${config.group}" ` : ""}found; install @flowfuse/node-red-dashboard and choose a group`);
       node.status({ fill: "red", shape: "ring", text: "no dashboard group" });
-      node.error(err);
+      node.error(err.message);
       return;
     }
     if (!Number.isFinite(frameMs) || frameMs < 5 || frameMs > 1000) {
@@ -80,7 +80,7 @@ module.exports = function register(RED: NodeAPI) {
       page = mountVoiceChannel(RED, node, `/voice-stream/ui-voice/${node.id}`, { page: "none", title: config.name || "", sampleRate: PLAYBACK_RATE }, extra);
     } catch (err) {
       node.status({ fill: "red", shape: "ring", text: "no HTTP for the page" });
-      node.error(err);
+      node.error((err as Error).message);
       return;
     }
     const turns = new VoiceTurns(page.channel, config.playTo === "all" ? "all" : "session");
