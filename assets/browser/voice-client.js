@@ -35,6 +35,10 @@
       sentSamples: 0,
       error: "",
       phase: "idle",
+      // The last phases, oldest first (listening → thinking → speaking → idle), for tests and status.
+      phases: ["idle"],
+      // What the browser granted for the microphone (echo cancellation etc. are requests).
+      micSettings: null,
     };
     this.context = null;
     this.worklet = null;
@@ -43,6 +47,10 @@
     this.held = [];
     this.texts = [];
     this.streamStart = {};
+    // Streams begun and not yet finished: while one is open, a gap in its audio is still "speaking".
+    this.openStreams = {};
+    // Samples handed to the player worklet (it reports how many it has received).
+    this.posted = 0;
     this.skipStream = null;
     this.socket = null;
     this.micContext = null;
@@ -53,7 +61,15 @@
 
   VoiceStreamClient.prototype.changed = function () {
     var s = this.state;
-    s.phase = s.capturing ? "listening" : s.bufferedSamples > 0 ? "speaking" : s.phase === "listening" ? "thinking" : s.phase;
+    var open = Object.keys(this.openStreams).length > 0;
+    if (s.capturing) s.phase = "listening";
+    else if (s.bufferedSamples > 0) s.phase = "speaking";
+    else if (s.phase === "listening") s.phase = "thinking";
+    else if (s.phase === "speaking" && !open) s.phase = "idle";
+    if (s.phases[s.phases.length - 1] !== s.phase) {
+      s.phases.push(s.phase);
+      if (s.phases.length > 20) s.phases.shift();
+    }
     this.onChange(s);
   };
 
@@ -68,9 +84,9 @@
       self.worklet = new AudioWorkletNode(self.context, "voice-stream-player", { outputChannelCount: [1] });
       self.worklet.port.onmessage = function (e) {
         self.state.playedSamples = e.data.played;
-        self.state.bufferedSamples = e.data.buffered;
+        // Still to play: what the worklet holds plus what is on its way to it.
+        self.state.bufferedSamples = e.data.buffered + (self.posted - e.data.received);
         self.showText();
-        if (e.data.buffered <= 0 && self.state.phase === "speaking") self.state.phase = "idle";
         self.changed();
       };
       self.gain = self.context.createGain();
@@ -93,6 +109,8 @@
   };
 
   VoiceStreamClient.prototype.queue = function (samples) {
+    this.posted += samples.length;
+    this.state.bufferedSamples += samples.length;
     this.worklet.port.postMessage({ type: "audio", samples: samples }, [samples.buffer]);
   };
 
@@ -155,6 +173,7 @@
         break;
       case "stream":
         s.stream = m.stream;
+        this.openStreams[m.stream] = true;
         this.streamStart[m.stream] = s.receivedSamples;
         if (this.skipStream !== m.stream) this.skipStream = null;
         break;
@@ -165,10 +184,16 @@
         this.texts.sort(function (a, b) { return a.pos - b.pos; });
         this.showText();
         break;
+      case "final":
+        delete this.openStreams[m.stream];
+        break;
       case "end":
         delete this.streamStart[m.stream];
+        delete this.openStreams[m.stream];
         break;
       case "stop":
+        if (m.stream === undefined) this.openStreams = {};
+        else delete this.openStreams[m.stream];
         this.dropAll();
         break;
       case "pause":
@@ -207,6 +232,9 @@
         this.micStream = await navigator.mediaDevices.getUserMedia({
           audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, channelCount: 1 },
         });
+        var track = this.micStream.getAudioTracks()[0];
+        var got = track && track.getSettings ? track.getSettings() : {};
+        s.micSettings = { echoCancellation: got.echoCancellation, noiseSuppression: got.noiseSuppression, autoGainControl: got.autoGainControl, sampleRate: got.sampleRate, contextRate: this.micContext.sampleRate };
         var source = this.micContext.createMediaStreamSource(this.micStream);
         this.micNode = new AudioWorkletNode(this.micContext, "voice-stream-mic", { numberOfOutputs: 0 });
         this.micNode.port.onmessage = function (e) {

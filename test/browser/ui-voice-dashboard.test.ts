@@ -31,6 +31,8 @@ interface WidgetState {
   droppedSamples: number;
   bufferedSamples: number;
   phase: string;
+  phases: string[];
+  micSettings: { echoCancellation?: boolean; noiseSuppression?: boolean; autoGainControl?: boolean; sampleRate?: number; contextRate?: number } | null;
   error: string;
 }
 
@@ -108,7 +110,14 @@ describe("ui-voice: the Dashboard 2.0 widget in headless Chromium with a fake mi
     const talk = pageA.locator(".ui-voice-talk");
     await talk.hover();
     await pageA.mouse.down();
-    await until(pageA, (s) => s.capturing && s.mic === "on", 10000, "the microphone to open");
+    const open = await until(pageA, (s) => s.capturing && s.mic === "on", 10000, "the microphone to open");
+    assert.equal(open.phase, "listening");
+    assert.equal(await pageA.locator(".ui-voice-state").textContent(), "listening…");
+    assert.deepEqual(
+      [open.micSettings?.echoCancellation, open.micSettings?.noiseSuppression, open.micSettings?.autoGainControl],
+      [true, true, true],
+      `the browser's microphone processing: ${JSON.stringify(open.micSettings)}`,
+    );
     await until(pageA, (s) => s.sentSamples >= 16000 * 4.2, 20000, "4.2 s of microphone audio");
     await pageA.mouse.up();
     await until(pageA, (s) => !s.capturing, 5000, "the capture to end");
@@ -144,6 +153,11 @@ describe("ui-voice: the Dashboard 2.0 widget in headless Chromium with a fake mi
     assert.ok(Math.abs(s.receivedSamples - expected) <= 48, `page A played ${s.receivedSamples} samples; the answer is ${expected} at 24 kHz`);
     const text = (await pageA.locator(".ui-voice-answer").textContent())!.trim();
     assert.ok(text.length > 0, "the answer's text is shown");
+    // The state went listening → thinking (Whisper and the LLM at work) → speaking → ready.
+    const phases = s.phases.slice(s.phases.indexOf("listening"));
+    assert.deepEqual(phases, ["listening", "thinking", "speaking", "idle"], s.phases.join(" → "));
+    assert.equal(await pageA.locator(".ui-voice-state").textContent(), "ready");
+    console.log(`      microphone ${JSON.stringify(open.micSettings)}; phases ${s.phases.join(" → ")}`);
     const b = await widget(pageB);
     assert.equal(b!.receivedSamples, 0, "the other dashboard (its own session) did not play this turn");
     assert.equal(await pageB.locator(".ui-voice-answer").textContent(), "");
@@ -154,5 +168,27 @@ describe("ui-voice: the Dashboard 2.0 widget in headless Chromium with a fake mi
     await pageA.screenshot({ path: artifactPath("ui-voice-dashboard.png") });
     await pageA.close();
     await pageB.close();
+  });
+
+  it("the editor: ui voice in the palette, its dialog with Dashboard's group picker, and its help", async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(red.url + "/");
+    await page.waitForFunction(() => !!(window as unknown as { RED?: { nodes?: { getType?: (t: string) => unknown } } }).RED?.nodes?.getType?.("ui-voice"), undefined, { timeout: 30000 });
+    await page.locator('.red-ui-palette-node[data-palette-type="ui-voice"]').waitFor({ timeout: 10000 });
+    await page.evaluate((id) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const R = (window as unknown as { RED: any }).RED;
+      R.editor.edit(R.nodes.node(id));
+    }, WIDGET);
+    await page.locator("#node-input-group").waitFor({ state: "visible", timeout: 10000 });
+    assert.equal(await page.locator("#node-input-group").inputValue(), "d5000000000020");
+    assert.equal(await page.locator("#node-input-mode").inputValue(), "push-to-talk");
+    assert.equal(await page.locator("#node-input-playTo").inputValue(), "session");
+    assert.ok(await page.locator("#node-input-size").isVisible(), "the size button (Dashboard's element sizer)");
+    await page.screenshot({ path: artifactPath("ui-voice-dialog.png") });
+    await page.locator("#node-dialog-cancel").click();
+    const help = await page.evaluate(() => document.querySelector('script[data-help-name="ui-voice"]')?.textContent ?? "");
+    assert.match(help, /Play to/);
+    await page.close();
   });
 });

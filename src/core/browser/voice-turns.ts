@@ -75,6 +75,8 @@ export class VoiceTurns {
     if (options.final) {
       if (s.resampler) this.send(streamId, s, s.resampler.flush());
       this.audio.delete(streamId);
+      // The pages know now that no more audio comes (a gap before this was not the end).
+      this.channel.broadcast({ type: "final", stream: streamId }, s.target);
       // Kept for late pages until it has had time to play out (plus a little for a slow start).
       const left = Math.max(0, s.seconds * 1000 - (this.now() - s.firstAt)) + 1000;
       const timer = setTimeout(() => {
