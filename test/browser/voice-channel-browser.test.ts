@@ -180,6 +180,34 @@ describe("browser voice channel in headless Chromium (fake microphone)", functio
     await later.close();
   });
 
+  it("the player page's Stop skips the rest of the playing stream on that page only; the next stream plays; volume", async () => {
+    const channel = new VoiceChannel({ basePath: "/voice-stream/player/t3", page: "player", sampleRate: 24000 });
+    mount(channel);
+    const page = await browser.newPage();
+    await page.goto(origin + "/voice-stream/player/t3");
+    await page.click("#enable");
+    await until(page, (s) => s.connected && s.audio === "on");
+    channel.play(new Float32Array(48000).fill(0.1), "s1");
+    await until(page, (s) => s.playedSamples > 4800);
+    await page.click("#stop");
+    await new Promise((r) => setTimeout(r, 300));
+    const stopped = await state(page);
+    channel.play(new Float32Array(4800).fill(0.1), "s1");
+    await new Promise((r) => setTimeout(r, 500));
+    const later = await state(page);
+    assert.equal(later.playedSamples, stopped.playedSamples, "the rest of s1 does not play here");
+    assert.ok(later.playedSamples < 48000);
+    assert.equal(later.receivedSamples, 52800, "it still arrives (other pages may be listening)");
+    channel.endStream("s1");
+    channel.play(new Float32Array(4800).fill(0.1), "s2");
+    channel.endStream("s2");
+    const next = await until(page, (s) => s.playedSamples >= later.playedSamples + 4800);
+    assert.equal(next.playedSamples, later.playedSamples + 4800, "the next stream plays whole");
+    await page.locator("#volume").fill("0.5");
+    assert.equal((await state(page) as unknown as { volume: number }).volume, 0.5);
+    await page.close();
+  });
+
   it("refuses microphone frames without a capture, too large or too fast, with clear errors", async () => {
     const channel = new VoiceChannel({ basePath: "/raw", page: "none", micLimits: { maxFrameSamples: 1600, burstSeconds: 0.5, maxRealtimeFactor: 1.5 } });
     mount(channel);
