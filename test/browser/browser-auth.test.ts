@@ -29,7 +29,7 @@ function upgrade(url: string, headers: Record<string, string> = {}): Promise<str
   });
 }
 
-describe("browser pages behind httpNodeAuth (Node-RED + Dashboard 2.0, headless Chromium)", function () {
+describe("browser pages behind httpNodeAuth and dashboard.middleware (Node-RED + Dashboard 2.0, headless Chromium)", function () {
   this.timeout(120000);
   let red: NodeRedProcess;
   let browser: Browser;
@@ -43,7 +43,12 @@ describe("browser pages behind httpNodeAuth (Node-RED + Dashboard 2.0, headless 
     const settingsFile = path.join(dir, "settings.js");
     const base = path.join(repoRoot(), "scripts", "node-red-settings.js");
     const hash = bcrypt.hashSync("secret", 8);
-    fs.writeFileSync(settingsFile, `module.exports = { ...require(${JSON.stringify(base)}), httpNodeAuth: { user: "voice", pass: ${JSON.stringify(hash)} } };\n`);
+    // Dashboard's own gate (dashboard.middleware) too: here a session cookie a login would set.
+    const dashboardGate = `function (req, res, next) { if (/(^|; )dash=ok(;|$)/.test(req.headers.cookie || "")) return next(); res.status(403).end(); }`;
+    fs.writeFileSync(
+      settingsFile,
+      `module.exports = { ...require(${JSON.stringify(base)}), httpNodeAuth: { user: "voice", pass: ${JSON.stringify(hash)} }, dashboard: { middleware: ${dashboardGate} } };\n`,
+    );
     red = await NodeRedProcess.start({ settingsFile, prepare: linkDashboard });
     browser = await launchChromium();
     const example = exampleFlows().find((e) => e.title === "Dashboard voice assistant")!;
@@ -75,11 +80,15 @@ describe("browser pages behind httpNodeAuth (Node-RED + Dashboard 2.0, headless 
     assert.equal(await upgrade(`${ws}/voice-stream/mic/${MIC}/ws`), "HTTP 401");
     assert.equal(await upgrade(`${ws}/voice-stream/ui-voice/${WIDGET}/ws`), "HTTP 401");
     assert.equal(await upgrade(`${ws}/voice-stream/ui-voice/${WIDGET}/ws`, { Authorization: "Basic " + Buffer.from("voice:wrong").toString("base64") }), "HTTP 401");
-    assert.equal(await upgrade(`${ws}/voice-stream/ui-voice/${WIDGET}/ws`, { Authorization: auth }), "hello");
+    // The widget's socket also passes Dashboard's middleware, as the dashboard page does.
+    assert.equal(await upgrade(`${ws}/voice-stream/ui-voice/${WIDGET}/ws`, { Authorization: auth }), "HTTP 401");
+    assert.equal(await upgrade(`${ws}/voice-stream/ui-voice/${WIDGET}/ws`, { Authorization: auth, Cookie: "dash=ok" }), "hello");
+    assert.equal(await upgrade(`${ws}/voice-stream/mic/${MIC}/ws`, { Authorization: auth }), "hello");
   });
 
   it("with credentials the microphone page and the dashboard widget connect", async () => {
     const context = await browser.newContext({ httpCredentials: { username: "voice", password: "secret" } });
+    await context.addCookies([{ name: "dash", value: "ok", url: red.url }]);
     const mic = await context.newPage();
     await mic.goto(`${red.url}/voice-stream/mic/${MIC}`);
     await mic.waitForFunction(() => (window as unknown as { __voiceStream?: { connected: boolean } }).__voiceStream?.connected === true, undefined, { timeout: 15000 });
