@@ -172,11 +172,12 @@ module.exports = function register(RED: NodeAPI) {
     };
 
     const events = {
-      // All handling happens here; returning null keeps Dashboard from storing the msg or
-      // sending it (audio included) to every dashboard over socket.io.
+      // All handling happens here. What goes on to Dashboard is an empty msg: it stores nothing
+      // and sends no audio to every dashboard over socket.io (the widget has its own socket).
+      // (Not null: Dashboard reads properties of what beforeSend returns.)
       beforeSend: (msg: NodeMessage) => {
         handle(msg);
-        return null;
+        return {};
       },
       onInput: () => {},
     };

@@ -162,6 +162,9 @@ describe("ui-voice: the Dashboard 2.0 widget in headless Chromium with a fake mi
     assert.equal(b!.receivedSamples, 0, "the other dashboard (its own session) did not play this turn");
     assert.equal(await pageB.locator(".ui-voice-answer").textContent(), "");
     console.log(`      answer "${text.slice(0, 80)}…": ${(expected / 24000).toFixed(2)} s, ${s.playedSamples} samples played in page A`);
+    // Nothing went wrong on the way (Dashboard runs the widget's handler for every msg into it).
+    assert.deepEqual(red.debug.filter((d) => d.level === 20).map((d) => String(d.msg)), [], "no node reported an error");
+    assert.deepEqual(red.problems().filter((l) => !/unencrypted credentials|Projects disabled/.test(l)), [], "no runtime warnings or errors");
     // Dashboard's one-time "App is offline ready" notice would cover part of the picture.
     const notice = pageA.locator("text=Close");
     if (await notice.count()) await notice.first().click();

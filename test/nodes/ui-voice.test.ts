@@ -32,7 +32,9 @@ function fakeGroup(RED: { nodes: { createNode(n: unknown, c: unknown): void; reg
       widgets.set(String(props.id), { props });
       node.on("input", (msg, _send, done) => {
         try {
-          events.beforeSend(msg);
+          const out = events.beforeSend(msg);
+          // Dashboard reads dynamic properties off what beforeSend returns.
+          Object.prototype.hasOwnProperty.call(out, "enabled");
           done();
         } catch (err) {
           done(err as Error);
