@@ -74,7 +74,6 @@ describe("browser pages behind httpNodeAuth and dashboard.middleware (Node-RED +
       );
       assert.match(outcome, /HTTP 401|ERR_INVALID_AUTH_CREDENTIALS/, route);
     }
-    assert.equal(await page.evaluate(() => typeof (window as unknown as { VoiceStreamClient?: unknown }).VoiceStreamClient), "undefined");
     await page.close();
     const ws = red.url.replace(/^http/, "ws");
     assert.equal(await upgrade(`${ws}/voice-stream/mic/${MIC}/ws`), "HTTP 401");
