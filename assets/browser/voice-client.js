@@ -169,6 +169,7 @@
     switch (m.type) {
       case "hello":
         s.session = m.session;
+        this.savedSession(m.session);
         s.title = m.title || "";
         break;
       case "stream":
@@ -286,9 +287,21 @@
 
   // ---- connection --------------------------------------------------------------------
 
+  // The session survives a reconnect or a reload of this tab (sessionStorage is per tab).
+  VoiceStreamClient.prototype.savedSession = function (id) {
+    var key = "voice-stream:" + this.base;
+    try {
+      if (id) sessionStorage.setItem(key, id);
+      return sessionStorage.getItem(key);
+    } catch (e) {
+      return id || this.state.session;
+    }
+  };
+
   VoiceStreamClient.prototype.connect = function () {
     var self = this;
-    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + this.base + "/ws";
+    var resume = this.savedSession();
+    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + this.base + "/ws" + (resume ? "?resume=" + encodeURIComponent(resume) : "");
     var socket = new WebSocket(url);
     this.socket = socket;
     socket.binaryType = "arraybuffer";

@@ -149,6 +149,31 @@ describe("ui-voice node (runtime, with a stand-in Dashboard group)", function ()
     b.ws.close();
   });
 
+  it("a page that reconnects keeps its session: the rest of its turn (from the start of the answer) still reaches it", async () => {
+    const { widget, frames, url } = await load();
+    const page = await Page.open(url);
+    page.ws.send(JSON.stringify({ type: "talk-start" }));
+    await waitFor(() => page.of("capture-start").length === 1);
+    page.ws.send(JSON.stringify({ type: "talk-stop" }));
+    await waitFor(() => frames.some((f) => f.is_final === true));
+    const id = frames[0].stream_id as string;
+    widget.receive({ kind: "audio", payload: new Float32Array(2400), sample_rate: 24000, stream_id: id, is_final: false });
+    await waitFor(() => page.samples === 2400);
+    page.ws.close();
+    await new Promise((r) => setTimeout(r, 100));
+    widget.receive({ kind: "audio", payload: new Float32Array(2400), sample_rate: 24000, stream_id: id, is_final: false });
+    const again = await Page.open(`${url}?resume=${page.session}`);
+    assert.equal(again.session, page.session, "the same session");
+    await waitFor(() => again.samples === 4800);
+    // An id the server never issued is not taken.
+    const stranger = await Page.open(`${url}?resume=not-a-session`);
+    assert.notEqual(stranger.session, "not-a-session");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(stranger.samples, 0);
+    again.ws.close();
+    stranger.ws.close();
+  });
+
   it("play to every page: a page that connects while the answer still plays gets it from its start", async () => {
     const { widget, url } = await load({ playTo: "all" });
     const early = await Page.open(url);

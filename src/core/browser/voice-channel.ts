@@ -68,6 +68,8 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   "/worklet.js": { file: "player-worklet.js", type: "text/javascript; charset=utf-8" },
   "/mic-worklet.js": { file: "mic-worklet.js", type: "text/javascript; charset=utf-8" },
 };
+/** Session ids remembered for pages that reconnect. */
+const MAX_ISSUED = 1000;
 /** How long after a capture closes frames still in flight are dropped without an error. */
 const LATE_FRAME_MS = 2000;
 const PAGES: Record<Exclude<PageKind, "none">, string> = { player: "player.html", mic: "mic.html" };
@@ -104,6 +106,8 @@ export class VoiceChannel {
   readonly events$: Observable<ChannelEvent> = this.eventsSubject.asObservable();
   /** The stream whose binary frames follow on every socket (per session). */
   private readonly current = new Map<string, string>();
+  /** Session ids handed out (bounded), which a reconnecting page may take back. */
+  private readonly issued = new Set<string>();
   private closed = false;
 
   constructor(options: VoiceChannelOptions) {
@@ -116,7 +120,7 @@ export class VoiceChannel {
     this.buffer = new PlaybackBuffer(options.replaySeconds ?? 600);
     this.limits = { ...DEFAULT_MIC_LIMITS, ...options.micLimits };
     this.maxRefused = options.maxRefusedFrames ?? 50;
-    this.wss.on("connection", (socket: WebSocket) => this.onConnection(socket));
+    this.wss.on("connection", (socket: WebSocket, req: IncomingMessage) => this.onConnection(socket, req));
   }
 
   get listeners(): number {
@@ -187,8 +191,22 @@ export class VoiceChannel {
 
   // ---- sessions ------------------------------------------------------------------------
 
-  private onConnection(socket: WebSocket): void {
-    const session: Session = { id: randomUUID(), socket, refused: 0 };
+  /**
+   * A page that reconnects (network drop, reload) names the session it had (?resume=<id>) and
+   * keeps it, so the answer to its turn still finds it. Only ids this channel issued, and
+   * not connected now, are taken back.
+   */
+  private sessionIdFor(req: IncomingMessage | undefined): string {
+    const resume = req?.url ? new URL(req.url, "http://x").searchParams.get("resume") : null;
+    if (resume && this.issued.has(resume) && !this.sessions.has(resume)) return resume;
+    const id = randomUUID();
+    this.issued.add(id);
+    if (this.issued.size > MAX_ISSUED) this.issued.delete(this.issued.values().next().value as string);
+    return id;
+  }
+
+  private onConnection(socket: WebSocket, req?: IncomingMessage): void {
+    const session: Session = { id: this.sessionIdFor(req), socket, refused: 0 };
     this.sessions.set(session.id, session);
     this.sendJson(session, { type: "hello", sampleRate: this.sampleRate, session: session.id, title: this.title, micRate: MIC_RATE });
     // A late listener: the open streams from their start, then live audio follows.
