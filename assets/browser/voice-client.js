@@ -248,7 +248,8 @@
         source.connect(this.micNode);
       }
       await this.micContext.resume();
-      s.mic = "on";
+      // Without a click on the page yet (always-on), the browser may hold the context suspended.
+      s.mic = this.micContext.state === "running" ? "on" : "waiting for a click";
     } catch (err) {
       if (this.micContext) this.micContext.close();
       this.micContext = null;
@@ -280,6 +281,13 @@
 
   // Push-to-talk from the page: the flow's node decides and opens the capture.
   VoiceStreamClient.prototype.talk = function (on) {
+    var self = this;
+    if (this.micContext && this.micContext.state !== "running") {
+      this.micContext.resume().then(function () {
+        if (self.micContext && self.micContext.state === "running") self.state.mic = "on";
+        self.changed();
+      });
+    }
     if (!this.socket || this.socket.readyState !== 1) return;
     if (on && this.state.audio !== "on") this.enableAudio();
     this.socket.send(JSON.stringify({ type: on ? "talk-start" : "talk-stop" }));
