@@ -9,7 +9,8 @@ import * as os from "os";
 import * as path from "path";
 import type { Browser } from "playwright-core";
 import { WebSocket } from "ws";
-import { chromiumOrSkip, launchChromium } from "../helpers/chromium";
+import { needTool } from "../helpers/system-tools";
+import { launchChromium } from "../helpers/chromium";
 import { linkDashboard } from "../helpers/dashboard";
 import { NodeRedProcess, exampleFlows } from "../helpers/node-red-process";
 import { repoRoot } from "../helpers/paths";
@@ -36,7 +37,7 @@ describe("browser pages behind httpNodeAuth and dashboard.middleware (Node-RED +
   const auth = "Basic " + Buffer.from("voice:secret").toString("base64");
 
   before(async function () {
-    chromiumOrSkip(this);
+    const executablePath = needTool(this, "chromium");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const bcrypt = require(require.resolve("bcryptjs", { paths: [path.dirname(require.resolve("node-red/package.json", { paths: [repoRoot()] }))] }));
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vs-auth-"));
@@ -50,7 +51,7 @@ describe("browser pages behind httpNodeAuth and dashboard.middleware (Node-RED +
       `module.exports = { ...require(${JSON.stringify(base)}), httpNodeAuth: { user: "voice", pass: ${JSON.stringify(hash)} }, dashboard: { middleware: ${dashboardGate} } };\n`,
     );
     red = await NodeRedProcess.start({ settingsFile, prepare: linkDashboard });
-    browser = await launchChromium();
+    browser = await launchChromium(executablePath);
     const example = exampleFlows().find((e) => e.title === "Dashboard voice assistant")!;
     // The widget and its dashboard only (no models needed), and an audio-in with the browser source.
     const keep = example.flow.filter((n) => ["tab", "ui-voice", "ui-group", "ui-page", "ui-base", "ui-theme"].includes(n.type as string));

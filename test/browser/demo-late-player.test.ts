@@ -8,7 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import type { Browser } from "playwright-core";
 import { decodeWav } from "../../src/core/audio/wav";
-import { artifactPath, chromiumOrSkip, launchChromium } from "../helpers/chromium";
+import { needTool } from "../helpers/system-tools";
+import { artifactPath, launchChromium } from "../helpers/chromium";
 import { NodeRedProcess } from "../helpers/node-red-process";
 
 const INJECT = "d3m0000000000003";
@@ -29,9 +30,9 @@ describe("demo: the browser player page opened 4 s after the inject plays the wh
   let browser: Browser;
 
   before(async function () {
-    chromiumOrSkip(this);
+    const executablePath = needTool(this, "chromium");
     red = await NodeRedProcess.start({ demo: true, env: { HF_ENDPOINT: "http://127.0.0.1:9" } });
-    browser = await launchChromium();
+    browser = await launchChromium(executablePath);
   });
   after(async () => {
     await browser?.close();

@@ -11,7 +11,8 @@ import * as os from "os";
 import * as path from "path";
 import type { Browser, Page } from "playwright-core";
 import { decodeWav } from "../../src/core/audio/wav";
-import { artifactPath, chromiumOrSkip, launchChromium } from "../helpers/chromium";
+import { needTool } from "../helpers/system-tools";
+import { artifactPath, launchChromium } from "../helpers/chromium";
 import { linkDashboard } from "../helpers/dashboard";
 import { fixtureDir } from "../helpers/fixtures";
 import { NodeRedProcess, exampleFlows } from "../helpers/node-red-process";
@@ -66,10 +67,10 @@ describe("ui-voice: the Dashboard 2.0 widget in headless Chromium with a fake mi
   let outDir: string;
 
   before(async function () {
-    chromiumOrSkip(this);
+    const executablePath = needTool(this, "chromium");
     whisperDir = await fixtureDir("tiny-whisper");
     red = await NodeRedProcess.start({ env: { HF_ENDPOINT: "http://127.0.0.1:9" }, prepare: linkDashboard });
-    browser = await launchChromium({ micWav: speech });
+    browser = await launchChromium(executablePath, { micWav: speech });
     outDir = fs.mkdtempSync(path.join(os.tmpdir(), "ui-voice-"));
   });
   after(async () => {

@@ -6,7 +6,8 @@ import { WebSocket } from "ws";
 import { readWavFile } from "../../src/core/audio/wav";
 import { browserMicFrames } from "../../src/core/browser/browser-mic";
 import { VoiceChannel } from "../../src/core/browser/voice-channel";
-import { chromiumOrSkip, launchChromium } from "../helpers/chromium";
+import { needTool } from "../helpers/system-tools";
+import { launchChromium } from "../helpers/chromium";
 import { sharedDir } from "../helpers/paths";
 
 interface ClientState {
@@ -91,7 +92,7 @@ describe("browser voice channel in headless Chromium (fake microphone)", functio
   const mount = (channel: VoiceChannel) => channels.push(channel);
 
   before(async function () {
-    chromiumOrSkip(this);
+    const executablePath = needTool(this, "chromium");
     server = http.createServer((req, res) => {
       for (const c of channels) if (c.handleRequest(req, res)) return;
       res.writeHead(404).end();
@@ -102,7 +103,7 @@ describe("browser voice channel in headless Chromium (fake microphone)", functio
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await launchChromium({ micWav: wavPath });
+    browser = await launchChromium(executablePath, { micWav: wavPath });
   });
 
   after(async () => {

@@ -1,30 +1,15 @@
 /**
  * Headless Chromium for the page tests, with a fake microphone that plays a WAV file once.
- * Tests call `chromiumOrSkip(this)`: without /usr/bin/chromium they skip with the apt package
- * to install, unless CI is set (then they fail).
+ * Tests find it with `needTool(this, "chromium")` (test/helpers/system-tools.ts: without it
+ * they skip naming the apt package, unless CI is set, then they fail) and launch it here.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { chromium, type Browser } from "playwright-core";
 import { repoRoot } from "./paths";
 
-export const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-
-export function chromiumMissing(): string | undefined {
-  if (fs.existsSync(CHROMIUM)) return undefined;
-  return `Chromium not found at ${CHROMIUM}: apt-get install -y chromium`;
-}
-
-/** Skips the suite (`this` of a mocha before hook) when Chromium is missing and CI is unset. */
-export function chromiumOrSkip(ctx: Mocha.Context): void {
-  const missing = chromiumMissing();
-  if (!missing) return;
-  if (process.env.CI) throw new Error(missing);
-  console.log(`      skipped: ${missing}`);
-  ctx.skip();
-}
-
-export async function launchChromium(options: { micWav?: string } = {}): Promise<Browser> {
+/** `executablePath`: what needTool(this, "chromium") returned. */
+export async function launchChromium(executablePath: string, options: { micWav?: string } = {}): Promise<Browser> {
   const args = [
     "--no-sandbox",
     "--disable-gpu",
@@ -35,7 +20,7 @@ export async function launchChromium(options: { micWav?: string } = {}): Promise
   ];
   // %noloop: the file plays once from when the microphone opens, then silence.
   if (options.micWav) args.push(`--use-file-for-fake-audio-capture=${options.micWav}%noloop`);
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+  return chromium.launch({ executablePath, headless: true, args });
 }
 
 /** Where page tests keep screenshots: test-artifacts/ in the repository (not committed). */
