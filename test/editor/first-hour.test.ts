@@ -185,7 +185,9 @@ describe("first hour: the README walked in the editor (Chromium, screenshots)", 
       const module = page.locator(".red-ui-clipboard-dialog-tabs-content .red-ui-treeList-label", { hasText: "node-red-contrib-voice-stream" }).first();
       await module.waitFor({ state: "visible", timeout: 10000 });
       await module.click();
-      const entry = page.locator(".red-ui-clipboard-dialog-tabs-content .red-ui-treeList-label", { hasText: title }).first();
+      // The whole label: hasText alone matches substrings, and "Voice assistant" is inside "Dashboard voice assistant".
+      const whole = new RegExp(`^\\s*${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s*$`);
+      const entry = page.locator(".red-ui-clipboard-dialog-tabs-content .red-ui-treeList-label", { hasText: whole }).first();
       await entry.waitFor({ state: "visible", timeout: 10000 });
       await entry.click();
       await page.locator("#red-ui-clipboard-dialog-ok").click();
