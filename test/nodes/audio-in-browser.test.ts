@@ -5,7 +5,7 @@
  */
 import { strict as assert } from "assert";
 import * as path from "path";
-import { WebSocket } from "ws";
+import { PageSocket, waitFor } from "../helpers/page-socket";
 import { repoRoot } from "../helpers/paths";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -18,41 +18,6 @@ const audioInNode = require(path.join(repoRoot(), "dist", "src", "nodes", "audio
 const catchNode = require("@node-red/nodes/core/common/25-catch.js");
 
 type Msg = Record<string, unknown> & { payload?: unknown };
-
-/** A microphone page without a browser: it answers capture-start by sending `frames` of 320 samples. */
-class FakePage {
-  readonly messages: Record<string, unknown>[] = [];
-  session = "";
-  constructor(readonly ws: WebSocket) {
-    ws.on("message", (data, binary) => {
-      if (binary) return;
-      const m = JSON.parse(String(data));
-      this.messages.push(m);
-      if (m.type === "hello") this.session = m.session;
-    });
-  }
-  static async open(url: string): Promise<FakePage> {
-    const page = new FakePage(new WebSocket(url));
-    await new Promise((r) => page.ws.once("open", r));
-    const end = Date.now() + 5000;
-    while (!page.session && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
-    return page;
-  }
-  sendFrames(n: number, value: number): void {
-    for (let i = 0; i < n; i++) this.ws.send(new Float32Array(320).fill(value).buffer);
-  }
-  has(type: string): boolean {
-    return this.messages.some((m) => m.type === type);
-  }
-}
-
-const waitFor = async (check: () => boolean, ms = 10000) => {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe("audio-in node: browser microphone source", function () {
   this.timeout(30000);
@@ -108,8 +73,8 @@ describe("audio-in node: browser microphone source", function () {
 
   it("the flow starts and stops a capture on the newest page: one stream_id, frames in order, then is_final", async () => {
     const { input, frames, errors, wsUrl } = await load();
-    const older = await FakePage.open(wsUrl);
-    const page = await FakePage.open(wsUrl);
+    const older = await PageSocket.open(wsUrl);
+    const page = await PageSocket.open(wsUrl);
     input.receive({ payload: "start", stream_id: "turn-1", topic: "hall" });
     await waitFor(() => page.has("capture-start"));
     assert.equal(older.has("capture-start"), false, "only the newest page captures");
@@ -139,7 +104,7 @@ describe("audio-in node: browser microphone source", function () {
 
   it("push-to-talk: the page's talk button opens and closes a capture; a page that goes away ends it", async () => {
     const { frames, wsUrl } = await load({ browserMode: "push-to-talk" });
-    const page = await FakePage.open(wsUrl);
+    const page = await PageSocket.open(wsUrl);
     page.ws.send(JSON.stringify({ type: "talk-start" }));
     await waitFor(() => page.has("capture-start"));
     assert.equal(page.messages.find((m) => m.type === "capture-start")!.mode, "push-to-talk");
@@ -161,7 +126,7 @@ describe("audio-in node: browser microphone source", function () {
 
   it("always on: a capture opens as soon as a page connects", async () => {
     const { frames, wsUrl } = await load({ browserMode: "always-on" });
-    const page = await FakePage.open(wsUrl);
+    const page = await PageSocket.open(wsUrl);
     await waitFor(() => page.has("capture-start"));
     assert.equal(page.messages.find((m) => m.type === "capture-start")!.mode, "always-on");
     page.sendFrames(4, 0.2);

@@ -6,7 +6,7 @@
  */
 import { strict as assert } from "assert";
 import * as path from "path";
-import { WebSocket } from "ws";
+import { PageSocket, waitFor } from "../helpers/page-socket";
 import { repoRoot } from "../helpers/paths";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -45,41 +45,6 @@ function fakeGroup(RED: { nodes: { createNode(n: unknown, c: unknown): void; reg
   }
   RED.nodes.registerType("ui-group", Group);
 }
-
-class Page {
-  readonly events: Record<string, unknown>[] = [];
-  samples = 0;
-  session = "";
-  constructor(readonly ws: WebSocket) {
-    ws.on("message", (data, binary) => {
-      if (binary) {
-        this.samples += (data as Buffer).length / 4;
-        return;
-      }
-      const m = JSON.parse(String(data));
-      this.events.push(m);
-      if (m.type === "hello") this.session = m.session;
-    });
-  }
-  static async open(url: string): Promise<Page> {
-    const page = new Page(new WebSocket(url));
-    await new Promise((r) => page.ws.once("open", r));
-    const end = Date.now() + 5000;
-    while (!page.session && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
-    return page;
-  }
-  of(type: string): Record<string, unknown>[] {
-    return this.events.filter((e) => e.type === type);
-  }
-}
-
-const waitFor = async (check: () => boolean, ms = 10000) => {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe("ui-voice node (runtime, with a stand-in Dashboard group)", function () {
   this.timeout(30000);
@@ -120,8 +85,8 @@ describe("ui-voice node (runtime, with a stand-in Dashboard group)", function ()
 
   it("a turn goes back to the page that spoke: captions, answer text and audio by stream_id", async () => {
     const { widget, frames, url } = await load();
-    const a = await Page.open(url);
-    const b = await Page.open(url);
+    const a = await PageSocket.open(url);
+    const b = await PageSocket.open(url);
     a.ws.send(JSON.stringify({ type: "talk-start" }));
     await waitFor(() => a.of("capture-start").length === 1);
     for (let i = 0; i < 3; i++) a.ws.send(new Float32Array(320).fill(0.1).buffer);
@@ -151,7 +116,7 @@ describe("ui-voice node (runtime, with a stand-in Dashboard group)", function ()
 
   it("a page that reconnects keeps its session: the rest of its turn (from the start of the answer) still reaches it", async () => {
     const { widget, frames, url } = await load();
-    const page = await Page.open(url);
+    const page = await PageSocket.open(url);
     page.ws.send(JSON.stringify({ type: "talk-start" }));
     await waitFor(() => page.of("capture-start").length === 1);
     page.ws.send(JSON.stringify({ type: "talk-stop" }));
@@ -162,11 +127,11 @@ describe("ui-voice node (runtime, with a stand-in Dashboard group)", function ()
     page.ws.close();
     await new Promise((r) => setTimeout(r, 100));
     widget.receive({ kind: "audio", payload: new Float32Array(2400), sample_rate: 24000, stream_id: id, is_final: false });
-    const again = await Page.open(`${url}?resume=${page.session}`);
+    const again = await PageSocket.open(`${url}?resume=${page.session}`);
     assert.equal(again.session, page.session, "the same session");
     await waitFor(() => again.samples === 4800);
     // An id the server never issued is not taken.
-    const stranger = await Page.open(`${url}?resume=not-a-session`);
+    const stranger = await PageSocket.open(`${url}?resume=not-a-session`);
     assert.notEqual(stranger.session, "not-a-session");
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(stranger.samples, 0);
@@ -176,18 +141,18 @@ describe("ui-voice node (runtime, with a stand-in Dashboard group)", function ()
 
   it("play to every page: a page that connects while the answer still plays gets it from its start", async () => {
     const { widget, url } = await load({ playTo: "all" });
-    const early = await Page.open(url);
+    const early = await PageSocket.open(url);
     // 2 s of audio, all of it sent at once (faster than it plays).
     widget.receive({ kind: "audio", payload: new Float32Array(48000).fill(0.2), sample_rate: 24000, stream_id: "s1", is_final: false });
     widget.receive({ kind: "audio", payload: new Float32Array(0), sample_rate: 24000, stream_id: "s1", is_final: true });
     await new Promise((r) => setTimeout(r, 300));
-    const late = await Page.open(url);
+    const late = await PageSocket.open(url);
     await waitFor(() => late.samples >= 48000);
     assert.equal(early.samples, 48000);
     assert.equal(late.samples, 48000);
     // After it has played out (2 s + 1 s), a new page gets nothing of it.
     await new Promise((r) => setTimeout(r, 3000));
-    const after = await Page.open(url);
+    const after = await PageSocket.open(url);
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(after.samples, 0);
     for (const p of [early, late, after]) p.ws.close();
@@ -198,7 +163,7 @@ describe("ui-voice node (runtime, with a stand-in Dashboard group)", function ()
     widget.receive({ payload: "start" });
     await waitFor(() => errors.length === 1);
     assert.match(String((errors[0].error as { message: string }).message), /no browser page is open at the dashboard/);
-    const page = await Page.open(url);
+    const page = await PageSocket.open(url);
     widget.receive({ payload: "start", stream_id: "flow-turn" });
     await waitFor(() => page.of("capture-start").length === 1);
     page.ws.send(new Float32Array(320).buffer);
