@@ -24,3 +24,4 @@ export {
 } from "./hub";
 export { createLoadContext, createSessionFactory, selectVariant, presentVariants, variantPath, DTYPE_SUFFIXES, type SessionFactory, type SessionSettings } from "./onnx";
 export * from "./audio";
+export * from "./browser";

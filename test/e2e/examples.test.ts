@@ -6,12 +6,13 @@
  * downloaded (with progress in the node status) and loaded, as on a user's first deploy.
  */
 import { strict as assert } from "assert";
+import { linkDashboard } from "../helpers/dashboard";
 import { fixtureDir } from "../helpers/fixtures";
 import { startHubServer, type HubServer } from "../helpers/hub-server";
 import { NodeRedProcess, exampleFlows } from "../helpers/node-red-process";
 import { needTool } from "../helpers/system-tools";
 
-const SUITE_TYPES = ["llm-stream", "tts-streamer", "whisper-streamer", "audio-out", "audio-in"];
+const SUITE_TYPES = ["llm-stream", "tts-streamer", "whisper-streamer", "audio-out", "audio-in", "ui-voice"];
 /**
  * The only warnings a fresh `npm start` may log, each named: Node-RED's own notes that the
  * credentials file is not encrypted (credentialSecret: false) and that projects are off.
@@ -31,7 +32,8 @@ describe("e2e: example flows deploy in Node-RED 4", function () {
       repos: { "onnx-community/Qwen3-0.6B-ONNX": await fixtureDir("tiny-llm"), "onnx-community/whisper-base": await fixtureDir("tiny-whisper"),
         "onnx-community/Kokoro-82M-v1.0-ONNX": await fixtureDir("tiny-kokoro") },
     });
-    red = await NodeRedProcess.start({ env: { HF_ENDPOINT: hub.url, VOICE_STREAM_CACHE: "" } });
+    // Dashboard 2.0 (a devDependency) installed in the user dir, for the "Dashboard voice assistant" example.
+    red = await NodeRedProcess.start({ env: { HF_ENDPOINT: hub.url, VOICE_STREAM_CACHE: "" }, prepare: linkDashboard });
   });
   after(async () => {
     await red?.stop();
@@ -67,7 +69,7 @@ describe("e2e: example flows deploy in Node-RED 4", function () {
     const res = await red.request("GET", "/nodes", undefined, { Accept: "application/json" });
     assert.equal(res.status, 200);
     const ours = (res.json as { module: string; name: string; enabled: boolean; err?: unknown }[]).filter((n) => n.module === "node-red-contrib-voice-stream");
-    assert.deepEqual(ours.map((n) => n.name).sort(), ["audio-in", "audio-out", "llm-stream", "tts-streamer", "voice-model", "whisper-streamer"]);
+    assert.deepEqual(ours.map((n) => n.name).sort(), ["audio-in", "audio-out", "llm-stream", "tts-streamer", "ui-voice", "voice-model", "whisper-streamer"]);
     for (const n of ours) assert.equal(n.err, undefined, `${n.name} loaded without error`);
     // The editor's Import → Examples dialog reads the examples library: modules first, then a module's flows.
     const modules = await red.request("GET", "/library/examples/flows/");
