@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { isHubRepoId } from "../hub";
+import { isOpenAiEnginesPath } from "../openai/endpoint";
 import { openModel, type OpenedModel, type OpenNamedModelOptions } from "../registry";
 import type { LlmEngine } from "../types";
 
@@ -17,7 +18,8 @@ export type OpenLlmOptions = OpenNamedModelOptions;
 
 export async function openLlmModel(model: string, options: OpenLlmOptions = {}): Promise<OpenedLlm> {
   let enginesPath: string;
-  if (fs.existsSync(model)) {
+  if (isOpenAiEnginesPath(model)) enginesPath = model.trim();
+  else if (fs.existsSync(model)) {
     if (!fs.statSync(model).isDirectory()) {
       throw new ModelNotFoundError(`'${model}' is a file; give a model directory (with onnx/model.onnx and tokenizer.json) or a Hugging Face repo id`);
     }

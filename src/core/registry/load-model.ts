@@ -5,6 +5,7 @@
  */
 import { resolveModelSource, type SourceOptions } from "../hub";
 import { createLoadContext } from "../onnx/load-context";
+import { isOpenAiEnginesPath, loadOpenAiModel } from "../openai/remote-model";
 import { sessionSettingsFor } from "../onnx/spec-settings";
 import type { ExecutionProvider, LoadedModel, ModelKind, ModelSpec } from "../types";
 import { FAMILY_LOADERS } from "./model-registry";
@@ -18,6 +19,7 @@ export interface LoadModelOptions extends SourceOptions {
 export async function loadModel<M extends LoadedModel = LoadedModel>(kind: ModelKind, spec: ModelSpec, options: LoadModelOptions = {}): Promise<M> {
   const loader = FAMILY_LOADERS[kind];
   if (!loader) throw new Error(`unknown model kind '${String(kind)}'; expected llm, tts, asr or vad`);
+  if (isOpenAiEnginesPath(spec.enginesPath)) return (await loadOpenAiModel(kind, spec, { apiKey: options.token, warn: options.warn })) as M;
   const source = resolveModelSource(kind, spec, options);
   const settings = sessionSettingsFor(spec, {
     executionProviders: options.executionProviders,

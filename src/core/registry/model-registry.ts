@@ -10,6 +10,7 @@ import { loadAsr } from "../asr/loader";
 import { resolveModelSource, type SourceOptions } from "../hub";
 import { loadLlm } from "../llm/loader";
 import { createLoadContext } from "../onnx/load-context";
+import { isOpenAiEnginesPath, loadOpenAiModel } from "../openai/remote-model";
 import { sessionSettingsFor } from "../onnx/spec-settings";
 import { loadTts } from "../tts/loader";
 import type { ExecutionProvider, FamilyLoader, LoadedModel, ModelKind, ModelSource, ModelSpec } from "../types";
@@ -175,6 +176,8 @@ export class ModelRegistry {
     const run = async (): Promise<LoadedModel> => {
       // Deferred one tick so a start's caller can subscribe to the state before anything happens.
       await Promise.resolve();
+      // Remote engines (PROTOCOL §5): an http(s) URL is an OpenAI-compatible server, no files; the credential is its API key.
+      if (isOpenAiEnginesPath(spec.enginesPath)) return loadOpenAiModel(kind, spec, { apiKey: start.token, warn });
       const resolve = this.options.resolveSource ?? resolveModelSource;
       const source = resolve(kind, spec, sourceOptions);
       const settings = sessionSettingsFor(spec, {

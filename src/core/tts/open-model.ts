@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { isHubRepoId } from "../hub";
+import { isOpenAiEnginesPath } from "../openai/endpoint";
 import { openModel, type OpenedModel, type OpenNamedModelOptions } from "../registry";
 import type { TtsEngine } from "../types";
 import { isEspeakSpec } from "./loader";
@@ -16,7 +17,8 @@ export type OpenTtsOptions = OpenNamedModelOptions;
 
 export async function openTtsModel(model: string, options: OpenTtsOptions = {}): Promise<OpenedTts> {
   let enginesPath: string;
-  if (isEspeakSpec(model, options.config?.engine)) enginesPath = "espeak";
+  if (isOpenAiEnginesPath(model)) enginesPath = model.trim();
+  else if (isEspeakSpec(model, options.config?.engine)) enginesPath = "espeak";
   else if (fs.existsSync(model)) {
     if (!fs.statSync(model).isDirectory()) {
       throw new Error(`--model must be a model directory, a Hugging Face repo id or "espeak"; '${model}' is a file`);
