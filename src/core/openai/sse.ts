@@ -40,9 +40,8 @@ export async function* sseEvents(response: RemoteResponse): AsyncGenerator<SseEv
       yield event;
     }
   }
-  parser.feed(decoder.decode());
   // The last event may lack its blank line when the body simply ends.
-  parser.reset({ consume: true });
+  parser.feed(decoder.decode() + "\n\n");
   for (const event of queue) {
     if (event.data.trim() === "[DONE]") {
       yield DONE;
