@@ -66,6 +66,9 @@ export interface RecordedRequest {
   closedByClient: boolean;
   /** Writes the server attempted after the client had gone (ignore-cancel). */
   writesAfterClose: number;
+  /** performance.now() when the request arrived and when its answer was complete. */
+  receivedAt: number;
+  finishedAt?: number;
 }
 
 export interface OpenAiTestServerOptions {
@@ -189,8 +192,9 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
 
   const handler = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const path = (req.url ?? "").split("?")[0];
-    const record: RecordedRequest = { method: req.method ?? "", path, authorization: req.headers.authorization, closedByClient: false, writesAfterClose: 0 };
+    const record: RecordedRequest = { method: req.method ?? "", path, authorization: req.headers.authorization, closedByClient: false, writesAfterClose: 0, receivedAt: performance.now() };
     requests.push(record);
+    res.on("finish", () => (record.finishedAt = performance.now()));
     const abort = new AbortController();
     res.on("close", () => {
       if (!res.writableFinished) {

@@ -2,7 +2,7 @@
  * The span pipeline of an OpenAI-compatible speech server: one `POST {base}/audio/speech` per
  * span, its body decoded and handed on as it arrives. A span's unit is its response's audio
  * queue, so the producer can start the next span's request while this one still streams —
- * at most one ahead (two requests in flight) — and the consumer emits each span's audio in
+ * at most one ahead (span k's request starts once span k-2's has ended) — and the consumer emits each span's audio in
  * order. An abort (cancel) destroys every request in flight.
  */
 import { AsyncQueue } from "../../async-queue";
@@ -23,27 +23,11 @@ export interface SpeechSettings {
   pcmRate: number;
 }
 
-/** Lets at most `limit` holders in at once. */
-class Slots {
-  private busy = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly limit: number) {}
-  async take(signal: AbortSignal): Promise<void> {
-    while (this.busy >= this.limit && !signal.aborted) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.busy++;
-  }
-  give(): void {
-    this.busy--;
-    this.waiting.shift()?.();
-  }
-  wakeAll(): void {
-    for (const wake of this.waiting.splice(0)) wake();
-  }
-}
-
 export class RemoteSpeechPipeline implements SpanPipeline<AsyncQueue<Float32Array>> {
   readonly sampleRate: number;
-  private readonly slots = new Slots(2);
+  /** The requests of the last two spans; span k's starts once span k-2's has ended (one ahead, never two). */
+  private last: Promise<void> = Promise.resolve();
+  private beforeLast: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly client: OpenAiHttpClient,
@@ -53,13 +37,14 @@ export class RemoteSpeechPipeline implements SpanPipeline<AsyncQueue<Float32Arra
   }
 
   async produce(span: Span, sink: (unit: AsyncQueue<Float32Array>) => void, signal: AbortSignal, clock: BusyClock): Promise<void> {
-    signal.addEventListener("abort", () => this.slots.wakeAll(), { once: true });
-    await this.slots.take(signal);
-    if (signal.aborted) return this.slots.give();
+    await this.beforeLast;
+    if (signal.aborted) return;
     const audio = new AsyncQueue<Float32Array>();
     sink(audio);
     // Not awaited: the next span's request may start while this one streams.
-    void clock.time(() => this.fetchSpan(span, audio, signal)).finally(() => this.slots.give());
+    const fetched = clock.time(() => this.fetchSpan(span, audio, signal));
+    this.beforeLast = this.last;
+    this.last = fetched;
   }
 
   async consume(span: Span, units: AsyncQueue<AsyncQueue<Float32Array>>, emit: SpanEmit, signal: AbortSignal): Promise<void> {
