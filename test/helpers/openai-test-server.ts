@@ -303,7 +303,10 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
     let completion = 0;
     for await (const piece of pieces) {
       if (res.destroyed) return;
-      if (model === MODELS.dieMidStream && count === 3) return res.socket?.destroy();
+      if (model === MODELS.dieMidStream && count === 3) {
+        await sleep(20); // what was written reaches the client first
+        return res.socket?.destroy();
+      }
       if (model === MODELS.malformed && count === 2) {
         write("data: {\"choices\": [{\"delta\": {\"content\": \"oops\"\n\n");
         await sleep(20);
@@ -352,7 +355,10 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
         record.writesAfterClose++;
         return;
       }
-      if (model === MODELS.dieMidStream && at >= bytes.length / 2) return res.socket?.destroy();
+      if (model === MODELS.dieMidStream && at >= bytes.length / 2) {
+        await sleep(20);
+        return res.socket?.destroy();
+      }
       if (model === MODELS.stall && at > 0) return;
       res.write(bytes.subarray(at, at + piece));
       await (options.speechPieceDelayMs ? sleep(options.speechPieceDelayMs) : new Promise((r) => setImmediate(r)));

@@ -86,7 +86,7 @@ export function serverMessage(body: string): string {
 
 /** An HTTP error status. `serverModels`: what the server has, for a 404 on the model name. */
 export function statusError(status: number, body: string, url: string, model: string, serverModels?: string[]): RemoteServerError {
-  const said = serverMessage(body);
+  const said = serverMessage(body).replace(/[.\s]+$/, "");
   const tail = said ? `: ${said}` : "";
   const at = { status, url };
   if (status === 401 || status === 403) {
