@@ -9,6 +9,10 @@
 import * as fs from "fs";
 import { numberOption, parseCommandArgs, requireOption } from "../args";
 import { CliError } from "../cli-error";
+import { REMOTE_HELP, REMOTE_OPTIONS, remoteConfig } from "../remote-options";
+import { isOpenAiEnginesPath } from "../../core/openai/endpoint";
+import { openModel } from "../../core/registry";
+import type { AsrEngine, ModelConfig } from "../../core/types";
 import { resample } from "../../core/audio/resample";
 import { readInputWav } from "../input-wav";
 import { directoryLoadContext } from "../../core/asr/directory-context";
@@ -17,10 +21,17 @@ import type { WhisperEngine } from "../../core/asr/whisper-engine";
 import { builtinVad } from "../../core/vad/shared";
 import type { AsrEvent } from "../../core/types";
 
-const USAGE = "usage: voice-stream asr --model <dir|repo> --input <file.wav> [--language L] [--partial-interval-ms N] [--realtime] [--auto-flush] [--json]";
+const USAGE = "usage: voice-stream asr --model <dir|repo|http(s)://host:port/v1> [--server-model NAME] --input <file.wav> [--language L] [--partial-interval-ms N] [--realtime] [--auto-flush] [--json]";
 const FRAME_MS = 20;
 
-async function openEngine(model: string): Promise<WhisperEngine> {
+/** A remote engine (an OpenAI-compatible server) has no Whisper model inside: it takes 16 kHz frames. */
+type CliAsrEngine = WhisperEngine | (AsrEngine & { sampleRate: number });
+
+async function openEngine(model: string, remote: ModelConfig): Promise<CliAsrEngine> {
+  if (isOpenAiEnginesPath(model)) {
+    const opened = await openModel<AsrEngine & { sampleRate: number }>("asr", { enginesPath: model.trim(), config: remote });
+    return opened.engine;
+  }
   if (fs.existsSync(model)) {
     if (!fs.statSync(model).isDirectory()) throw new CliError(`--model must be a Whisper model directory or a Hugging Face repo id; '${model}' is a file`);
     return (await loadAsr(directoryLoadContext(model))) as WhisperEngine;
@@ -47,18 +58,20 @@ export async function run(argv: string[]): Promise<number> {
     realtime: { type: "boolean" },
     "auto-flush": { type: "boolean" },
     json: { type: "boolean" },
+    ...REMOTE_OPTIONS,
   });
   if (values.help) {
-    process.stdout.write(USAGE + "\n");
+    process.stdout.write(USAGE + "\n" + REMOTE_HELP);
     return 0;
   }
   const model = requireOption(values, "model");
   const input = requireOption(values, "input");
   const interval = numberOption(values, "partial-interval-ms", { min: 0 });
   const audio = await readInputWav(input);
-  const engine = await openEngine(model);
+  const engine = await openEngine(model, remoteConfig(values));
+  const rate = "model" in engine ? engine.model.sampleRate : engine.sampleRate;
   try {
-    const samples = resample(audio.samples, audio.sampleRate, engine.model.sampleRate);
+    const samples = resample(audio.samples, audio.sampleRate, rate);
     let streamer;
     try {
       streamer = engine.openStreamer({
@@ -75,7 +88,7 @@ export async function run(argv: string[]): Promise<number> {
       else if (event.kind === "final") process.stdout.write(`final: ${event.text}\n`);
     };
     const ended = new Promise<void>((resolve, reject) => streamer.partials$.subscribe({ next: print, complete: resolve, error: reject }));
-    const frame = Math.round((engine.model.sampleRate * FRAME_MS) / 1000);
+    const frame = Math.round((rate * FRAME_MS) / 1000);
     const started = Date.now();
     for (let at = 0, n = 0; at < samples.length; at += frame, n++) {
       streamer.send(samples.slice(at, at + frame));

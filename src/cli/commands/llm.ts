@@ -10,13 +10,14 @@
 import { Subject } from "rxjs";
 import { numberOption, parseCommandArgs, requireOption } from "../args";
 import { CliError } from "../cli-error";
+import { REMOTE_HELP, REMOTE_OPTIONS, remoteConfig } from "../remote-options";
 import { LlmRequestError } from "../../core/llm/llm-request";
 import { ModelNotFoundError, openLlmModel, type OpenedLlm } from "../../core/llm/open-model";
 import type { ModelState } from "../../core/registry";
 import type { LlmRequest, LlmStreamChunk } from "../../core/types";
 
 const USAGE =
-  "usage: voice-stream llm --model <dir|repo> --prompt <text> [--system S] [--max-new-tokens N] [--temperature T] " +
+  "usage: voice-stream llm --model <dir|repo|http(s)://host:port/v1> [--server-model NAME] --prompt <text> [--system S] [--max-new-tokens N] [--temperature T] " +
   "[--top-k K] [--top-p P] [--seed S] [--stop TEXT]... [--thinking] [--dtype D] [--raw] [--json]";
 
 const HELP = `${USAGE}
@@ -31,7 +32,7 @@ const HELP = `${USAGE}
   --dtype           ONNX variant: fp32 (default), fp16, q4, q4f16, quantized, ...
   --raw             skip the chat template (implied when the model has none)
   --json            one chunk object per line, the final one last
-environment: HF_ENDPOINT (hub mirror), HF_TOKEN, HF_HUB_OFFLINE=1, VOICE_STREAM_CACHE (download cache)
+${REMOTE_HELP}environment: HF_ENDPOINT (hub mirror), HF_TOKEN, HF_HUB_OFFLINE=1, VOICE_STREAM_CACHE (download cache)
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -50,6 +51,7 @@ export async function run(argv: string[]): Promise<number> {
     dtype: { type: "string" },
     raw: { type: "boolean" },
     json: { type: "boolean" },
+    ...REMOTE_OPTIONS,
   } as const;
   const { values } = parseCommandArgs(argv, options);
   if (values.help) {
@@ -78,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
   let opened: OpenedLlm;
   try {
     opened = await openLlmModel(model, {
-      config: str(values.dtype) ? { dtype: str(values.dtype) } : {},
+      config: { ...(str(values.dtype) ? { dtype: str(values.dtype) } : {}), ...remoteConfig(values) },
       onState: showDownload,
       warn: (message) => process.stderr.write(`voice-stream llm: ${message}\n`),
     });

@@ -12,12 +12,13 @@ import * as path from "path";
 import { lastValueFrom, tap } from "rxjs";
 import { numberOption, parseCommandArgs, requireOption } from "../args";
 import { CliError } from "../cli-error";
+import { REMOTE_HELP, REMOTE_OPTIONS, remoteConfig } from "../remote-options";
 import type { TtsStreamChunk, TtsStreamConfig } from "../../core/types";
 import { openTtsModel, type OpenedTts } from "../../core/tts/open-model";
 import { encodeWav } from "../../core/audio/wav";
 
 const USAGE =
-  "usage: voice-stream tts --model <dir|repo|espeak> --text <text> [--voice V] [--out file.wav] " +
+  "usage: voice-stream tts --model <dir|repo|espeak|http(s)://host:port/v1> [--server-model NAME] --text <text> [--voice V] [--out file.wav] " +
   "[--frames-per-chunk N] [--first-frames-per-chunk N] [--lookforward N] [--lookback N] [--overlap-frames N] " +
   "[--sample-rate-out HZ] [--seed S] [--json]";
 
@@ -36,10 +37,11 @@ export async function run(argv: string[]): Promise<number> {
     "overlap-frames": { type: "string" },
     "sample-rate-out": { type: "string" },
     seed: { type: "string" },
+    ...REMOTE_OPTIONS,
   } as const;
   const { values } = parseCommandArgs(argv, options);
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${USAGE}\n${REMOTE_HELP}`);
     return 0;
   }
   const model = requireOption(values, "model");
@@ -59,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
 
   let opened: OpenedTts;
   try {
-    opened = await openTtsModel(model, { warn: (message) => process.stderr.write(`warning: ${message}\n`) });
+    opened = await openTtsModel(model, { config: remoteConfig(values), warn: (message) => process.stderr.write(`warning: ${message}\n`) });
   } catch (err) {
     throw new CliError((err as Error).message, 1);
   }

@@ -4,10 +4,10 @@
  * transcribe() is one request. Settings from the model config: `model` (server model),
  * `stream` (false: never ask for a streamed transcript).
  */
-import type { AsrEngine, AsrStreamConfig, AsrStreamer } from "../../../types";
+import type { AsrEngine, AsrStreamer } from "../../../types";
 import { OpenAiHttpClient } from "../../../openai/http-client";
 import type { OpenAiEndpoint } from "../../../openai/endpoint";
-import { REMOTE_ASR_RATE, RemoteAsrStreamer } from "./remote-asr-streamer";
+import { REMOTE_ASR_RATE, RemoteAsrStreamer, type RemoteAsrStreamConfig } from "./remote-asr-streamer";
 import { transcribeRemote } from "./transcription-request";
 
 export class OpenAiAsrEngine implements AsrEngine {
@@ -20,7 +20,7 @@ export class OpenAiAsrEngine implements AsrEngine {
     this.client = new OpenAiHttpClient(endpoint);
   }
 
-  openStreamer(config: AsrStreamConfig = {}): AsrStreamer {
+  openStreamer(config: RemoteAsrStreamConfig = {}): AsrStreamer {
     return new RemoteAsrStreamer(this.client, { model: this.endpoint.model, stream: this.stream }, config);
   }
 

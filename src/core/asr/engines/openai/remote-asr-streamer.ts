@@ -9,6 +9,7 @@
 import { ReplaySubject, type Observable } from "rxjs";
 import { firstNonFiniteIndex } from "../../../audio/pcm";
 import type { AsrEvent, AsrStreamConfig, AsrStreamer } from "../../../types";
+import type { PauseDetector } from "../../streamer";
 import { isAbortError, type OpenAiHttpClient } from "../../../openai/http-client";
 import { transcribeRemote } from "./transcription-request";
 
@@ -21,6 +22,11 @@ export interface RemoteAsrSettings {
   model: string;
   /** Ask for a streamed transcript (default true; servers that cannot ignore it). */
   stream: boolean;
+}
+
+export interface RemoteAsrStreamConfig extends AsrStreamConfig {
+  /** Auto flush at pauses: every end of speech this detector reports calls flush() (as the Whisper streamer does). */
+  pauseDetector?: PauseDetector;
 }
 
 export class RemoteAsrStreamer implements AsrStreamer {
@@ -42,7 +48,7 @@ export class RemoteAsrStreamer implements AsrStreamer {
   constructor(
     private readonly client: OpenAiHttpClient,
     private readonly settings: RemoteAsrSettings,
-    private readonly config: AsrStreamConfig = {},
+    private readonly config: RemoteAsrStreamConfig = {},
   ) {
     this.language = config.language && config.language !== "auto" ? config.language : undefined;
   }
@@ -60,6 +66,12 @@ export class RemoteAsrStreamer implements AsrStreamer {
     this.pending.push(frame.slice());
     this.pendingSamples += frame.length;
     this.totalSamples += frame.length;
+    this.config.pauseDetector?.push(frame).then(
+      (events) => {
+        if (events.some((e) => e.type === "speech_end")) this.flush();
+      },
+      (err: unknown) => this.fail(new Error(`voice activity detection failed: ${err instanceof Error ? err.message : String(err)}`)),
+    );
   }
 
   flush(): void {
@@ -88,6 +100,13 @@ export class RemoteAsrStreamer implements AsrStreamer {
     this.abort.abort();
     this.events.next({ kind: "cancelled", is_final: true, finish_reason: "cancelled", text: this.committed, audio_seconds: this.audioSeconds, passes: this.passes });
     this.events.complete();
+  }
+
+  private fail(err: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.abort.abort();
+    this.events.error(err);
   }
 
   private take(): Float32Array {
