@@ -10,6 +10,7 @@ import type { Subscription } from "rxjs";
 import { offlineByEnvironment, sharedRegistry, type ModelLease, type ModelState } from "../core/registry";
 import type { LoadedModel, ModelConfig, ModelKind, ModelSpec } from "../core/types";
 import { statusOf, type ModelUser } from "./shared/model-status";
+import { registerCatalogEndpoint } from "./shared/remote-catalog";
 
 const KINDS: readonly ModelKind[] = ["llm", "tts", "asr", "vad"];
 
@@ -23,6 +24,11 @@ interface VoiceModelDef extends NodeDef {
   engine?: string;
   /** Extra model config as JSON (advanced). */
   config?: string;
+  /** Remote engines (http(s)://…/v1): the server's model name, a CA file to trust, timeouts in ms. */
+  serverModel?: string;
+  caFile?: string;
+  connectTimeoutMs?: string | number;
+  idleTimeoutMs?: string | number;
 }
 
 interface Credentials {
@@ -54,6 +60,13 @@ export function specOf(def: VoiceModelDef): { kind: ModelKind; spec: ModelSpec }
     set("engine", def.engine);
   }
   const enginesPath = String(def.enginesPath ?? "").trim();
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(enginesPath)) {
+    // Remote engines (PROTOCOL §5): the server-side model and how to reach the server.
+    set("model", def.serverModel);
+    set("ca_file", def.caFile);
+    set("connect_timeout_ms", def.connectTimeoutMs === undefined ? undefined : String(def.connectTimeoutMs));
+    set("idle_timeout_ms", def.idleTimeoutMs === undefined ? undefined : String(def.idleTimeoutMs));
+  }
   const noFilesNeeded = (kind === "tts" && config.engine === "espeak") || kind === "vad";
   if (!enginesPath && !noFilesNeeded) throw new Error(`no engines path set: give a Hugging Face repo id (owner/name) or a local model folder`);
   return { kind, spec: { enginesPath: enginesPath || (kind === "tts" ? "espeak" : "silero"), revision: String(def.revision ?? "").trim() || "main", config } };
@@ -66,6 +79,7 @@ module.exports = function register(RED: NodeAPI) {
     offline: offlineByEnvironment(),
     warn: (message) => RED.log.warn(`[voice-model] ${message}`),
   });
+  registerCatalogEndpoint(RED);
 
   function VoiceModelNode(this: Node & Record<string, unknown>, def: VoiceModelDef) {
     RED.nodes.createNode(this, def);
