@@ -82,6 +82,10 @@ export interface OpenAiTestServerOptions {
   speechPieceDelayMs?: number;
   /** Pause between chat deltas (ms) for MODELS.llm; default 0. */
   tokenDelayMs?: number;
+  /** Speech body piece size in bytes (default 1001: odd, so samples split across reads). */
+  speechPieceBytes?: number;
+  /** Called right after each content delta / speech piece is written (bench: the server side of a hop's latency). */
+  trace?: (event: { path: string; index: number; bytesEnd: number; at: number }) => void;
 }
 
 export interface OpenAiTestServer {
@@ -314,6 +318,7 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
       }
       if (model === MODELS.stall && count === 1) return; // connection stays open, nothing more comes
       write(event({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] }));
+      options.trace?.({ path: "/v1/chat/completions", index: count, bytesEnd: 0, at: performance.now() });
       count++;
       completion++;
       const delay = model === MODELS.slow ? 30 : (options.tokenDelayMs ?? 0);
@@ -349,7 +354,7 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
       res.writeHead(200, { "content-type": "audio/pcm" });
     }
     // Odd-sized pieces: samples split across reads.
-    const piece = 1001;
+    const piece = options.speechPieceBytes ?? 1001;
     for (let at = 0; at < bytes.length; at += piece) {
       if (res.destroyed) {
         record.writesAfterClose++;
@@ -361,6 +366,7 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
       }
       if (model === MODELS.stall && at > 0) return;
       res.write(bytes.subarray(at, at + piece));
+      options.trace?.({ path: "/v1/audio/speech", index: at / piece, bytesEnd: Math.min(bytes.length, at + piece), at: performance.now() });
       await (options.speechPieceDelayMs ? sleep(options.speechPieceDelayMs) : new Promise((r) => setImmediate(r)));
     }
     res.end();
