@@ -4,6 +4,7 @@
  * specs share one loaded instance), shows the load state on every node that registered
  * with it, and releases the reference on close/redeploy.
  */
+import { createHash } from "crypto";
 import * as path from "path";
 import type { Node, NodeAPI, NodeDef, NodeStatus } from "node-red";
 import type { Subscription } from "rxjs";
@@ -107,6 +108,10 @@ module.exports = function register(RED: NodeAPI) {
     try {
       const { kind, spec } = specOf(def);
       const credentials = (node.credentials ?? {}) as Credentials;
+      const token = credentials.token?.trim();
+      // A remote engine speaks with its key: configs with different keys must not share one engine.
+      // The model key gets a one-way digest of the key (never the key itself).
+      if (token && spec.config && /^[a-z][a-z0-9+.-]*:\/\//i.test(spec.enginesPath)) spec.config.credential_digest = createHash("sha256").update(token).digest("hex").slice(0, 16);
       lease = registry.startModel(kind, spec, {
         token: credentials.token?.trim() || undefined,
         warn: (message) => node.warn(message),

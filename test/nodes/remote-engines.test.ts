@@ -132,6 +132,20 @@ describe("nodes on remote engines (OpenAI-compatible server)", function () {
     assert.ok(!everything.includes("sk-wrong-key") && !everything.includes(KEY), "no key in messages or status");
   });
 
+  it("two configs of one server with different keys do not share an engine: each request carries its own key", async () => {
+    const seen = await load([node("voice-model"), node("llm-stream")], [
+      remote("m_a", "llm", MODELS.llm),
+      remote("m_b", "llm", MODELS.llm),
+      { id: "n_a", type: "llm-stream", model: "m_a", wires: [["n_out_a"], []] },
+      { id: "n_b", type: "llm-stream", model: "m_b", wires: [["n_out_b"], []] },
+    ], ["n_out_a", "n_out_b"], { m_a: { token: KEY }, m_b: { token: "sk-other" } });
+    helper.getNode("n_a").receive({ payload: "a" });
+    helper.getNode("n_b").receive({ payload: "b" });
+    await waitFor(() => seen.n_out_a.some((m) => m.is_final) && seen.n_caught.length > 0, "a's answer and b's error");
+    assert.match((seen.n_caught[0].error as { message: string }).message, /answered 401/);
+    assert.deepEqual(server.requests.map((r) => r.authorization).sort(), [`Bearer ${KEY}`, "Bearer sk-other"]);
+  });
+
   it("the editor's catalog endpoint lists the server's models with the stored credential", async () => {
     await load([node("voice-model")], [remote("m_llm", "llm", "")], [], { m_llm: { token: KEY } });
     const ok = await helper.request().post("/voice-model/catalog").send({ url: server.url, id: "m_llm", token: "__PWRD__" }).expect(200);

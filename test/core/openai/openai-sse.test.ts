@@ -72,3 +72,16 @@ describe("openai: speech body decoding", () => {
     assert.deepEqual(got, [2000 / 32768, -3000 / 32768]);
   });
 });
+
+describe("openai: status errors", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { statusError, serverMessage } = require("../../../src/core/openai/errors") as typeof import("../../../src/core/openai/errors");
+  it("403 is about the key too; FastAPI's detail and plain text bodies are read", () => {
+    const e = statusError(403, '{"detail": "Not authenticated"}', "http://h:1/v1/audio/speech", "m");
+    assert.equal(e.fault, "auth");
+    assert.match(e.message, /^http:\/\/h:1\/v1\/audio\/speech answered 403 \(forbidden\): Not authenticated\. Check the API key/);
+    assert.equal(serverMessage("Bad Gateway"), "Bad Gateway");
+    assert.match(statusError(502, "Bad Gateway", "u", "").message, /^u answered 502 \(server error\): Bad Gateway$/);
+    assert.match(statusError(404, "", "u", "").message, /check this endpoint \(is the URL the API base, ending in \/v1\?\)/);
+  });
+});
