@@ -146,6 +146,38 @@ describe("nodes on remote engines (OpenAI-compatible server)", function () {
     assert.deepEqual(server.requests.map((r) => r.authorization).sort(), [`Bearer ${KEY}`, "Bearer sk-other"]);
   });
 
+  it("32 concurrent streams through one remote voice-model config: each equal to its solo run", async () => {
+    await server.close();
+    server = await startOpenAiTestServer({ apiKey: KEY, tokenDelayMs: 15 });
+    const seen = await load([node("voice-model"), node("llm-stream")], [
+      remote("m_llm", "llm", MODELS.llm),
+      { id: "n_llm", type: "llm-stream", model: "m_llm", wires: [["n_out"], []] },
+    ], ["n_out"], { m_llm: { token: KEY } });
+    const llm = helper.getNode("n_llm");
+    const prompt = (i: number) => `question ${i}: ${"more ".repeat(i % 7)}words`;
+    const streamOf = (id: string) => seen.n_out.filter((m) => m.stream_id === id);
+    const summary = (msgs: Msg[]) => ({ deltas: msgs.filter((m) => !m.is_final).map((m) => m.payload), final: msgs.find((m) => m.is_final)?.text, count: msgs.length });
+    const solo: ReturnType<typeof summary>[] = [];
+    for (let i = 0; i < 32; i++) {
+      llm.receive({ payload: prompt(i), stream_id: `solo-${i}` });
+      await waitFor(() => streamOf(`solo-${i}`).some((m) => m.is_final) || seen.n_caught.length > 0, `solo ${i}`);
+      solo.push(summary(streamOf(`solo-${i}`)));
+    }
+    for (let i = 0; i < 32; i++) llm.receive({ payload: prompt(i), stream_id: `together-${i}` });
+    await waitFor(() => Array.from({ length: 32 }, (_, i) => i).every((i) => streamOf(`together-${i}`).some((m) => m.is_final)) || seen.n_caught.length > 0, "all 32");
+    assert.deepEqual(seen.n_caught.map((m) => (m.error as Error).message), []);
+    for (let i = 0; i < 32; i++) {
+      const msgs = streamOf(`together-${i}`);
+      assert.deepEqual(summary(msgs), solo[i], `stream ${i}`);
+      assert.deepEqual(msgs.map((m) => (m.parts as { index: number }).index), msgs.map((_, k) => k), `stream ${i} parts in order`);
+    }
+    assert.equal(new Set(server.requests.map((r) => r.authorization)).size, 1);
+    const together = server.requests.slice(32);
+    const firstDone = Math.min(...together.map((r) => r.finishedAt!));
+    const open = together.filter((r) => r.receivedAt < firstDone).length;
+    assert.equal(open, 32, `all 32 were open at once on the server (${open} were)`);
+  });
+
   it("the editor's catalog endpoint lists the server's models with the stored credential", async () => {
     await load([node("voice-model")], [remote("m_llm", "llm", "")], [], { m_llm: { token: KEY } });
     const ok = await helper.request().post("/voice-model/catalog").send({ url: server.url, id: "m_llm", token: "__PWRD__" }).expect(200);
