@@ -122,6 +122,9 @@ export class OpenAiHttpClient {
       clientRequest.on("response", (res) => {
         settled = true;
         if (idleTimer) clearTimeout(idleTimer);
+        // A connection lost before the body is read must not be an unhandled 'error' event:
+        // chunks() reports it (the body is not complete).
+        res.on("error", () => undefined);
         let consumed = false;
         const take = () => {
           if (consumed) throw new Error("the response body was read twice");

@@ -181,6 +181,17 @@ describe("openai llm engine: chat completions over SSE", function () {
     assert.equal(closed.closedByClient, true);
   });
 
+  it("releasing the engine mid-stream errors the open stream (no hang) and closes its connection", async () => {
+    const engine = await remoteLlm(server.url, { model: MODELS.slow });
+    const result = collect(engine.generate({ prompt: "a b c d e f g h" }));
+    await new Promise((r) => setTimeout(r, 50));
+    await engine.dispose();
+    const { chunks, error } = await result;
+    assert.ok(chunks.length >= 1 && !chunks.some((c) => c.is_final));
+    assert.match(String(error?.message), /was released while generating/);
+    assert.equal((await server.clientClosed(CHAT)).closedByClient, true);
+  });
+
   it("bad input fails before any request, with the local engine's message", async () => {
     const engine = await llm(MODELS.llm);
     const { error } = await collect(engine.generate({ prompt: "" }));

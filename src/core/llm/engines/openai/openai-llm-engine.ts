@@ -38,7 +38,7 @@ export class OpenAiLlmEngine implements LlmEngine {
   private includeUsage = true;
   private sendTopK = true;
   private warnedTopK = false;
-  private readonly live = new Set<AbortController>();
+  private readonly live = new Set<ChatRun>();
   private disposed = false;
 
   constructor(readonly endpoint: OpenAiEndpoint, private readonly warn: (message: string) => void = () => undefined) {
@@ -53,8 +53,8 @@ export class OpenAiLlmEngine implements LlmEngine {
       }
       const run = new ChatRun(this, request, subscriber);
       const cancel = options.cancel$?.subscribe({ next: () => run.cancel() });
-      this.live.add(run.abort);
-      void run.start().finally(() => this.live.delete(run.abort));
+      this.live.add(run);
+      void run.start().finally(() => this.live.delete(run));
       return () => {
         cancel?.unsubscribe();
         run.stop();
@@ -97,7 +97,7 @@ export class OpenAiLlmEngine implements LlmEngine {
 
   async dispose(): Promise<void> {
     this.disposed = true;
-    for (const abort of this.live) abort.abort();
+    for (const run of this.live) run.fail(new Error(`the remote model ${this.endpoint.label} was released while generating`));
     this.client.destroy();
   }
 }
@@ -132,6 +132,14 @@ class ChatRun {
   stop(): void {
     this.ended = true;
     this.abort.abort();
+  }
+
+  /** Ends the stream with an error and aborts the request (the engine is being released). */
+  fail(error: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.abort.abort();
+    this.subscriber.error(error);
   }
 
   async start(): Promise<void> {
