@@ -12,6 +12,7 @@ import { offlineByEnvironment, sharedRegistry, type ModelLease, type ModelState 
 import type { LoadedModel, ModelConfig, ModelKind, ModelSpec } from "../core/types";
 import { statusOf, type ModelUser } from "./shared/model-status";
 import { registerCatalogEndpoint } from "./shared/remote-catalog";
+import { withoutUserInfo } from "../core/openai/endpoint";
 
 const KINDS: readonly ModelKind[] = ["llm", "tts", "asr", "vad"];
 
@@ -101,7 +102,7 @@ module.exports = function register(RED: NodeAPI) {
       // Download progress comes in often: pass on only whole-percent changes.
       if (status.text === lastText) return;
       lastText = String(status.text);
-      if (next.phase === "error") node.error(`model '${def.name || def.enginesPath}' (${def.kind}) failed to load: ${next.error.message}`);
+      if (next.phase === "error") node.error(`model '${def.name || withoutUserInfo(String(def.enginesPath ?? ""))}' (${def.kind}) failed to load: ${next.error.message}`);
       for (const user of users.values()) show(user, status);
     };
 

@@ -11,6 +11,11 @@ import type { ModelConfig } from "../types";
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 
+/** An engines path safe to show: any user:password@ part of a URL replaced by ***@. */
+export function withoutUserInfo(enginesPath: string): string {
+  return String(enginesPath).replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, "$1***@");
+}
+
 /** True for engines paths served by an OpenAI-compatible HTTP API. */
 export function isOpenAiEnginesPath(enginesPath: unknown): boolean {
   return typeof enginesPath === "string" && /^https?:\/\//i.test(enginesPath.trim());
@@ -52,10 +57,10 @@ export function openAiEndpoint(enginesPath: string, config: ModelConfig = {}, op
     throw new Error(`'${enginesPath}' is not a valid URL; give the server's API base, like http://gpu-box:8000/v1`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`'${url.protocol}' URLs are not OpenAI-compatible servers; use http:// or https://`);
-  // Credentials in the URL would end up in logs; the key belongs in the credential field.
-  const userInfoKey = url.password || undefined;
-  url.username = "";
-  url.password = "";
+  // A key in the URL would end up in labels and logs: it belongs in the credential (or the environment).
+  if (url.username || url.password) {
+    throw new Error(`${withoutUserInfo(enginesPath)}: put the API key in the voice-model's Token / API key credential (CLI: VOICE_STREAM_API_KEY), not in the URL`);
+  }
   url.search = "";
   url.hash = "";
   const baseUrl = url.toString().replace(/\/+$/, "");
@@ -74,7 +79,7 @@ export function openAiEndpoint(enginesPath: string, config: ModelConfig = {}, op
     baseUrl,
     label: baseUrl,
     model,
-    apiKey: options.apiKey?.trim() || userInfoKey || process.env.VOICE_STREAM_API_KEY?.trim() || undefined,
+    apiKey: options.apiKey?.trim() || process.env.VOICE_STREAM_API_KEY?.trim() || undefined,
     ca,
     connectTimeoutMs: positiveMs(config, "connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS),
     idleTimeoutMs: positiveMs(config, "idle_timeout_ms", DEFAULT_IDLE_TIMEOUT_MS),

@@ -132,6 +132,8 @@ describe("openai remote faults", function () {
     await assert.rejects(remoteLlm(server.url, { idle_timeout_ms: -1 }), /idle_timeout_ms must be a number of milliseconds above 0/);
     await assert.rejects(remoteLlm(server.url, { ca_file: "/no/such/ca.pem" }), /cannot read the CA file '\/no\/such\/ca.pem' \(ENOENT\)/);
     await assert.rejects(remoteLlm("http://", {}), /is not a valid URL/);
+    const keyInUrl = remoteLlm("http://me:sk-in-url@127.0.0.1:1/v1", {});
+    await assert.rejects(keyInUrl, (err: Error) => /^http:\/\/\*\*\*@127.0.0.1:1\/v1: put the API key in the voice-model's Token \/ API key credential/.test(err.message) && !err.message.includes("sk-in-url"));
   });
 
   describe("TLS", function () {
