@@ -93,6 +93,8 @@ export interface OpenAiTestServer {
   url: string;
   port: number;
   requests: RecordedRequest[];
+  /** The next `count` chat requests wait for each other: none answers until all are open (proves concurrency). */
+  holdChatsUntilOpen(count: number): void;
   /** Resolves once a request to `path` was closed by the client before its end. */
   clientClosed(path: string): Promise<RecordedRequest>;
   close(): Promise<void>;
@@ -193,6 +195,7 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
   const closeWaiters: { path: string; resolve: (r: RecordedRequest) => void }[] = [];
   const sockets = new Set<Socket>();
   const modelIds = Object.values(MODELS);
+  let barrier: { count: number; waiting: (() => void)[] } | undefined;
 
   const handler = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const path = (req.url ?? "").split("?")[0];
@@ -284,6 +287,16 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
   }
 
   const chat = async (request: Record<string, unknown>, model: string, pieces: AsyncIterable<string>, res: http.ServerResponse, record: RecordedRequest) => {
+    if (barrier) {
+      const held = barrier;
+      await new Promise<void>((resolve) => {
+        held.waiting.push(resolve);
+        if (held.waiting.length >= held.count) {
+          if (barrier === held) barrier = undefined;
+          for (const release of held.waiting) release();
+        }
+      });
+    }
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     const base = { id: "chatcmpl-1", object: "chat.completion.chunk", created: 0, model };
     const event = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`;
@@ -308,8 +321,8 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
     for await (const piece of pieces) {
       if (res.destroyed) return;
       if (model === MODELS.dieMidStream && count === 3) {
-        await sleep(20); // what was written reaches the client first
-        return res.socket?.destroy();
+        // FIN, not RST: what was written reaches the client, then the body ends short of its last chunk.
+        return res.socket?.end();
       }
       if (model === MODELS.malformed && count === 2) {
         write("data: {\"choices\": [{\"delta\": {\"content\": \"oops\"\n\n");
@@ -360,10 +373,7 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
         record.writesAfterClose++;
         return;
       }
-      if (model === MODELS.dieMidStream && at >= bytes.length / 2) {
-        await sleep(20);
-        return res.socket?.destroy();
-      }
+      if (model === MODELS.dieMidStream && at >= bytes.length / 2) return res.socket?.end();
       if (model === MODELS.stall && at > 0) return;
       res.write(bytes.subarray(at, at + piece));
       options.trace?.({ path: "/v1/audio/speech", index: at / piece, bytesEnd: Math.min(bytes.length, at + piece), at: performance.now() });
@@ -389,6 +399,9 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
     url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}/v1`,
     port,
     requests,
+    holdChatsUntilOpen: (count) => {
+      barrier = { count, waiting: [] };
+    },
     clientClosed: (path) => {
       const done = requests.find((r) => r.path === path && r.closedByClient);
       if (done) return Promise.resolve(done);

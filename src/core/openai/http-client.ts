@@ -122,31 +122,69 @@ export class OpenAiHttpClient {
       clientRequest.on("response", (res) => {
         settled = true;
         if (idleTimer) clearTimeout(idleTimer);
-        // A connection lost before the body is read must not be an unhandled 'error' event:
-        // chunks() reports it (the body is not complete).
-        res.on("error", () => undefined);
         let consumed = false;
         const take = () => {
           if (consumed) throw new Error("the response body was read twice");
           consumed = true;
         };
+        /**
+         * The body flows into a queue from the moment the answer arrives (not from the first
+         * read): a body cut short destroys the stream, and a reader that attached later, or that
+         * used for-await, would lose what was received but not yet read. Here every received
+         * byte is handed on before the error.
+         */
+        const queue: Buffer[] = [];
+        let ended = false;
+        let failure: Error | undefined;
+        let wake: (() => void) | undefined;
+        const notify = () => {
+          wake?.();
+          wake = undefined;
+        };
+        const fail = (err: Error) => {
+          if (ended) return;
+          ended = true;
+          failure = req.signal?.aborted
+            ? abortError()
+            : err instanceof RemoteServerError || isAbortError(err)
+              ? err
+              : midStreamError(url, (err as NodeJS.ErrnoException).code ?? err.message);
+          notify();
+        };
+        res.on("data", (chunk: Buffer) => {
+          if (consumed) armIdle("mid-stream", res);
+          queue.push(chunk);
+          // Backpressure: a slow consumer pauses the socket instead of buffering without bound.
+          if (queue.length >= 64) res.pause();
+          notify();
+        });
+        res.on("end", () => {
+          if (!res.complete) return fail(midStreamError(url, "the body ended before its declared end"));
+          ended = true;
+          notify();
+        });
+        res.on("error", fail);
+        res.on("close", () => {
+          if (!res.complete) fail(midStreamError(url, "the connection closed"));
+        });
         async function* chunks(): AsyncGenerator<Buffer> {
           take();
           armIdle("mid-stream", res);
           try {
-            for await (const chunk of res as AsyncIterable<Buffer>) {
-              armIdle("mid-stream", res);
-              yield chunk;
+            for (;;) {
+              if (queue.length > 0) {
+                const chunk = queue.shift()!;
+                if (queue.length < 16 && res.isPaused()) res.resume();
+                yield chunk;
+                continue;
+              }
+              if (failure) throw failure;
+              if (ended) return;
+              await new Promise<void>((resolve) => (wake = resolve));
             }
-            // node marks a body cut short (chunked encoding or content-length not complete) as not complete.
-            if (!res.complete) throw midStreamError(url, "the body ended before its declared end");
-          } catch (err) {
-            if (req.signal?.aborted) throw abortError();
-            if (err instanceof RemoteServerError || isAbortError(err)) throw err;
-            throw midStreamError(url, (err as NodeJS.ErrnoException).code ?? (err as Error).message);
           } finally {
             cleanup();
-            if (!res.complete) clientRequest.destroy();
+            if (!ended) clientRequest.destroy();
           }
         }
         resolve({

@@ -217,9 +217,11 @@ describe("openai llm engine: chat completions over SSE", function () {
     server = await startOpenAiTestServer({ tokenDelayMs: 2 });
     const engine = await llm(MODELS.llm);
     const prompts = Array.from({ length: 32 }, (_, i) => `prompt number ${i} with ${"word ".repeat(i % 5)}end`);
+    // (the concurrent phase below: none is answered until all 32 are open)
     const textOf = (chunks: LlmStreamChunk[]) => ({ deltas: chunks.filter((c) => !c.is_final).map((c) => c.delta), final: chunks[chunks.length - 1] });
     const solo: ReturnType<typeof textOf>[] = [];
     for (const prompt of prompts) solo.push(textOf((await collect(engine.generate({ prompt, seed: 1 }))).chunks));
+    server.holdChatsUntilOpen(32);
     const together = await Promise.all(prompts.map((prompt) => collect(engine.generate({ prompt, seed: 1 }))));
     together.forEach((run, i) => {
       assert.equal(run.error, undefined);
