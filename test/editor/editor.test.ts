@@ -11,6 +11,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { needTool } from "../helpers/system-tools";
 import { repoRoot } from "../helpers/paths";
 import { NodeRedProcess, exampleFlows } from "../helpers/node-red-process";
+import { MODELS, startOpenAiTestServer } from "../helpers/openai-test-server";
 
 /** Flow node types, a field of each edit dialog, a value its validator rejects and one it accepts. */
 const EDITS: { type: string; field: string; invalid: string; valid: string }[] = [
@@ -138,6 +139,41 @@ describe("editor: the suite in Node-RED 4's editor (Chromium)", function () {
     await page.waitForFunction(() => document.querySelector("#node-config-dialog-ok") === null, undefined, { timeout: 10000 });
     const saved = await page.evaluate((cid) => (window as unknown as { RED: any }).RED.nodes.node(cid).config, id);
     assert.equal(saved, '{"max_length": 512}');
+  });
+
+  it("voice-model: a URL engines path shows the server-model row; 'Ask the server' lists its models to pick from", async () => {
+    const server = await startOpenAiTestServer({ apiKey: "sk-editor" });
+    try {
+      const id = await page.evaluate(() => {
+        let found: string | undefined;
+        (window as unknown as { RED: any }).RED.nodes.eachConfig((n: { type: string; id: string }) => {
+          if (!found && n.type === "voice-model") found = n.id;
+        });
+        return found;
+      });
+      await page.evaluate((cid) => (window as unknown as { RED: any }).RED.editor.editConfig("", "voice-model", cid), id);
+      const path = page.locator("#node-config-input-enginesPath");
+      await path.waitFor({ state: "visible", timeout: 10000 });
+      assert.equal(await page.locator("#node-config-input-serverModel").isVisible(), false, "no server model for a local path");
+      await path.fill(server.url);
+      await path.dispatchEvent("input");
+      await page.locator("#node-config-input-serverModel").waitFor({ state: "visible", timeout: 5000 });
+      assert.equal(await page.locator("#node-config-input-caFile").isVisible(), true, "CA file for http(s)");
+      assert.equal(await page.locator("#node-config-input-revision").isVisible(), false, "no revision for a server");
+      await page.locator("#node-config-input-token").fill("sk-editor");
+      await page.locator("#voice-model-ask-server").click();
+      const list = page.locator("#voice-model-catalog");
+      await list.waitFor({ state: "visible", timeout: 10000 });
+      const offered = await list.locator("option").allTextContents();
+      assert.ok(offered.includes(MODELS.llm), offered.join(", "));
+      await list.selectOption({ label: MODELS.tts });
+      assert.equal(await page.locator("#node-config-input-serverModel").inputValue(), MODELS.tts);
+      assert.equal(server.requests[0].authorization, "Bearer sk-editor");
+      await page.locator("#node-config-dialog-cancel").click();
+      await page.waitForFunction(() => document.querySelector("#node-config-dialog-ok") === null, undefined, { timeout: 10000 });
+    } finally {
+      await server.close();
+    }
   });
 
   for (const type of [...FLOW_TYPES, "voice-model"]) {
