@@ -2,6 +2,7 @@
 import type { ModelKind, ModelSource, ModelSpec } from "../types";
 import { isEspeakSpec } from "../tts/loader";
 import { isBuiltinVad } from "../vad/builtin";
+import { isWyomingUrl } from "../wyoming/client";
 import { HubModelSource, type DownloadProgress } from "./hub-source";
 import { EmptyModelSource, LocalModelSource } from "./local-source";
 import { isHubRepoId, resolveCacheDir } from "./paths";
@@ -23,8 +24,9 @@ export interface SourceOptions {
   warn?: (message: string) => void;
 }
 
-/** Whether `spec` of `kind` needs no files at all (eSpeak TTS, the built-in Silero VAD). */
+/** Whether `spec` of `kind` needs no files at all (eSpeak TTS, the built-in Silero VAD, a wyoming:// service). */
 export function needsNoFiles(kind: ModelKind, spec: ModelSpec): boolean {
+  if (isWyomingUrl(spec.enginesPath)) return true;
   if (kind === "tts") return isEspeakSpec(spec.enginesPath.trim(), spec.config?.engine);
   if (kind === "vad") return isBuiltinVad(spec.enginesPath);
   return false;

@@ -8,6 +8,8 @@ import type { FamilyLoader, LoadContext, TtsEngine } from "../types";
 import { CodecTtsEngine } from "./codec-engine";
 import { EspeakEngine } from "./espeak-engine";
 import { PiperEngine } from "./piper-engine";
+import { isWyomingUrl } from "../wyoming/client";
+import { WyomingTtsEngine } from "./engines/wyoming/wyoming-tts-engine";
 
 export type TtsEngineName = "codec" | "piper" | "espeak";
 
@@ -31,6 +33,8 @@ export async function detectTtsEngine(ctx: LoadContext): Promise<TtsEngineName> 
 }
 
 export const loadTts: FamilyLoader<TtsEngine> = async (ctx) => {
+  // A remote Wyoming service (wyoming://host:port): no files, a client engine.
+  if (isWyomingUrl(ctx.spec.enginesPath)) return WyomingTtsEngine.open(ctx.spec);
   switch (await detectTtsEngine(ctx)) {
     case "espeak":
       return new EspeakEngine(typeof ctx.spec.config?.voice === "string" ? ctx.spec.config.voice : undefined);
