@@ -15,12 +15,22 @@ import { directoryLoadContext } from "../../core/asr/directory-context";
 import { loadAsr } from "../../core/asr/loader";
 import type { WhisperEngine } from "../../core/asr/whisper-engine";
 import { builtinVad } from "../../core/vad/shared";
-import type { AsrEvent } from "../../core/types";
+import type { AsrEngine, AsrEvent } from "../../core/types";
+import { isWyomingUrl } from "../../core/wyoming/client";
+import { WyomingAsrEngine } from "../../core/asr/engines/wyoming/wyoming-asr-engine";
 
-const USAGE = "usage: voice-stream asr --model <dir|repo> --input <file.wav> [--language L] [--partial-interval-ms N] [--realtime] [--auto-flush] [--json]";
+const USAGE = "usage: voice-stream asr --model <dir|repo|wyoming://host:port> --input <file.wav> [--language L] [--partial-interval-ms N] [--realtime] [--auto-flush] [--json]";
 const FRAME_MS = 20;
 
-async function openEngine(model: string): Promise<WhisperEngine> {
+/** A local Whisper, or a Wyoming service for `wyoming://host:port`. */
+export async function openEngine(model: string): Promise<WhisperEngine | WyomingAsrEngine> {
+  if (isWyomingUrl(model)) {
+    try {
+      return await WyomingAsrEngine.open({ enginesPath: model, config: {} });
+    } catch (err) {
+      throw new CliError((err as Error).message, 1);
+    }
+  }
   if (fs.existsSync(model)) {
     if (!fs.statSync(model).isDirectory()) throw new CliError(`--model must be a Whisper model directory or a Hugging Face repo id; '${model}' is a file`);
     return (await loadAsr(directoryLoadContext(model))) as WhisperEngine;
@@ -35,6 +45,11 @@ async function openEngine(model: string): Promise<WhisperEngine> {
   }
   if (!registry.loadModelOnce) throw new CliError(`model '${model}' is not a local directory; download it first with 'voice-stream download ${model}' and pass its directory`, 1);
   return registry.loadModelOnce("asr", { enginesPath: model });
+}
+
+/** Whisper runs at its model's rate; Wyoming services take 16 kHz. */
+export function sampleRateOf(engine: AsrEngine): number {
+  return engine instanceof WyomingAsrEngine ? 16000 : (engine as WhisperEngine).model.sampleRate;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -58,7 +73,8 @@ export async function run(argv: string[]): Promise<number> {
   const audio = await readInputWav(input);
   const engine = await openEngine(model);
   try {
-    const samples = resample(audio.samples, audio.sampleRate, engine.model.sampleRate);
+    const rate = sampleRateOf(engine);
+    const samples = resample(audio.samples, audio.sampleRate, rate);
     let streamer;
     try {
       streamer = engine.openStreamer({
@@ -75,7 +91,7 @@ export async function run(argv: string[]): Promise<number> {
       else if (event.kind === "final") process.stdout.write(`final: ${event.text}\n`);
     };
     const ended = new Promise<void>((resolve, reject) => streamer.partials$.subscribe({ next: print, complete: resolve, error: reject }));
-    const frame = Math.round((engine.model.sampleRate * FRAME_MS) / 1000);
+    const frame = Math.round((rate * FRAME_MS) / 1000);
     const started = Date.now();
     for (let at = 0, n = 0; at < samples.length; at += frame, n++) {
       streamer.send(samples.slice(at, at + frame));

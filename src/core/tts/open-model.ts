@@ -9,6 +9,7 @@ import { isHubRepoId } from "../hub";
 import { openModel, type OpenedModel, type OpenNamedModelOptions } from "../registry";
 import type { TtsEngine } from "../types";
 import { isEspeakSpec } from "./loader";
+import { isWyomingUrl } from "../wyoming/client";
 
 export type OpenedTts = OpenedModel<TtsEngine>;
 
@@ -17,6 +18,7 @@ export type OpenTtsOptions = OpenNamedModelOptions;
 export async function openTtsModel(model: string, options: OpenTtsOptions = {}): Promise<OpenedTts> {
   let enginesPath: string;
   if (isEspeakSpec(model, options.config?.engine)) enginesPath = "espeak";
+  else if (isWyomingUrl(model)) enginesPath = model.trim();
   else if (fs.existsSync(model)) {
     if (!fs.statSync(model).isDirectory()) {
       throw new Error(`--model must be a model directory, a Hugging Face repo id or "espeak"; '${model}' is a file`);
