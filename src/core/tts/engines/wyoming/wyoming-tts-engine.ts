@@ -24,6 +24,8 @@ export class WyomingTtsStreamer implements TtsStreamer {
   /** Sentences sent as plain synthesize requests, waiting for their audio-stop (oldest first). */
   private readonly spans: string[] = [];
   private allText = "";
+  /** The sentence whose audio ended last (the resampler's tail belongs to it). */
+  private lastSpan = "";
   private started = false;
   private finishing = false;
   private over = false;
@@ -61,7 +63,7 @@ export class WyomingTtsStreamer implements TtsStreamer {
               return this.audio(event.data, event.payload);
             case "audio-stop":
               if (!this.streaming) {
-                this.spans.shift();
+                this.lastSpan = this.spans.shift() ?? this.lastSpan;
                 if (this.spans.length === 0) connection.expectAnswer(false);
                 this.maybeEnd();
               }
@@ -148,7 +150,7 @@ export class WyomingTtsStreamer implements TtsStreamer {
   }
 
   private currentText(): string {
-    return this.streaming ? this.allText : (this.spans[0] ?? "");
+    return this.streaming ? this.allText : (this.spans[0] ?? this.lastSpan);
   }
 
   private audio(data: Record<string, unknown>, payload: Buffer | undefined): void {

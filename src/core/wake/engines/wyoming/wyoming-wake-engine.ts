@@ -12,6 +12,8 @@ import type { ModelSpec } from "../../../types";
 import type { WakeDetectOptions, WakeDetection, WakeDetector } from "./wake-detector";
 
 const RATE = 16000;
+/** Quiet time after audio-stop (with a detection already heard) that ends the stream. */
+const SETTLE_MS = 300;
 
 export class WyomingWakeEngine implements WakeDetector {
   readonly kind = "wake" as const;
@@ -40,13 +42,21 @@ export class WyomingWakeEngine implements WakeDetector {
       let samples = 0;
       const pending: Float32Array[] = [];
       let framesEnded = false;
+      let detections = 0;
+      let settle: NodeJS.Timeout | undefined;
+      /** After audio-stop a service sends not-detected only when it heard nothing; after a detection, quiet means done. */
+      const settleAfterStop = () => {
+        if (settle) clearTimeout(settle);
+        if (framesEnded && detections > 0) settle = setTimeout(() => subscriber.complete(), SETTLE_MS);
+      };
       const sendFrame = (c: WyomingConnection, frame: Float32Array) => {
         samples += frame.length;
         c.send("audio-chunk", { rate: RATE, width: 2, channels: 1, timestamp: Math.round((samples / RATE) * 1000) }, floatToS16LE(frame));
       };
       const stopAudio = (c: WyomingConnection) => {
         c.send("audio-stop", { timestamp: Math.round((samples / RATE) * 1000) });
-        c.expectAnswer(true);
+        if (detections === 0) c.expectAnswer(true);
+        settleAfterStop();
       };
       WyomingConnection.connect(this.target, this.options).then(
         (c) => {
@@ -55,7 +65,10 @@ export class WyomingWakeEngine implements WakeDetector {
           c.onEvent = (event) => {
             if (event.type === "detection") {
               const ms = typeof event.data.timestamp === "number" ? event.data.timestamp : (samples / RATE) * 1000;
+              detections += 1;
               subscriber.next({ name: typeof event.data.name === "string" ? event.data.name : "", score: 1, audio_seconds: ms / 1000 });
+              c.expectAnswer(false);
+              settleAfterStop();
             } else if (event.type === "not-detected") {
               if (framesEnded) subscriber.complete();
             } else if (event.type === "error") subscriber.error(serviceError(this.target, event));
@@ -82,6 +95,7 @@ export class WyomingWakeEngine implements WakeDetector {
       });
       return () => {
         closed = true;
+        if (settle) clearTimeout(settle);
         input.unsubscribe();
         connection?.close();
       };
