@@ -10,11 +10,12 @@ import { describeOnce, isWyomingUrl, parseWyomingUrl } from "../../core/wyoming/
 
 export const DESCRIBE_PATH = "/voice-stream/remote/describe";
 
-let registered = false;
+/** Admin apps the route is on (a test harness may make a new one per start). */
+const registered = new WeakSet<object>();
 
 export function registerWyomingDescribe(RED: NodeAPI): void {
-  if (registered || !RED.httpAdmin) return;
-  registered = true;
+  if (!RED.httpAdmin || registered.has(RED.httpAdmin)) return;
+  registered.add(RED.httpAdmin);
   const auth = RED.auth?.needsPermission ? RED.auth.needsPermission("voice-model.read") : (_req: Request, _res: Response, next: () => void) => next();
   RED.httpAdmin.get(DESCRIBE_PATH, auth, (req: Request, res: Response, next: () => void) => {
     const url = typeof req.query.url === "string" ? req.query.url : "";
