@@ -10,7 +10,7 @@ import { fixtureDir } from "../helpers/fixtures";
 import { startHubServer, type HubServer } from "../helpers/hub-server";
 import { NodeRedProcess, exampleFlows } from "../helpers/node-red-process";
 
-const SUITE_TYPES = ["llm-stream", "tts-streamer", "whisper-streamer", "audio-out", "audio-in"];
+const SUITE_TYPES = ["llm-stream", "tts-streamer", "whisper-streamer", "audio-out", "audio-in", "wyoming-in"];
 /** Log lines that say nothing about the flow: unencrypted credentials, projects off, MQTT with no broker running. */
 const EXPECTED_NOISE = /unencrypted credentials|Projects disabled|\[mqtt-broker:/;
 
@@ -45,7 +45,7 @@ describe("e2e: example flows deploy in Node-RED 4", function () {
     const res = await red.request("GET", "/nodes", undefined, { Accept: "application/json" });
     assert.equal(res.status, 200);
     const ours = (res.json as { module: string; name: string; enabled: boolean; err?: unknown }[]).filter((n) => n.module === "node-red-contrib-voice-stream");
-    assert.deepEqual(ours.map((n) => n.name).sort(), ["audio-in", "audio-out", "llm-stream", "tts-streamer", "voice-model", "whisper-streamer"]);
+    assert.deepEqual(ours.map((n) => n.name).sort(), ["audio-in", "audio-out", "llm-stream", "tts-streamer", "voice-model", "whisper-streamer", "wyoming-in", "wyoming-out"]);
     for (const n of ours) assert.equal(n.err, undefined, `${n.name} loaded without error`);
     // The editor's Import → Examples dialog reads the examples library: modules first, then a module's flows.
     const modules = await red.request("GET", "/library/examples/flows/");
