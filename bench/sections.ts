@@ -3,6 +3,7 @@ import type { BenchOptions, Part } from "./options";
 import { recognitionPart } from "./parts/recognition";
 import { synthesisPart } from "./parts/speech-synthesis";
 import { nodeRedPart } from "./parts/node-red-flow";
+import { wyomingPart } from "./parts/wyoming-loopback";
 
 export interface ExtraSection {
   part: Part;
@@ -14,4 +15,5 @@ export const extraSections: ExtraSection[] = [
   { part: "asr", title: "ASR (Whisper)", run: recognitionPart },
   { part: "tts", title: "TTS", run: synthesisPart },
   { part: "nodered", title: "Node-RED flow", run: nodeRedPart },
+  { part: "wyoming", title: "Wyoming over loopback", run: wyomingPart },
 ];

@@ -5,6 +5,7 @@ import { fixtureDir } from "../helpers/fixtures";
 import { repoRoot, sharedDir } from "../helpers/paths";
 import { readWavFile } from "../../src/core/audio/wav";
 import { SpecClient, sendAudio, audioSamples, type SpecEvent } from "../helpers/wyoming-spec-client";
+import { fakeService, type FakeConnection } from "../helpers/fake-wyoming-service";
 
 const BIN = path.join(repoRoot(), "bin", "voice-stream.js");
 
@@ -132,6 +133,45 @@ describe("cli: voice-stream serve (acceptance, a client written from the spec)",
     const total = audioSamples([...before, ...rest]);
     assert.ok(total > audioSamples(before));
     console.log(`      first audio ${firstAudio} ms after synthesize-start, ${(total / 24000).toFixed(2)} s spoken once`);
+  });
+
+  it("`voice-stream tts --model wyoming://…` against it streams chunks and a final", () => {
+    const r = cli(["tts", "--model", `wyoming://127.0.0.1:${served.port}`, "--text", "Hello there. How are you?", "--json"]);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const final = lines.pop();
+    assert.equal(final.is_final, true);
+    assert.ok(lines.length >= 2 && lines.every((l) => l.samples > 0 && l.sample_rate === 24000), r.stdout);
+    // The server streams synthesis, so the engine sent the text as it came: chunks carry the text sent so far.
+    assert.deepEqual([...new Set(lines.map((l) => l.text))], ["Hello there. How are you?"]);
+    assert.ok(final.audio_seconds > 0.5, JSON.stringify(final));
+  });
+
+  it("--wake wyoming://… offers that service's wake words and passes its detections on", async () => {
+    const wake = await fakeService((event, c: FakeConnection & { samples?: number }) => {
+      if (event.type === "audio-chunk") {
+        const before = c.samples ?? 0;
+        c.samples = before + (event.payload?.length ?? 0) / 2;
+        if (before < 8000 && c.samples >= 8000) c.send("detection", { name: "ok_nabu", timestamp: 500 });
+      }
+    });
+    const own = await serve(["--wake", wake.url]);
+    try {
+      const client = await SpecClient.connect(own.port);
+      client.send("describe");
+      const info = await client.next();
+      assert.deepEqual((info.data.wake as { models: { name: string }[] }[])[0].models.map((m) => m.name), ["ok_nabu"]);
+      client.send("detect", { names: ["ok_nabu"] });
+      sendAudio(client, new Float32Array(16000));
+      const events = await client.until("detection");
+      assert.equal(events[events.length - 1].data.name, "ok_nabu");
+      assert.equal(events[events.length - 1].data.timestamp, 500);
+      client.destroy();
+    } finally {
+      own.child.kill("SIGINT");
+      await own.exited;
+      await wake.close();
+    }
   });
 
   it("bad command lines are one line and exit 2", () => {

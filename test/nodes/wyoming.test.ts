@@ -7,6 +7,7 @@ import { directoryLoadContext } from "../../src/core/asr/directory-context";
 import { readWavFile } from "../../src/core/audio/wav";
 import type { AsrEngine } from "../../src/core/types";
 import { SpecClient, sendAudio, audioSamples, pcm16, type SpecEvent } from "../helpers/wyoming-spec-client";
+import { findWyoming } from "../helpers/zeroconf-browse";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require("node-red-node-test-helper");
@@ -243,6 +244,70 @@ describe("wyoming-in → tts-streamer → wyoming-out (Home Assistant text-to-sp
     } finally {
       blocker.close();
     }
+  });
+});
+
+describe("wyoming-in: network exposure and wake sessions", function () {
+  this.timeout(30000);
+  afterEach(() => helper.unload());
+
+  it("listening beyond loopback: a yellow status and a log warning that name it and ask for an allow-list", async () => {
+    await helper.load([wyomingIn, wyomingOut], [{ id: "n_in", type: "wyoming-in", host: "0.0.0.0", port: "0", asr: false, tts: true, zeroconf: false, wires: [[]] }]);
+    const n = helper.getNode("n_in");
+    const statuses: Msg[] = [];
+    const warnings: string[] = [];
+    n.on("call:status", (call: { args: Msg[] }) => statuses.push(call.args[0]));
+    n.on("call:warn", (call: { args: unknown[] }) => warnings.push(String(call.args[0])));
+    await waitFor(() => statuses.some((st) => st.fill === "yellow"));
+    assert.match(String(statuses.find((st) => st.fill === "yellow")!.text), /open to the network on 0\.0\.0\.0:\d+/);
+    await waitFor(() => warnings.length > 0);
+    assert.match(warnings[0], /open to the network: Wyoming has no authentication; set an allow-list/);
+  });
+
+  it("zeroconf is on by default beyond loopback and can be switched off", async () => {
+    const name = `node-red-test-${process.pid}`;
+    await helper.load([wyomingIn, wyomingOut], [{ id: "n_in", type: "wyoming-in", host: "0.0.0.0", port: "0", tts: true, zeroconfName: name, wires: [[]] }]);
+    const input = helper.getNode("n_in") as { address: () => { port: number } | undefined };
+    const { port } = await waitFor(() => input.address());
+    assert.equal((await findWyoming(name, 8000))?.port, port);
+    await helper.unload();
+    const off = `${name}-off`;
+    await helper.load([wyomingIn, wyomingOut], [{ id: "n_in", type: "wyoming-in", host: "0.0.0.0", port: "0", tts: true, zeroconf: false, zeroconfName: off, wires: [[]] }]);
+    await waitFor(() => (helper.getNode("n_in") as { address: () => unknown }).address());
+    assert.equal(await findWyoming(off, 3000), undefined);
+  });
+
+  it("detect: frames go out, a wake-word event comes back as detection, audio-stop ends it", async () => {
+    await helper.load([wyomingIn, wyomingOut], [
+      { id: "n_in", type: "wyoming-in", port: "0", asr: false, tts: false, wake: true, wakeNames: "hey_jarvis", zeroconf: false, wires: [["n_tap"]] },
+      { id: "n_tap", type: "helper" },
+      { id: "n_out", type: "wyoming-out" },
+    ]);
+    const tapped: Msg[] = [];
+    helper.getNode("n_tap").on("input", (m: Msg) => tapped.push(m));
+    const input = helper.getNode("n_in") as { address: () => { port: number } | undefined };
+    const { port } = await waitFor(() => input.address());
+    const client = await SpecClient.connect(port);
+    client.send("describe");
+    const info = await client.next();
+    assert.equal((info.data.wake as { models: { name: string }[] }[])[0].models[0].name, "hey_jarvis");
+    client.send("detect", { names: ["hey_jarvis"] });
+    client.send("audio-start", { rate: 16000, width: 2, channels: 1 });
+    client.send("audio-chunk", { rate: 16000, width: 2, channels: 1 }, pcm16(new Float32Array(1600)));
+    const frame = await waitFor(() => tapped[0]);
+    assert.deepEqual((frame.wyoming as Msg).type, "detect");
+    assert.deepEqual((frame.wyoming as Msg).names, ["hey_jarvis"]);
+    helper.getNode("n_out").receive({ stream_id: frame.stream_id, kind: "wake", name: "hey_jarvis", score: 0.9, audio_seconds: 0.1 });
+    const detection = await client.until("detection");
+    assert.deepEqual(detection[detection.length - 1].data, { name: "hey_jarvis", timestamp: 100 });
+    client.send("audio-stop");
+    await waitFor(() => tapped.find((m) => m.finish === true));
+    client.send("detect");
+    client.send("audio-start", { rate: 16000, width: 2, channels: 1 });
+    client.send("audio-chunk", { rate: 16000, width: 2, channels: 1 }, pcm16(new Float32Array(1600)));
+    client.send("audio-stop");
+    await client.until("not-detected", 5000);
+    client.destroy();
   });
 });
 
