@@ -22,3 +22,5 @@ export {
 } from "./hub";
 export { createLoadContext, createSessionFactory, selectVariant, presentVariants, variantPath, DTYPE_SUFFIXES, type SessionFactory, type SessionSettings } from "./onnx";
 export * from "./audio";
+/** The Wyoming protocol layer (codec, client, server, engine-backed services). */
+export * as wyoming from "./wyoming";

@@ -183,6 +183,20 @@ describe("cli: voice-stream serve (acceptance, a client written from the spec)",
     }
   });
 
+  it("asr and tts against a Wyoming address where nothing listens: one line naming it, exit 1", async () => {
+    const net = await import("net");
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", () => r()));
+    const port = (probe.address() as import("net").AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    for (const args of [["asr", "--model", `wyoming://127.0.0.1:${port}`, "--input", wav], ["tts", "--model", `wyoming://127.0.0.1:${port}`, "--text", "Hi."]]) {
+      const r = cli(args);
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`^voice-stream ${args[0]}: Wyoming service wyoming://127.0.0.1:${port} refused the connection`));
+    }
+  });
+
   it("Ctrl-C ends an open session with an error event and exits 0", async () => {
     const own = await serve(["--tts", "espeak"]);
     const client = await SpecClient.connect(own.port);

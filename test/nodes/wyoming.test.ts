@@ -6,6 +6,7 @@ import { loadAsr } from "../../src/core/asr/loader";
 import { directoryLoadContext } from "../../src/core/asr/directory-context";
 import { readWavFile } from "../../src/core/audio/wav";
 import type { AsrEngine } from "../../src/core/types";
+import { speechWithPauses } from "../core/asr-audio";
 import { SpecClient, sendAudio, audioSamples, pcm16, type SpecEvent } from "../helpers/wyoming-spec-client";
 import { findWyoming } from "../helpers/zeroconf-browse";
 
@@ -58,10 +59,10 @@ describe("wyoming-in → whisper-streamer → wyoming-out (Home Assistant speech
   this.timeout(240000);
   let dir: string;
   let engine: AsrEngine;
-  const flow = () => [
+  const flow = (partialIntervalMs = "300") => [
     { id: "n_model", type: "voice-model", name: "tiny whisper", kind: "asr", enginesPath: dir, revision: "main", config: "{}" },
     { id: "n_in", type: "wyoming-in", port: "0", asr: true, tts: false, asrModel: "n_model", zeroconf: false, wires: [["n_asr", "n_tap"]] },
-    { id: "n_asr", type: "whisper-streamer", model: "n_model", language: "en", partialIntervalMs: "300", wires: [["n_out"], ["n_out"]] },
+    { id: "n_asr", type: "whisper-streamer", model: "n_model", language: "en", partialIntervalMs, wires: [["n_out"], ["n_out"]] },
     { id: "n_out", type: "wyoming-out" },
     { id: "n_tap", type: "helper" },
   ];
@@ -96,6 +97,29 @@ describe("wyoming-in → whisper-streamer → wyoming-out (Home Assistant speech
     assert.ok(tapped[0].payload instanceof Float32Array && tapped[0].sample_rate === 16000);
     assert.deepEqual(tapped[0].wyoming, { type: "transcribe", language: "en", name: undefined, client: (tapped[0].wyoming as Msg).client });
     assert.equal(tapped[tapped.length - 1].finish, true);
+  });
+
+  it("whisper-streamer's partials stream as transcript-chunks while the audio still arrives; their text adds up to the committed text", async () => {
+    const { port } = await start([voiceModelNode, whisperNode, wyomingIn, wyomingOut], flow("0"));
+    const audio = speechWithPauses([2.6, 0.6, 2.2], 41);
+    const client = await SpecClient.connect(port);
+    client.send("transcribe", { language: "en" });
+    client.send("audio-start", { rate: 16000, width: 2, channels: 1 });
+    for (let at = 0; at < audio.length; at += 4000) {
+      client.send("audio-chunk", { rate: 16000, width: 2, channels: 1 }, pcm16(audio.subarray(at, at + 4000)));
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    const early = await client.until("transcript-chunk", 60000);
+    assert.equal(early[0].type, "transcript-start");
+    client.send("audio-stop");
+    const rest = await client.until("transcript-stop", 60000);
+    client.destroy();
+    const all = [...early, ...rest];
+    const chunks = all.filter((e) => e.type === "transcript-chunk").map((e) => String(e.data.text));
+    const transcript = String(all.find((e) => e.type === "transcript")!.data.text);
+    assert.ok(chunks.join("").trim().length > 0);
+    assert.ok(transcript.startsWith(chunks.join("").trim()), `${JSON.stringify(chunks)} vs ${transcript}`);
+    assert.equal(transcript, (await engine.transcribe(audio, { language: "en" })).text);
   });
 
   it("8 sessions at once each get their own transcript (each equal to its solo decode)", async () => {
