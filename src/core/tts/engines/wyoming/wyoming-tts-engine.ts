@@ -3,8 +3,9 @@
  * connection per stream. A service whose info says `supports_synthesize_streaming` gets the
  * text as it arrives (`synthesize-start`, a `synthesize-chunk` per send, then the whole text
  * as `synthesize` for older services and `synthesize-stop`, answered by `synthesize-stopped`);
- * any other gets one `synthesize` per sentence, in order, on the same connection. Audio at
- * any rate, width and channel count becomes mono float chunks (at `sample_rate_out` when set).
+ * any other gets one `synthesize` per sentence on the same connection, each sent once the one before
+ * has ended with `audio-stop`. Audio at any rate, width and channel count becomes mono float chunks
+ * (at `sample_rate_out` when set).
  */
 import { ReplaySubject, type Observable } from "rxjs";
 import { StreamingResampler } from "../../../audio/resample";
@@ -64,7 +65,9 @@ export class WyomingTtsStreamer implements TtsStreamer {
             case "audio-stop":
               if (!this.streaming) {
                 this.lastSpan = this.spans.shift() ?? this.lastSpan;
-                if (this.spans.length === 0) connection.expectAnswer(false);
+                // One request at a time: Wyoming events carry no request id, so the next sentence goes out once this one's audio has ended.
+                if (this.spans.length > 0) this.request(connection, this.spans[0]);
+                else connection.expectAnswer(false);
                 this.maybeEnd();
               }
               return;
@@ -141,12 +144,18 @@ export class WyomingTtsStreamer implements TtsStreamer {
   private speak(spans: string[]): void {
     for (const span of spans) {
       this.spans.push(span);
-      void this.ready.then((c) => {
-        if (!c || this.over) return;
-        c.send("synthesize", { text: span, ...this.voiceData() });
-        c.expectAnswer(true);
-      });
+      // The first waiting sentence is sent now; the others follow each audio-stop.
+      if (this.spans.length === 1) {
+        void this.ready.then((c) => {
+          if (c && !this.over && this.spans[0] === span) this.request(c, span);
+        });
+      }
     }
+  }
+
+  private request(connection: WyomingConnection, span: string): void {
+    connection.send("synthesize", { text: span, ...this.voiceData() });
+    connection.expectAnswer(true);
   }
 
   private currentText(): string {
