@@ -4,6 +4,7 @@ import { recognitionPart } from "./parts/recognition";
 import { synthesisPart } from "./parts/speech-synthesis";
 import { nodeRedPart } from "./parts/node-red-flow";
 import { remotePart } from "./parts/remote-hop";
+import { wyomingPart } from "./parts/wyoming-loopback";
 
 export interface ExtraSection {
   part: Part;
@@ -16,4 +17,5 @@ export const extraSections: ExtraSection[] = [
   { part: "tts", title: "TTS", run: synthesisPart },
   { part: "nodered", title: "Node-RED flow", run: nodeRedPart },
   { part: "remote", title: "Remote engines (OpenAI-compatible, loopback)", run: remotePart },
+  { part: "wyoming", title: "Wyoming over loopback", run: wyomingPart },
 ];

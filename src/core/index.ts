@@ -33,3 +33,5 @@ export { loadOpenAiModel } from "./openai/remote-model";
 export { OpenAiLlmEngine } from "./llm/engines/openai/openai-llm-engine";
 export { OpenAiTtsEngine } from "./tts/engines/openai/openai-tts-engine";
 export { OpenAiAsrEngine } from "./asr/engines/openai/openai-asr-engine";
+/** The Wyoming protocol layer (codec, client, server, engine-backed services). */
+export * as wyoming from "./wyoming";

@@ -6,14 +6,13 @@
  * downloaded (with progress in the node status) and loaded, as on a user's first deploy.
  */
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
+import { fakeService, type FakeService } from "../helpers/fake-wyoming-service";
 import { fixtureDir } from "../helpers/fixtures";
 import { startHubServer, type HubServer } from "../helpers/hub-server";
 import { NodeRedProcess, exampleFlows } from "../helpers/node-red-process";
 import { needTool } from "../helpers/system-tools";
 
-const SUITE_TYPES = ["llm-stream", "tts-streamer", "whisper-streamer", "audio-out", "audio-in"];
+const SUITE_TYPES = ["llm-stream", "tts-streamer", "whisper-streamer", "audio-out", "audio-in", "wyoming-in"];
 /**
  * The only warnings a fresh `npm start` may log, each named: Node-RED's own notes that the
  * credentials file is not encrypted (credentialSecret: false) and that projects are off.
@@ -22,28 +21,36 @@ const SUITE_TYPES = ["llm-stream", "tts-streamer", "whisper-streamer", "audio-ou
 const EXPECTED_WARNINGS = [/\[warn\] .*unencrypted credentials/, /\[warn\] Projects disabled/];
 /** The largest node centre an example may use, so it fits one editor screen (about 1400 × 760 px of canvas). */
 const SCREEN = { x: 1200, y: 660 };
-/** Remote engines (http(s)://, wyoming://) download nothing; they load without a server (errors come per stream). */
-const REMOTE = /^[a-z][a-z0-9+.-]*:\/\//i;
 /**
- * The Wyoming engines come from a parallel branch (issue 15); until src/core/wyoming is in this build, a
- * wyoming:// model cannot load, and the nodes using one are left out of the checks (said in the output).
+ * Remote engines (http(s)://, wyoming://) download nothing. An OpenAI-compatible engine loads
+ * without its server (errors come per stream); a Wyoming engine asks its service what it offers
+ * at load, so a scripted service (random port) stands in at each wyoming:// address.
  */
-const WYOMING_BUILT = fs.existsSync(path.join(__dirname, "..", "..", "src", "core", "wyoming"));
+const REMOTE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/** The flow with every voice-model's wyoming:// address pointed at the stand-in service. */
+function withWyomingAt(flow: Record<string, unknown>[], url: string): Record<string, unknown>[] {
+  return flow.map((n) => (n.type === "voice-model" && /^wyoming:\/\//i.test(String(n.enginesPath)) ? { ...n, enginesPath: url } : n));
+}
 
 describe("e2e: example flows deploy in Node-RED 4", function () {
   this.timeout(120000);
   let red: NodeRedProcess;
   let hub: HubServer;
+  let wyoming: FakeService;
 
   before(async () => {
     hub = await startHubServer({
       repos: { "onnx-community/Qwen3-0.6B-ONNX": await fixtureDir("tiny-llm"), "onnx-community/whisper-base": await fixtureDir("tiny-whisper") },
     });
+    // Answers describe (asr, tts, wake); nothing is synthesized in these tests.
+    wyoming = await fakeService(() => undefined);
     red = await NodeRedProcess.start({ env: { HF_ENDPOINT: hub.url, VOICE_STREAM_CACHE: "" } });
   });
   after(async () => {
     await red?.stop();
     await hub?.close();
+    await wyoming?.close();
   });
 
   const examples = exampleFlows();
@@ -75,7 +82,7 @@ describe("e2e: example flows deploy in Node-RED 4", function () {
     const res = await red.request("GET", "/nodes", undefined, { Accept: "application/json" });
     assert.equal(res.status, 200);
     const ours = (res.json as { module: string; name: string; enabled: boolean; err?: unknown }[]).filter((n) => n.module === "node-red-contrib-voice-stream");
-    assert.deepEqual(ours.map((n) => n.name).sort(), ["audio-in", "audio-out", "llm-stream", "tts-streamer", "voice-model", "whisper-streamer"]);
+    assert.deepEqual(ours.map((n) => n.name).sort(), ["audio-in", "audio-out", "llm-stream", "tts-streamer", "voice-model", "whisper-streamer", "wyoming-in", "wyoming-out"]);
     for (const n of ours) assert.equal(n.err, undefined, `${n.name} loaded without error`);
     // The editor's Import → Examples dialog reads the examples library: modules first, then a module's flows.
     const modules = await red.request("GET", "/library/examples/flows/");
@@ -114,15 +121,12 @@ describe("e2e: example flows deploy in Node-RED 4", function () {
       const from = red.log().length;
       const statusFrom = red.statuses.length;
       const debugFrom = red.debug.length;
-      await red.deploy(flow);
+      await red.deploy(withWyomingAt(flow, wyoming.url));
       const res = await red.request("GET", "/flows");
       const deployed = new Set((res.json as { id: string }[]).map((n) => n.id));
       for (const n of flow) assert.ok(deployed.has(n.id as string), `${n.type} ${n.id} is in the deployed flows`);
       // Give the models time to try the (unreachable) hub and every node time to show its state.
-      const wyomingModels = new Set(flow.filter((n) => n.type === "voice-model" && /^wyoming:\/\//i.test(String(n.enginesPath))).map((n) => n.id));
-      const unbuilt = WYOMING_BUILT ? new Set<unknown>() : wyomingModels;
-      if (unbuilt.size > 0) console.log(`      left out: ${unbuilt.size} wyoming:// model(s) and their nodes (no Wyoming engine in this build)`);
-      const suiteNodes = flow.filter((n) => SUITE_TYPES.includes(n.type as string) && !unbuilt.has(n.model));
+      const suiteNodes = flow.filter((n) => SUITE_TYPES.includes(n.type as string));
       assert.ok(suiteNodes.length > 0, "the example uses the suite's nodes");
       const mine = (id: string) => red.statuses.slice(statusFrom).filter((s) => s.id === id);
       const latest = (id: string) => mine(id)[mine(id).length - 1];
@@ -147,9 +151,9 @@ describe("e2e: example flows deploy in Node-RED 4", function () {
         const user = modelUsers.find((n) => n.model === m.id)!;
         assert.ok(mine(user.id as string).some((s) => /^downloading \d+%$/.test(String(s.text))), `${m.enginesPath}: download progress shown on ${user.type}`);
       }
-      const problems = red.problems(from).filter((l) => !EXPECTED_WARNINGS.some((w) => w.test(l)) && !(unbuilt.size > 0 && /wyoming:\/\//.test(l)));
+      const problems = red.problems(from).filter((l) => !EXPECTED_WARNINGS.some((w) => w.test(l)));
       assert.deepEqual(problems, [], "no runtime warnings or errors");
-      const errors = red.debug.slice(debugFrom).filter((d) => d.level === 20).map((d) => String(d.msg)).filter((m) => !(unbuilt.size > 0 && /wyoming:\/\//.test(m)));
+      const errors = red.debug.slice(debugFrom).filter((d) => d.level === 20).map((d) => String(d.msg));
       assert.deepEqual(errors, [], "no node reported an error");
     });
   }

@@ -1,5 +1,5 @@
 /**
- * `voice-stream asr --model <dir|repo> --input <file.wav> [--language L] [--partial-interval-ms N]
+ * `voice-stream asr --model <dir|repo|http(s)://…/v1|wyoming://host:port> --input <file.wav> [--language L] [--partial-interval-ms N]
  *  [--realtime] [--auto-flush] [--json]`
  *
  * Feeds the file through the streaming recogniser in 20 ms frames (--realtime paces them at
@@ -14,7 +14,7 @@ import { readInputWav } from "../input-wav";
 import { openForCli } from "../open-engine";
 import type { AsrEngine, AsrEvent, VadEngine } from "../../core/types";
 
-const USAGE = "usage: voice-stream asr --model <dir|repo|http(s)://host:port/v1> [--server-model NAME] --input <file.wav> [--language L] [--partial-interval-ms N] [--realtime] [--auto-flush] [--json]";
+const USAGE = "usage: voice-stream asr --model <dir|repo|http(s)://host:port/v1|wyoming://host:port> [--server-model NAME] --input <file.wav> [--language L] [--partial-interval-ms N] [--realtime] [--auto-flush] [--json]";
 const FRAME_MS = 20;
 
 export async function run(argv: string[]): Promise<number> {

@@ -15,6 +15,8 @@ import { sessionSettingsFor } from "../onnx/spec-settings";
 import type { SessionSettings } from "../onnx/session-factory";
 import { loadAsr } from "../asr/loader";
 import { loadOpenAiModel } from "../openai/remote-model";
+import { WyomingAsrEngine } from "../asr/engines/wyoming/wyoming-asr-engine";
+import { WyomingTtsEngine } from "../tts/engines/wyoming/wyoming-tts-engine";
 import { loadLlm } from "../llm/engines/onnx/loader";
 import { loadTts } from "../tts/loader";
 import { loadVad } from "../vad/engines/silero/loader";
@@ -54,7 +56,8 @@ export const REMOTE_ENGINES: {
   wyoming: Partial<Record<ModelKind, RemoteLoader<Extract<EngineLocation, { form: "wyoming" }>>>>;
 } = {
   openai: { llm: viaOpenAi, tts: viaOpenAi, asr: viaOpenAi },
-  wyoming: {},
+  // Wyoming services are asked what they offer (describe) at load: a wrong port fails the load, not the first stream.
+  wyoming: { asr: (ctx) => WyomingAsrEngine.open(ctx.spec), tts: (ctx) => WyomingTtsEngine.open(ctx.spec) },
 };
 
 /** How one load runs: where files come from and how sessions are made. */

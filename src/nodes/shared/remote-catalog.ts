@@ -1,9 +1,9 @@
 /**
  * The editor's "ask the server" button for remote engines: one admin endpoint,
- *   POST <admin>/voice-model/catalog  {url, id?, token?, config?}  →  {models: string[], voices?: string[]}
+ *   POST <admin>/voice-model/catalog  {url, id?, token?, config?}  →  Catalog {kind, url, models, voices?, wake_words?, …}
  * that dispatches on the URL's scheme to a lister. The OpenAI-compatible lister (http:, https:
- * → `GET {url}/models`) is registered here; other protocols add theirs with
- * `addCatalogLister(["wyoming:"], lister)` (Wyoming: `describe` → models and voices).
+ * → `GET {url}/models`) and the Wyoming one (wyoming: → `describe`, wyoming-catalog.ts) are
+ * registered here; another protocol adds its own with `addCatalogLister([scheme], lister)`.
  * The key is the one typed in the editor, else the deployed node's stored credential; it
  * never comes back in an answer or an error.
  */
@@ -12,23 +12,10 @@ import { openAiEndpoint } from "../../core/openai/endpoint";
 import { OpenAiHttpClient } from "../../core/openai/http-client";
 import { listServerModels } from "../../core/openai/models";
 import type { ModelConfig } from "../../core/types";
+import { BadCatalogRequest, type CatalogLister } from "./catalog-types";
+import { listWyomingService } from "./wyoming-catalog";
 
-export interface CatalogRequest {
-  /** The engines path as typed (http(s)://…/v1, wyoming://host:port). */
-  url: string;
-  /** The API key / token, when there is one. */
-  apiKey?: string;
-  /** The voice-model's config so far (ca_file, timeouts, kind ...). */
-  config: ModelConfig;
-  kind?: string;
-}
-
-export interface Catalog {
-  models: string[];
-  voices?: string[];
-}
-
-export type CatalogLister = (request: CatalogRequest) => Promise<Catalog>;
+export { BadCatalogRequest, type Catalog, type CatalogLister, type CatalogRequest } from "./catalog-types";
 
 const listers = new Map<string, CatalogLister>();
 
@@ -42,11 +29,13 @@ addCatalogLister(["http:", "https:"], async ({ url, apiKey, config }) => {
   const endpoint = openAiEndpoint(url, { connect_timeout_ms: 5000, idle_timeout_ms: 10000, ...config }, { apiKey });
   const client = new OpenAiHttpClient(endpoint);
   try {
-    return { models: await listServerModels(client) };
+    return { kind: "openai", url: endpoint.label, models: await listServerModels(client) };
   } finally {
     client.destroy();
   }
 });
+
+addCatalogLister(["wyoming:"], listWyomingService);
 
 /** The lister for `url`; undefined for paths that are not remote. */
 export function catalogListerFor(url: string): CatalogLister | undefined {
@@ -79,7 +68,7 @@ export function registerCatalogEndpoint(RED: NodeAPI): void {
       res.status(200).json(catalog);
     } catch (err) {
       const message = (err as Error).message;
-      res.status(502).json({ error: apiKey ? message.split(apiKey).join("***") : message });
+      res.status(err instanceof BadCatalogRequest ? 400 : 502).json({ error: apiKey ? message.split(apiKey).join("***") : message });
     }
   });
 }
