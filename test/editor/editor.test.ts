@@ -12,6 +12,7 @@ import { needTool } from "../helpers/system-tools";
 import { repoRoot } from "../helpers/paths";
 import { NodeRedProcess, exampleFlows } from "../helpers/node-red-process";
 import { MODELS, startOpenAiTestServer } from "../helpers/openai-test-server";
+import { fakeService } from "../helpers/fake-wyoming-service";
 
 /** Flow node types, a field of each edit dialog, a value its validator rejects and one it accepts. */
 const EDITS: { type: string; field: string; invalid: string; valid: string }[] = [
@@ -174,6 +175,39 @@ describe("editor: the suite in Node-RED 4's editor (Chromium)", function () {
       await page.waitForFunction(() => document.querySelector("#node-config-dialog-ok") === null, undefined, { timeout: 10000 });
     } finally {
       await server.close();
+    }
+  });
+
+  it("voice-model: the same 'Ask the server' button asks a wyoming:// service (describe) for its voices; no CA file row", async () => {
+    const service = await fakeService(() => undefined);
+    try {
+      const id = await page.evaluate(() => {
+        let found: string | undefined;
+        (window as unknown as { RED: any }).RED.nodes.eachConfig((n: { type: string; id: string }) => {
+          if (!found && n.type === "voice-model") found = n.id;
+        });
+        return found;
+      });
+      await page.evaluate((cid) => (window as unknown as { RED: any }).RED.editor.editConfig("", "voice-model", cid), id);
+      const path = page.locator("#node-config-input-enginesPath");
+      await path.waitFor({ state: "visible", timeout: 10000 });
+      await page.locator("#node-config-input-kind").selectOption("tts");
+      await path.fill(service.url);
+      await path.dispatchEvent("input");
+      await page.locator("#node-config-input-serverModel").waitFor({ state: "visible", timeout: 5000 });
+      assert.equal(await page.locator("#node-config-input-caFile").isVisible(), false, "a CA file is for https only");
+      await page.locator("#voice-model-ask-server").click();
+      const list = page.locator("#voice-model-catalog");
+      await list.waitFor({ state: "visible", timeout: 10000 });
+      const offered = await list.locator("option").allTextContents();
+      assert.ok(offered.includes("voice: alice") && offered.includes("voice: bob"), offered.join(", "));
+      await list.selectOption({ label: "voice: bob" });
+      assert.equal(await page.locator("#node-config-input-voice").inputValue(), "bob");
+      assert.ok(service.connections.some((c) => c.events.some((e) => e.type === "describe")), "the service was asked with describe");
+      await page.locator("#node-config-dialog-cancel").click();
+      await page.waitForFunction(() => document.querySelector("#node-config-dialog-ok") === null, undefined, { timeout: 10000 });
+    } finally {
+      await service.close();
     }
   });
 
