@@ -16,6 +16,7 @@
 import * as http from "http";
 import * as https from "https";
 import type { AddressInfo, Socket } from "net";
+import { decodeWav, wavHeader } from "../../src/core/audio/wav";
 
 /** Model names and what the server does for them. */
 export const MODELS = {
@@ -165,31 +166,6 @@ function parseMultipart(body: Buffer, contentType: string): { fields: Record<str
   return { fields, file };
 }
 
-/** Samples and rate of a 16-bit mono WAV (what the client uploads). */
-function wavInfo(file: Buffer): { samples: number; rate: number } {
-  if (file.toString("ascii", 0, 4) !== "RIFF") throw new Error("not a WAV");
-  const rate = file.readUInt32LE(24);
-  const data = file.indexOf("data");
-  return { samples: file.readUInt32LE(data + 4) / 2, rate };
-}
-
-function wavHeader(rate: number, dataBytes: number): Buffer {
-  const h = Buffer.alloc(44);
-  h.write("RIFF", 0, "ascii");
-  h.writeUInt32LE(36 + dataBytes, 4);
-  h.write("WAVEfmt ", 8, "ascii");
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(rate, 24);
-  h.writeUInt32LE(rate * 2, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write("data", 36, "ascii");
-  h.writeUInt32LE(dataBytes, 40);
-  return h;
-}
-
 export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {}): Promise<OpenAiTestServer> {
   const requests: RecordedRequest[] = [];
   const closeWaiters: { path: string; resolve: (r: RecordedRequest) => void }[] = [];
@@ -232,7 +208,8 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
       const { fields, file } = parseMultipart(body, String(req.headers["content-type"] ?? ""));
       record.fields = fields;
       if (!file) return error(400, "no file uploaded");
-      const { samples, rate } = wavInfo(file);
+      const { samples: audio, sampleRate: rate } = decodeWav(file);
+      const samples = audio.length;
       record.audioSamples = samples;
       const model = fields.model ?? MODELS.asr;
       if (model === MODELS.serverError) return error(503, "transcriber overloaded", "server_error");
@@ -361,7 +338,7 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
       const n = Math.floor((pcm.length * 22050) / 24000);
       const resampled = new Int16Array(n);
       for (let i = 0; i < n; i++) resampled[i] = pcm[Math.min(pcm.length - 1, Math.round((i * 24000) / 22050))];
-      bytes = Buffer.concat([wavHeader(22050, resampled.byteLength), Buffer.from(resampled.buffer)]);
+      bytes = Buffer.concat([wavHeader(resampled.byteLength, 22050), Buffer.from(resampled.buffer)]);
       res.writeHead(200, { "content-type": "audio/wav" });
     } else {
       res.writeHead(200, { "content-type": "audio/pcm" });
