@@ -3,6 +3,8 @@
  * names the server (its URL, never the key) and says what to check. `status` is the HTTP
  * status when the server answered; `code` the network error code when it did not.
  */
+import { connectFailureOf } from "../net/connect-failure";
+
 export type RemoteFault =
   | "refused"
   | "unknown-host"
@@ -33,21 +35,20 @@ export class RemoteServerError extends Error {
   }
 }
 
-const TLS_CODES = /^(CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_TLS_|ERR_SSL_|EPROTO$|HOSTNAME_MISMATCH|ERR_TLS_CERT_ALTNAME_INVALID)/;
-
 /** A failure before any answer: refused, unknown host, TLS, reset. */
 export function networkError(err: unknown, url: string): RemoteServerError {
   const e = err as NodeJS.ErrnoException & { hostname?: string };
   const code = e?.code ?? "";
   const at = { code, url };
-  if (code === "ECONNREFUSED") {
+  const failure = connectFailureOf(err);
+  if (failure === "refused") {
     return new RemoteServerError(`${url} refused the connection: is the server running and listening on that host and port?`, "refused", at);
   }
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME") {
+  if (failure === "unknown-host") {
     const host = e.hostname ?? safeHost(url);
     return new RemoteServerError(`${url}: unknown host '${host}' (${code}); check the host name in the engines path, or use its IP address`, "unknown-host", at);
   }
-  if (TLS_CODES.test(code) || /certificate|SSL routines|TLS/i.test(e?.message ?? "")) {
+  if (failure === "tls") {
     return new RemoteServerError(
       `${url}: TLS failure (${code || e.message}); the server's certificate is not trusted. Check the certificate, or set the CA file ` +
         `(config ca_file) to the PEM of the authority that signed it`,

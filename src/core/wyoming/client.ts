@@ -5,6 +5,7 @@
  * service and what to check.
  */
 import * as net from "net";
+import { connectFailureOf } from "../net/connect-failure";
 import { EventDecoder, WyomingProtocolError, encodeEvent, type WyomingEvent } from "./codec";
 import { readInfo, type DescribedService } from "./info";
 
@@ -49,14 +50,12 @@ export function clientOptionsFrom(config: Record<string, unknown> | undefined): 
 }
 
 function connectError(target: WyomingTarget, err: NodeJS.ErrnoException): Error {
-  switch (err.code) {
-    case "ECONNREFUSED":
+  switch (connectFailureOf(err)) {
+    case "refused":
       return new Error(`Wyoming service ${target.url} refused the connection: check that the service runs and listens on port ${target.port}`);
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
+    case "unknown-host":
       return new Error(`Wyoming service ${target.url}: unknown host '${target.host}'; check the host name (or use its IP address)`);
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
+    case "unreachable":
       return new Error(`Wyoming service ${target.url} is unreachable from here; check the address and the network`);
     default:
       return new Error(`Wyoming service ${target.url}: ${err.message}`);
