@@ -144,4 +144,31 @@ describe("nodes on wyoming:// engines (voice-model engines path)", function () {
       await asr.close();
     }
   });
+  it("a wyoming:// address where nothing listens: the tts node says why in one short red status, the error names the service", async () => {
+    const port = service.port;
+    await service.close();
+    // Every node's status calls, from the first one (the prototype is shared by all nodes).
+    await helper.load([], [{ id: "probe", type: "helper" }]);
+    let proto = Object.getPrototypeOf(helper.getNode("probe")) as { status: (s: unknown) => void };
+    while (!Object.prototype.hasOwnProperty.call(proto, "status")) proto = Object.getPrototypeOf(proto);
+    await helper.unload();
+    const original = proto.status;
+    const statuses: { id: string; status: Record<string, unknown> }[] = [];
+    proto.status = function (this: { id: string }, s: unknown) {
+      statuses.push({ id: this.id, status: s as Record<string, unknown> });
+      return original.call(this, s);
+    };
+    try {
+      await helper.load([voiceModelNode, ttsNode], [
+        { id: "n_model", type: "voice-model", kind: "tts", enginesPath: `wyoming://127.0.0.1:${port}`, revision: "main", config: "{}" },
+        { id: "n_tts", type: "tts-streamer", model: "n_model", wires: [[]] },
+      ]);
+      const red = await waitFor(() => statuses.find((s) => s.id === "n_tts" && s.status.fill === "red"), 30000);
+      assert.deepEqual(red.status, { fill: "red", shape: "ring", text: "wyoming: connection refused" });
+      const errors = helper.log().args.map((a: [{ level: number; msg: unknown }]) => a[0]).filter((e: { level: number }) => e.level === helper.log().ERROR);
+      assert.ok(errors.some((e: { msg: unknown }) => String(e.msg).includes(`Wyoming service wyoming://127.0.0.1:${port} refused the connection`)), JSON.stringify(errors));
+    } finally {
+      proto.status = original;
+    }
+  });
 });

@@ -20,7 +20,27 @@ export type RemoteFault =
   | "closed-mid-stream"
   | "malformed";
 
+/** The status line of each fault (about 30 characters; the message keeps the whole reason). */
+const STATUS_TEXTS: Record<RemoteFault, string> = {
+  refused: "server: connection refused",
+  "unknown-host": "server: unknown host",
+  tls: "server: TLS not trusted",
+  network: "server: network error",
+  "connect-timeout": "server: connect timeout",
+  "idle-timeout": "server: no answer",
+  auth: "server: key refused",
+  "not-found": "server: model not found",
+  "rate-limited": "server: rate limited",
+  "server-error": "server: error",
+  "bad-request": "server: bad request",
+  "closed-mid-stream": "server: closed mid-stream",
+  malformed: "server: malformed answer",
+};
+
 export class RemoteServerError extends Error {
+  /** Read by statusTextOf (core/status-text.ts): a short red status for the node. */
+  readonly statusText: string;
+
   constructor(
     message: string,
     readonly fault: RemoteFault,
@@ -28,6 +48,7 @@ export class RemoteServerError extends Error {
   ) {
     super(message);
     this.name = "RemoteServerError";
+    this.statusText = STATUS_TEXTS[fault];
   }
 
   get status(): number | undefined {

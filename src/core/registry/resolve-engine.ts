@@ -14,6 +14,7 @@ import { createLoadContext } from "../onnx/load-context";
 import { sessionSettingsFor } from "../onnx/spec-settings";
 import type { SessionSettings } from "../onnx/session-factory";
 import { loadAsr } from "../asr/loader";
+import { withoutUserInfo } from "../openai/endpoint";
 import { loadOpenAiModel } from "../openai/remote-model";
 import { WyomingAsrEngine } from "../asr/engines/wyoming/wyoming-asr-engine";
 import { WyomingTtsEngine } from "../tts/engines/wyoming/wyoming-tts-engine";
@@ -96,7 +97,7 @@ export async function openEngine(kind: ModelKind, spec: ModelSpec, env: EngineEn
     if (!loader) {
       const served = Object.keys(REMOTE_ENGINES[location.form]);
       throw new Error(
-        `no ${kind} engine speaks ${location.form === "openai" ? "the OpenAI API" : "Wyoming"} (engines path '${spec.enginesPath}')` +
+        `no ${kind} engine speaks ${location.form === "openai" ? "the OpenAI API" : "Wyoming"} (engines path '${withoutUserInfo(spec.enginesPath)}')` +
           (served.length ? `; ${location.form} serves: ${served.join(", ")}` : "; use a Hugging Face repo id or a local folder"),
       );
     }

@@ -6,6 +6,7 @@
  */
 import * as net from "net";
 import { connectFailureOf } from "../net/connect-failure";
+import { withStatusText } from "../status-text";
 import { EventDecoder, WyomingProtocolError, encodeEvent, type WyomingEvent } from "./codec";
 import { readInfo, type DescribedService } from "./info";
 
@@ -52,13 +53,13 @@ export function clientOptionsFrom(config: Record<string, unknown> | undefined): 
 function connectError(target: WyomingTarget, err: NodeJS.ErrnoException): Error {
   switch (connectFailureOf(err)) {
     case "refused":
-      return new Error(`Wyoming service ${target.url} refused the connection: check that the service runs and listens on port ${target.port}`);
+      return withStatusText(new Error(`Wyoming service ${target.url} refused the connection: check that the service runs and listens on port ${target.port}`), "wyoming: connection refused");
     case "unknown-host":
-      return new Error(`Wyoming service ${target.url}: unknown host '${target.host}'; check the host name (or use its IP address)`);
+      return withStatusText(new Error(`Wyoming service ${target.url}: unknown host '${target.host}'; check the host name (or use its IP address)`), "wyoming: unknown host");
     case "unreachable":
-      return new Error(`Wyoming service ${target.url} is unreachable from here; check the address and the network`);
+      return withStatusText(new Error(`Wyoming service ${target.url} is unreachable from here; check the address and the network`), "wyoming: unreachable");
     default:
-      return new Error(`Wyoming service ${target.url}: ${err.message}`);
+      return withStatusText(new Error(`Wyoming service ${target.url}: ${err.message}`), "wyoming: connection failed");
   }
 }
 
