@@ -3,6 +3,8 @@ import type { BenchOptions, Part } from "./options";
 import { recognitionPart } from "./parts/recognition";
 import { synthesisPart } from "./parts/speech-synthesis";
 import { nodeRedPart } from "./parts/node-red-flow";
+import { remotePart } from "./parts/remote-hop";
+import { wyomingPart } from "./parts/wyoming-loopback";
 import { latencyLeversPart } from "./parts/latency-levers";
 import { llamaCppPart } from "./llm/llama-cpp-section";
 import { kokoroPart } from "./parts/kokoro-tts";
@@ -17,6 +19,8 @@ export const extraSections: ExtraSection[] = [
   { part: "asr", title: "ASR (Whisper)", run: recognitionPart },
   { part: "tts", title: "TTS", run: synthesisPart },
   { part: "nodered", title: "Node-RED flow", run: nodeRedPart },
+  { part: "remote", title: "Remote engines (OpenAI-compatible, loopback)", run: remotePart },
+  { part: "wyoming", title: "Wyoming over loopback", run: wyomingPart },
   { part: "levers", title: "Voice-turn latency levers", run: latencyLeversPart },
   { part: "llamacpp", title: "LLM: ours against llama.cpp on the same weights", run: llamaCppPart },
   { part: "kokoro", title: "Kokoro TTS: a Kokoro-82M-shaped model, ours vs kokoro-js", run: kokoroPart },

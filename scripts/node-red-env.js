@@ -32,6 +32,29 @@ function installPackage(userDir) {
   fs.writeFileSync(pkgFile, JSON.stringify(pkg, null, 4) + "\n");
 }
 
+/**
+ * Dashboard 2.0 (a devDependency, for the ui-voice widget and its example) linked into
+ * <userDir>/node_modules and listed in its package.json, as installing it there does.
+ * Does nothing when it is not installed (a production install) or already there.
+ */
+function linkDashboard(userDir) {
+  const name = "@flowfuse/node-red-dashboard";
+  let from;
+  try { from = path.dirname(require.resolve(`${name}/package.json`, { paths: [REPO] })); } catch { return false; }
+  const link = path.join(userDir, "node_modules", name);
+  if (!fs.existsSync(link)) {
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    fs.symlinkSync(fs.realpathSync(from), link, "dir");
+  }
+  const pkgFile = path.join(userDir, "package.json");
+  const pkg = JSON.parse(fs.readFileSync(pkgFile, "utf8"));
+  if (!pkg.dependencies || !pkg.dependencies[name]) {
+    pkg.dependencies = { ...(pkg.dependencies || {}), [name]: "file:" + fs.realpathSync(from) };
+    fs.writeFileSync(pkgFile, JSON.stringify(pkg, null, 4) + "\n");
+  }
+  return true;
+}
+
 /** Converts assets/stories260K (llama2.c) to an ONNX model folder under <userDir>/models, once. */
 function ensureDemoModel(userDir) {
   const outDir = path.join(userDir, "models", "stories260K");
@@ -69,4 +92,4 @@ function prepareUserDir(userDir, { demo = true } = {}) {
   return { userDir, modelDir, flowPath, copiedDemo };
 }
 
-module.exports = { REPO, FLOW_FILE, installPackage, ensureDemoModel, demoFlow, prepareUserDir };
+module.exports = { REPO, FLOW_FILE, installPackage, linkDashboard, ensureDemoModel, demoFlow, prepareUserDir };

@@ -8,7 +8,7 @@
 const { spawn, spawnSync } = require("child_process");
 const fs = require("fs");
 const path = require("path");
-const { REPO, prepareUserDir } = require("./node-red-env");
+const { REPO, prepareUserDir, linkDashboard } = require("./node-red-env");
 
 const userDir = path.resolve(process.env.NODE_RED_USER_DIR || path.join(REPO, ".node-red-data"));
 
@@ -20,6 +20,8 @@ if (!fs.existsSync(path.join(REPO, "dist", "src", "nodes", "llm-stream.js"))) {
 }
 
 const prepared = prepareUserDir(userDir);
+// Dashboard 2.0 from the devDependencies, so the "Dashboard voice assistant" example runs.
+linkDashboard(userDir);
 if (prepared.copiedDemo) console.log(`demo flow "Tell me a story" copied into ${prepared.flowPath}`);
 
 let redJs;

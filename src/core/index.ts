@@ -24,3 +24,15 @@ export {
 } from "./hub";
 export { createLoadContext, createSessionFactory, selectVariant, presentVariants, variantPath, DTYPE_SUFFIXES, type SessionFactory, type SessionSettings } from "./onnx";
 export * from "./audio";
+export * from "./browser";
+// Remote engines (PROTOCOL §5): OpenAI-compatible servers behind the same engine interfaces.
+export { isOpenAiEnginesPath, openAiEndpoint, type OpenAiEndpoint } from "./openai/endpoint";
+export { RemoteServerError, type RemoteFault } from "./openai/errors";
+export { listServerModels } from "./openai/models";
+export { OpenAiHttpClient } from "./openai/http-client";
+export { loadOpenAiModel } from "./openai/remote-model";
+export { OpenAiLlmEngine } from "./llm/engines/openai/openai-llm-engine";
+export { OpenAiTtsEngine } from "./tts/engines/openai/openai-tts-engine";
+export { OpenAiAsrEngine } from "./asr/engines/openai/openai-asr-engine";
+/** The Wyoming protocol layer (codec, client, server, engine-backed services). */
+export * as wyoming from "./wyoming";

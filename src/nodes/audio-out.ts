@@ -8,7 +8,7 @@
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import { hasNonFinite, toFloat32 } from "../core/audio/pcm";
 import { DEFAULT_LEAD_MS, Player, type PlayerEvent } from "../core/audio/player";
-import { idleText, makeSink, type SinkSettings } from "./audio-out-sinks";
+import { annotateText, idleText, makeSink, type Cleanup, type SinkSettings } from "./audio-out-sinks";
 import { NodeRuntime, type Done } from "./shared/node-runtime";
 import { deploySettings, readSettings, SettingError, type Setting } from "./shared/settings";
 import { isCancel, type NodeMessage } from "./shared/stream-msg";
@@ -27,6 +27,7 @@ const SETTINGS: readonly Setting[] = [
   { key: "sampleRate", editor: "sampleRate", label: "sample rate", type: "integer", min: 8000, max: 192000, default: 24000 },
   { key: "bufferMs", editor: "bufferMs", label: "buffer", type: "number", min: 20, max: 10000, default: DEFAULT_LEAD_MS },
   { key: "volume", editor: "volume", label: "volume", type: "number", min: 0, max: 4, default: 1 },
+  { key: "title", editor: "name", type: "string", default: "voice-stream player" },
 ];
 type Settings = SinkSettings & { bufferMs: number; volume: number };
 /** A chunk's own rate (msg.sample_rate), read per msg. */
@@ -35,14 +36,15 @@ const CHUNK_RATE: readonly Setting[] = [
 ];
 
 /** A stream the player holds audio of: remembered so a late is_final is recognised. */
-const entry = (id: string): StreamEntry => ({ id, waiting: [], stop: () => undefined, cancel: () => undefined });
+type PlayStream = StreamEntry & { /** Seconds queued so far: where the browser page shows the next msg.text. */ queuedSeconds: number };
+const entry = (id: string): PlayStream => ({ id, waiting: [], stop: () => undefined, cancel: () => undefined, queuedSeconds: 0 });
 
 module.exports = function register(RED: NodeAPI) {
   function AudioOutNode(this: Node, config: NodeDef) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const rt = new NodeRuntime(node);
-    const cleanups: (() => void)[] = [];
+    const rt = new NodeRuntime<PlayStream>(node);
+    const cleanups: Cleanup[] = [];
     let player: Player | undefined;
     let startupError: Error | undefined;
     let lastStreamId = DEFAULT_STREAM;
@@ -88,7 +90,7 @@ module.exports = function register(RED: NodeAPI) {
       startupError = err as Error;
       rt.fail(startupError);
     }
-    rt.onClose(() => cleanups.forEach((cleanup) => cleanup()));
+    rt.onClose(() => Promise.all(cleanups.map((cleanup) => cleanup())));
     rt.onClose(() => player?.close());
 
     const stop = (id: string, done: Done) => {
@@ -126,8 +128,12 @@ module.exports = function register(RED: NodeAPI) {
       // A late is_final (its stream already drained, stopped or draining) gives no second drained.
       if (final && !hasAudio && !rt.streams.get(id) && rt.streams.isLate(id)) return done();
       lastStreamId = id;
-      if (hasAudio) player.enqueue(samples!, rate, id);
+      if (hasAudio) {
+        annotateText(player.sink, id, msg.text, rt.streams.get(id)?.queuedSeconds ?? 0);
+        player.enqueue(samples!, rate, id);
+      }
       const stream = rt.streams.get(id) ?? rt.streams.add(entry(id));
+      if (hasAudio) stream.queuedSeconds += samples!.length / rate;
       showPlaying();
       if (!final) return done();
       rt.streams.finish(stream);

@@ -1,67 +1,24 @@
 /**
- * voice-model config node: one model (llm, tts, asr or vad) from a Hugging Face repo or a
- * local folder. It takes a reference in the process-wide model registry on deploy (equal
+ * voice-model config node: one model (llm, tts, asr or vad) from a Hugging Face repo, a
+ * local folder or a remote service (an OpenAI-compatible server, a Wyoming service). It takes a reference in the process-wide model registry on deploy (equal
  * specs share one loaded instance), shows the load state on every node that registered
  * with it, and releases the reference on close/redeploy.
  */
-import { withStatusText } from "../core/status-text";
-import { registerModelAdmin } from "./voice-model-admin";
 import * as path from "path";
-import type { Node, NodeAPI, NodeDef, NodeStatus } from "node-red";
+import type { Node, NodeAPI, NodeStatus } from "node-red";
 import type { Subscription } from "rxjs";
-import { isBuiltinEngine } from "../core/engines-path";
 import { InferenceCore, type ModelLease, type ModelState } from "../core/inference-core";
+import { withoutUserInfo } from "../core/openai/endpoint";
 import { offlineByEnvironment } from "../core/open-model";
-import type { LoadedModel, ModelConfig, ModelKind, ModelSpec } from "../core/types";
+import type { LoadedModel } from "../core/types";
 import { statusOf, type ModelUser } from "./shared/model-status";
+import { registerCatalogEndpoint } from "./shared/remote-catalog";
+import { specOf, withCredentialDigest, type VoiceModelDef } from "./shared/voice-model-spec";
+import { registerModelAdmin } from "./voice-model-admin";
 import { registerVoicesEndpoint } from "./shared/voices-endpoint";
-
-const KINDS: readonly ModelKind[] = ["llm", "tts", "asr", "vad"];
-
-interface VoiceModelDef extends NodeDef {
-  kind?: string;
-  enginesPath?: string;
-  revision?: string;
-  dtype?: string;
-  provider?: string;
-  voice?: string;
-  engine?: string;
-  /** Extra model config as JSON (advanced). */
-  config?: string;
-}
 
 interface Credentials {
   token?: string;
-}
-
-/** The registry spec of a config node's fields; throws a clear Error for bad input. */
-export function specOf(def: VoiceModelDef): { kind: ModelKind; spec: ModelSpec } {
-  const kind = String(def.kind ?? "").trim() as ModelKind;
-  if (!KINDS.includes(kind)) throw new Error(`model kind '${def.kind ?? ""}' is not one of llm, tts, asr, vad; choose one in the voice-model node`);
-  let extra: ModelConfig = {};
-  const rawConfig = (def.config ?? "").trim();
-  if (rawConfig) {
-    try {
-      extra = JSON.parse(rawConfig) as ModelConfig;
-    } catch (err) {
-      throw withStatusText(new Error(`the voice-model's extra config is not valid JSON (${(err as Error).message}); fix it or clear it`), "extra config is not valid JSON");
-    }
-    if (!extra || typeof extra !== "object" || Array.isArray(extra)) throw new Error("the voice-model's extra config must be a JSON object, like {\"q4_accuracy_level\": 4}");
-  }
-  const config: ModelConfig = { ...extra };
-  const set = (key: string, value: string | undefined) => {
-    if (value !== undefined && String(value).trim() !== "") config[key] = String(value).trim();
-  };
-  set("dtype", def.dtype);
-  if (def.provider && def.provider !== "cpu") set("execution_provider", def.provider);
-  if (kind === "tts") {
-    set("voice", def.voice);
-    set("engine", def.engine);
-  }
-  const enginesPath = String(def.enginesPath ?? "").trim();
-  const noFilesNeeded = isBuiltinEngine(kind, { enginesPath, config });
-  if (!enginesPath && !noFilesNeeded) throw new Error(`no engines path set: give a Hugging Face repo id (owner/name) or a local model folder`);
-  return { kind, spec: { enginesPath: enginesPath || (kind === "tts" ? "espeak" : "silero"), revision: String(def.revision ?? "").trim() || "main", config } };
 }
 
 module.exports = function register(RED: NodeAPI) {
@@ -71,6 +28,7 @@ module.exports = function register(RED: NodeAPI) {
     offline: offlineByEnvironment(),
     warn: (message) => RED.log.warn(`[voice-model] ${message}`),
   });
+  registerCatalogEndpoint(RED);
   registerVoicesEndpoint(RED);
 
   function VoiceModelNode(this: Node & Record<string, unknown>, def: VoiceModelDef) {
@@ -92,15 +50,16 @@ module.exports = function register(RED: NodeAPI) {
       // Download progress comes in often: pass on only whole-percent changes.
       if (status.text === lastText) return;
       lastText = String(status.text);
-      if (next.phase === "error") node.error(`model '${def.name || def.enginesPath}' (${def.kind}) failed to load: ${next.error.message}`);
+      if (next.phase === "error") node.error(`model '${def.name || withoutUserInfo(String(def.enginesPath ?? ""))}' (${def.kind}) failed to load: ${next.error.message}`);
       for (const user of users.values()) show(user, status);
     };
 
     try {
       const { kind, spec } = specOf(def);
       const credentials = (node.credentials ?? {}) as Credentials;
-      lease = core.share(kind, spec, {
-        token: credentials.token?.trim() || undefined,
+      const token = credentials.token?.trim() || undefined;
+      lease = core.share(kind, withCredentialDigest(spec, token), {
+        token,
         warn: (message) => node.warn(message),
       });
       node.modelKey = lease.key;

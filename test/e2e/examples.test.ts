@@ -6,12 +6,14 @@
  * downloaded (with progress in the node status) and loaded, as on a user's first deploy.
  */
 import { strict as assert } from "assert";
+import { linkDashboard } from "../helpers/dashboard";
+import { fakeService, type FakeService } from "../helpers/fake-wyoming-service";
 import { fixtureDir } from "../helpers/fixtures";
 import { startHubServer, type HubServer } from "../helpers/hub-server";
 import { NodeRedProcess, exampleFlows } from "../helpers/node-red-process";
 import { needTool } from "../helpers/system-tools";
 
-const SUITE_TYPES = ["llm-stream", "tts-streamer", "whisper-streamer", "audio-out", "audio-in"];
+const SUITE_TYPES = ["llm-stream", "tts-streamer", "whisper-streamer", "audio-out", "audio-in", "ui-voice", "wyoming-in"];
 /**
  * The only warnings a fresh `npm start` may log, each named: Node-RED's own notes that the
  * credentials file is not encrypted (credentialSecret: false) and that projects are off.
@@ -20,22 +22,38 @@ const SUITE_TYPES = ["llm-stream", "tts-streamer", "whisper-streamer", "audio-ou
 const EXPECTED_WARNINGS = [/\[warn\] .*unencrypted credentials/, /\[warn\] Projects disabled/];
 /** The largest node centre an example may use, so it fits one editor screen (about 1400 × 760 px of canvas). */
 const SCREEN = { x: 1200, y: 660 };
+/**
+ * Remote engines (http(s)://, wyoming://) download nothing. An OpenAI-compatible engine loads
+ * without its server (errors come per stream); a Wyoming engine asks its service what it offers
+ * at load, so a scripted service (random port) stands in at each wyoming:// address.
+ */
+const REMOTE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/** The flow with every voice-model's wyoming:// address pointed at the stand-in service. */
+function withWyomingAt(flow: Record<string, unknown>[], url: string): Record<string, unknown>[] {
+  return flow.map((n) => (n.type === "voice-model" && /^wyoming:\/\//i.test(String(n.enginesPath)) ? { ...n, enginesPath: url } : n));
+}
 
 describe("e2e: example flows deploy in Node-RED 4", function () {
   this.timeout(120000);
   let red: NodeRedProcess;
   let hub: HubServer;
+  let wyoming: FakeService;
 
   before(async () => {
     hub = await startHubServer({
       repos: { "onnx-community/Qwen3-0.6B-ONNX": await fixtureDir("tiny-llm"), "onnx-community/whisper-base": await fixtureDir("tiny-whisper"),
         "onnx-community/Kokoro-82M-v1.0-ONNX": await fixtureDir("tiny-kokoro") },
     });
-    red = await NodeRedProcess.start({ env: { HF_ENDPOINT: hub.url, VOICE_STREAM_CACHE: "" } });
+    // Answers describe (asr, tts, wake); nothing is synthesized in these tests.
+    wyoming = await fakeService(() => undefined);
+    // Dashboard 2.0 (a devDependency) installed in the user dir, for the "Dashboard voice assistant" example.
+    red = await NodeRedProcess.start({ env: { HF_ENDPOINT: hub.url, VOICE_STREAM_CACHE: "" }, prepare: linkDashboard });
   });
   after(async () => {
     await red?.stop();
     await hub?.close();
+    await wyoming?.close();
   });
 
   const examples = exampleFlows();
@@ -67,7 +85,7 @@ describe("e2e: example flows deploy in Node-RED 4", function () {
     const res = await red.request("GET", "/nodes", undefined, { Accept: "application/json" });
     assert.equal(res.status, 200);
     const ours = (res.json as { module: string; name: string; enabled: boolean; err?: unknown }[]).filter((n) => n.module === "node-red-contrib-voice-stream");
-    assert.deepEqual(ours.map((n) => n.name).sort(), ["audio-in", "audio-out", "llm-stream", "tts-streamer", "voice-model", "whisper-streamer"]);
+    assert.deepEqual(ours.map((n) => n.name).sort(), ["audio-in", "audio-out", "llm-stream", "tts-streamer", "ui-voice", "voice-model", "whisper-streamer", "wyoming-in", "wyoming-out"]);
     for (const n of ours) assert.equal(n.err, undefined, `${n.name} loaded without error`);
     // The editor's Import → Examples dialog reads the examples library: modules first, then a module's flows.
     const modules = await red.request("GET", "/library/examples/flows/");
@@ -106,7 +124,7 @@ describe("e2e: example flows deploy in Node-RED 4", function () {
       const from = red.log().length;
       const statusFrom = red.statuses.length;
       const debugFrom = red.debug.length;
-      await red.deploy(flow);
+      await red.deploy(withWyomingAt(flow, wyoming.url));
       const res = await red.request("GET", "/flows");
       const deployed = new Set((res.json as { id: string }[]).map((n) => n.id));
       for (const n of flow) assert.ok(deployed.has(n.id as string), `${n.type} ${n.id} is in the deployed flows`);
@@ -128,7 +146,7 @@ describe("e2e: example flows deploy in Node-RED 4", function () {
         assert.notEqual(s.fill, "red", `${n.type} '${n.name}' status: ${s.text}`);
       }
       for (const n of modelUsers) assert.equal(latest(n.id as string)!.text, "ready", `${n.type} '${n.name}'`);
-      const hubModels = flow.filter((n) => n.type === "voice-model" && String(n.enginesPath).includes("/"));
+      const hubModels = flow.filter((n) => n.type === "voice-model" && String(n.enginesPath).includes("/") && !REMOTE.test(String(n.enginesPath)));
       for (const m of hubModels) {
         // Only the first deploy that uses a repo downloads it; later ones load it from the cache.
         if (downloaded.has(String(m.enginesPath))) continue;

@@ -11,6 +11,8 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { needTool } from "../helpers/system-tools";
 import { repoRoot } from "../helpers/paths";
 import { NodeRedProcess, exampleFlows } from "../helpers/node-red-process";
+import { MODELS, startOpenAiTestServer } from "../helpers/openai-test-server";
+import { fakeService } from "../helpers/fake-wyoming-service";
 
 /** Flow node types, a field of each edit dialog, a value its validator rejects and one it accepts. */
 const EDITS: { type: string; field: string; invalid: string; valid: string }[] = [
@@ -19,6 +21,7 @@ const EDITS: { type: string; field: string; invalid: string; valid: string }[] =
   { type: "whisper-streamer", field: "partialIntervalMs", invalid: "-1", valid: "800" },
   { type: "audio-out", field: "volume", invalid: "9", valid: "0.5" },
   { type: "audio-in", field: "frameMs", invalid: "2", valid: "40" },
+  { type: "wyoming-in", field: "port", invalid: "70000", valid: "10701" },
 ];
 const FLOW_TYPES = EDITS.map((e) => e.type);
 
@@ -140,8 +143,76 @@ describe("editor: the suite in Node-RED 4's editor (Chromium)", function () {
     assert.equal(saved, '{"max_length": 512}');
   });
 
-  for (const type of [...FLOW_TYPES, "voice-model"]) {
-    it(`${type}: help renders${type === "voice-model" ? "" : " with Inputs and Outputs sections"}`, async () => {
+  it("voice-model: a URL engines path shows the server-model row; 'Ask the server' lists its models to pick from", async () => {
+    const server = await startOpenAiTestServer({ apiKey: "sk-editor" });
+    try {
+      const id = await page.evaluate(() => {
+        let found: string | undefined;
+        (window as unknown as { RED: any }).RED.nodes.eachConfig((n: { type: string; id: string }) => {
+          if (!found && n.type === "voice-model") found = n.id;
+        });
+        return found;
+      });
+      await page.evaluate((cid) => (window as unknown as { RED: any }).RED.editor.editConfig("", "voice-model", cid), id);
+      const path = page.locator("#node-config-input-enginesPath");
+      await path.waitFor({ state: "visible", timeout: 10000 });
+      assert.equal(await page.locator("#node-config-input-serverModel").isVisible(), false, "no server model for a local path");
+      await path.fill(server.url);
+      await path.dispatchEvent("input");
+      await page.locator("#node-config-input-serverModel").waitFor({ state: "visible", timeout: 5000 });
+      assert.equal(await page.locator("#node-config-input-caFile").isVisible(), true, "CA file for http(s)");
+      assert.equal(await page.locator("#node-config-input-revision").isVisible(), false, "no revision for a server");
+      await page.locator("#node-config-input-token").fill("sk-editor");
+      await page.locator("#voice-model-ask-server").click();
+      const list = page.locator("#voice-model-catalog");
+      await list.waitFor({ state: "visible", timeout: 10000 });
+      const offered = await list.locator("option").allTextContents();
+      assert.ok(offered.includes(MODELS.llm), offered.join(", "));
+      await list.selectOption({ label: MODELS.tts });
+      assert.equal(await page.locator("#node-config-input-serverModel").inputValue(), MODELS.tts);
+      assert.equal(server.requests[0].authorization, "Bearer sk-editor");
+      await page.locator("#node-config-dialog-cancel").click();
+      await page.waitForFunction(() => document.querySelector("#node-config-dialog-ok") === null, undefined, { timeout: 10000 });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("voice-model: the same 'Ask the server' button asks a wyoming:// service (describe) for its voices; no CA file row", async () => {
+    const service = await fakeService(() => undefined);
+    try {
+      const id = await page.evaluate(() => {
+        let found: string | undefined;
+        (window as unknown as { RED: any }).RED.nodes.eachConfig((n: { type: string; id: string }) => {
+          if (!found && n.type === "voice-model") found = n.id;
+        });
+        return found;
+      });
+      await page.evaluate((cid) => (window as unknown as { RED: any }).RED.editor.editConfig("", "voice-model", cid), id);
+      const path = page.locator("#node-config-input-enginesPath");
+      await path.waitFor({ state: "visible", timeout: 10000 });
+      await page.locator("#node-config-input-kind").selectOption("tts");
+      await path.fill(service.url);
+      await path.dispatchEvent("input");
+      await page.locator("#node-config-input-serverModel").waitFor({ state: "visible", timeout: 5000 });
+      assert.equal(await page.locator("#node-config-input-caFile").isVisible(), false, "a CA file is for https only");
+      await page.locator("#voice-model-ask-server").click();
+      const list = page.locator("#voice-model-catalog");
+      await list.waitFor({ state: "visible", timeout: 10000 });
+      const offered = await list.locator("option").allTextContents();
+      assert.ok(offered.includes("voice: alice") && offered.includes("voice: bob"), offered.join(", "));
+      await list.selectOption({ label: "voice: bob" });
+      assert.equal(await page.locator("#node-config-input-voice").inputValue(), "bob");
+      assert.ok(service.connections.some((c) => c.events.some((e) => e.type === "describe")), "the service was asked with describe");
+      await page.locator("#node-config-dialog-cancel").click();
+      await page.waitForFunction(() => document.querySelector("#node-config-dialog-ok") === null, undefined, { timeout: 10000 });
+    } finally {
+      await service.close();
+    }
+  });
+
+  for (const type of [...FLOW_TYPES, "wyoming-out", "voice-model"]) {
+    it(`${type}: help renders${type === "voice-model" ? "" : " with its Inputs / Outputs sections"}`, async () => {
       await page.evaluate((t) => {
         const R = (window as unknown as { RED: any }).RED;
         R.sidebar.help.show(t);
@@ -153,8 +224,13 @@ describe("editor: the suite in Node-RED 4's editor (Chromium)", function () {
       );
       const headings = await page.evaluate(() => Array.from(document.querySelectorAll(".red-ui-help h3")).map((h) => h.textContent?.trim()));
       if (type !== "voice-model") {
-        assert.ok(headings.includes("Inputs"), `${type} help headings: ${headings.join(", ")}`);
-        assert.ok(headings.includes("Outputs"), `${type} help headings: ${headings.join(", ")}`);
+        // A node without inputs (wyoming in) or outputs (wyoming out) has no such section, as http in / http response.
+        const ports = await page.evaluate((t) => {
+          const def = (window as unknown as { RED: any }).RED.nodes.getType(t);
+          return { inputs: def.inputs ?? 0, outputs: def.outputs ?? 0 };
+        }, type);
+        if (ports.inputs > 0) assert.ok(headings.includes("Inputs"), `${type} help headings: ${headings.join(", ")}`);
+        if (ports.outputs > 0) assert.ok(headings.includes("Outputs"), `${type} help headings: ${headings.join(", ")}`);
       }
     });
   }

@@ -18,8 +18,11 @@ import { startHubServer, type HubServer } from "../helpers/hub-server";
 import { NodeRedProcess, exampleFlows } from "../helpers/node-red-process";
 import { repoRoot } from "../helpers/paths";
 import { needTool } from "../helpers/system-tools";
+import { linkDashboard } from "../helpers/dashboard";
 
-const FLOW_TYPES = ["llm-stream", "tts-streamer", "whisper-streamer", "audio-out", "audio-in"];
+const FLOW_TYPES = ["llm-stream", "tts-streamer", "whisper-streamer", "audio-out", "audio-in", "ui-voice"];
+/** Dashboard 2.0's config nodes that the "Dashboard voice assistant" example uses around ui-voice. */
+const DASHBOARD_CONFIG_TYPES = ["ui-base", "ui-page", "ui-group", "ui-theme"];
 const DEMO_INJECT = "d3m0000000000003";
 const DEMO_TTS = "d3m0000000000005";
 const DEMO_LLM_MODEL = "d3m0000000000010";
@@ -57,7 +60,8 @@ describe("first hour: the README walked in the editor (Chromium, screenshots)", 
     hub = await startHubServer({
       repos: { "onnx-community/Qwen3-0.6B-ONNX": await fixtureDir("tiny-llm"), "onnx-community/whisper-base": await fixtureDir("tiny-whisper") },
     });
-    red = await NodeRedProcess.start({ demo: true, env: { HF_ENDPOINT: hub.url, VOICE_STREAM_CACHE: "" } });
+    // `npm start` links Dashboard 2.0 (a devDependency) into the user dir: so does this walk.
+    red = await NodeRedProcess.start({ demo: true, env: { HF_ENDPOINT: hub.url, VOICE_STREAM_CACHE: "" }, prepare: linkDashboard });
     browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1440, height: 860 } });
     await page.goto(red.url + "/");
@@ -90,6 +94,11 @@ describe("first hour: the README walked in the editor (Chromium, screenshots)", 
     for (const type of FLOW_TYPES) assert.ok(visible.includes(type), `palette search 'voice' shows ${type} (shown: ${visible.join(", ")})`);
     await screenshot("palette-search-voice");
     await search.fill("");
+    // npm start installs Dashboard 2.0 for the Dashboard example: its widgets are in the palette, its config nodes known.
+    await page.waitForTimeout(300);
+    const palette = await page.evaluate(() => Array.from(document.querySelectorAll<HTMLElement>(".red-ui-palette-node")).map((el) => el.getAttribute("data-palette-type")));
+    assert.ok(palette.includes("ui-button"), `Dashboard 2.0's ui-button is in the palette (shown: ${palette.join(", ")})`);
+    for (const type of DASHBOARD_CONFIG_TYPES) assert.ok(await red$((R, t) => !!R.nodes.getType(t), type), `Dashboard 2.0's ${type} is known to the editor`);
   });
 
   for (const type of FLOW_TYPES) {
@@ -176,7 +185,9 @@ describe("first hour: the README walked in the editor (Chromium, screenshots)", 
       const module = page.locator(".red-ui-clipboard-dialog-tabs-content .red-ui-treeList-label", { hasText: "node-red-contrib-voice-stream" }).first();
       await module.waitFor({ state: "visible", timeout: 10000 });
       await module.click();
-      const entry = page.locator(".red-ui-clipboard-dialog-tabs-content .red-ui-treeList-label", { hasText: title }).first();
+      // The whole label: hasText alone matches substrings, and "Voice assistant" is inside "Dashboard voice assistant".
+      const whole = new RegExp(`^\\s*${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s*$`);
+      const entry = page.locator(".red-ui-clipboard-dialog-tabs-content .red-ui-treeList-label", { hasText: whole }).first();
       await entry.waitFor({ state: "visible", timeout: 10000 });
       await entry.click();
       await page.locator("#red-ui-clipboard-dialog-ok").click();

@@ -56,6 +56,10 @@ export interface StartOptions {
   /** node binary; default this process's. */
   nodeBinary?: string;
   startTimeoutMs?: number;
+  /** Runs on the prepared user dir before Node-RED starts (link another module in, ...). */
+  prepare?: (userDir: string) => void;
+  /** Settings file to use instead of scripts/node-red-settings.js. */
+  settingsFile?: string;
 }
 
 export class NodeRedProcess {
@@ -76,7 +80,8 @@ export class NodeRedProcess {
     const prepared = nodeRedEnv().prepareUserDir(userDir, { demo: options.demo === true });
     const port = await freePort();
     const redJs = options.redJs ?? require.resolve("node-red/red.js", { paths: [repoRoot()] });
-    const settings = path.join(repoRoot(), "scripts", "node-red-settings.js");
+    options.prepare?.(userDir);
+    const settings = options.settingsFile ?? path.join(repoRoot(), "scripts", "node-red-settings.js");
     const child = spawn(options.nodeBinary ?? process.execPath, [redJs, "--userDir", userDir, "--settings", settings], {
       cwd: userDir,
       env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", ...options.env },

@@ -1,5 +1,5 @@
 /**
- * `voice-stream asr --model <dir|repo> --input <file.wav> [--language L] [--partial-interval-ms N]
+ * `voice-stream asr --model <dir|repo|http(s)://…/v1|wyoming://host:port> --input <file.wav> [--language L] [--partial-interval-ms N]
  *  [--realtime] [--auto-flush] [--json]`
  *
  * Feeds the file through the streaming recogniser in 20 ms frames (--realtime paces them at
@@ -8,25 +8,29 @@
  */
 import { commandOptions, numberOption, parseCommandArgs, requireOption } from "../args";
 import { CliError } from "../cli-error";
+import { REMOTE_HELP, REMOTE_OPTIONS, remoteConfig } from "../remote-options";
 import { resample } from "../../core/audio/resample";
 import { readInputWav } from "../input-wav";
 import { openForCli } from "../open-engine";
 import type { AsrEngine, AsrEvent, VadEngine } from "../../core/types";
 
-const USAGE = "usage: voice-stream asr --model <dir|repo> --input <file.wav> [--language L] [--partial-interval-ms N] [--realtime] [--auto-flush] [--json]";
+const USAGE = "usage: voice-stream asr --model <dir|repo|http(s)://host:port/v1|wyoming://host:port> [--server-model NAME] --input <file.wav> [--language L] [--partial-interval-ms N] [--realtime] [--auto-flush] [--json]";
 const FRAME_MS = 20;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, commandOptions(["model", "input", "language", "partial-interval-ms"], ["realtime", "auto-flush", "json"]));
+  const { values } = parseCommandArgs(argv, {
+    ...commandOptions(["model", "input", "language", "partial-interval-ms"], ["realtime", "auto-flush", "json"]),
+    ...REMOTE_OPTIONS,
+  });
   if (values.help) {
-    process.stdout.write(USAGE + "\n");
+    process.stdout.write(USAGE + "\n" + REMOTE_HELP);
     return 0;
   }
   const model = requireOption(values, "model");
   const input = requireOption(values, "input");
   const interval = numberOption(values, "partial-interval-ms", { min: 0 });
   const audio = await readInputWav(input);
-  const opened = await openForCli<AsrEngine>("asr", model);
+  const opened = await openForCli<AsrEngine>("asr", model, { config: remoteConfig(values) });
   // Auto flush at pauses uses the built-in VAD, opened the same way.
   const vad = values["auto-flush"] ? await openForCli<VadEngine>("vad", "silero") : undefined;
   try {

@@ -10,13 +10,14 @@
 import { Subject } from "rxjs";
 import { commandOptions, numberOption, parseCommandArgs, requireOption } from "../args";
 import { CliError } from "../cli-error";
+import { REMOTE_HELP, REMOTE_OPTIONS, remoteConfig } from "../remote-options";
 import { LlmRequestError } from "../../core/llm/llm-request";
 import { openForCli } from "../open-engine";
 import type { OpenedModel } from "../../core/open-model";
 import type { LlmEngine, LlmRequest, LlmStreamChunk, LoadProgress } from "../../core/types";
 
 const USAGE =
-  "usage: voice-stream llm --model <dir|repo> --prompt <text> [--system S] [--max-new-tokens N] [--temperature T] " +
+  "usage: voice-stream llm --model <dir|repo|http(s)://host:port/v1> [--server-model NAME] --prompt <text> [--system S] [--max-new-tokens N] [--temperature T] " +
   "[--top-k K] [--top-p P] [--seed S] [--stop TEXT]... [--thinking] [--dtype D] [--raw] [--json]";
 
 const HELP = `${USAGE}
@@ -31,15 +32,18 @@ const HELP = `${USAGE}
   --dtype           ONNX variant: fp32 (default), fp16, q4, q4f16, quantized, ...
   --raw             skip the chat template (implied when the model has none)
   --json            one chunk object per line, the final one last
-environment: HF_ENDPOINT (hub mirror), HF_TOKEN, HF_HUB_OFFLINE=1, VOICE_STREAM_CACHE (download cache)
+${REMOTE_HELP}environment: HF_ENDPOINT (hub mirror), HF_TOKEN, HF_HUB_OFFLINE=1, VOICE_STREAM_CACHE (download cache)
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const options = commandOptions(
-    ["model", "prompt", "system", "max-new-tokens", "temperature", "top-k", "top-p", "seed", "dtype"],
-    ["thinking", "raw", "json"],
-    ["stop"],
-  );
+  const options = {
+    ...commandOptions(
+      ["model", "prompt", "system", "max-new-tokens", "temperature", "top-k", "top-p", "seed", "dtype"],
+      ["thinking", "raw", "json"],
+      ["stop"],
+    ),
+    ...REMOTE_OPTIONS,
+  };
   const { values } = parseCommandArgs(argv, options);
   if (values.help) {
     process.stdout.write(HELP);
@@ -65,7 +69,7 @@ export async function run(argv: string[]): Promise<number> {
   };
 
   const opened: OpenedModel<LlmEngine> = await openForCli<LlmEngine>("llm", model, {
-    config: str(values.dtype) ? { dtype: str(values.dtype) } : {},
+    config: { ...(str(values.dtype) ? { dtype: str(values.dtype) } : {}), ...remoteConfig(values) },
     onProgress: showDownload,
     warn: (message) => process.stderr.write(`voice-stream llm: ${message}\n`),
   });

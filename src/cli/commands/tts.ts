@@ -12,6 +12,7 @@ import * as path from "path";
 import { lastValueFrom, tap } from "rxjs";
 import { commandOptions, numberOption, parseCommandArgs, requireOption } from "../args";
 import { CliError } from "../cli-error";
+import { REMOTE_HELP, REMOTE_OPTIONS, remoteConfig } from "../remote-options";
 import type { TtsEngine, TtsStreamChunk, TtsStreamConfig } from "../../core/types";
 import { openForCli } from "../open-engine";
 import { CHUNKING_FIELDS } from "../../core/tts/chunking";
@@ -19,18 +20,18 @@ import { TTS_SPEED_RANGE } from "../../core/tts/engine";
 import { encodeWav } from "../../core/audio/wav";
 
 const USAGE =
-  "usage: voice-stream tts --model <dir|repo|espeak> --text <text> [--voice V] [--out file.wav] " +
+  "usage: voice-stream tts --model <dir|repo|espeak|http(s)://host:port/v1> [--server-model NAME] --text <text> [--voice V] [--out file.wav] " +
   "[--frames-per-chunk N] [--first-frames-per-chunk N] [--lookforward N] [--lookback N] [--overlap-frames N] " +
   "[--sample-rate-out HZ] [--seed S] [--speed X (kokoro)] [--json]";
 
 export async function run(argv: string[]): Promise<number> {
-  const options = commandOptions(
-    ["model", "text", "voice", "out", ...CHUNKING_FIELDS.map((f) => f.flag), "sample-rate-out", "seed", "speed"],
-    ["json"],
-  );
+  const options = {
+    ...commandOptions(["model", "text", "voice", "out", ...CHUNKING_FIELDS.map((f) => f.flag), "sample-rate-out", "seed", "speed"], ["json"]),
+    ...REMOTE_OPTIONS,
+  };
   const { values } = parseCommandArgs(argv, options);
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${USAGE}\n${REMOTE_HELP}`);
     return 0;
   }
   const model = requireOption(values, "model");
@@ -45,7 +46,10 @@ export async function run(argv: string[]): Promise<number> {
   const out = typeof values.out === "string" ? path.resolve(values.out) : undefined;
   if (out && fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new CliError(`--out is a directory: ${out}`);
 
-  const opened = await openForCli<TtsEngine>("tts", model, { warn: (message) => process.stderr.write(`warning: ${message}\n`) });
+  const opened = await openForCli<TtsEngine>("tts", model, {
+    config: remoteConfig(values),
+    warn: (message) => process.stderr.write(`warning: ${message}\n`),
+  });
   const engine = opened.engine;
   try {
     let streamer;

@@ -17,7 +17,8 @@ const FORMAT_PCM = 1;
 const FORMAT_FLOAT = 3;
 const FORMAT_EXTENSIBLE = 0xfffe;
 
-function header(dataBytes: number, sampleRate: number): Buffer {
+/** The 44-byte header of a 16-bit PCM mono WAV with `dataBytes` of samples (a body streamed after it). */
+export function wavHeader(dataBytes: number, sampleRate: number): Buffer {
   const h = Buffer.alloc(HEADER_BYTES);
   h.write("RIFF", 0, "ascii");
   h.writeUInt32LE(36 + dataBytes, 4);
@@ -43,7 +44,7 @@ function checkRate(sampleRate: number): void {
 export function encodeWav(samples: Float32Array, sampleRate: number): Buffer {
   checkRate(sampleRate);
   const data = floatToS16LE(samples);
-  return Buffer.concat([header(data.length, sampleRate), data]);
+  return Buffer.concat([wavHeader(data.length, sampleRate), data]);
 }
 
 /** Samples of a WAV file, channels averaged to mono. */
@@ -134,7 +135,7 @@ export class WavFileWriter {
   constructor(readonly path: string, readonly sampleRate: number) {
     checkRate(sampleRate);
     this.fd = fs.openSync(path, "w");
-    fs.writeSync(this.fd, header(0, sampleRate), 0, HEADER_BYTES, 0);
+    fs.writeSync(this.fd, wavHeader(0, sampleRate), 0, HEADER_BYTES, 0);
   }
 
   get samplesWritten(): number {

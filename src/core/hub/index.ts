@@ -24,9 +24,9 @@ export interface SourceOptions {
   warn?: (message: string) => void;
 }
 
-/** Whether `spec` of `kind` needs no files at all (eSpeak TTS, the built-in Silero VAD). */
+/** Whether `spec` of `kind` needs no files at all (eSpeak TTS, the built-in Silero VAD, a remote service). */
 export function needsNoFiles(kind: ModelKind, spec: ModelSpec): boolean {
-  return isBuiltinEngine(kind, spec);
+  return isBuiltinEngine(kind, spec) || /^(https?|wyoming):\/\//i.test((spec.enginesPath ?? "").trim());
 }
 
 /** The files of a built-in, hub or local engines path (remote engines have none: see registry/resolve-engine.ts). */

@@ -15,5 +15,5 @@ export interface LoadModelOptions extends SourceOptions {
 export async function loadModel<M extends LoadedModel = LoadedModel>(kind: ModelKind, spec: ModelSpec, options: LoadModelOptions = {}): Promise<M> {
   const { executionProviders, intraOpNumThreads, interOpNumThreads, ...sourceOptions } = options;
   const warn = options.warn ?? (() => {});
-  return (await openEngine(kind, spec, { sourceOptions, session: { executionProviders, intraOpNumThreads, interOpNumThreads }, warn })) as M;
+  return (await openEngine(kind, spec, { sourceOptions, credential: options.token, session: { executionProviders, intraOpNumThreads, interOpNumThreads }, warn })) as M;
 }

@@ -165,6 +165,7 @@ export class ModelRegistry {
       await Promise.resolve();
       return openEngine(kind, spec, {
         sourceOptions,
+        credential: start.token,
         session: {
           executionProviders: this.options.executionProviders,
           intraOpNumThreads: this.options.intraOpNumThreads,

@@ -14,6 +14,10 @@ import { createLoadContext } from "../onnx/load-context";
 import { sessionSettingsFor } from "../onnx/spec-settings";
 import type { SessionSettings } from "../onnx/session-factory";
 import { loadAsr } from "../asr/loader";
+import { withoutUserInfo } from "../openai/endpoint";
+import { loadOpenAiModel } from "../openai/remote-model";
+import { WyomingAsrEngine } from "../asr/engines/wyoming/wyoming-asr-engine";
+import { WyomingTtsEngine } from "../tts/engines/wyoming/wyoming-tts-engine";
 import { loadLlm } from "../llm/engines/onnx/loader";
 import { loadTts } from "../tts/loader";
 import { loadVad } from "../vad/engines/silero/loader";
@@ -43,18 +47,28 @@ export interface RemoteContext<L extends EngineLocation = EngineLocation> {
 
 export type RemoteLoader<L extends EngineLocation = EngineLocation> = (ctx: RemoteContext<L>) => Promise<LoadedModel>;
 
+/** An OpenAI-compatible server: the family's engine under engines/openai, the credential as the API key. */
+const viaOpenAi: RemoteLoader<Extract<EngineLocation, { form: "openai" }>> = (ctx) =>
+  loadOpenAiModel(ctx.kind, ctx.spec, { apiKey: ctx.token, warn: ctx.warn });
+
 /** Remote engines by form and family. Empty families answer with an error naming what is supported. */
 export const REMOTE_ENGINES: {
   openai: Partial<Record<ModelKind, RemoteLoader<Extract<EngineLocation, { form: "openai" }>>>>;
   wyoming: Partial<Record<ModelKind, RemoteLoader<Extract<EngineLocation, { form: "wyoming" }>>>>;
 } = {
-  openai: {},
-  wyoming: {},
+  openai: { llm: viaOpenAi, tts: viaOpenAi, asr: viaOpenAi },
+  // Wyoming services are asked what they offer (describe) at load: a wrong port fails the load, not the first stream.
+  wyoming: { asr: (ctx) => WyomingAsrEngine.open(ctx.spec), tts: (ctx) => WyomingTtsEngine.open(ctx.spec) },
 };
 
 /** How one load runs: where files come from and how sessions are made. */
 export interface EngineEnvironment {
   sourceOptions: SourceOptions;
+  /**
+   * The start's own credential, a remote engine's key. Not sourceOptions.token: that falls back
+   * to the hub's default token ($HF_TOKEN), which must never be sent to another server.
+   */
+  credential?: string;
   /** Session defaults; a spec's config (execution_provider, threads) overrides them. */
   session?: SessionSettings;
   warn: (message: string) => void;
@@ -83,11 +97,11 @@ export async function openEngine(kind: ModelKind, spec: ModelSpec, env: EngineEn
     if (!loader) {
       const served = Object.keys(REMOTE_ENGINES[location.form]);
       throw new Error(
-        `no ${kind} engine speaks ${location.form === "openai" ? "the OpenAI API" : "Wyoming"} (engines path '${spec.enginesPath}')` +
+        `no ${kind} engine speaks ${location.form === "openai" ? "the OpenAI API" : "Wyoming"} (engines path '${withoutUserInfo(spec.enginesPath)}')` +
           (served.length ? `; ${location.form} serves: ${served.join(", ")}` : "; use a Hugging Face repo id or a local folder"),
       );
     }
-    model = await loader({ kind, spec, location, token: env.sourceOptions.token, signal: env.sourceOptions.signal ?? new AbortController().signal, warn: env.warn });
+    model = await loader({ kind, spec, location, token: env.credential, signal: env.sourceOptions.signal ?? new AbortController().signal, warn: env.warn });
   } else {
     const loader = env.loaders?.[kind] ?? FAMILY_LOADERS[kind];
     const ctx = localLoadContext(kind, spec, env);

@@ -56,3 +56,8 @@ export function chunkMessage(input: NodeMessage, chunk: ChunkLike, streamId: str
 export function ownedCopy(samples: Float32Array): Float32Array {
   return samples.byteOffset === 0 && samples.byteLength === samples.buffer.byteLength ? samples : samples.slice();
 }
+
+/** A "start" / "stop" command: msg.start === true (msg.stop), or msg.payload "start" ("stop"). */
+export function isControl(msg: NodeMessage, word: "start" | "stop"): boolean {
+  return msg[word] === true || (typeof msg.payload === "string" && msg.payload.trim().toLowerCase() === word);
+}

@@ -1,16 +1,14 @@
 /**
- * Plays in web browsers: a page at `basePath` (plus its script and AudioWorklet) and a
- * WebSocket at `basePath + "/ws"` that carries the PCM (float32 little-endian, binary
- * frames) to every connected listener. Control goes as JSON text frames (stop, pause,
- * resume). The sink knows nothing of Node-RED: the node mounts `handleRequest` on its
- * HTTP app and `handleUpgrade` on the server's upgrade event, and supplies `authorize`.
+ * Plays in web browsers: the player page at `basePath` (plus its scripts) and a WebSocket at
+ * `basePath + "/ws"` (a VoiceChannel, src/core/browser) that carries the PCM to every
+ * connected listener. A page opened while a stream plays gets that stream from its start.
+ * The sink knows nothing of Node-RED: the node mounts `handleRequest` on its HTTP app and
+ * `handleUpgrade` on the server's upgrade event, and supplies `authorize`.
  */
-import * as fs from "fs";
 import type { IncomingMessage, ServerResponse } from "http";
-import * as path from "path";
 import type { Duplex } from "stream";
-import { Subject } from "rxjs";
-import { WebSocketServer, WebSocket } from "ws";
+import { Subject, type Observable } from "rxjs";
+import { VoiceChannel } from "../../browser/voice-channel";
 import type { AudioSink } from "../sink";
 
 export interface BrowserSinkOptions {
@@ -19,132 +17,77 @@ export interface BrowserSinkOptions {
   sampleRate?: number;
   /** Decides whether a WebSocket upgrade may connect (same rules as the page's HTTP auth). */
   authorize?: (req: IncomingMessage) => Promise<boolean>;
+  /** The page's heading (the node's name). */
+  title?: string;
 }
-
-/** The folder with player.html, player.js and worklet.js (assets/player in the package). */
-function assetDir(): string {
-  let dir = __dirname;
-  for (;;) {
-    const candidate = path.join(dir, "assets", "player");
-    if (fs.existsSync(path.join(candidate, "worklet.js"))) return candidate;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`browser player files (assets/player) not found above ${__dirname}`);
-    dir = up;
-  }
-}
-
-const ASSETS: Record<string, { file: string; type: string }> = {
-  "": { file: "player.html", type: "text/html; charset=utf-8" },
-  "/player.js": { file: "player.js", type: "text/javascript; charset=utf-8" },
-  "/worklet.js": { file: "worklet.js", type: "text/javascript; charset=utf-8" },
-};
 
 export class BrowserSink implements AudioSink {
   readonly name = "browser";
   readonly sampleRate: number;
   readonly basePath: string;
-  private readonly wss = new WebSocketServer({ noServer: true });
-  private readonly authorize: (req: IncomingMessage) => Promise<boolean>;
-  private readonly dir = assetDir();
+  readonly channel: VoiceChannel;
   private readonly listenersSubject = new Subject<number>();
   /** Number of connected listeners, on every change. */
-  readonly listeners$ = this.listenersSubject.asObservable();
-  private closed = false;
+  readonly listeners$: Observable<number> = this.listenersSubject.asObservable();
 
-  constructor(options: BrowserSinkOptions) {
-    this.basePath = options.basePath.replace(/\/+$/, "");
-    if (!this.basePath.startsWith("/")) throw new Error(`browser player path must start with "/", got ${options.basePath}`);
-    this.sampleRate = options.sampleRate ?? 24000;
-    this.authorize = options.authorize ?? (async () => true);
-    this.wss.on("connection", (socket) => {
-      socket.send(JSON.stringify({ type: "hello", sampleRate: this.sampleRate }));
-      this.listenersSubject.next(this.listeners);
-      socket.on("close", () => this.listenersSubject.next(this.listeners));
-      socket.on("error", () => socket.terminate());
+  /** A channel of its own from `options`, or one the caller has mounted (audio-out: src/nodes/shared/browser-page.ts). */
+  constructor(options: BrowserSinkOptions | VoiceChannel) {
+    this.channel =
+      options instanceof VoiceChannel
+        ? options
+        : new VoiceChannel({ basePath: options.basePath, sampleRate: options.sampleRate ?? 24000, authorize: options.authorize, title: options.title, page: "player" });
+    this.basePath = this.channel.basePath;
+    this.sampleRate = this.channel.sampleRate;
+    this.channel.events$.subscribe((e) => {
+      if (e.type === "connected" || e.type === "disconnected") this.listenersSubject.next(e.listeners);
     });
   }
 
   get listeners(): number {
-    let n = 0;
-    for (const c of this.wss.clients) if (c.readyState === WebSocket.OPEN) n++;
-    return n;
+    return this.channel.listeners;
   }
 
   get wsPath(): string {
-    return this.basePath + "/ws";
+    return this.channel.wsPath;
   }
 
-  /** Serves the page and its scripts; false when the request is for another path. */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
-    // Under Express (httpNode mounted at httpNodeRoot) req.url lacks the mount path; originalUrl has it.
-    const full = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? "/";
-    const pathname = new URL(full, "http://x").pathname;
-    if (!pathname.startsWith(this.basePath)) return false;
-    const asset = ASSETS[pathname.slice(this.basePath.length).replace(/\/$/, "")];
-    if (!asset || (req.method !== "GET" && req.method !== "HEAD")) return false;
-    let body = fs.readFileSync(path.join(this.dir, asset.file), "utf8");
-    if (asset.file === "player.html") {
-      body = body.replace(/\{\{BASE\}\}/g, escapeHtml(this.basePath)).replace(/\{\{RATE\}\}/g, String(this.sampleRate));
-    }
-    res.writeHead(200, { "Content-Type": asset.type, "Cache-Control": "no-store" });
-    res.end(req.method === "HEAD" ? undefined : body);
-    return true;
+    return this.channel.handleRequest(req, res);
   }
 
-  /** Takes a WebSocket upgrade for this player's path (checking `authorize`); false for other paths. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const pathname = new URL(req.url ?? "/", "http://x").pathname;
-    if (pathname !== this.wsPath) return false;
-    if (this.closed) {
-      socket.destroy();
-      return true;
-    }
-    this.authorize(req).then(
-      (ok) => {
-        if (!ok) {
-          socket.end("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"Authorization Required\"\r\nConnection: close\r\n\r\n");
-          return;
-        }
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit("connection", ws, req));
-      },
-      () => socket.destroy(),
-    );
-    return true;
+    return this.channel.handleUpgrade(req, socket, head);
   }
 
-  write(samples: Float32Array): void {
+  write(samples: Float32Array, sampleRate = this.sampleRate, streamId = "default"): void {
     if (samples.length === 0) return;
-    // Little-endian float32 in a buffer of its own (the caller's view may share a larger one).
-    const bytes = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
-    const copy = Buffer.from(bytes);
-    for (const client of this.wss.clients) if (client.readyState === WebSocket.OPEN) client.send(copy, { binary: true });
+    if (sampleRate !== this.sampleRate) throw new Error(`browser sink plays at ${this.sampleRate} Hz, got ${sampleRate} Hz audio`);
+    this.channel.play(samples, streamId);
   }
 
-  private control(type: "stop" | "pause" | "resume"): void {
-    const text = JSON.stringify({ type });
-    for (const client of this.wss.clients) if (client.readyState === WebSocket.OPEN) client.send(text);
+  /** The text the audio of `streamId` speaks from `atSeconds` into the stream (shown as it plays). */
+  annotate(streamId: string, text: string, atSeconds: number): void {
+    this.channel.annotate(streamId, text, atSeconds);
+  }
+
+  endStream(streamId: string): void {
+    this.channel.endStream(streamId);
   }
 
   stop(): void {
-    this.control("stop");
+    this.channel.stop();
   }
 
   pause(): void {
-    this.control("pause");
+    this.channel.pause();
   }
 
   resume(): void {
-    this.control("resume");
+    this.channel.resume();
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    for (const client of this.wss.clients) client.terminate();
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.channel.close();
     this.listenersSubject.complete();
   }
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

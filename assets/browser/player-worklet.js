@@ -7,6 +7,7 @@ class VoiceStreamPlayer extends AudioWorkletProcessor {
     this.offset = 0;
     this.played = 0;
     this.buffered = 0;
+    this.received = 0;
     this.paused = false;
     this.sinceReport = 0;
     this.port.onmessage = (e) => {
@@ -14,6 +15,7 @@ class VoiceStreamPlayer extends AudioWorkletProcessor {
       if (m.type === "audio") {
         this.queue.push(m.samples);
         this.buffered += m.samples.length;
+        this.received += m.samples.length;
       } else if (m.type === "stop") {
         this.queue = [];
         this.offset = 0;
@@ -26,7 +28,7 @@ class VoiceStreamPlayer extends AudioWorkletProcessor {
 
   report() {
     this.sinceReport = 0;
-    this.port.postMessage({ played: this.played, buffered: this.buffered });
+    this.port.postMessage({ played: this.played, buffered: this.buffered, received: this.received });
   }
 
   process(inputs, outputs) {

@@ -1,0 +1,144 @@
+/**
+ * ui-voice: a Dashboard 2.0 widget (third-party, component resources/ui-voice.umd.js) that
+ * makes the browser a voice satellite: a talk button that streams the page's microphone into
+ * the flow (16 kHz frames like audio-in: one stream_id per capture, is_final at its end,
+ * msg.voice_session naming the page), live captions (whisper-streamer partials and final),
+ * the answer's text as it streams (llm-stream) and its audio (tts-streamer chunks) with stop
+ * and volume, and the state (listening / thinking / speaking). Audio and microphone go over
+ * the widget's own WebSocket (src/core/browser), not Dashboard's socket.io.
+ */
+import type { Node, NodeAPI, NodeDef } from "node-red";
+import { CAPTURE_RATE } from "../core/audio/capture";
+import { VoiceTurns } from "../core/browser/voice-turns";
+import { statusTextOf } from "../core/status-text";
+import { mountVoiceChannel, type MountedChannel } from "./shared/browser-page";
+import { captureSession, controlBrowserMic, pageFrames, sessionOf, type MicMode } from "./shared/browser-mic-control";
+import { MicCapture } from "./shared/mic-capture";
+import { NodeRuntime } from "./shared/node-runtime";
+import { deploySettings, type Setting } from "./shared/settings";
+import { hasStreamId, isCancel, isControl, streamIdOf, without, type NodeMessage } from "./shared/stream-msg";
+import { PLAYBACK_RATE, routeToTurns } from "./shared/voice-turn-input";
+
+const SETTINGS: readonly Setting[] = [
+  { key: "mode", editor: "mode", type: "string", choices: ["push-to-talk", "always-on"], default: "push-to-talk" },
+  { key: "playTo", editor: "playTo", type: "string", choices: ["session", "all"], default: "session" },
+  { key: "frameMs", editor: "frameMs", type: "number", min: 5, max: 1000, default: 20 },
+  { key: "label", editor: "label", type: "string", default: "Hold to talk" },
+  { key: "title", editor: "name", type: "string", default: "" },
+];
+type Settings = { mode: MicMode; playTo: "session" | "all"; frameMs: number; label: string; title: string };
+
+interface DashboardGroup {
+  register(node: Node, config: Record<string, unknown>, events: Record<string, unknown>): void;
+  getBase?(): { ui?: { widgets?: Map<string, { src?: unknown }> } };
+}
+
+/** Where Dashboard finds the component when it does not list this package (its name lacks "node-red-dashboard-2-"). */
+const COMPONENT = { package: "node-red-contrib-voice-stream", name: "ui-voice", src: "ui-voice.umd.js", component: "UIVoice" };
+/** Fields of a start msg that are commands, not properties to carry on every frame. */
+const CONTROL_FIELDS = ["payload", "start", "stop", "is_final", "sample_rate", "kind"];
+
+/** The widget's page: its scripts and socket under httpNode, behind Dashboard's own middleware too. */
+function mountWidget(RED: NodeAPI, node: Node, title: string): MountedChannel {
+  const dm = (RED.settings as unknown as { dashboard?: { middleware?: unknown } }).dashboard?.middleware;
+  const extra = (typeof dm === "function" ? [dm] : Array.isArray(dm) ? dm : []) as Parameters<typeof mountVoiceChannel>[4];
+  return mountVoiceChannel(RED, node, `/voice-stream/ui-voice/${node.id}`, { page: "none", title, sampleRate: PLAYBACK_RATE }, extra);
+}
+
+module.exports = function register(RED: NodeAPI) {
+  function UiVoiceNode(this: Node, config: NodeDef & { group?: string }) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const rt = new NodeRuntime(node);
+    const refuse = (text: string, err: Error) => {
+      rt.status.show({ fill: "red", shape: "ring", text });
+      node.error(err.message);
+    };
+    const group = config.group ? (RED.nodes.getNode(config.group) as unknown as DashboardGroup | null) : null;
+    if (!group || typeof group.register !== "function") {
+      const where = config.group ? `"${config.group}" ` : "";
+      return refuse("no dashboard group", new Error(`ui-voice: no Dashboard 2.0 group ${where}found; install @flowfuse/node-red-dashboard and choose a group`));
+    }
+    const settings = deploySettings<Settings>(SETTINGS, config);
+    if (settings instanceof Error) return refuse(statusTextOf(settings), new Error(`ui-voice: ${settings.message}`));
+    const { mode, frameMs } = settings;
+    const frameSize = Math.round((frameMs * CAPTURE_RATE) / 1000);
+    let page: MountedChannel;
+    try {
+      page = mountWidget(RED, node, settings.title);
+    } catch (err) {
+      return refuse("no HTTP for the page", err as Error);
+    }
+    const turns = new VoiceTurns(page.channel, settings.playTo);
+    let capture: MicCapture | undefined;
+    const send = (m: NodeMessage) => node.send(m as never);
+
+    const end = (c: MicCapture) => {
+      if (capture === c) capture = undefined;
+      c.end();
+      rt.status.show({ fill: "grey", shape: "dot", text: `heard ${c.seconds.toFixed(1)} s` });
+    };
+
+    /** Opens a capture on `session` (or the newest page); throws when there is none. */
+    const start = (msg: NodeMessage, session?: string) => {
+      if (capture) return;
+      const c = new MicCapture(streamIdOf(msg), without(msg, CONTROL_FIELDS), send);
+      capture = c;
+      const failed = c.run(pageFrames(page, { frameSize, captureId: c.id, mode, session, where: "the dashboard" }), { complete: end, error: end });
+      if (failed) {
+        capture = undefined;
+        c.drop();
+        throw failed;
+      }
+      // The capture is open: find its page, so the answer goes back there.
+      c.base.voice_session = captureSession(page, c.id) ?? "";
+      turns.own(c.id, c.base.voice_session as string);
+      rt.status.show({ fill: "blue", shape: "dot", text: "listening" });
+    };
+
+    controlBrowserMic(rt, page, mode, {
+      start: (session) => {
+        try {
+          start({}, session);
+        } catch (err) {
+          node.error(err);
+        }
+      },
+      stop: (session) => capture?.base.voice_session === session && end(capture),
+      capturing: () => capture !== undefined,
+    });
+
+    /** Handles one msg into the widget; throws with a clear message on bad input. */
+    const handle = (msg: NodeMessage) => {
+      if (isCancel(msg)) return turns.cancel(hasStreamId(msg) ? String(msg.stream_id) : undefined);
+      if (isControl(msg, "stop")) return capture && end(capture);
+      if (isControl(msg, "start")) return start(msg, sessionOf(msg));
+      routeToTurns(turns, msg, "ui-voice");
+    };
+
+    const events = {
+      // All handling happens here. What goes on to Dashboard is an empty msg: it stores nothing
+      // and sends no audio to every dashboard over socket.io (the widget has its own socket).
+      // (Not null: Dashboard reads properties of what beforeSend returns.)
+      beforeSend: (msg: NodeMessage) => {
+        handle(msg);
+        return {};
+      },
+      onInput: () => {},
+    };
+    const props = { ...config, channelBase: page.url, sampleRate: PLAYBACK_RATE, mode, label: settings.label } as unknown as Record<string, unknown>;
+    group.register(node, props, events);
+    const widget = group.getBase?.()?.ui?.widgets?.get(node.id);
+    if (widget && !widget.src) widget.src = { ...COMPONENT };
+    rt.status.show({ fill: "grey", shape: "ring", text: "0 pages" });
+
+    rt.onClose(() => {
+      capture?.drop();
+      capture = undefined;
+      turns.close();
+      return page.close();
+    });
+  }
+
+  RED.nodes.registerType("ui-voice", UiVoiceNode as unknown as Parameters<NodeAPI["nodes"]["registerType"]>[1]);
+};
