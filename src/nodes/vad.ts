@@ -25,7 +25,7 @@ interface VadNodeDef extends NodeDef {
   pass?: "all" | "speech";
   guard?: boolean;
   reference?: string;
-  guardRatioDb?: string | number;
+  guardMarginDb?: string | number;
 }
 
 type Send = (msg: (NodeMessage | NodeMessage[] | null)[]) => void;
@@ -56,7 +56,7 @@ module.exports = function register(RED: NodeAPI) {
     let queue: Promise<void> = Promise.resolve();
     let settingsError: Error | undefined;
     let options = { threshold: 0.5, min_speech_ms: 250, min_silence_ms: 700, speech_pad_ms: 200 };
-    let guardRatioDb = 0;
+    let guardMarginDb = 0;
     const speechOnly = config.pass === "speech";
     try {
       options = {
@@ -65,7 +65,7 @@ module.exports = function register(RED: NodeAPI) {
         min_silence_ms: numberSetting(config.minSilenceMs, 700, "minimum silence", (n) => n >= 0),
         speech_pad_ms: numberSetting(config.padMs, 200, "padding", (n) => n >= 0),
       };
-      guardRatioDb = numberSetting(config.guardRatioDb, 0, "guard ratio", (n) => n >= -40 && n <= 40);
+      guardMarginDb = numberSetting(config.guardMarginDb, 4, "guard margin", (n) => n >= -40 && n <= 40);
     } catch (err) {
       settingsError = new Error(`vad: ${(err as Error).message}; fix it in the node's settings`);
       node.status({ fill: "red", shape: "ring", text: settingsError.message.slice(0, 60) });
@@ -98,7 +98,7 @@ module.exports = function register(RED: NodeAPI) {
 
     const openStream = async (id: string, input: FrameInput): Promise<Stream> => {
       const vad = await builtinVad();
-      const guard = config.guard ? new EchoGuard(referenceChannel(config.reference || "default"), { ratio_db: guardRatioDb }) : undefined;
+      const guard = config.guard ? new EchoGuard(referenceChannel(config.reference || "default"), { margin_db: guardMarginDb }) : undefined;
       const stream: Stream = { id, activity: new VoiceActivity(vad.openState(), options, guard), input, held: [], seconds: 0 };
       streams.set(id, stream);
       return stream;

@@ -26,7 +26,7 @@ interface WakeWordNodeDef extends NodeDef {
   names?: string;
   guard?: boolean;
   reference?: string;
-  guardRatioDb?: string | number;
+  guardMarginDb?: string | number;
 }
 
 type Done = (err?: Error) => void;
@@ -59,7 +59,7 @@ module.exports = function register(RED: NodeAPI) {
         vad_threshold: numberSetting(config.vadThreshold, 0, "VAD gate", (n) => n >= 0 && n < 1),
         names: names.length > 0 ? names : undefined,
       };
-      numberSetting(config.guardRatioDb, 0, "guard ratio", (n) => n >= -40 && n <= 40);
+      numberSetting(config.guardMarginDb, 4, "guard margin", (n) => n >= -40 && n <= 40);
     } catch (err) {
       settingsError = new Error(`wake-word: ${(err as Error).message}; fix it in the node's settings`);
       node.status({ fill: "red", shape: "ring", text: settingsError.message.slice(0, 60) });
@@ -68,7 +68,7 @@ module.exports = function register(RED: NodeAPI) {
     const openStream = async (id: string, input: FrameInput, topic: unknown): Promise<Stream> => {
       const engine = await handle.get();
       const guard = config.guard
-        ? new EchoGuard(referenceChannel(config.reference || "default"), { ratio_db: numberSetting(config.guardRatioDb, 0, "guard ratio", () => true) })
+        ? new EchoGuard(referenceChannel(config.reference || "default"), { margin_db: numberSetting(config.guardMarginDb, 4, "guard margin", () => true) })
         : undefined;
       const frames = new Subject<Float32Array>();
       const stream: Stream = { id, frames, input, topic, subscription: undefined as unknown as Subscription };

@@ -2,9 +2,12 @@
  * Self-interruption guard: tells the assistant's own voice, heard back through the
  * microphone, from a person speaking. It compares the microphone's power with the played
  * reference's power over the same stretch, shifted by the playback delay (speaker → air →
- * microphone → frames): while the microphone is not louder than the reference by
- * `ratio_db`, what it hears is taken to be the echo. The delay is measured by
- * cross-correlating the two energy envelopes (or fixed with `delay_ms`).
+ * microphone → frames). How loud the echo is relative to the reference (the coupling) is
+ * measured while playing: a low percentile of the recent microphone/reference ratios, since
+ * most of the time nobody talks over the assistant. While the microphone is not louder than
+ * that echo level by `margin_db`, what it hears is taken to be the echo. The delay is
+ * measured by cross-correlating the two energy envelopes (or fixed with `delay_ms`); a fixed
+ * `ratio_db` replaces the measured coupling.
  *
  * Not an echo canceller: it gates decisions (wake, speech start), it does not clean audio.
  * (No well-kept echo canceller exists on npm for Node; see the README's hands-free notes.)
@@ -13,7 +16,9 @@ import { BIN_MS, EnergyBins } from "./energy-bins";
 import type { ReferenceChannel } from "./reference-bus";
 
 export interface EchoGuardOptions {
-  /** Microphone-to-reference power ratio (dB) below which the microphone counts as echo; default 0. */
+  /** How far (dB) the microphone must be over the measured echo level to count as a person; default 4. */
+  margin_db?: number;
+  /** A fixed microphone-to-reference power ratio (dB) below which the microphone counts as echo, instead of the measured coupling. */
   ratio_db?: number;
   /** Fixed playback delay, ms; default: measured. */
   delay_ms?: number;
@@ -35,17 +40,27 @@ const MEASURE_EVERY_MS = 500;
 const MEASURE_SPAN_MS = 3000;
 /** A measured delay is kept only when the envelopes correlate at least this well. */
 const MIN_CORRELATION = 0.5;
+/** Coupling: this percentile of the last COUPLING_KEEP microphone/reference ratios of 200 ms. */
+const COUPLING_PERCENTILE = 0.2;
+const COUPLING_KEEP = 50;
+const COUPLING_SPAN_MS = 200;
+/** Before any coupling is measured: the microphone must be louder than the reference itself. */
+const UNMEASURED_RATIO = 1;
 
 export class EchoGuard implements OwnVoiceGuard {
   private readonly mic = new EnergyBins(10);
-  private readonly ratio: number;
+  private readonly fixedRatio: number | undefined;
+  private readonly margin: number;
   private readonly maxDelayMs: number;
+  private readonly couplings: number[] = [];
+  private lastCoupling = -Infinity;
   private measured: number | undefined;
   private lastMeasure = -Infinity;
   private latestMs = -Infinity;
 
   constructor(readonly reference: ReferenceChannel, private readonly options: EchoGuardOptions = {}) {
-    this.ratio = Math.pow(10, (options.ratio_db ?? 0) / 10);
+    this.fixedRatio = options.ratio_db === undefined ? undefined : Math.pow(10, options.ratio_db / 10);
+    this.margin = Math.pow(10, (options.margin_db ?? 4) / 10);
     this.maxDelayMs = options.max_delay_ms ?? 500;
     if (options.delay_ms !== undefined && !(options.delay_ms >= 0)) throw new RangeError(`echo guard delay must be ≥ 0 ms, got ${options.delay_ms}`);
   }
@@ -62,6 +77,33 @@ export class EchoGuard implements OwnVoiceGuard {
       this.lastMeasure = endMs;
       this.measure(endMs);
     }
+    if (endMs - this.lastCoupling >= COUPLING_SPAN_MS) {
+      this.lastCoupling = endMs;
+      this.measureCoupling(endMs);
+    }
+  }
+
+  /** Echo power relative to the reference power, measured (undefined until playback was heard). */
+  get coupling(): number | undefined {
+    if (this.couplings.length < 5) return undefined;
+    const sorted = [...this.couplings].sort((a, b) => a - b);
+    return sorted[Math.floor(COUPLING_PERCENTILE * (sorted.length - 1))];
+  }
+
+  /** The microphone/reference ratio under which the microphone counts as echo. */
+  get echoRatio(): number {
+    if (this.fixedRatio !== undefined) return this.fixedRatio;
+    const c = this.coupling;
+    return c === undefined ? UNMEASURED_RATIO : c * this.margin;
+  }
+
+  private measureCoupling(nowMs: number): void {
+    const d = this.delayMs;
+    if (d === undefined) return;
+    const reference = this.reference.bins.power(nowMs - COUPLING_SPAN_MS - d, nowMs - d);
+    if (reference < REFERENCE_FLOOR * 10) return;
+    this.couplings.push(this.mic.power(nowMs - COUPLING_SPAN_MS, nowMs) / reference);
+    if (this.couplings.length > COUPLING_KEEP) this.couplings.shift();
   }
 
   ownVoice(fromMs: number, toMs: number): boolean {
@@ -70,7 +112,7 @@ export class EchoGuard implements OwnVoiceGuard {
     let reference = 0;
     for (const d of delays) reference = Math.max(reference, this.reference.bins.power(fromMs - d, toMs - d));
     if (reference < REFERENCE_FLOOR) return false;
-    return this.mic.power(fromMs, toMs) < reference * this.ratio;
+    return this.mic.power(fromMs, toMs) < reference * this.echoRatio;
   }
 
   private candidateDelays(): number[] {
