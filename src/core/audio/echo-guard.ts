@@ -98,9 +98,10 @@ export class EchoGuard implements OwnVoiceGuard {
   }
 
   private measureCoupling(nowMs: number): void {
-    const d = this.delayMs;
-    if (d === undefined) return;
-    const reference = this.reference.bins.power(nowMs - COUPLING_SPAN_MS - d, nowMs - d);
+    const delays = this.delayMs !== undefined ? [this.delayMs] : this.candidateDelays();
+    // Unknown delay (e.g. the microphone does not hear the speaker at all): the loudest alignment.
+    let reference = 0;
+    for (const d of delays) reference = Math.max(reference, this.reference.bins.power(nowMs - COUPLING_SPAN_MS - d, nowMs - d));
     if (reference < REFERENCE_FLOOR * 10) return;
     this.couplings.push(this.mic.power(nowMs - COUPLING_SPAN_MS, nowMs) / reference);
     if (this.couplings.length > COUPLING_KEEP) this.couplings.shift();
