@@ -37,6 +37,8 @@ interface Stream {
   subscription: Subscription;
   input: FrameInput;
   topic: unknown;
+  /** done() of frames sent to the detector and not yet scored: a frame's msg completes once it is scored. */
+  pending: Done[];
 }
 
 const DEFAULT_STREAM = "default";
@@ -71,14 +73,16 @@ module.exports = function register(RED: NodeAPI) {
         ? new EchoGuard(referenceChannel(config.reference || "default"), { margin_db: numberSetting(config.guardMarginDb, 4, "guard margin", () => true) })
         : undefined;
       const frames = new Subject<Float32Array>();
-      const stream: Stream = { id, frames, input, topic, subscription: undefined as unknown as Subscription };
-      stream.subscription = engine.detect(frames, { ...options, guard }).subscribe({
+      const stream: Stream = { id, frames, input, topic, pending: [], subscription: undefined as unknown as Subscription };
+      const onFrame = () => stream.pending.shift()?.();
+      stream.subscription = engine.detect(frames, { ...options, guard, onFrame }).subscribe({
         next: (d) => {
           node.status({ fill: "green", shape: "dot", text: `${d.name} ${d.score.toFixed(2)} at ${d.audio_seconds.toFixed(1)} s` });
           node.send({ topic: stream.topic, kind: "wake", name: d.name, score: d.score, stream_id: id, audio_seconds: d.audio_seconds, payload: d.name } as never);
         },
         error: (err: Error) => {
           streams.delete(id);
+          for (const d of stream.pending.splice(0)) d();
           node.status({ fill: "red", shape: "ring", text: err.message.slice(0, 60) });
           node.error(err, { stream_id: id, payload: err.message });
         },
@@ -96,7 +100,12 @@ module.exports = function register(RED: NodeAPI) {
         const input = stream?.input ?? new FrameInput();
         const frame = input.convert(msg);
         stream ??= await openStream(id, input, msg.topic);
-        if (frame.length > 0) stream.frames.next(frame);
+        if (frame.length > 0) {
+          stream.pending.push(done);
+          stream.frames.next(frame);
+          if (msg.is_final !== true && msg.reset !== true) return;
+          done = () => undefined; // completes with the frame
+        }
       }
       if ((msg.is_final === true || msg.reset === true) && stream) {
         streams.delete(id);
@@ -114,7 +123,10 @@ module.exports = function register(RED: NodeAPI) {
     });
 
     node.on("close", (_removed: boolean, done: () => void) => {
-      for (const stream of streams.values()) stream.subscription.unsubscribe();
+      for (const stream of streams.values()) {
+        stream.subscription.unsubscribe();
+        for (const d of stream.pending.splice(0)) d();
+      }
       streams.clear();
       handle.detach().then(() => done(), () => done());
     });

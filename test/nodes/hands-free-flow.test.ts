@@ -112,6 +112,14 @@ describe("hands-free example flow (tiny models, a WAV for the microphone)", func
     }
 
     // The microphone: 20 ms frames in real time; what it says is queued by the test as the flow answers.
+    // A frame is held back while the wake-word or vad node is more than 200 ms behind: on a loaded
+    // test machine the models would otherwise fall behind the wall-clock windows of the turn-taking.
+    const completed: Record<string, number> = Object.fromEntries(micTargets.map((id) => [id, 0]));
+    const hooks = helper._RED.hooks as { add(name: string, fn: (e: { node: { id: string } }) => void): void; remove(name: string): void };
+    hooks.add("onComplete.handsfreeTest", (e) => {
+      if (e.node.id in completed) completed[e.node.id]++;
+    });
+    let fed = 0;
     const queue: Float32Array[] = [];
     let sample = 0;
     let current: Float32Array = new Float32Array(0);
@@ -120,6 +128,9 @@ describe("hands-free example flow (tiny models, a WAV for the microphone)", func
     const quiet = () => queue.length === 0 && sample >= current.length;
     const feeder = setInterval(() => {
       if (stopped) return;
+      const slowest = Math.min(...micTargets.filter((id) => helper.getNode(id).type !== "function").map((id) => completed[id]));
+      if (fed - slowest > 10) return;
+      fed++;
       if (sample >= current.length) {
         current = queue.shift() ?? roomTone(0.02);
         sample = 0;
@@ -159,7 +170,7 @@ describe("hands-free example flow (tiny models, a WAV for the microphone)", func
       await waitFor(() => events("drained").length >= 1, "the first answer to finish");
 
       // 2. A follow-up question without the wake word, inside the follow-up window.
-      assert.ok(turns().includes("answer done: follow-up window"), turns().join(" | "));
+      await waitFor(() => turns().includes("answer done: follow-up window"), "the follow-up window to open");
       say(roomTone(0.5));
       say(await clip("count_16k"));
       await waitFor(() => turns().includes("follow-up question"), "the follow-up question to be heard");
@@ -186,6 +197,7 @@ describe("hands-free example flow (tiny models, a WAV for the microphone)", func
     } finally {
       stopped = true;
       clearInterval(feeder);
+      hooks.remove("onComplete.handsfreeTest");
     }
   });
 });

@@ -30,6 +30,8 @@ export interface WakeDetectOptions {
   names?: string[];
   /** Ignores the assistant's own voice: a detection while the microphone is mostly its echo is dropped. */
   guard?: OwnVoiceGuard;
+  /** Called after each frame has been scored, in order (callers pace input or acknowledge it). */
+  onFrame?: () => void;
   /** Wall-clock ms at which the first frame's first sample was captured (the guard needs it); default: now at subscribe. */
   start_ms?: number;
 }

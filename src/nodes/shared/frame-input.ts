@@ -28,7 +28,11 @@ export class FrameInput {
   }
 }
 
-/** Whether a msg carries an audio frame (not only controls). */
+/** Whether a msg carries a payload to take as an audio frame (controls come without one); a bad one is then a clear error. */
 export function hasFrame(msg: NodeMessage): boolean {
-  return msg.payload !== undefined && msg.payload !== null && !(typeof msg.payload === "string");
+  return msg.payload !== undefined && msg.payload !== null && !(msg.is_final === true && isEmpty(msg.payload));
+}
+
+function isEmpty(payload: unknown): boolean {
+  return (ArrayBuffer.isView(payload) && payload.byteLength === 0) || (Array.isArray(payload) && payload.length === 0) || payload === "";
 }

@@ -147,6 +147,7 @@ export class OpenWakeWordEngine implements WakeEngine {
             if (!stopped) subscriber.next({ kind: "wake", name, score, audio_seconds: round(step.audio_seconds) });
           }
         }
+        options.onFrame?.();
       };
 
       const source = frames$.subscribe({
