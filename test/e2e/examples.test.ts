@@ -46,7 +46,7 @@ describe("e2e: example flows deploy in Node-RED 4", function () {
     const res = await red.request("GET", "/nodes", undefined, { Accept: "application/json" });
     assert.equal(res.status, 200);
     const ours = (res.json as { module: string; name: string; enabled: boolean; err?: unknown }[]).filter((n) => n.module === "node-red-contrib-voice-stream");
-    assert.deepEqual(ours.map((n) => n.name).sort(), ["audio-in", "audio-out", "llm-stream", "tts-streamer", "voice-model", "whisper-streamer"]);
+    assert.deepEqual(ours.map((n) => n.name).sort(), ["audio-in", "audio-out", "llm-stream", "tts-streamer", "vad", "voice-model", "wake-word", "whisper-streamer"]);
     for (const n of ours) assert.equal(n.err, undefined, `${n.name} loaded without error`);
     // The editor's Import → Examples dialog reads the examples library: modules first, then a module's flows.
     const modules = await red.request("GET", "/library/examples/flows/");
@@ -89,7 +89,7 @@ describe("e2e: example flows deploy in Node-RED 4", function () {
         assert.notEqual(s.fill, "red", `${n.type} '${n.name}' status: ${s.text}`);
       }
       for (const n of modelUsers) assert.equal(latest(n.id as string)!.text, "ready", `${n.type} '${n.name}'`);
-      const hubModels = flow.filter((n) => n.type === "voice-model" && String(n.enginesPath).includes("/"));
+      const hubModels = flow.filter((n) => n.type === "voice-model" && String(n.enginesPath).includes("/") && !String(n.enginesPath).startsWith("/"));
       for (const m of hubModels) {
         // Only the first deploy that uses a repo downloads it; later ones load it from the cache.
         if (downloaded.has(String(m.enginesPath))) continue;
