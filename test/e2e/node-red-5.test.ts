@@ -12,7 +12,7 @@ import { NodeRedProcess } from "../helpers/node-red-process";
 import { decodeWav } from "../../src/core/audio/wav";
 
 const INJECT = "d3m0000000000003";
-const SUITE = ["audio-in", "audio-out", "llm-stream", "tts-streamer", "voice-model", "whisper-streamer"];
+const SUITE = ["audio-in", "audio-out", "llm-stream", "tts-streamer", "vad", "voice-model", "wake-word", "whisper-streamer"];
 
 function cliSupported(): boolean {
   const [major, minor] = process.versions.node.split(".").map(Number);
