@@ -34,7 +34,7 @@ let shared: InferenceCore | undefined;
 /** A spec with its family: `kind` may ride in the spec or be given to startModel. */
 export type NamedModelSpec = ModelSpec & { kind?: ModelKind };
 
-const KINDS: readonly ModelKind[] = ["llm", "tts", "asr", "vad"];
+const KINDS: readonly ModelKind[] = ["llm", "tts", "asr", "vad", "wake"];
 
 export class InferenceCore {
   readonly registry: ModelRegistry;
