@@ -20,9 +20,10 @@ import { Player } from "../../src/core/audio/player";
 import { NullSink } from "../../src/core/audio/sinks/null-sink";
 import { ReferenceTapSink } from "../../src/core/audio/sinks/reference-tap";
 import { VoiceActivity } from "../../src/core/vad/activity-stream";
-import { builtinVad } from "../../src/core/vad/shared";
+import { builtinVad } from "../../src/core/vad/engines/silero/shared";
 import { DetectionGate } from "../../src/core/wake/detection-gate";
-import { openWakeModel } from "../../src/core/wake/open-model";
+import { openNamedModel } from "../../src/core/open-model";
+import type { OpenWakeWordEngine } from "../../src/core/wake/engines/openwakeword/engine";
 import type { WakeScorer } from "../../src/core/wake/engines/openwakeword/engine";
 import { addNoise, concat, RATE, rng, roomTone, sentence, soundEnd, soundStart, speak, UtterancePool } from "./speech";
 
@@ -82,7 +83,7 @@ async function main() {
   const started = Date.now();
   const lines: string[] = [];
   const out = (s = "") => lines.push(s);
-  const opened = await openWakeModel(MODEL, { config: { heads: HEADS } });
+  const opened = await openNamedModel<OpenWakeWordEngine>("wake", MODEL, { config: { heads: HEADS } });
   const engine = opened.engine;
   const names = engine.names;
   out("## Hands-free");

@@ -12,7 +12,7 @@ import type { Node, NodeAPI, NodeDef } from "node-red";
 import { EchoGuard } from "../core/audio/echo-guard";
 import { referenceChannel } from "../core/audio/reference-bus";
 import { VoiceActivity, type ActivityEvent } from "../core/vad/activity-stream";
-import { builtinVad } from "../core/vad/shared";
+import { builtinVad } from "../core/vad/engines/silero/shared";
 import { FRAME_RATE, FrameInput, hasFrame } from "./shared/frame-input";
 import type { NodeMessage } from "./shared/stream-msg";
 import { numberSetting } from "./shared/number-setting";

@@ -1,5 +1,5 @@
 /**
- * voice-model config node: one model (llm, tts, asr or vad) from a Hugging Face repo or a
+ * voice-model config node: one model (llm, tts, asr, vad or wake) from a Hugging Face repo or a
  * local folder. It takes a reference in the process-wide model registry on deploy (equal
  * specs share one loaded instance), shows the load state on every node that registered
  * with it, and releases the reference on close/redeploy.

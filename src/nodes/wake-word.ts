@@ -11,7 +11,7 @@ import type { Node, NodeAPI, NodeDef } from "node-red";
 import { Subject, type Subscription } from "rxjs";
 import { EchoGuard } from "../core/audio/echo-guard";
 import { referenceChannel } from "../core/audio/reference-bus";
-import type { WakeDetectOptions, WakeEngine } from "../core/wake/types";
+import type { WakeDetectOptions, WakeEngine } from "../core/wake/engine";
 import { attachModel } from "./shared/model-client";
 import { FrameInput, hasFrame } from "./shared/frame-input";
 import type { NodeMessage } from "./shared/stream-msg";

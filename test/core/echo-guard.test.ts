@@ -7,7 +7,7 @@ import { ManualClock } from "../../src/core/audio/clock";
 import { NullSink } from "../../src/core/audio/sinks/null-sink";
 import { ReferenceTapSink } from "../../src/core/audio/sinks/reference-tap";
 import { VoiceActivity } from "../../src/core/vad/activity-stream";
-import { builtinVad } from "../../src/core/vad/shared";
+import { builtinVad } from "../../src/core/vad/engines/silero/shared";
 import { sharedDir } from "../helpers/paths";
 
 const RATE = 16000;

@@ -3,13 +3,16 @@ import { from, Subject } from "rxjs";
 import { readWavFile } from "../../src/core/audio/wav";
 import { resample } from "../../src/core/audio/resample";
 import { espeakSpeak } from "../../src/core/tts/espeak";
-import { openWakeModel } from "../../src/core/wake/open-model";
+import { openNamedModel } from "../../src/core/open-model";
 import type { OpenWakeWordEngine } from "../../src/core/wake/engines/openwakeword/engine";
 import { framesOf } from "../../src/cli/commands/wake";
-import type { WakeDetection } from "../../src/core/wake/types";
+import type { WakeDetection } from "../../src/core/wake/engine";
 import { DetectionGate } from "../../src/core/wake/detection-gate";
 import { sharedDir } from "../helpers/paths";
 import { wakeModelFolder, wakeModelsDir } from "../helpers/wake-models";
+
+/** A wake model from a folder, opened as the CLI opens it. */
+const openWakeModel = (folder: string) => openNamedModel<OpenWakeWordEngine>("wake", folder);
 
 const CLIPS = ["hey_jarvis_16k", "alexa_16k", "count_16k", "hello_16k", "neg_16k", "weather_16k"];
 

@@ -12,8 +12,9 @@ import { numberOption, parseCommandArgs, requireOption } from "../args";
 import { CliError } from "../cli-error";
 import { resample } from "../../core/audio/resample";
 import { readInputWav } from "../input-wav";
-import { openWakeModel } from "../../core/wake/open-model";
-import { WAKE_SAMPLE_RATE } from "../../core/wake/types";
+import { openNamedModel } from "../../core/open-model";
+import type { OpenWakeWordEngine } from "../../core/wake/engines/openwakeword/engine";
+import { WAKE_SAMPLE_RATE } from "../../core/wake/engine";
 
 const USAGE =
   "usage: voice-stream wake --model <dir|repo> --input <file.wav> [--threshold T] [--json] [--patience N] [--refractory-ms N] [--vad-threshold P] [--heads a,b] [--scores]";
@@ -57,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
   const samples = audio.sampleRate === WAKE_SAMPLE_RATE ? audio.samples : resample(audio.samples, audio.sampleRate, WAKE_SAMPLE_RATE);
   let opened;
   try {
-    opened = await openWakeModel(model, { config: values.heads ? { heads: values.heads } : {} });
+    opened = await openNamedModel<OpenWakeWordEngine>("wake", model, { config: values.heads ? { heads: values.heads } : {} });
   } catch (err) {
     throw new CliError((err as Error).message);
   }

@@ -17,6 +17,7 @@ import { loadAsr } from "../asr/loader";
 import { loadLlm } from "../llm/engines/onnx/loader";
 import { loadTts } from "../tts/loader";
 import { loadVad } from "../vad/engines/silero/loader";
+import { loadWake } from "../wake/engines/openwakeword/loader";
 import type { FamilyLoader, LoadContext, LoadedModel, ModelKind, ModelSource, ModelSpec } from "../types";
 
 export type LoaderTable = { [K in ModelKind]: FamilyLoader<LoadedModel> };
@@ -27,6 +28,7 @@ export const FAMILY_LOADERS: LoaderTable = {
   tts: loadTts as FamilyLoader<LoadedModel>,
   asr: loadAsr as FamilyLoader<LoadedModel>,
   vad: loadVad as FamilyLoader<LoadedModel>,
+  wake: loadWake as FamilyLoader<LoadedModel>,
 };
 
 /** What a remote engine's loader receives: where the service is, and the start's credentials. */
@@ -49,6 +51,8 @@ export const REMOTE_ENGINES: {
   wyoming: Partial<Record<ModelKind, RemoteLoader<Extract<EngineLocation, { form: "wyoming" }>>>>;
 } = {
   openai: {},
+  // wake: the Wyoming wake engine (src/core/wake/engines/wyoming/) registers here; until then
+  // wyoming:// wake paths get the "no wake engine speaks Wyoming" error of openEngine().
   wyoming: {},
 };
 
@@ -75,7 +79,7 @@ export function localLoadContext(kind: ModelKind, spec: ModelSpec, env: Partial<
 
 /** Loads the engine `spec` of `kind` names, local or remote. The caller owns (and disposes) the result. */
 export async function openEngine(kind: ModelKind, spec: ModelSpec, env: EngineEnvironment): Promise<LoadedModel> {
-  if (!FAMILY_LOADERS[kind] && !env.loaders?.[kind]) throw new Error(`unknown model kind '${String(kind)}'; expected llm, tts, asr or vad`);
+  if (!FAMILY_LOADERS[kind] && !env.loaders?.[kind]) throw new Error(`unknown model kind '${String(kind)}'; expected llm, tts, asr, vad or wake`);
   const location = locateEngines(kind, spec);
   let model: LoadedModel;
   if (location.form === "openai" || location.form === "wyoming") {

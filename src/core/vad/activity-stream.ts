@@ -4,7 +4,7 @@
  * the microphone hears mostly the assistant's echo, its windows count as silence.
  */
 import type { OwnVoiceGuard } from "../audio/echo-guard";
-import { SILERO_SAMPLE_RATE, SILERO_WINDOW, type SileroState } from "./silero";
+import { SILERO_SAMPLE_RATE, SILERO_WINDOW, type SileroState } from "./engines/silero/silero";
 import { SpeechEventTracker, vadOptions, type VadEvent, type VadOptions } from "./detector";
 
 export interface ActivityEvent {

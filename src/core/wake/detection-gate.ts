@@ -3,7 +3,7 @@
  * threshold for `patience` consecutive steps, and after a detection the word stays quiet for
  * the refractory time (one utterance gives one detection, not one per step over threshold).
  */
-import type { WakeDetectOptions } from "./types";
+import type { WakeDetectOptions } from "./engine";
 
 export const DEFAULT_WAKE_THRESHOLD = 0.5;
 export const DEFAULT_REFRACTORY_MS = 2000;

@@ -5,11 +5,11 @@
  * and the optional own-voice guard.
  */
 import { Observable } from "rxjs";
-import type { SileroVadEngine } from "../../../vad/silero-engine";
-import { SileroState, SILERO_WINDOW } from "../../../vad/silero";
+import type { SileroVadEngine } from "../../../vad/engines/silero/silero-engine";
+import { SileroState, SILERO_WINDOW } from "../../../vad/engines/silero/silero";
 import { DetectionGate, gateSettings } from "../../detection-gate";
-import type { WakeDetectOptions, WakeDetection, WakeEngine } from "../../types";
-import { WAKE_SAMPLE_RATE } from "../../types";
+import type { WakeDetectOptions, WakeDetection, WakeEngine } from "../../engine";
+import { WAKE_SAMPLE_RATE } from "../../engine";
 import { FeatureStream, STEP_SAMPLES, type FeatureModels } from "./features";
 import type { WakeHead } from "./heads";
 

@@ -1,5 +1,5 @@
 /**
- * The wake family (a voice-model of kind `wake`): a folder or repo holding openWakeWord's
+ * The openWakeWord engine of the wake family (a voice-model of kind `wake`): a folder or repo holding openWakeWord's
  * two feature models (melspectrogram.onnx, embedding_model.onnx; Apache-2.0) and one or
  * more wake word heads (every other *.onnx; the user's own). `config.heads` (an array or a
  * comma list of head names) picks some of them. When the folder has no feature models they
@@ -7,11 +7,11 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type { FamilyLoader, LoadContext } from "../types";
-import { builtinVad } from "../vad/shared";
-import { FeatureModels } from "./engines/openwakeword/features";
-import { WakeHead } from "./engines/openwakeword/heads";
-import { OpenWakeWordEngine } from "./engines/openwakeword/engine";
+import type { FamilyLoader, LoadContext } from "../../../types";
+import { builtinVad } from "../../../vad/engines/silero/shared";
+import { FeatureModels } from "./features";
+import { WakeHead } from "./heads";
+import { OpenWakeWordEngine } from "./engine";
 
 export const MEL_FILE = "melspectrogram.onnx";
 export const EMBEDDING_FILE = "embedding_model.onnx";
@@ -19,11 +19,6 @@ export const EMBEDDING_FILE = "embedding_model.onnx";
 const NOT_HEADS = /(^|\/)(melspectrogram|embedding_model|silero_vad[^/]*)\.onnx$/i;
 
 export const loadWake: FamilyLoader<OpenWakeWordEngine> = async (ctx) => {
-  const enginesPath = ctx.spec.enginesPath.trim();
-  if (/^wyoming:\/\//i.test(enginesPath)) {
-    // The Wyoming engine (engines/wyoming) plugs in here once the remote-engines work lands.
-    throw new Error(`wake model '${enginesPath}': Wyoming wake services are not available in this build; use a folder with openWakeWord models`);
-  }
   const files = await ctx.source.list();
   const wanted = headFilter(ctx.spec.config?.heads);
   const headFiles = files.filter((f) => /\.onnx$/i.test(f) && !NOT_HEADS.test(f) && !f.includes("/"));
