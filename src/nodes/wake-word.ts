@@ -7,129 +7,83 @@
  * With the own-voice guard on, a wake word the assistant itself says (audio-out's
  * reference channel) is ignored unless the microphone is louder than the playback.
  */
-import type { Node, NodeAPI, NodeDef } from "node-red";
-import { Subject, type Subscription } from "rxjs";
-import { EchoGuard } from "../core/audio/echo-guard";
-import { referenceChannel } from "../core/audio/reference-bus";
+import type { Node, NodeAPI } from "node-red";
 import type { WakeDetectOptions, WakeEngine } from "../core/wake/engine";
-import { attachModel } from "./shared/model-client";
-import { FrameInput, hasFrame } from "./shared/frame-input";
-import type { NodeMessage } from "./shared/stream-msg";
-import { numberSetting } from "./shared/number-setting";
+import { hasFrame, readAudioFrame, to16k } from "./shared/audio-frame";
+import { startModelNode, type ModelNodeDef } from "./shared/node-runtime";
+import { OWN_VOICE_SETTINGS, ownVoiceGuard, type OwnVoiceSettings } from "./shared/own-voice";
+import { deploySettings, type Setting } from "./shared/settings";
+import { hasStreamId } from "./shared/stream-msg";
+import { WakeListener } from "./shared/wake-listener";
 
-interface WakeWordNodeDef extends NodeDef {
-  model?: string;
-  threshold?: string | number;
-  patience?: string | number;
-  refractoryMs?: string | number;
-  vadThreshold?: string | number;
-  names?: string;
-  guard?: boolean;
-  reference?: string;
-  guardMarginDb?: string | number;
-}
+const SETTINGS: readonly Setting[] = [
+  { key: "threshold", editor: "threshold", type: "number", min: 0.01, max: 0.99, default: 0.5 },
+  { key: "patience", editor: "patience", type: "integer", min: 1, max: 50, default: 2 },
+  { key: "refractory_ms", editor: "refractoryMs", type: "number", min: 0, max: 60000, default: 2000 },
+  { key: "vad_threshold", editor: "vadThreshold", type: "number", min: 0, max: 0.99, default: 0 },
+  /** Wake words to listen for, a comma list; empty: every head of the model. */
+  { key: "names", editor: "names", type: "string", default: "" },
+  ...OWN_VOICE_SETTINGS,
+];
+type Settings = OwnVoiceSettings & { threshold: number; patience: number; refractory_ms: number; vad_threshold: number; names: string };
 
-type Done = (err?: Error) => void;
-
-interface Stream {
-  id: string;
-  frames: Subject<Float32Array>;
-  subscription: Subscription;
-  input: FrameInput;
-  topic: unknown;
-  /** done() of frames sent to the detector and not yet scored: a frame's msg completes once it is scored. */
-  pending: Done[];
-}
-
+/** Frames without a stream_id form one stream. */
 const DEFAULT_STREAM = "default";
 
-module.exports = function register(RED: NodeAPI) {
-  function WakeWordNode(this: Node, config: WakeWordNodeDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const handle = attachModel<WakeEngine>(RED, node, config.model, "wake");
-    const streams = new Map<string, Stream>();
-    let queue: Promise<void> = Promise.resolve();
-    let settingsError: Error | undefined;
-    let options: WakeDetectOptions = {};
-    try {
-      const names = (config.names ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
-      options = {
-        threshold: numberSetting(config.threshold, 0.5, "threshold", (n) => n > 0 && n < 1),
-        patience: numberSetting(config.patience, 2, "patience", (n) => Number.isInteger(n) && n >= 1),
-        refractory_ms: numberSetting(config.refractoryMs, 2000, "refractory time", (n) => n >= 0),
-        vad_threshold: numberSetting(config.vadThreshold, 0, "VAD gate", (n) => n >= 0 && n < 1),
-        names: names.length > 0 ? names : undefined,
-      };
-      numberSetting(config.guardMarginDb, 4, "guard margin", (n) => n >= -40 && n <= 40);
-    } catch (err) {
-      settingsError = new Error(`wake-word: ${(err as Error).message}; fix it in the node's settings`);
-      node.status({ fill: "red", shape: "ring", text: settingsError.message.slice(0, 60) });
-    }
+function detectOptions(s: Settings): WakeDetectOptions {
+  const names = s.names.split(",").map((n) => n.trim()).filter((n) => n !== "");
+  const { threshold, patience, refractory_ms, vad_threshold } = s;
+  return { threshold, patience, refractory_ms, vad_threshold, names: names.length > 0 ? names : undefined };
+}
 
-    const openStream = async (id: string, input: FrameInput, topic: unknown): Promise<Stream> => {
+module.exports = function register(RED: NodeAPI) {
+  function WakeWordNode(this: Node, config: ModelNodeDef) {
+    const node = this;
+    const { rt, handle } = startModelNode<WakeListener, WakeEngine>(RED, node, config, "wake");
+    const settings = deploySettings<Settings>(SETTINGS, config);
+    const configError = settings instanceof Error ? new Error(`wake-word: ${settings.message}; fix it in the node's settings`) : undefined;
+    if (configError) rt.fail(configError);
+
+    const open = async (id: string, topic: unknown, s: Settings): Promise<WakeListener> => {
       const engine = await handle.get();
-      const guard = config.guard
-        ? new EchoGuard(referenceChannel(config.reference || "default"), { margin_db: numberSetting(config.guardMarginDb, 4, "guard margin", () => true) })
-        : undefined;
-      const frames = new Subject<Float32Array>();
-      const stream: Stream = { id, frames, input, topic, pending: [], subscription: undefined as unknown as Subscription };
-      const onFrame = () => stream.pending.shift()?.();
-      stream.subscription = engine.detect(frames, { ...options, guard, onFrame }).subscribe({
-        next: (d) => {
-          node.status({ fill: "green", shape: "dot", text: `${d.name} ${d.score.toFixed(2)} at ${d.audio_seconds.toFixed(1)} s` });
-          node.send({ topic: stream.topic, kind: "wake", name: d.name, score: d.score, stream_id: id, audio_seconds: d.audio_seconds, payload: d.name } as never);
+      const listener = rt.streams.add(new WakeListener(id, topic));
+      rt.status.show({ fill: "blue", shape: "dot", text: "listening" });
+      listener.start(engine, { ...detectOptions(s), guard: ownVoiceGuard(s) }, {
+        detected: (d) => {
+          rt.status.show({ fill: "green", shape: "dot", text: `${d.name} ${d.score.toFixed(2)} at ${d.audio_seconds.toFixed(1)} s` });
+          node.send({ topic, kind: "wake", name: d.name, score: d.score, stream_id: id, audio_seconds: d.audio_seconds, payload: d.name } as never);
         },
-        error: (err: Error) => {
-          streams.delete(id);
-          for (const d of stream.pending.splice(0)) d();
-          node.status({ fill: "red", shape: "ring", text: err.message.slice(0, 60) });
-          node.error(err, { stream_id: id, payload: err.message });
+        failed: (err) => {
+          rt.streams.end(listener);
+          rt.fail(err, undefined, { stream_id: id, payload: err.message });
         },
+        ended: () => rt.streams.end(listener),
       });
-      streams.set(id, stream);
-      node.status({ fill: "blue", shape: "dot", text: "listening" });
-      return stream;
+      return listener;
     };
 
-    const handleInput = async (msg: NodeMessage, done: Done) => {
-      if (settingsError) return done(settingsError);
-      const id = msg.stream_id === undefined || msg.stream_id === null || msg.stream_id === "" ? DEFAULT_STREAM : String(msg.stream_id);
-      let stream = streams.get(id);
-      if (hasFrame(msg)) {
-        const input = stream?.input ?? new FrameInput();
-        const frame = input.convert(msg);
-        stream ??= await openStream(id, input, msg.topic);
-        if (frame.length > 0) {
-          stream.pending.push(done);
-          stream.frames.next(frame);
-          if (msg.is_final !== true && msg.reset !== true) return;
-          done = () => undefined; // completes with the frame
+    rt.onInput(async (msg, _send, done) => {
+      if (settings instanceof Error) return rt.fail(configError, done);
+      const id = hasStreamId(msg) ? String(msg.stream_id) : DEFAULT_STREAM;
+      const ends = msg.is_final === true || msg.reset === true;
+      // A bad frame throws before a stream opens: one clear error, and the stream goes on.
+      const frame = hasFrame(msg) ? readAudioFrame(msg) : undefined;
+      let stream = rt.streams.get(id);
+      if (frame) {
+        stream ??= await open(id, msg.topic, settings);
+        const samples = to16k(stream, frame);
+        if (samples.length > 0) {
+          stream.push(samples, done);
+          if (!ends) return;
+          done = () => undefined; // completes once the frame is scored
         }
       }
-      if ((msg.is_final === true || msg.reset === true) && stream) {
-        streams.delete(id);
-        stream.frames.complete();
+      if (ends && stream) {
+        rt.streams.finish(stream);
+        stream.finish();
       }
       done();
-    };
-
-    node.on("input", (msg: NodeMessage, _send: unknown, done: Done) => {
-      queue = queue.then(() => handleInput(msg, done)).catch((err: unknown) => {
-        const error = err instanceof Error ? err : new Error(String(err));
-        node.status({ fill: "red", shape: "ring", text: error.message.slice(0, 60) });
-        done(error);
-      });
-    });
-
-    node.on("close", (_removed: boolean, done: () => void) => {
-      for (const stream of streams.values()) {
-        stream.subscription.unsubscribe();
-        for (const d of stream.pending.splice(0)) d();
-      }
-      streams.clear();
-      handle.detach().then(() => done(), () => done());
-    });
+    }, true);
   }
 
   RED.nodes.registerType("wake-word", WakeWordNode);

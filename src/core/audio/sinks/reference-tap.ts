@@ -24,6 +24,10 @@ export class ReferenceTapSink implements AudioSink {
     return this.inner.sampleRate;
   }
 
+  get startConfirmMs(): number | undefined {
+    return this.inner.startConfirmMs;
+  }
+
   write(samples: Float32Array, sampleRate: number, streamId: string): void {
     const start = Math.max(this.now(), this.endMs);
     this.endMs = start + (samples.length * 1000) / sampleRate;
