@@ -26,6 +26,7 @@ const coreNodes = [
   require("@node-red/nodes/core/function/10-function.js"),
   require("@node-red/nodes/core/function/10-switch.js"),
   require("@node-red/nodes/core/common/25-catch.js"),
+  require("@node-red/nodes/core/common/60-link.js"), // the example loops back through link nodes
 ];
 /* eslint-enable @typescript-eslint/no-require-imports */
 
