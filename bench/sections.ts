@@ -8,6 +8,7 @@ import { wyomingPart } from "./parts/wyoming-loopback";
 import { latencyLeversPart } from "./parts/latency-levers";
 import { llamaCppPart } from "./llm/llama-cpp-section";
 import { kokoroPart } from "./parts/kokoro-tts";
+import { handsFreePart } from "./parts/hands-free";
 
 export interface ExtraSection {
   part: Part;
@@ -24,4 +25,5 @@ export const extraSections: ExtraSection[] = [
   { part: "levers", title: "Voice-turn latency levers", run: latencyLeversPart },
   { part: "llamacpp", title: "LLM: ours against llama.cpp on the same weights", run: llamaCppPart },
   { part: "kokoro", title: "Kokoro TTS: a Kokoro-82M-shaped model, ours vs kokoro-js", run: kokoroPart },
+  { part: "handsfree", title: "Hands-free", run: handsFreePart },
 ];

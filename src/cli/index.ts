@@ -11,6 +11,7 @@ const COMMANDS: Record<string, string> = {
   asr: "./commands/asr",
   vad: "./commands/vad",
   serve: "./commands/serve",
+  wake: "./commands/wake",
   download: "./commands/download",
   "convert-llama2c": "./commands/convert-llama2c",
 };

@@ -34,7 +34,7 @@ let shared: InferenceCore | undefined;
 /** A spec with its family: `kind` may ride in the spec or be given to startModel. */
 export type NamedModelSpec = ModelSpec & { kind?: ModelKind };
 
-const KINDS: readonly ModelKind[] = ["llm", "tts", "asr", "vad"];
+const KINDS: readonly ModelKind[] = ["llm", "tts", "asr", "vad", "wake"];
 
 export class InferenceCore {
   readonly registry: ModelRegistry;
@@ -89,7 +89,7 @@ export class InferenceCore {
       onProgress = specOrProgress as ((progress: LoadProgress) => void) | undefined;
     }
     if (!kind || !KINDS.includes(kind)) {
-      throw new Error(`model '${name}': no kind given; set spec.kind to llm, tts, asr or vad (or name the model after its kind)`);
+      throw new Error(`model '${name}': no kind given; set spec.kind to llm, tts, asr, vad or wake (or name the model after its kind)`);
     }
     if (!spec || typeof spec.enginesPath !== "string") throw new Error(`model '${name}': spec.enginesPath must be a repo id or a local folder`);
     if (this.leases.has(name)) await this.stopModel(name);

@@ -40,6 +40,7 @@ const FORMS: Record<ModelKind, string> = {
   tts: `a model directory, a Hugging Face repo id (owner/name) or "espeak"`,
   asr: "a model directory or a Hugging Face repo id (owner/name)",
   vad: `a folder with silero_vad_v5.onnx, a Hugging Face repo id or "silero"`,
+  wake: "a folder with melspectrogram.onnx, embedding_model.onnx and wake word heads, or a Hugging Face repo id (owner/name)",
 };
 
 /**

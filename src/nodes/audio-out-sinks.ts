@@ -10,6 +10,8 @@ import { BrowserSink } from "../core/audio/sinks/browser-sink";
 import { FileSink } from "../core/audio/sinks/file-sink";
 import { NullSink } from "../core/audio/sinks/null-sink";
 import { SpeakerSink } from "../core/audio/sinks/speaker-sink";
+import { ReferenceTapSink } from "../core/audio/sinks/reference-tap";
+import { referenceChannel } from "../core/audio/reference-bus";
 import { mountVoiceChannel } from "./shared/browser-page";
 
 /** Undoes what a sink added (routes, listeners); awaited at close. */
@@ -23,20 +25,35 @@ export interface SinkSettings {
   sampleRate: number;
   /** The browser page's heading (the node's name). */
   title: string;
+  /** Reference channel the played audio is offered on (the vad / wake-word own-voice guard); "none" offers nothing. */
+  reference: string;
 }
 
+/** The sink under a reference tap: what the status and the browser page talk to. */
+const played = (sink: AudioSink): AudioSink => (sink instanceof ReferenceTapSink ? sink.inner : sink);
+
 /** What the idle status says for `sink`. */
-export function idleText(sink: AudioSink): string {
+export function idleText(tapped: AudioSink): string {
+  const sink = played(tapped);
   return sink instanceof BrowserSink ? `${sink.listeners} listener${sink.listeners === 1 ? "" : "s"}` : "ready";
 }
 
 /** Shows `text` on the browser page from `atSeconds` into the stream, as its audio plays; other sinks have no page. */
-export function annotateText(sink: AudioSink, streamId: string, text: unknown, atSeconds: number): void {
+export function annotateText(tapped: AudioSink, streamId: string, text: unknown, atSeconds: number): void {
+  const sink = played(tapped);
   if (sink instanceof BrowserSink && typeof text === "string" && text !== "") sink.annotate(streamId, text, atSeconds);
 }
 
-/** The sink `settings` choose; a browser sink's routes and listeners are undone by `cleanups`. */
+/**
+ * The sink `settings` choose, offering what it plays on the reference channel (hands-free flows)
+ * unless that is "none"; a browser sink's routes and listeners are undone by `cleanups`.
+ */
 export function makeSink(RED: NodeAPI, node: Node, settings: SinkSettings, cleanups: Cleanup[], onListeners: (sink: BrowserSink) => void): AudioSink {
+  const sink = chosenSink(RED, node, settings, cleanups, onListeners);
+  return settings.reference === "none" ? sink : new ReferenceTapSink(sink, referenceChannel(settings.reference));
+}
+
+function chosenSink(RED: NodeAPI, node: Node, settings: SinkSettings, cleanups: Cleanup[], onListeners: (sink: BrowserSink) => void): AudioSink {
   switch (settings.sink) {
     case "speaker":
       return new SpeakerSink({ player: settings.player || "auto", device: settings.device, sampleRate: settings.sampleRate });

@@ -28,6 +28,7 @@ const SETTINGS: readonly Setting[] = [
   { key: "bufferMs", editor: "bufferMs", label: "buffer", type: "number", min: 20, max: 10000, default: DEFAULT_LEAD_MS },
   { key: "volume", editor: "volume", label: "volume", type: "number", min: 0, max: 4, default: 1 },
   { key: "title", editor: "name", type: "string", default: "voice-stream player" },
+  { key: "reference", editor: "reference", type: "string", default: "default" },
 ];
 type Settings = SinkSettings & { bufferMs: number; volume: number };
 /** A chunk's own rate (msg.sample_rate), read per msg. */

@@ -15,7 +15,7 @@ import { inCi } from "../helpers/system-tools";
 import { decodeWav } from "../../src/core/audio/wav";
 
 const INJECT = "d3m0000000000003";
-const SUITE = ["audio-in", "audio-out", "llm-stream", "tts-streamer", "ui-voice", "voice-model", "whisper-streamer", "wyoming-in", "wyoming-out"];
+const SUITE = ["audio-in", "audio-out", "llm-stream", "tts-streamer", "ui-voice", "vad", "voice-model", "wake-word", "whisper-streamer", "wyoming-in", "wyoming-out"];
 /** The npx packages: a Node that Node-RED 5 supports, and Node-RED 5 itself. */
 const NPX_ARGS = ["--yes", "--loglevel=error", "-p", "node@22", "-p", "node-red@5"];
 

@@ -21,6 +21,7 @@ import { WyomingTtsEngine } from "../tts/engines/wyoming/wyoming-tts-engine";
 import { loadLlm } from "../llm/engines/onnx/loader";
 import { loadTts } from "../tts/loader";
 import { loadVad } from "../vad/engines/silero/loader";
+import { loadWake } from "../wake/engines/openwakeword/loader";
 import type { FamilyLoader, LoadContext, LoadedModel, ModelKind, ModelSource, ModelSpec } from "../types";
 
 export type LoaderTable = { [K in ModelKind]: FamilyLoader<LoadedModel> };
@@ -31,6 +32,7 @@ export const FAMILY_LOADERS: LoaderTable = {
   tts: loadTts as FamilyLoader<LoadedModel>,
   asr: loadAsr as FamilyLoader<LoadedModel>,
   vad: loadVad as FamilyLoader<LoadedModel>,
+  wake: loadWake as FamilyLoader<LoadedModel>,
 };
 
 /** What a remote engine's loader receives: where the service is, and the start's credentials. */
@@ -58,6 +60,9 @@ export const REMOTE_ENGINES: {
 } = {
   openai: { llm: viaOpenAi, tts: viaOpenAi, asr: viaOpenAi },
   // Wyoming services are asked what they offer (describe) at load: a wrong port fails the load, not the first stream.
+  // wake: the Wyoming wake client (src/core/wake/engines/wyoming/) answers a narrower interface than
+  // the wake family's WakeEngine (no names, no onFrame pacing); until it is adapted, wyoming:// wake
+  // paths get the "no wake engine speaks Wyoming" error of openEngine().
   wyoming: { asr: (ctx) => WyomingAsrEngine.open(ctx.spec), tts: (ctx) => WyomingTtsEngine.open(ctx.spec) },
 };
 
@@ -89,7 +94,7 @@ export function localLoadContext(kind: ModelKind, spec: ModelSpec, env: Partial<
 
 /** Loads the engine `spec` of `kind` names, local or remote. The caller owns (and disposes) the result. */
 export async function openEngine(kind: ModelKind, spec: ModelSpec, env: EngineEnvironment): Promise<LoadedModel> {
-  if (!FAMILY_LOADERS[kind] && !env.loaders?.[kind]) throw new Error(`unknown model kind '${String(kind)}'; expected llm, tts, asr or vad`);
+  if (!FAMILY_LOADERS[kind] && !env.loaders?.[kind]) throw new Error(`unknown model kind '${String(kind)}'; expected llm, tts, asr, vad or wake`);
   const location = locateEngines(kind, spec);
   let model: LoadedModel;
   if (location.form === "openai" || location.form === "wyoming") {

@@ -38,3 +38,12 @@ export function to16k(state: { resampler: StreamingResampler | undefined }, fram
   if (!state.resampler || state.resampler.fromRate !== frame.rate) state.resampler = new StreamingResampler(frame.rate, TARGET_RATE);
   return state.resampler.push(frame.samples);
 }
+
+/** Whether a msg carries a payload to take as a frame (controls come without one, an is_final may come empty); a bad one is then a clear error. */
+export function hasFrame(msg: NodeMessage): boolean {
+  return msg.payload !== undefined && msg.payload !== null && !(msg.is_final === true && isEmpty(msg.payload));
+}
+
+function isEmpty(payload: unknown): boolean {
+  return (ArrayBuffer.isView(payload) && payload.byteLength === 0) || (Array.isArray(payload) && payload.length === 0) || payload === "";
+}

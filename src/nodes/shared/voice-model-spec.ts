@@ -9,7 +9,7 @@ import { isBuiltinEngine } from "../../core/engines-path";
 import { withStatusText } from "../../core/status-text";
 import type { ModelConfig, ModelKind, ModelSpec } from "../../core/types";
 
-const KINDS: readonly ModelKind[] = ["llm", "tts", "asr", "vad"];
+const KINDS: readonly ModelKind[] = ["llm", "tts", "asr", "vad", "wake"];
 
 export interface VoiceModelDef extends NodeDef {
   kind?: string;
@@ -36,7 +36,7 @@ export function isRemotePath(enginesPath: string): boolean {
 /** The registry spec of a config node's fields; throws a clear Error for bad input. */
 export function specOf(def: VoiceModelDef): { kind: ModelKind; spec: ModelSpec } {
   const kind = String(def.kind ?? "").trim() as ModelKind;
-  if (!KINDS.includes(kind)) throw new Error(`model kind '${def.kind ?? ""}' is not one of llm, tts, asr, vad; choose one in the voice-model node`);
+  if (!KINDS.includes(kind)) throw new Error(`model kind '${def.kind ?? ""}' is not one of llm, tts, asr, vad, wake; choose one in the voice-model node`);
   let extra: ModelConfig = {};
   const rawConfig = (def.config ?? "").trim();
   if (rawConfig) {

@@ -1,4 +1,4 @@
-import type { FamilyLoader, VadEngine } from "../../../types";
+import type { FamilyLoader } from "../../../types";
 import { isBuiltinEngine } from "../../../engines-path";
 import { BUILTIN_VAD_FILE, builtinVadPath } from "./builtin";
 import { SileroVadEngine } from "./silero-engine";
@@ -8,7 +8,7 @@ import { SileroVadEngine } from "./silero-engine";
  * package; otherwise a directory or repo holding silero_vad_v5.onnx (or silero_vad.onnx, or
  * onnx/model.onnx as onnx-community/silero-vad has it).
  */
-export const loadVad: FamilyLoader<VadEngine> = async (ctx) => {
+export const loadVad: FamilyLoader<SileroVadEngine> = async (ctx) => {
   let file: string;
   if (isBuiltinEngine("vad", ctx.spec)) {
     file = builtinVadPath();

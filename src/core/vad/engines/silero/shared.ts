@@ -5,12 +5,12 @@
  */
 import { EmptyModelSource } from "../../../hub/local-source";
 import { createLoadContext } from "../../../onnx/load-context";
-import type { VadEngine } from "../../engine";
 import { loadVad } from "./loader";
+import type { SileroVadEngine } from "./silero-engine";
 
-let shared: Promise<VadEngine> | undefined;
+let shared: Promise<SileroVadEngine> | undefined;
 
-export function builtinVad(): Promise<VadEngine> {
+export function builtinVad(): Promise<SileroVadEngine> {
   // One thread: a 32 ms window is far too small to split, and callers run beside a decoder.
   shared ??= loadVad(createLoadContext({ enginesPath: "silero" }, new EmptyModelSource("silero"), { intraOpNumThreads: 1 })).catch((err) => {
     shared = undefined;
