@@ -10,6 +10,7 @@ const COMMANDS: Record<string, string> = {
   tts: "./commands/tts",
   asr: "./commands/asr",
   vad: "./commands/vad",
+  wake: "./commands/wake",
   download: "./commands/download",
   "convert-llama2c": "./commands/convert-llama2c",
 };

@@ -30,7 +30,7 @@ export interface InferenceCoreOptions extends RegistrySettings {
 /** A spec with its family: `kind` may ride in the spec or be given to startModel. */
 export type NamedModelSpec = ModelSpec & { kind?: ModelKind };
 
-const KINDS: readonly ModelKind[] = ["llm", "tts", "asr", "vad"];
+const KINDS: readonly ModelKind[] = ["llm", "tts", "asr", "vad", "wake"];
 
 export class InferenceCore {
   readonly registry: ModelRegistry;

@@ -80,7 +80,7 @@ export type AsrEvent = AsrPartial | AsrFinal | CancelledChunk;
 
 // ---------------------------------------------------------------- model specs
 
-export type ModelKind = "llm" | "tts" | "asr" | "vad";
+export type ModelKind = "llm" | "tts" | "asr" | "vad" | "wake";
 
 export type ExecutionProvider = "cpu" | "cuda";
 

@@ -19,6 +19,8 @@ import { BrowserSink } from "../core/audio/sinks/browser-sink";
 import { FileSink } from "../core/audio/sinks/file-sink";
 import { NullSink } from "../core/audio/sinks/null-sink";
 import { SpeakerSink } from "../core/audio/sinks/speaker-sink";
+import { ReferenceTapSink } from "../core/audio/sinks/reference-tap";
+import { referenceChannel } from "../core/audio/reference-bus";
 import type { NodeMessage } from "./shared/stream-msg";
 
 interface AudioOutNodeDef extends NodeDef {
@@ -29,6 +31,8 @@ interface AudioOutNodeDef extends NodeDef {
   sampleRate?: string | number;
   bufferMs?: string | number;
   volume?: string | number;
+  /** Reference channel the played audio is offered on (vad / wake-word own-voice guard); "" = none. */
+  reference?: string;
 }
 
 type Send = (msg: NodeMessage | NodeMessage[]) => void;
@@ -151,13 +155,16 @@ module.exports = function register(RED: NodeAPI) {
     };
 
     try {
-      const sink = makeSink();
+      const made = makeSink();
+      // Offer what is played as the reference for the own-voice guard (hands-free flows).
+      const reference = config.reference === undefined ? "default" : config.reference.trim();
+      const sink = reference ? new ReferenceTapSink(made, referenceChannel(reference)) : made;
       player = new Player(sink, {
         leadMs: numberSetting(config.bufferMs, DEFAULT_LEAD_MS, "buffer", (n) => n >= 20 && n <= 10000),
         volume: numberSetting(config.volume, 1, "volume", (n) => n >= 0 && n <= 4),
       });
       subscription = player.events$.subscribe(onEvent((msg) => node.send(msg as never)));
-      node.status({ fill: "green", shape: "dot", text: idleText(sink) });
+      node.status({ fill: "green", shape: "dot", text: idleText(made) });
       statusTimer = setInterval(showPlaying, STATUS_INTERVAL_MS);
     } catch (err) {
       startupError = err as Error;

@@ -11,7 +11,7 @@ import { offlineByEnvironment, sharedRegistry, type ModelLease, type ModelState 
 import type { LoadedModel, ModelConfig, ModelKind, ModelSpec } from "../core/types";
 import { statusOf, type ModelUser } from "./shared/model-status";
 
-const KINDS: readonly ModelKind[] = ["llm", "tts", "asr", "vad"];
+const KINDS: readonly ModelKind[] = ["llm", "tts", "asr", "vad", "wake"];
 
 interface VoiceModelDef extends NodeDef {
   kind?: string;
@@ -32,7 +32,7 @@ interface Credentials {
 /** The registry spec of a config node's fields; throws a clear Error for bad input. */
 export function specOf(def: VoiceModelDef): { kind: ModelKind; spec: ModelSpec } {
   const kind = String(def.kind ?? "").trim() as ModelKind;
-  if (!KINDS.includes(kind)) throw new Error(`model kind '${def.kind ?? ""}' is not one of llm, tts, asr, vad; choose one in the voice-model node`);
+  if (!KINDS.includes(kind)) throw new Error(`model kind '${def.kind ?? ""}' is not one of llm, tts, asr, vad, wake; choose one in the voice-model node`);
   let extra: ModelConfig = {};
   const rawConfig = (def.config ?? "").trim();
   if (rawConfig) {

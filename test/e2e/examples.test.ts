@@ -9,8 +9,9 @@ import { strict as assert } from "assert";
 import { fixtureDir } from "../helpers/fixtures";
 import { startHubServer, type HubServer } from "../helpers/hub-server";
 import { NodeRedProcess, exampleFlows } from "../helpers/node-red-process";
+import { wakeModelFolder } from "../helpers/wake-models";
 
-const SUITE_TYPES = ["llm-stream", "tts-streamer", "whisper-streamer", "audio-out", "audio-in"];
+const SUITE_TYPES = ["llm-stream", "tts-streamer", "whisper-streamer", "audio-out", "audio-in", "wake-word"];
 /** Log lines that say nothing about the flow: unencrypted credentials, projects off, MQTT with no broker running. */
 const EXPECTED_NOISE = /unencrypted credentials|Projects disabled|\[mqtt-broker:/;
 
@@ -64,6 +65,8 @@ describe("e2e: example flows deploy in Node-RED 4", function () {
       const from = red.log().length;
       const statusFrom = red.statuses.length;
       const debugFrom = red.debug.length;
+      // A wake model is the user's own folder (openWakeWord heads may not be shipped): the test's copy stands in.
+      for (const n of flow) if (n.type === "voice-model" && n.kind === "wake") n.enginesPath = wakeModelFolder(["hey_jarvis_v0.1"]);
       await red.deploy(flow);
       const res = await red.request("GET", "/flows");
       const deployed = new Set((res.json as { id: string }[]).map((n) => n.id));

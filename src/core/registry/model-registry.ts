@@ -14,6 +14,7 @@ import { sessionSettingsFor } from "../onnx/spec-settings";
 import { loadTts } from "../tts/loader";
 import type { ExecutionProvider, FamilyLoader, LoadedModel, ModelKind, ModelSource, ModelSpec } from "../types";
 import { loadVad } from "../vad/loader";
+import { loadWake } from "../wake/loader";
 import { modelKey } from "./model-key";
 
 export type LoaderTable = { [K in ModelKind]: FamilyLoader<LoadedModel> };
@@ -23,6 +24,7 @@ export const FAMILY_LOADERS: LoaderTable = {
   tts: loadTts as FamilyLoader<LoadedModel>,
   asr: loadAsr as FamilyLoader<LoadedModel>,
   vad: loadVad as FamilyLoader<LoadedModel>,
+  wake: loadWake as FamilyLoader<LoadedModel>,
 };
 
 export type ModelState =

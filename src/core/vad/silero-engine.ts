@@ -64,6 +64,11 @@ export class SileroVadEngine implements VadEngine {
     return new StreamingVad(this.session, options);
   }
 
+  /** A bare per-stream model state (probability per window), for callers with their own event rules. */
+  openState(): SileroState {
+    return new SileroState(this.session);
+  }
+
   /** Speech probability of each 32 ms window of `audio` (the last partial window zero-padded). */
   async probabilities(audio: Float32Array): Promise<Float32Array> {
     const state = new SileroState(this.session);
