@@ -22,6 +22,7 @@ interface TtsStreamerNodeDef extends NodeDef {
   lookback?: string | number;
   overlapFrames?: string | number;
   sampleRateOut?: string | number;
+  firstSpanWords?: string | number;
   outputFormat?: "float32" | "s16le";
 }
 
@@ -83,6 +84,7 @@ module.exports = function register(RED: NodeAPI) {
       lookback: setting(config.lookback),
       overlap_frames: setting(config.overlapFrames),
       sample_rate_out: setting(config.sampleRateOut),
+      first_span_words: setting(config.firstSpanWords),
       voice: config.voice ? String(config.voice) : undefined,
     };
     const format = config.outputFormat === "s16le" ? "s16le" : "float32";
@@ -120,7 +122,9 @@ module.exports = function register(RED: NodeAPI) {
     const open = (id: string, msg: NodeMessage, engine: TtsEngine, send: Send): OpenStream => {
       const voice = typeof msg.voice === "string" && msg.voice !== "" ? msg.voice : settings.voice;
       const seed = typeof msg.seed === "number" && Number.isFinite(msg.seed) ? msg.seed : undefined;
-      const streamer = engine.openStreamer({ ...settings, voice, seed });
+      // msg.first_span_words (on the msg that opens the stream) overrides the node's setting.
+      const firstSpanWords = typeof msg.first_span_words === "number" ? msg.first_span_words : settings.first_span_words;
+      const streamer = engine.openStreamer({ ...settings, voice, seed, first_span_words: firstSpanWords });
       const stream = { id, streamer, input: baseMessage(msg), index: 0, audioSeconds: 0, finished: false } as OpenStream;
       streams.set(id, stream);
       active.add(stream);
