@@ -1,7 +1,7 @@
 /** Command-line options of `npm run bench`. */
 import { parseArgs } from "util";
 
-export const PARTS = ["bandwidth", "llm", "asr", "tts", "nodered", "levers"] as const;
+export const PARTS = ["bandwidth", "llm", "asr", "tts", "nodered", "levers", "turn"] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {
@@ -48,7 +48,7 @@ export function parseBenchOptions(argv: string[], outDir: string): BenchOptions 
   const only = values.only ? values.only.split(",").map((s) => s.trim()) : [...PARTS];
   for (const part of only) if (!(PARTS as readonly string[]).includes(part)) throw new Error(`unknown part '${part}'\n${USAGE}`);
   if (values.merge && !values["report-only"] && (only.includes("llm") || only.includes("bandwidth"))) {
-    throw new Error(`--merge replaces the asr, tts or nodered sections of RESULTS.md; choose them with --only (the llm and bandwidth parts need a full run)\n${USAGE}`);
+    throw new Error(`--merge replaces the asr, tts, nodered, levers or turn sections of RESULTS.md; choose them with --only (the llm and bandwidth parts need a full run)\n${USAGE}`);
   }
   const count = (name: string, raw: string | undefined, fallback: number, min: number) => {
     if (raw === undefined) return fallback;

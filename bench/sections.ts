@@ -4,6 +4,7 @@ import { recognitionPart } from "./parts/recognition";
 import { synthesisPart } from "./parts/speech-synthesis";
 import { nodeRedPart } from "./parts/node-red-flow";
 import { latencyLeversPart } from "./parts/latency-levers";
+import { voiceTurnPart } from "./turn/turn-section";
 
 export interface ExtraSection {
   part: Part;
@@ -16,4 +17,5 @@ export const extraSections: ExtraSection[] = [
   { part: "tts", title: "TTS", run: synthesisPart },
   { part: "nodered", title: "Node-RED flow", run: nodeRedPart },
   { part: "levers", title: "Voice-turn latency levers", run: latencyLeversPart },
+  { part: "turn", title: "Voice turn", run: voiceTurnPart },
 ];
