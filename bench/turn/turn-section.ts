@@ -40,9 +40,7 @@ const SYSTEM_PROMPT =
   "because everything you say is read aloud. You control the lights, the hall heater, the garage door and the front door lock. Never invent sensor readings.";
 
 /** What the TTS speaks (see turn-flow.ts: the LLM's pace, a fixed English text); its first sentence is long, its first clause short. */
-const REPLY =
-  "It is mild and dry in the garden today, with a light breeze from the west and a high of eighteen degrees this afternoon. " +
-  "Rain may come late tonight, so keep an umbrella by the door.";
+const REPLY = "It is mild and dry in the garden, with a light breeze and about eighteen degrees. Rain may come late tonight, so keep an umbrella by the door.";
 
 const BASE: TurnVariant = { label: "base", prefixCache: true, firstSpanWords: 0, asrEnd: "finish" };
 const LEVERS: { variant: TurnVariant; lever: string; a: string; b: string; stage: Stage }[] = [
@@ -65,6 +63,8 @@ interface VoiceCase {
   tts: ModelSpec;
   /** Lever variants this voice's process interleaves with its base turns. */
   levers: TurnVariant[];
+  /** A lever turn in every `leverEvery`-th round (the levers taking turns). */
+  leverEvery: number;
 }
 
 interface VoiceResult {
@@ -93,11 +93,18 @@ function worker(args: TurnWorkerArgs): Omit<VoiceResult, "voice"> {
   return JSON.parse(out.trim().split("\n").pop() ?? "{}");
 }
 
-/** `runs` rounds; each round runs the base turn and every lever once, the order rotating from round to round. */
-function schedule(levers: TurnVariant[], runs: number): TurnVariant[] {
-  const round = [BASE, ...levers];
+/**
+ * `runs` rounds of a base turn; every `every`-th round adds one lever turn (the levers taking
+ * turns), before the base turn in odd rounds and after it in even ones. (On this shared 2-core
+ * machine a turn takes seconds to tens of seconds: every lever in every round would not fit.)
+ */
+function schedule(levers: TurnVariant[], runs: number, every: number): TurnVariant[] {
   const out: TurnVariant[] = [];
-  for (let r = 0; r < runs; r++) for (let i = 0; i < round.length; i++) out.push(round[(i + r) % round.length]);
+  for (let r = 0; r < runs; r++) {
+    const round = [BASE];
+    if (levers.length > 0 && r % every === 0) round.push(levers[Math.floor(r / every) % levers.length]);
+    out.push(...(r % 2 === 1 ? round.reverse() : round));
+  }
   return out;
 }
 
@@ -136,26 +143,29 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
     : { label: "Qwen3-0.6B-shaped q4", spec: { enginesPath: prepareQwen3(options.outDir, "q4", log), config: { dtype: "q4" } } };
   const systemTokens = await promptTokens(llm.spec.enginesPath);
   const [prefixLever, spanLever, asrLever] = LEVERS.map((l) => l.variant);
-  const voices: VoiceCase[] = [{ voice: "eSpeak NG", tts: { enginesPath: "espeak", config: { engine: "espeak" } }, levers: [prefixLever, spanLever, asrLever] }];
+  const voices: VoiceCase[] = [{ voice: "eSpeak NG", tts: { enginesPath: "espeak", config: { engine: "espeak" } }, levers: [prefixLever, spanLever, asrLever], leverEvery: 1 }];
   if (!options.quick) {
     const piperDir = path.join(options.outDir, "tiny-piper");
     if (!fs.existsSync(piperDir)) await writeFixture("tiny-piper", piperDir);
-    voices.push({ voice: "piper (tiny-piper fixture)", tts: { enginesPath: piperDir, config: {} }, levers: [spanLever] });
+    voices.push({ voice: "piper (tiny-piper fixture)", tts: { enginesPath: piperDir, config: {} }, levers: [spanLever], leverEvery: 2 });
     const neutts = prepareNeutts(options, "q4", log);
-    voices.push({ voice: "codec, NeuTTS-shaped q4", tts: { enginesPath: neutts.dir, config: neutts.spec.config as Record<string, unknown> }, levers: [spanLever] });
+    voices.push({ voice: "codec, NeuTTS-shaped q4", tts: { enginesPath: neutts.dir, config: neutts.spec.config as Record<string, unknown> }, levers: [], leverEvery: 1 });
   }
   const pieces = replyPieces(REPLY);
   const results: VoiceResult[] = [];
   for (const v of voices) {
-    log(`  ${v.voice}: ${options.runs} rounds of ${1 + v.levers.length} turns (base${v.levers.map((l) => `, ${l.label}`).join("")})`);
-    const warmup = options.warmup > 0 ? schedule(v.levers, options.warmup) : [];
+    const turns = schedule(v.levers, options.runs, v.leverEvery);
+    log(`  ${v.voice}: ${turns.length} turns (${options.runs} base${v.levers.map((l) => `, ${l.label}`).join("")})`);
+    // Warm-up: the models load during the first turn; a turn on the prefix-cache-off LLM warms that copy too.
+    const warmup: TurnVariant[] = [];
+    for (let w = 0; w < options.warmup; w++) warmup.push(BASE, ...v.levers.filter((l) => !l.prefixCache));
     const result = worker({
       models: { asr: { enginesPath: asr.dir, config: {} }, llm: llm.spec, tts: v.tts },
       questionWav,
       systemPrompt: SYSTEM_PROMPT,
       replyPieces: pieces,
       warmup,
-      schedule: schedule(v.levers, options.runs),
+      schedule: turns,
     });
     results.push({ voice: v.voice, ...result, timelines: result.timelines ?? [] });
     log(`  ${v.voice}: ${result.error ?? `${result.timelines?.length ?? 0} turns`}`);
