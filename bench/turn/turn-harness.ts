@@ -48,6 +48,8 @@ export interface RunTurnsOptions extends Omit<TurnFlowOptions, "replyPieces"> {
   schedule: TurnVariant[];
   /** Give up on a turn after this long past the end of speech (default 120 s). */
   turnTimeoutMs?: number;
+  /** Start no new scheduled turn after this long (ms, from the end of priming); the timelines say how many ran. */
+  budgetMs?: number;
   log?: (line: string) => void;
 }
 
@@ -113,6 +115,32 @@ export function replyPieces(text: string): string[] {
 
 const norm = (s: string) => s.replace(/\s+/g, " ").trim();
 
+/**
+ * Loads every model before any turn is timed: one untimed turn per LLM copy, its audio sent at
+ * once (not in real time) and ended by 1 s of room tone, waited on until audio-out plays. (With
+ * the models loading during a real-time turn, vad falls minutes behind the microphone and every
+ * later turn waits behind that backlog.)
+ */
+async function prime(helper: any, options: RunTurnsOptions, seen: Record<string, { t: number; msg: Msg }[]>, errors: () => string[]): Promise<void> {
+  const copies = options.schedule.some((v) => !v.prefixCache) ? [true, false] : [true];
+  for (const prefixCache of copies) {
+    const streamId = `prime-${prefixCache ? "cache" : "nocache"}-${Date.now()}`;
+    const audio = new Float32Array(options.question.length + RATE);
+    audio.set(options.question);
+    audio.set(roomTone(RATE, 99), options.question.length);
+    for (let at = 0; at < audio.length; at += FRAME) {
+      helper.getNode("n_vad").receive({ payload: audio.slice(at, at + FRAME), sample_rate: RATE, stream_id: streamId, prefix_cache: prefixCache, first_span_words: 0 });
+    }
+    const started = now();
+    const played = () => seen[TAPS.out].some((e) => e.msg.stream_id === streamId && e.msg.event === "started");
+    while (!played() && errors().length === 0 && now() - started < 15 * 60 * 1000) await sleep(50);
+    for (const id of ["n_llm", "n_llm_nc", "n_tts", "n_out"]) helper.getNode(id)?.receive({ cancel: true, stream_id: streamId });
+    if (errors().length > 0) throw new Error(`the turn flow reported an error while loading: ${errors()[0]}`);
+    if (!played()) throw new Error("the models did not answer a first turn within 15 minutes");
+    await sleep(1000);
+  }
+}
+
 /** Loads the flow into `helper` (node-red-node-test-helper, initialised), runs the schedule, unloads. */
 export async function runTurns(helper: any, options: RunTurnsOptions): Promise<TurnTimeline[]> {
   const log = options.log ?? (() => {});
@@ -129,7 +157,13 @@ export async function runTurns(helper: any, options: RunTurnsOptions): Promise<T
   const endSample = speechEndSample(options.question);
   const timelines: TurnTimeline[] = [];
   try {
+    await prime(helper, options, seen, errors);
+    const budgetStart = now();
     for (const [turn, variant] of options.schedule.entries()) {
+      if (options.budgetMs !== undefined && turn > 0 && now() - budgetStart > options.budgetMs) {
+        log(`  time budget spent after ${turn} turns`);
+        break;
+      }
       for (const list of Object.values(seen)) list.length = 0;
       const streamId = `turn-${turn}-${Date.now()}`;
       helper.getNode("n_gate").receive({ topic: "turn-setup", stream_id: streamId, asr_end: variant.asrEnd });

@@ -65,6 +65,8 @@ interface VoiceCase {
   levers: TurnVariant[];
   /** A lever turn in every `leverEvery`-th round (the levers taking turns). */
   leverEvery: number;
+  /** Minutes this voice's turns may take (after loading); fewer turns run when they are spent. */
+  budgetMinutes: number;
 }
 
 interface VoiceResult {
@@ -143,13 +145,13 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
     : { label: "Qwen3-0.6B-shaped q4", spec: { enginesPath: prepareQwen3(options.outDir, "q4", log), config: { dtype: "q4" } } };
   const systemTokens = await promptTokens(llm.spec.enginesPath);
   const [prefixLever, spanLever, asrLever] = LEVERS.map((l) => l.variant);
-  const voices: VoiceCase[] = [{ voice: "eSpeak NG", tts: { enginesPath: "espeak", config: { engine: "espeak" } }, levers: [prefixLever, spanLever, asrLever], leverEvery: 1 }];
+  const voices: VoiceCase[] = [{ voice: "eSpeak NG", tts: { enginesPath: "espeak", config: { engine: "espeak" } }, levers: [prefixLever, spanLever, asrLever], leverEvery: 1, budgetMinutes: 5 }];
   if (!options.quick) {
     const piperDir = path.join(options.outDir, "tiny-piper");
     if (!fs.existsSync(piperDir)) await writeFixture("tiny-piper", piperDir);
-    voices.push({ voice: "piper (tiny-piper fixture)", tts: { enginesPath: piperDir, config: {} }, levers: [spanLever], leverEvery: 2 });
+    voices.push({ voice: "piper (tiny-piper fixture)", tts: { enginesPath: piperDir, config: {} }, levers: [spanLever], leverEvery: 2, budgetMinutes: 3 });
     const neutts = prepareNeutts(options, "q4", log);
-    voices.push({ voice: "codec, NeuTTS-shaped q4", tts: { enginesPath: neutts.dir, config: neutts.spec.config as Record<string, unknown> }, levers: [], leverEvery: 1 });
+    voices.push({ voice: "codec, NeuTTS-shaped q4", tts: { enginesPath: neutts.dir, config: neutts.spec.config as Record<string, unknown> }, levers: [], leverEvery: 1, budgetMinutes: 4 });
   }
   const pieces = replyPieces(REPLY);
   const results: VoiceResult[] = [];
@@ -166,6 +168,7 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
       replyPieces: pieces,
       warmup,
       schedule: turns,
+      budgetMs: options.quick ? undefined : v.budgetMinutes * 60000,
     });
     results.push({ voice: v.voice, ...result, timelines: result.timelines ?? [] });
     log(`  ${v.voice}: ${result.error ?? `${result.timelines?.length ?? 0} turns`}`);

@@ -18,6 +18,7 @@ export interface TurnWorkerArgs {
   warmup: TurnVariant[];
   schedule: TurnVariant[];
   minSilenceMs?: number;
+  budgetMs?: number;
 }
 
 async function main(): Promise<void> {
