@@ -197,7 +197,7 @@ function segments(turns: TurnTimeline[]): number[] {
   return p50.map((v, i) => Math.max(0, v - (i === 0 ? 0 : Math.max(...p50.slice(0, i).filter(Number.isFinite), 0))));
 }
 
-function chartSvg(results: VoiceResult[]): string {
+export function chartSvg(results: VoiceResult[]): string {
   const bars = [];
   for (const r of results) {
     if (r.error) continue;
@@ -211,7 +211,7 @@ function chartSvg(results: VoiceResult[]): string {
   return stackedBarSvg("Voice turn: end of speech → audio-out playing (p50 of each stage, ms)", legend, bars);
 }
 
-function render(context: Record<string, unknown>, results: VoiceResult[]): string {
+export function render(context: Record<string, unknown>, results: VoiceResult[]): string {
   const cell = (turns: TurnTimeline[], stage: Stage) => {
     const v = stageValues(turns, stage);
     const missing = v.filter((x) => !Number.isFinite(x)).length;
