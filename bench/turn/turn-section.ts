@@ -254,8 +254,26 @@ export function render(context: Record<string, unknown>, results: VoiceResult[])
       lines.push(`| ${lever.lever} | ${r.voice} | ${lever.a} | ${lever.b} | ${STAGE_NAMES[lever.stage]}: ${ab(lever.stage)} (${a.length}/${b.length}) | ${ab("firstAudio")} | ${ab("playing")} |`);
     }
   }
+  const lateFrames = results.reduce((s, r) => s + (r.timelines ?? []).reduce((t, x) => t + x.lateFrames, 0), 0);
+  const vadEnds = results.flatMap((r) => stageValues(r.timelines ?? [], "vadEnd"));
+  const vadP50 = percentile(vadEnds, 0.5);
+  lines.push(
+    "",
+    "Notes:",
+    "- piper is the tiny-piper fixture (a toy VITS): a piper-medium-shaped VITS with the real generator dimensions was not built, so the piper row is not what a real medium voice costs.",
+    "- \"flush + finish\": at vad's speech-end whisper-streamer gets `flush` and `finish` in one msg: the flush pass decodes the whole buffer and commits it, the final pass then has nothing left to decode, so it is the same decode in another pass (no saving is expected). " +
+      "Moving the decode into the silence (a second vad with a short min silence sending `flush`, or a speculative final at the start of the silence) was not built.",
+    "- Each voice's turns stop when its time budget (eSpeak 5, piper 3, codec 4 minutes after loading) is spent: the turns column says how many ran; rows with fewer than 10 turns fall short of the issue's ≥ 10.",
+  );
+  if (vadP50 > 2000) {
+    lines.push(
+      `- **vad ran far behind the microphone**: its speech-end came ${fmt(vadP50 / 1000, 1)} s (p50) after the end of speech, against 0.7 s of min silence — in the --quick run (tiny models, same flow) it came after ~0.76 s. ` +
+        (lateFrames < 50 ? "The frames were sent on time (late-frame count below), so the backlog is inside the process: vad's" : "The harness itself sent frames late (count below), and vad's") +
+        " serial per-frame Silero runs waited behind the ASR and LLM work of the same Node-RED (a suspected cause, not checked: onnxruntime-node's async runs sharing a thread pool). " +
+        "Every later stage inherits that lag; the gaps between stages are the informative part of these figures.",
+    );
+  }
   const loads = results.filter((r) => r.loadAverage).map((r) => `${r.voice} ${r.loadAverage!.before.map((v) => v.toFixed(1)).join("/")} → ${r.loadAverage!.after.map((v) => v.toFixed(1)).join("/")}`);
-  const late = results.reduce((s, r) => s + (r.timelines ?? []).reduce((t, x) => t + x.lateFrames, 0), 0);
-  lines.push("", `Load average (1/5/15 min) at the start → end of each voice's process: ${loads.join("; ") || "–"}. Frames sent more than 20 ms after their real-time slot: ${late}.`);
+  lines.push("", `Load average (1/5/15 min) at the start → end of each voice's process: ${loads.join("; ") || "–"}. Frames sent more than 20 ms after their real-time slot: ${lateFrames}.`);
   return lines.join("\n");
 }
