@@ -9,6 +9,7 @@ import { latencyLeversPart } from "./parts/latency-levers";
 import { llamaCppPart } from "./llm/llama-cpp-section";
 import { kokoroPart } from "./parts/kokoro-tts";
 import { handsFreePart } from "./parts/hands-free";
+import { voiceTurnPart } from "./turn/turn-section";
 
 export interface ExtraSection {
   part: Part;
@@ -26,4 +27,5 @@ export const extraSections: ExtraSection[] = [
   { part: "llamacpp", title: "LLM: ours against llama.cpp on the same weights", run: llamaCppPart },
   { part: "kokoro", title: "Kokoro TTS: a Kokoro-82M-shaped model, ours vs kokoro-js", run: kokoroPart },
   { part: "handsfree", title: "Hands-free", run: handsFreePart },
+  { part: "turn", title: "Voice turn", run: voiceTurnPart },
 ];

@@ -1,0 +1,112 @@
+/**
+ * The voice-turn flow of the bench (part "turn") as Node-RED flow JSON, for one Node-RED
+ * process: vad → turn gate (a function node: frames pass until the turn's speech-end, which
+ * becomes `finish` — or `flush` + `finish` — for whisper-streamer) → whisper-streamer → route
+ * (a function node: prefix cache on or off, by a field the frames carry) → llm-stream (chat
+ * template, system prompt) → reply script → tts-streamer → audio-out (null sink). Helper nodes
+ * tap every stage so the harness can time it.
+ *
+ * The reply script: the bench's LLMs have random weights and write filler tokens, which no
+ * voice could speak; the script swaps each generated token's text for the next piece of a
+ * fixed English reply, so the TTS speaks English at exactly the pace the LLM generates.
+ */
+
+export interface ModelSpec {
+  enginesPath: string;
+  config: Record<string, unknown>;
+}
+
+export interface TurnFlowModels {
+  asr: ModelSpec;
+  llm: ModelSpec;
+  tts: ModelSpec;
+}
+
+export interface TurnFlowOptions {
+  models: TurnFlowModels;
+  systemPrompt: string;
+  /** The reply's pieces, one per generated token. */
+  replyPieces: string[];
+  /** vad's silence that ends a turn (the node's default is 700 ms). */
+  minSilenceMs?: number;
+  /** Also a second llm-stream on a copy of the LLM with prefix_cache_mb 0 (for turns with prefix_cache false). */
+  noCacheLlm?: boolean;
+}
+
+type FlowNode = Record<string, unknown> & { id: string; type: string };
+
+/** Node ids of the taps the harness listens on. */
+export const TAPS = { vad: "t_vad", asr: "t_asr", llm: "t_llm", script: "t_script", tts: "t_tts", out: "t_out" } as const;
+
+function modelNode(id: string, kind: string, spec: ModelSpec): FlowNode {
+  return { id, type: "voice-model", name: `${kind} model`, kind, enginesPath: spec.enginesPath, revision: "main", config: JSON.stringify(spec.config) };
+}
+
+/** Frames pass until their turn's speech-end; the speech-end ends the whisper turn (finish, or flush then finish). */
+const GATE = `
+const ended = context.get("ended") || {};
+if (msg.topic === "turn-setup") {
+  const modes = context.get("modes") || {};
+  modes[msg.stream_id] = msg.asr_end;
+  context.set("modes", modes);
+  return null;
+}
+if (msg.kind === "speech-start") return null;
+if (msg.kind === "speech-end") {
+  if (ended[msg.stream_id]) return null;
+  ended[msg.stream_id] = true;
+  context.set("ended", ended);
+  const mode = (context.get("modes") || {})[msg.stream_id];
+  return mode === "flush-finish" ? { stream_id: msg.stream_id, flush: true, finish: true } : { stream_id: msg.stream_id, finish: true };
+}
+if (ended[msg.stream_id]) return null;
+return msg;
+`;
+
+const ROUTE = `return msg.prefix_cache === false ? [null, msg] : [msg, null];`;
+
+function scriptCode(pieces: string[]): string {
+  return `
+const pieces = ${JSON.stringify(pieces)};
+if (msg.kind === "cancelled") return msg;
+const key = "next_" + msg.stream_id;
+if (msg.is_final === true) {
+  context.set(key, undefined);
+  msg.payload = "";
+  return msg;
+}
+if (typeof msg.payload !== "string" || msg.payload === "") return null;
+const i = context.get(key) || 0;
+context.set(key, i + 1);
+msg.payload = i < pieces.length ? pieces[i] : "";
+return msg;
+`;
+}
+
+export function turnFlow(options: TurnFlowOptions): FlowNode[] {
+  const { models } = options;
+  const llm = (id: string, model: string): FlowNode => ({
+    id,
+    type: "llm-stream",
+    model,
+    system: options.systemPrompt,
+    maxNewTokens: options.replyPieces.length,
+    temperature: 0,
+    wires: [["n_script", TAPS.llm], []],
+  });
+  return [
+    modelNode("m_asr", "asr", models.asr),
+    modelNode("m_llm", "llm", models.llm),
+    modelNode("m_tts", "tts", models.tts),
+    { id: "n_vad", type: "vad", minSilenceMs: String(options.minSilenceMs ?? 700), pass: "all", wires: [["n_gate"], ["n_gate", TAPS.vad]] },
+    { id: "n_gate", type: "function", func: GATE, outputs: 1, wires: [["n_asr"]] },
+    { id: "n_asr", type: "whisper-streamer", model: "m_asr", language: "en", partialIntervalMs: "600", wires: [[], ["n_route", TAPS.asr]] },
+    { id: "n_route", type: "function", func: ROUTE, outputs: 2, wires: [["n_llm"], options.noCacheLlm ? ["n_llm_nc"] : []] },
+    llm("n_llm", "m_llm"),
+    ...(options.noCacheLlm ? [modelNode("m_llm_nc", "llm", { ...models.llm, config: { ...models.llm.config, prefix_cache_mb: 0 } }), llm("n_llm_nc", "m_llm_nc")] : []),
+    { id: "n_script", type: "function", func: scriptCode(options.replyPieces), outputs: 1, wires: [["n_tts", TAPS.script]] },
+    { id: "n_tts", type: "tts-streamer", model: "m_tts", wires: [["n_out", TAPS.tts]] },
+    { id: "n_out", type: "audio-out", sink: "null", wires: [[TAPS.out]] },
+    ...Object.values(TAPS).map((id) => ({ id, type: "helper" })),
+  ];
+}

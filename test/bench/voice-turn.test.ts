@@ -1,0 +1,50 @@
+/**
+ * The bench's voice-turn harness (bench/turn) on the tiny models: one real spoken question into
+ * vad → whisper-streamer (tiny-whisper) → llm-stream (tiny-llm, chat template, system prompt) →
+ * tts-streamer (eSpeak NG) → audio-out (null sink) in one Node-RED. Asserts that every stage of
+ * the turn happened and that they came in order — never how fast (speed lives in the bench).
+ */
+import { strict as assert } from "assert";
+import { readWavFile } from "../../src/core/audio/wav";
+import { replyPieces, runTurns, speechEndSample, STAGES } from "../../bench/turn/turn-harness";
+import { fixtureDir } from "../helpers/fixtures";
+import { sharedDir } from "../helpers/paths";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require("node-red-node-test-helper");
+helper.init(require.resolve("node-red"));
+
+describe("bench: voice-turn harness (tiny models, real speech)", function () {
+  this.timeout(300000);
+
+  it("finds the end of speech in the question WAV", async () => {
+    const { samples } = await readWavFile(sharedDir("audio", "weather_16k.wav"));
+    const end = speechEndSample(samples);
+    assert.ok(end > 16000 && end <= samples.length, `speech ends at sample ${end} of ${samples.length}`);
+  });
+
+  it("times one turn: speech end ≤ vad end ≤ ASR final ≤ LLM first token ≤ first span ≤ first audio ≤ playing", async () => {
+    const { samples, sampleRate } = await readWavFile(sharedDir("audio", "weather_16k.wav"));
+    assert.equal(sampleRate, 16000);
+    const reply = "It is mild and dry today, with a light breeze from the west and a high of eighteen degrees. Rain comes later.";
+    const [turn] = await runTurns(helper, {
+      models: {
+        asr: { enginesPath: await fixtureDir("tiny-whisper"), config: {} },
+        llm: { enginesPath: await fixtureDir("tiny-llm"), config: {} },
+        tts: { enginesPath: "espeak", config: { engine: "espeak" } },
+      },
+      systemPrompt: "You are a helpful voice assistant. Answer in one short spoken sentence.",
+      question: samples,
+      replyPieces: replyPieces(reply),
+      schedule: [{ label: "tiny", prefixCache: true, firstSpanWords: 8, asrEnd: "flush-finish" }],
+      turnTimeoutMs: 120000,
+    });
+    for (const stage of STAGES) assert.ok(Number.isFinite(turn.ms[stage]), `stage ${stage} happened (${JSON.stringify(turn.ms)})`);
+    assert.ok(turn.ms.vadEnd >= 0, `vad's speech-end comes after the end of speech (${turn.ms.vadEnd} ms)`);
+    for (let i = 1; i < STAGES.length; i++) {
+      assert.ok(turn.ms[STAGES[i - 1]] <= turn.ms[STAGES[i]], `${STAGES[i - 1]} (${turn.ms[STAGES[i - 1]]} ms) ≤ ${STAGES[i]} (${turn.ms[STAGES[i]]} ms)`);
+    }
+    assert.ok(turn.transcript.trim().length > 0, "whisper-streamer's final holds words");
+    assert.ok(reply.startsWith(turn.firstSpanText) && turn.firstSpanText.split(" ").length <= 8 + 1, `the first span is the reply's start, cut early: "${turn.firstSpanText}"`);
+  });
+});
