@@ -149,9 +149,9 @@ export async function llamaCppPart(options: BenchOptions, log: (line: string) =>
         runners.push(await LlamaCppRunner.open(f32File, threads));
         sides.push(llamaCpp("llama.cpp F32", runners[0]));
       } else {
-        engines.push(await loadLlm(localLoadContext("llm", { enginesPath: dir, config: { dtype: "q4", prefix_cache_mb: 0 } })));
+        engines.push(await loadLlm(localLoadContext("llm", { enginesPath: dir, config: { dtype: "q4", q4_accuracy_level: 0, prefix_cache_mb: 0 } })));
         engines.push(await loadLlm(localLoadContext("llm", { enginesPath: dir, config: { dtype: "q4", q4_accuracy_level: 4, prefix_cache_mb: 0 } })));
-        sides.push(ours("ours q4", engines[0]), ours("ours q4, int8 activations (q4_accuracy_level 4)", engines[1]));
+        sides.push(ours("ours q4, exact (q4_accuracy_level 0)", engines[0]), ours("ours q4, int8 activations (q4_accuracy_level 4, the CPU default)", engines[1]));
         runners.push(await LlamaCppRunner.open(q40File, threads));
         sides.push(llamaCpp("llama.cpp Q4_0", runners[0]));
       }

@@ -20,6 +20,8 @@ export interface LlmCase {
   decodePrompt: string;
   /** Also run our engine with this opt-in config (a third column). */
   oursVariant?: { label: string; config: Record<string, unknown> };
+  /** Extra config for our main side (q4: the exact path, like for like with transformers.js). */
+  oursConfig?: Record<string, unknown>;
 }
 
 export interface SideSummary {
@@ -102,7 +104,7 @@ export async function runLlmCase(c: LlmCase, runs: number, warmup: number, log: 
         side: side === "theirs" ? "theirs" : "ours",
         modelDir: c.modelDir,
         dtype: c.dtype,
-        engineConfig: side === "oursVariant" ? c.oursVariant!.config : undefined,
+        engineConfig: side === "oursVariant" ? c.oursVariant!.config : side === "ours" ? c.oursConfig : undefined,
       });
       workers[side] = worker;
       ready[side] = (await worker.next()) as Extract<WorkerReply, { type: "ready" }>;

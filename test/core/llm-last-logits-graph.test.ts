@@ -5,6 +5,7 @@ import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { fixtureDir } from "../helpers/fixtures";
 import { onnx } from "onnx-proto";
+import { CPU_DEFAULT_Q4_ACCURACY_LEVEL } from "../../src/core/onnx/decoder/decoder-session";
 import { lastLogitsModel } from "../../src/core/onnx/decoder/last-logits-graph";
 import { loadLlm } from "../../src/core/llm/engines/onnx/loader";
 import { localLoadContext } from "../../src/core/registry";
@@ -137,6 +138,29 @@ describe("llm last-position logits graph", () => {
     await assert.rejects(loadLlm(localLoadContext("llm", { enginesPath: dir, config: { dtype: "q4", q4_accuracy_level: 9 } })), /q4_accuracy_level must be a whole number from 0 to 4/);
     const engine = await loadLlm(localLoadContext("llm", { enginesPath: dir, config: { dtype: "q4", q4_accuracy_level: 4 } }));
     await engine.dispose();
+  });
+
+  it("a q4 model on the CPU gets int8 activations (level 4) by default; q4_accuracy_level 0 is the exact path", async () => {
+    const dir = await fixtureDir("tiny-llm");
+    const levelsWith = async (config: Record<string, unknown>) => {
+      const ctx = localLoadContext("llm", { enginesPath: dir, config: { dtype: "q4", ...config } });
+      let levels: number[] | undefined;
+      const create = ctx.createSession.bind(ctx);
+      ctx.createSession = async (file, rewritten) => {
+        levels = rewritten
+          ? onnx.ModelProto.decode(rewritten.bytes).graph!.node!.filter((n) => n.opType === "MatMulNBits").map((n) => Number(n.attribute!.find((a) => a.name === "accuracy_level")?.i ?? -1))
+          : undefined;
+        return create(file, rewritten);
+      };
+      const engine = await loadLlm(ctx);
+      await engine.dispose();
+      return levels;
+    };
+    const byDefault = await levelsWith({});
+    assert.ok(byDefault && byDefault.length > 0 && byDefault.every((l) => l === CPU_DEFAULT_Q4_ACCURACY_LEVEL), `default levels ${byDefault}`);
+    assert.equal(CPU_DEFAULT_Q4_ACCURACY_LEVEL, 4);
+    const exact = await levelsWith({ q4_accuracy_level: 0 });
+    assert.ok(exact && exact.length > 0 && exact.every((l) => l === 0), `exact levels ${exact}`);
   });
 
   it("leaves graphs whose logits do not come from a MatMul alone (undefined: load the file as it is)", () => {
