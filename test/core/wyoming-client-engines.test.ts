@@ -145,12 +145,35 @@ describe("wyoming client engines", function () {
     const result = lastValueFrom(engine.detect(frames, { names: ["ok_nabu"] }).pipe(toArray()));
     for (let i = 0; i < 50; i++) frames.next(new Float32Array(320));
     frames.complete();
-    assert.deepEqual(await result, [{ name: "ok_nabu", score: 1, audio_seconds: 0.5 }]);
+    assert.deepEqual(await result, [{ kind: "wake", name: "ok_nabu", score: 1, audio_seconds: 0.5 }]);
     const quiet = new Subject<Float32Array>();
     const none = lastValueFrom(engine.detect(quiet).pipe(toArray()));
     quiet.next(new Float32Array(320));
     quiet.complete();
     assert.deepEqual(await none, []);
+  });
+
+  it("wake: a voice-model of kind wake at wyoming:// loads as the wake family's engine, paces frames and detects", async () => {
+    const service = await fake((event, c: FakeConnection & { samples?: number; heard?: boolean }) => {
+      if (event.type === "audio-chunk") {
+        c.samples = (c.samples ?? 0) + (event.payload?.length ?? 0) / 2;
+        if (c.samples >= 8000 && !c.heard) {
+          c.heard = true;
+          c.send("detection", { name: "ok_nabu", timestamp: 500 });
+        }
+      }
+    });
+    const engine = (await loadModel("wake", { enginesPath: service.url })) as WyomingWakeEngine;
+    assert.equal(engine.kind, "wake");
+    assert.deepEqual(engine.names, ["ok_nabu"]);
+    let taken = 0;
+    const frames = new Subject<Float32Array>();
+    const result = lastValueFrom(engine.detect(frames, { onFrame: () => taken++ }).pipe(toArray()));
+    for (let i = 0; i < 50; i++) frames.next(new Float32Array(320));
+    frames.complete();
+    assert.deepEqual(await result, [{ kind: "wake", name: "ok_nabu", score: 1, audio_seconds: 0.5 }]);
+    assert.equal(taken, 50, "every frame acknowledged once");
+    await engine.dispose();
   });
 });
 

@@ -18,6 +18,7 @@ import { withoutUserInfo } from "../openai/endpoint";
 import { loadOpenAiModel } from "../openai/remote-model";
 import { WyomingAsrEngine } from "../asr/engines/wyoming/wyoming-asr-engine";
 import { WyomingTtsEngine } from "../tts/engines/wyoming/wyoming-tts-engine";
+import { WyomingWakeEngine } from "../wake/engines/wyoming/wyoming-wake-engine";
 import { loadLlm } from "../llm/engines/onnx/loader";
 import { loadTts } from "../tts/loader";
 import { loadVad } from "../vad/engines/silero/loader";
@@ -60,10 +61,11 @@ export const REMOTE_ENGINES: {
 } = {
   openai: { llm: viaOpenAi, tts: viaOpenAi, asr: viaOpenAi },
   // Wyoming services are asked what they offer (describe) at load: a wrong port fails the load, not the first stream.
-  // wake: the Wyoming wake client (src/core/wake/engines/wyoming/) answers a narrower interface than
-  // the wake family's WakeEngine (no names, no onFrame pacing); until it is adapted, wyoming:// wake
-  // paths get the "no wake engine speaks Wyoming" error of openEngine().
-  wyoming: { asr: (ctx) => WyomingAsrEngine.open(ctx.spec), tts: (ctx) => WyomingTtsEngine.open(ctx.spec) },
+  wyoming: {
+    asr: (ctx) => WyomingAsrEngine.open(ctx.spec),
+    tts: (ctx) => WyomingTtsEngine.open(ctx.spec),
+    wake: (ctx) => WyomingWakeEngine.open(ctx.spec),
+  },
 };
 
 /** How one load runs: where files come from and how sessions are made. */

@@ -9,13 +9,15 @@ import { floatToS16LE } from "../../../audio/pcm";
 import { clientOptionsFrom, describeService, parseWyomingUrl, serviceError, WyomingConnection, type WyomingClientOptions, type WyomingTarget } from "../../../wyoming/client";
 import type { DescribedService } from "../../../wyoming/info";
 import type { ModelSpec } from "../../../types";
-import type { WakeDetectOptions, WakeDetection, WakeDetector } from "./wake-detector";
+import type { WakeDetectOptions, WakeDetection, WakeEngine } from "../../engine";
+import type { WakeDetector } from "./wake-detector";
 
 const RATE = 16000;
 /** Quiet time after audio-stop (with a detection already heard) that ends the stream. */
 const SETTLE_MS = 300;
 
-export class WyomingWakeEngine implements WakeDetector {
+/** The wake family's engine (a voice-model of kind wake at `wyoming://`), and the detector `serve` takes. */
+export class WyomingWakeEngine implements WakeEngine, WakeDetector {
   readonly kind = "wake" as const;
   readonly wakeWords: string[];
 
@@ -25,6 +27,10 @@ export class WyomingWakeEngine implements WakeDetector {
     private readonly options: WyomingClientOptions,
   ) {
     this.wakeWords = info.wake.flatMap((p) => p.models.map((m) => m.name)).filter((n) => n !== "");
+  }
+
+  get names(): string[] {
+    return this.wakeWords;
   }
 
   static async open(spec: ModelSpec): Promise<WyomingWakeEngine> {
@@ -52,6 +58,8 @@ export class WyomingWakeEngine implements WakeDetector {
       const sendFrame = (c: WyomingConnection, frame: Float32Array) => {
         samples += frame.length;
         c.send("audio-chunk", { rate: RATE, width: 2, channels: 1, timestamp: Math.round((samples / RATE) * 1000) }, floatToS16LE(frame));
+        // Taken: the wake-word node completes a frame's input on this (it paces the microphone).
+        options.onFrame?.();
       };
       const stopAudio = (c: WyomingConnection) => {
         c.send("audio-stop", { timestamp: Math.round((samples / RATE) * 1000) });
@@ -66,7 +74,8 @@ export class WyomingWakeEngine implements WakeDetector {
             if (event.type === "detection") {
               const ms = typeof event.data.timestamp === "number" ? event.data.timestamp : (samples / RATE) * 1000;
               detections += 1;
-              subscriber.next({ name: typeof event.data.name === "string" ? event.data.name : "", score: 1, audio_seconds: ms / 1000 });
+              // Wyoming sends no score: a detection is a detection.
+              subscriber.next({ kind: "wake", name: typeof event.data.name === "string" ? event.data.name : "", score: 1, audio_seconds: ms / 1000 });
               c.expectAnswer(false);
               settleAfterStop();
             } else if (event.type === "not-detected") {
