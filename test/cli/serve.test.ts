@@ -6,6 +6,7 @@ import { repoRoot, sharedDir } from "../helpers/paths";
 import { readWavFile } from "../../src/core/audio/wav";
 import { SpecClient, sendAudio, audioSamples, type SpecEvent } from "../helpers/wyoming-spec-client";
 import { fakeService, type FakeConnection } from "../helpers/fake-wyoming-service";
+import { wakeModelFolder } from "../helpers/wake-models";
 
 const BIN = path.join(repoRoot(), "bin", "voice-stream.js");
 
@@ -171,6 +172,26 @@ describe("cli: voice-stream serve (acceptance, a client written from the spec)",
       own.child.kill("SIGINT");
       await own.exited;
       await wake.close();
+    }
+  });
+
+  it("--wake <openWakeWord folder> offers its heads and detects hey jarvis in real speech", async () => {
+    const own = await serve(["--wake", wakeModelFolder(["hey_jarvis_v0.1"])]);
+    try {
+      const client = await SpecClient.connect(own.port);
+      client.send("describe");
+      const info = await client.next();
+      assert.deepEqual((info.data.wake as { models: { name: string }[] }[])[0].models.map((m) => m.name), ["hey_jarvis_v0.1"]);
+      client.send("detect", { names: ["hey_jarvis_v0.1"] });
+      const speech = await readWavFile(sharedDir("audio", "hey_jarvis_16k.wav"));
+      assert.equal(speech.sampleRate, 16000);
+      sendAudio(client, speech.samples);
+      const events = await client.until("detection");
+      assert.equal(events[events.length - 1].data.name, "hey_jarvis_v0.1");
+      client.destroy();
+    } finally {
+      own.child.kill("SIGINT");
+      await own.exited;
     }
   });
 

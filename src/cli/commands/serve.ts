@@ -1,5 +1,5 @@
 /**
- * `voice-stream serve --port N [--host H] [--asr M] [--tts M] [--wake wyoming://…]
+ * `voice-stream serve --port N [--host H] [--asr M] [--tts M] [--wake M]
  *  [--language L] [--allow LIST] [--zeroconf [--zeroconf-name NAME]]`
  *
  * A Wyoming server (PROTOCOL §7, §8) straight on the core, without Node-RED: Home Assistant
@@ -7,6 +7,7 @@
  * model and wake word detection from a wake service. Runs until stopped; Ctrl-C ends the open
  * sessions with an error event and closes the connections.
  */
+import type { WakeEngine } from "../../core/wake/engine";
 import * as path from "path";
 import { numberOption, parseCommandArgs } from "../args";
 import { CliError } from "../cli-error";
@@ -16,12 +17,11 @@ import { WyomingServer } from "../../core/wyoming/server";
 import { EngineServices } from "../../core/wyoming/engine-services";
 import { advertise, type Advertisement } from "../../core/wyoming/zeroconf";
 import { isWyomingUrl } from "../../core/wyoming/client";
-import { WyomingWakeEngine } from "../../core/wake/engines/wyoming/wyoming-wake-engine";
 import type { AsrEngine, TtsEngine } from "../../core/types";
 
 const USAGE =
   "usage: voice-stream serve --port N [--host 127.0.0.1] [--asr <dir|repo|wyoming://…>] [--tts <dir|repo|espeak|wyoming://…>] " +
-  "[--wake <wyoming://…>] [--language L] [--allow ADDRESSES] [--zeroconf [--zeroconf-name NAME]] [--max-audio-seconds S]";
+  "[--wake <dir|repo|wyoming://…>] [--language L] [--allow ADDRESSES] [--zeroconf [--zeroconf-name NAME]] [--max-audio-seconds S]";
 
 function say(line: string): void {
   process.stderr.write(line + "\n");
@@ -53,9 +53,6 @@ export async function run(argv: string[]): Promise<number> {
   const asrModel = str("asr");
   const ttsModel = str("tts");
   const wakeModel = str("wake");
-  if (wakeModel && !isWyomingUrl(wakeModel)) {
-    throw new CliError(`--wake takes a Wyoming wake service (wyoming://host:port) for now; '${wakeModel}' is not one`);
-  }
 
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
@@ -73,19 +70,16 @@ export async function run(argv: string[]): Promise<number> {
       tts = await openForCli<TtsEngine>("tts", ttsModel, { warn: (m) => say(`warning: ${m}`) });
       closers.push(() => tts!.close());
     }
-    let wake: WyomingWakeEngine | undefined;
+    let wake: OpenedModel<WakeEngine> | undefined;
     if (wakeModel) {
-      try {
-        wake = await WyomingWakeEngine.open({ enginesPath: wakeModel, config: {} });
-      } catch (err) {
-        throw new CliError((err as Error).message, 1);
-      }
+      wake = await openForCli<WakeEngine>("wake", wakeModel, { warn: (m) => say(`warning: ${m}`) });
+      closers.push(() => wake!.close());
     }
     const nameOf = (model: string) => (isWyomingUrl(model) ? model : path.basename(model.replace(/[\\/]+$/, "")) || model);
     const services = new EngineServices({
       asr: asr ? { engine: asr.engine, name: nameOf(asrModel!), languages: str("language") ? [str("language")!] : undefined } : undefined,
       tts: tts ? { engine: tts.engine, name: nameOf(ttsModel!) } : undefined,
-      wake: wake ? { engine: wake, name: nameOf(wakeModel!) } : undefined,
+      wake: wake ? { engine: wake.engine, name: nameOf(wakeModel!) } : undefined,
     });
     let server: WyomingServer;
     try {

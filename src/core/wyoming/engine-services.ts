@@ -7,7 +7,7 @@
 import { Subject } from "rxjs";
 import { StreamingResampler } from "../audio/resample";
 import type { AsrEngine, TtsEngine } from "../types";
-import type { WakeDetector } from "../wake/engines/wyoming/wake-detector";
+import type { WakeEngine } from "../wake/engine";
 import type { ServicesSpec } from "./info";
 import type { SessionInput, WyomingSession } from "./session";
 
@@ -16,7 +16,7 @@ const ASR_RATE = 16000;
 export interface EngineServicesOptions {
   asr?: { engine: AsrEngine; name: string; languages?: string[] };
   tts?: { engine: TtsEngine; name: string; languages?: string[] };
-  wake?: { engine: WakeDetector; name: string };
+  wake?: { engine: WakeEngine; name: string };
   log?: (level: "info" | "warn" | "debug", message: string) => void;
 }
 
@@ -61,7 +61,7 @@ export class EngineServices {
       const voices = tts.engine.voices.length > 0 ? tts.engine.voices : [tts.name];
       spec.tts = { name: tts.name, voices: voices.map((v) => ({ name: v, languages: languagesOfVoice(v, tts.languages ?? ["en"]) })), supportsSynthesizeStreaming: true };
     }
-    if (wake) spec.wake = { name: wake.name, models: wake.engine.wakeWords.map((w) => ({ name: w, languages: ["en"], phrase: w.replace(/_/g, " ") })) };
+    if (wake) spec.wake = { name: wake.name, models: wake.engine.names.map((w) => ({ name: w, languages: ["en"], phrase: w.replace(/_/g, " ") })) };
     return spec;
   }
 

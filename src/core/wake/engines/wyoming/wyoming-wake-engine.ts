@@ -10,14 +10,13 @@ import { clientOptionsFrom, describeService, parseWyomingUrl, serviceError, Wyom
 import type { DescribedService } from "../../../wyoming/info";
 import type { ModelSpec } from "../../../types";
 import type { WakeDetectOptions, WakeDetection, WakeEngine } from "../../engine";
-import type { WakeDetector } from "./wake-detector";
 
 const RATE = 16000;
 /** Quiet time after audio-stop (with a detection already heard) that ends the stream. */
 const SETTLE_MS = 300;
 
-/** The wake family's engine (a voice-model of kind wake at `wyoming://`), and the detector `serve` takes. */
-export class WyomingWakeEngine implements WakeEngine, WakeDetector {
+/** The wake family's engine for a voice-model of kind wake at `wyoming://`. */
+export class WyomingWakeEngine implements WakeEngine {
   readonly kind = "wake" as const;
   readonly wakeWords: string[];
 
