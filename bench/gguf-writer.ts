@@ -48,25 +48,23 @@ class ByteWriter {
     this.buf.copy(grown, 0, 0, this.length);
     this.buf = grown;
   }
+  /** Writes one fixed-size little-endian number with `write` (a Buffer writer method). */
+  private put(size: number, write: (buf: Buffer, at: number) => void): void {
+    this.ensure(size);
+    write(this.buf, this.length);
+    this.length += size;
+  }
   u32(v: number): void {
-    this.ensure(4);
-    this.buf.writeUInt32LE(v >>> 0, this.length);
-    this.length += 4;
+    this.put(4, (b, at) => b.writeUInt32LE(v >>> 0, at));
   }
   i32(v: number): void {
-    this.ensure(4);
-    this.buf.writeInt32LE(v, this.length);
-    this.length += 4;
+    this.put(4, (b, at) => b.writeInt32LE(v, at));
   }
   u64(v: number): void {
-    this.ensure(8);
-    this.buf.writeBigUInt64LE(BigInt(v), this.length);
-    this.length += 8;
+    this.put(8, (b, at) => b.writeBigUInt64LE(BigInt(v), at));
   }
   f32(v: number): void {
-    this.ensure(4);
-    this.buf.writeFloatLE(v, this.length);
-    this.length += 4;
+    this.put(4, (b, at) => b.writeFloatLE(v, at));
   }
   u8(v: number): void {
     this.ensure(1);
