@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { Browser, Page } from "playwright-core";
-import { decodeWav } from "../../src/core/audio/wav";
+import { decodeWav, encodeWav } from "../../src/core/audio/wav";
 import { needTool } from "../helpers/system-tools";
 import { artifactPath, launchChromium } from "../helpers/chromium";
 import { linkDashboard } from "../helpers/dashboard";
@@ -51,6 +51,13 @@ async function until(page: Page, check: (s: WidgetState) => boolean, ms: number,
   }
 }
 
+/** `samples` (16 kHz) with 0.3 s of silence before and enough after to last 8 s. */
+function padded(samples: Float32Array): Float32Array {
+  const out = new Float32Array(16000 * 8);
+  out.set(samples, Math.round(16000 * 0.3));
+  return out;
+}
+
 function asrFinal(model: string, wav: string): string {
   const r = spawnSync(process.execPath, [path.join(repoRoot(), "bin", "voice-stream.js"), "asr", "--model", model, "--input", wav, "--language", "en", "--json"], { encoding: "utf8", timeout: 120000 });
   assert.equal(r.status, 0, r.stderr);
@@ -60,7 +67,9 @@ function asrFinal(model: string, wav: string): string {
 
 describe("ui-voice: the Dashboard 2.0 widget in headless Chromium with a fake microphone", function () {
   this.timeout(300000);
-  const speech = sharedDir("audio", "weather_16k.wav");
+  // The fake microphone loops its file from the moment the page opens it: the question, padded
+  // with silence so that one capture (held 4.2 s) hears it once, whole, and never the loop's wrap.
+  let speech: string;
   let red: NodeRedProcess;
   let browser: Browser;
   let whisperDir: string;
@@ -69,9 +78,11 @@ describe("ui-voice: the Dashboard 2.0 widget in headless Chromium with a fake mi
   before(async function () {
     const executablePath = needTool(this, "chromium");
     whisperDir = await fixtureDir("tiny-whisper");
+    outDir = fs.mkdtempSync(path.join(os.tmpdir(), "ui-voice-"));
+    speech = path.join(outDir, "question.wav");
+    fs.writeFileSync(speech, encodeWav(padded(decodeWav(fs.readFileSync(sharedDir("audio", "weather_16k.wav"))).samples), 16000));
     red = await NodeRedProcess.start({ env: { HF_ENDPOINT: "http://127.0.0.1:9" }, prepare: linkDashboard });
     browser = await launchChromium(executablePath, { micWav: speech });
-    outDir = fs.mkdtempSync(path.join(os.tmpdir(), "ui-voice-"));
   });
   after(async () => {
     await browser?.close();
@@ -140,7 +151,9 @@ describe("ui-voice: the Dashboard 2.0 widget in headless Chromium with a fake mi
     assert.ok(captured.samples.length >= 16000 * 4, `captured ${captured.samples.length} samples`);
     const cli = asrFinal(whisperDir, micWav);
     assert.equal(shown, cli.trim(), "the widget shows what voice-stream asr hears in the captured audio");
+    // And the same as `voice-stream asr` on the WAV the microphone played: what the user said.
     const onFile = asrFinal(whisperDir, speech);
+    assert.equal(shown, onFile.trim(), "the widget shows what voice-stream asr hears in the WAV the microphone played");
     console.log(`      widget caption "${shown}"; voice-stream asr on the captured audio "${cli}", on the source WAV "${onFile}"`);
 
     // The answer streams in as text, then plays in page A (samples counted by its worklet), not in page B.
