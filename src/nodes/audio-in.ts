@@ -14,6 +14,7 @@ import { CAPTURE_RATE, chooseRecorder, microphoneFrames, wavFileFrames } from ".
 import type { MountedChannel } from "./shared/browser-page";
 import { captureSession, openMicPage, pageFrames, sessionOf, type MicMode } from "./shared/browser-mic-control";
 import { MicCapture } from "./shared/mic-capture";
+import { PageCaptures } from "./shared/page-captures";
 import { NodeRuntime, type Done, type Send } from "./shared/node-runtime";
 import { deploySettings, readSettings, type Setting } from "./shared/settings";
 import { isControl, streamIdOf, without, type NodeMessage } from "./shared/stream-msg";
@@ -40,7 +41,7 @@ module.exports = function register(RED: NodeAPI) {
     const rt = new NodeRuntime(this);
     const settings = deploySettings<Settings>(SETTINGS, config);
     let configError = settings instanceof Error ? new Error(`audio-in: ${settings.message}`) : undefined;
-    let capture: MicCapture | undefined;
+    const captures = new PageCaptures(); // one per browser page (several may talk at once), or one ("")
     let page: MountedChannel | undefined;
     const send: Send = (m) => this.send(m as never);
 
@@ -57,8 +58,8 @@ module.exports = function register(RED: NodeAPI) {
       try {
         page = openMicPage(RED, rt, `/voice-stream/mic/${this.id}`, settings.title, settings.browserMode, {
           start: (session) => start({ voice_session: session }, send, (err) => err && rt.fail(err)),
-          stop: (session) => capture?.base.voice_session === session && stop(),
-          capturing: () => capture !== undefined,
+          stop: (session) => captures.pick(session).forEach(stop),
+          capturing: (session) => captures.has(session),
         });
       } catch (err) {
         configError = err as Error;
@@ -68,14 +69,15 @@ module.exports = function register(RED: NodeAPI) {
 
     const start = (msg: NodeMessage, send: Send, done: Done) => {
       if (settings instanceof Error || configError) return rt.fail(configError ?? settings, done);
-      if (capture) return done(); // already capturing: one capture at a time
       const { source, recorder, device, realtime, frameMs, browserMode } = settings;
+      const key = source !== "browser" ? "" : (sessionOf(msg) ?? page?.channel.sessionIds().slice(-1)[0]);
+      if (key !== undefined && captures.has(key)) return done(); // that source is already capturing
       const frameSize = Math.round((frameMs * CAPTURE_RATE) / 1000);
       const id = streamIdOf(msg);
       let frames$: Observable<Float32Array>;
       const file = readSettings<Settings>(SETTINGS, config, msg, "audio-in").path;
       if (source === "browser" && page) {
-        frames$ = pageFrames(page, { frameSize, captureId: id, mode: browserMode, session: sessionOf(msg) });
+        frames$ = pageFrames(page, { frameSize, captureId: id, mode: browserMode, session: key });
       } else if (source === "file") {
         if (!file) return rt.fail(new Error("audio-in: no WAV file to play; set the node's file or send msg.filename"), done);
         frames$ = wavFileFrames(file, { frameSize, realtime });
@@ -84,10 +86,9 @@ module.exports = function register(RED: NodeAPI) {
         frames$ = microphoneFrames({ recorder, device, frameSize });
       }
       const c = new MicCapture(id, without(msg, CONTROL_FIELDS), send);
-      capture = c;
       const what = source === "file" ? "playing" : "recording";
       rt.status.show({ fill: "blue", shape: "dot", text: source === "file" ? "playing file" : what });
-      const forget = () => capture === c && (capture = undefined);
+      const forget = () => captures.remove(c);
       const failed = c.run(frames$, {
         frame: () => rt.status.progress(() => ({ fill: "blue", shape: "dot", text: `${what} · ${c.seconds.toFixed(1)} s` })),
         complete: () => {
@@ -107,12 +108,12 @@ module.exports = function register(RED: NodeAPI) {
       }
       // Frames carry the page that speaks, so its answer can go back there (ui-voice, audio-out).
       if (page) c.base.voice_session = captureSession(page, c.id);
+      captures.add(key ?? "", c);
       done();
     };
 
-    const stop = (c = capture) => {
-      if (!c) return;
-      capture = undefined;
+    const stop = (c: MicCapture) => {
+      captures.remove(c);
       c.end();
       rt.status.show({ fill: "grey", shape: "ring", text: `stopped · ${c.seconds.toFixed(1)} s` });
     };
@@ -122,7 +123,7 @@ module.exports = function register(RED: NodeAPI) {
       if (!isControl(msg, "stop")) {
         throw new Error(`audio-in: send msg.payload "start" or "stop" (or msg.start / msg.stop = true); got ${JSON.stringify(msg.payload)?.slice(0, 40)}`);
       }
-      stop();
+      captures.pick(page ? sessionOf(msg) : undefined).forEach(stop);
       done();
     });
 
@@ -140,8 +141,7 @@ module.exports = function register(RED: NodeAPI) {
     }
     // Stop the recorder without sending: the flow is going away.
     rt.onClose(() => {
-      capture?.drop();
-      capture = undefined;
+      captures.pick().forEach((c) => c.drop());
     });
     rt.onClose(() => page?.close());
   }

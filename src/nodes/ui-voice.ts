@@ -14,6 +14,7 @@ import { statusTextOf } from "../core/status-text";
 import { mountVoiceChannel, type MountedChannel } from "./shared/browser-page";
 import { captureSession, controlBrowserMic, pageFrames, sessionOf, type MicMode } from "./shared/browser-mic-control";
 import { MicCapture } from "./shared/mic-capture";
+import { PageCaptures } from "./shared/page-captures";
 import { NodeRuntime } from "./shared/node-runtime";
 import { deploySettings, type Setting } from "./shared/settings";
 import { hasStreamId, isCancel, isControl, streamIdOf, without, type NodeMessage } from "./shared/stream-msg";
@@ -70,30 +71,33 @@ module.exports = function register(RED: NodeAPI) {
       return refuse("no HTTP for the page", err as Error);
     }
     const turns = new VoiceTurns(page.channel, settings.playTo);
-    let capture: MicCapture | undefined;
+    // One capture per dashboard page: each tablet that talks is its own turn.
+    const captures = new PageCaptures();
     const send = (m: NodeMessage) => node.send(m as never);
 
+    const listening = () => rt.status.show({ fill: "blue", shape: "dot", text: captures.size > 1 ? `listening · ${captures.size} pages` : "listening" });
     const end = (c: MicCapture) => {
-      if (capture === c) capture = undefined;
+      captures.remove(c);
       c.end();
-      rt.status.show({ fill: "grey", shape: "dot", text: `heard ${c.seconds.toFixed(1)} s` });
+      if (captures.size > 0) listening();
+      else rt.status.show({ fill: "grey", shape: "dot", text: `heard ${c.seconds.toFixed(1)} s` });
     };
 
-    /** Opens a capture on `session` (or the newest page); throws when there is none. */
+    /** Opens a capture on `session` (or the newest page) unless that page has one; throws when there is no page. */
     const start = (msg: NodeMessage, session?: string) => {
-      if (capture) return;
+      const target = session ?? page.channel.sessionIds().slice(-1)[0];
+      if (target !== undefined && captures.has(target)) return;
       const c = new MicCapture(streamIdOf(msg), without(msg, CONTROL_FIELDS), send);
-      capture = c;
-      const failed = c.run(pageFrames(page, { frameSize, captureId: c.id, mode, session, where: "the dashboard" }), { complete: end, error: end });
+      const failed = c.run(pageFrames(page, { frameSize, captureId: c.id, mode, session: target, where: "the dashboard" }), { complete: end, error: end });
       if (failed) {
-        capture = undefined;
         c.drop();
         throw failed;
       }
-      // The capture is open: find its page, so the answer goes back there.
-      c.base.voice_session = captureSession(page, c.id) ?? "";
+      // The capture is open on its page, and the answer goes back there.
+      c.base.voice_session = captureSession(page, c.id) ?? target ?? "";
+      captures.add(c.base.voice_session as string, c);
       turns.own(c.id, c.base.voice_session as string);
-      rt.status.show({ fill: "blue", shape: "dot", text: "listening" });
+      listening();
     };
 
     controlBrowserMic(rt, page, mode, {
@@ -104,14 +108,14 @@ module.exports = function register(RED: NodeAPI) {
           node.error(err);
         }
       },
-      stop: (session) => capture?.base.voice_session === session && end(capture),
-      capturing: () => capture !== undefined,
+      stop: (session) => captures.pick(session).forEach(end),
+      capturing: (session) => captures.has(session),
     });
 
     /** Handles one msg into the widget; throws with a clear message on bad input. */
     const handle = (msg: NodeMessage) => {
       if (isCancel(msg)) return turns.cancel(hasStreamId(msg) ? String(msg.stream_id) : undefined);
-      if (isControl(msg, "stop")) return capture && end(capture);
+      if (isControl(msg, "stop")) return captures.pick(sessionOf(msg)).forEach(end);
       if (isControl(msg, "start")) return start(msg, sessionOf(msg));
       routeToTurns(turns, msg, "ui-voice");
     };
@@ -133,8 +137,7 @@ module.exports = function register(RED: NodeAPI) {
     rt.status.show({ fill: "grey", shape: "ring", text: "0 pages" });
 
     rt.onClose(() => {
-      capture?.drop();
-      capture = undefined;
+      captures.pick().forEach((c) => c.drop());
       turns.close();
       return page.close();
     });

@@ -124,6 +124,33 @@ describe("audio-in node: browser microphone source", function () {
     assert.equal(frames.filter((f) => f.stream_id === second && !f.is_final).length, 2);
   });
 
+  it("two pages talk at once: each its own capture and stream_id; one page's release ends only its turn", async () => {
+    const { frames, errors, wsUrl } = await load({ browserMode: "push-to-talk" });
+    const [hall, kitchen] = [await PageSocket.open(wsUrl), await PageSocket.open(wsUrl)];
+    hall.ws.send(JSON.stringify({ type: "talk-start" }));
+    kitchen.ws.send(JSON.stringify({ type: "talk-start" }));
+    await waitFor(() => hall.has("capture-start") && kitchen.has("capture-start"));
+    hall.sendFrames(3, 0.1);
+    kitchen.sendFrames(4, 0.3);
+    await waitFor(() => frames.length >= 7);
+    hall.ws.send(JSON.stringify({ type: "talk-stop" }));
+    await waitFor(() => frames.some((f) => f.is_final === true));
+    kitchen.sendFrames(2, 0.3);
+    await waitFor(() => frames.length >= 10);
+    kitchen.ws.send(JSON.stringify({ type: "talk-stop" }));
+    await waitFor(() => frames.filter((f) => f.is_final === true).length === 2);
+    const bySession = (page: PageSocket) => frames.filter((f) => f.voice_session === page.session);
+    const [h, k] = [bySession(hall), bySession(kitchen)];
+    assert.equal(new Set(h.map((f) => f.stream_id)).size, 1);
+    assert.equal(new Set(k.map((f) => f.stream_id)).size, 1);
+    assert.notEqual(h[0].stream_id, k[0].stream_id, "each page its own stream_id");
+    assert.deepEqual(h.map((f) => (f.is_final ? "final" : (f.payload as Float32Array)[0])), [0.1, 0.1, 0.1, "final"].map((v) => (typeof v === "number" ? Math.fround(v) : v)));
+    assert.deepEqual(k.map((f) => (f.is_final ? "final" : (f.payload as Float32Array)[0])), [0.3, 0.3, 0.3, 0.3, 0.3, 0.3, "final"].map((v) => (typeof v === "number" ? Math.fround(v) : v)));
+    assert.deepEqual(errors, [], "no page's audio was refused");
+    hall.ws.close();
+    kitchen.ws.close();
+  });
+
   it("always on: a capture opens as soon as a page connects", async () => {
     const { frames, wsUrl } = await load({ browserMode: "always-on" });
     const page = await PageSocket.open(wsUrl);

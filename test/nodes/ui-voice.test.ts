@@ -181,6 +181,33 @@ describe("ui-voice node (runtime, with a stand-in Dashboard group)", function ()
     page.ws.close();
   });
 
+  it("two dashboards talk at once: each its own turn; a stop msg for one page ends only that page's capture", async () => {
+    const { widget, frames, errors, url } = await load();
+    const [hall, kitchen] = [await PageSocket.open(url), await PageSocket.open(url)];
+    hall.ws.send(JSON.stringify({ type: "talk-start" }));
+    kitchen.ws.send(JSON.stringify({ type: "talk-start" }));
+    await waitFor(() => hall.has("capture-start") && kitchen.has("capture-start"));
+    hall.sendFrames(2, 0.5);
+    kitchen.sendFrames(3, 0.25);
+    await waitFor(() => frames.length === 5);
+    widget.receive({ payload: "stop", voice_session: kitchen.session });
+    await waitFor(() => frames.some((f) => f.is_final === true));
+    assert.equal(hall.has("capture-stop"), false, "the hall is still talking");
+    hall.sendFrames(1, 0.5);
+    await waitFor(() => frames.length === 7);
+    widget.receive({ payload: "stop" });
+    await waitFor(() => frames.filter((f) => f.is_final === true).length === 2);
+    const [h, k] = [hall, kitchen].map((page) => frames.filter((f) => f.voice_session === page.session));
+    assert.deepEqual(h.map((f) => f.is_final), [false, false, false, true]);
+    assert.deepEqual(k.map((f) => f.is_final), [false, false, false, true]);
+    assert.equal(new Set(h.map((f) => f.stream_id)).size, 1, "one stream_id for the hall's turn");
+    assert.equal(new Set(k.map((f) => f.stream_id)).size, 1, "one stream_id for the kitchen's turn");
+    assert.notEqual(h[0].stream_id, k[0].stream_id);
+    assert.deepEqual(errors, []);
+    hall.ws.close();
+    kitchen.ws.close();
+  });
+
   it("with no Dashboard group it says what to install", async () => {
     await helper.load([uiVoiceNode, catchNode], [{ id: "w1", type: "ui-voice", group: "nope", wires: [[]] }]);
     const w = helper.getNode("w1");

@@ -17,7 +17,8 @@ export type MicMode = "push-to-talk" | "always-on";
 export interface MicHandlers {
   start(session: string): void;
   stop(session: string): void;
-  capturing(): boolean;
+  /** Whether `session`'s page (with none: any page) has a capture open. */
+  capturing(session?: string): boolean;
 }
 
 const REPORT_EVERY_MS = 5000;
@@ -54,11 +55,11 @@ export function controlBrowserMic(rt: NodeRuntime, page: MountedChannel, mode: M
       case "connected":
       case "disconnected":
         if (!handlers.capturing()) rt.status.show({ fill: "grey", shape: e.listeners > 0 ? "dot" : "ring", text: `${e.listeners} page${e.listeners === 1 ? "" : "s"}` });
-        if (e.type === "connected" && mode === "always-on" && !handlers.capturing()) handlers.start(e.session);
+        if (e.type === "connected" && mode === "always-on" && !handlers.capturing(e.session)) handlers.start(e.session);
         if (e.type === "disconnected") reported.delete(e.session);
         break;
       case "talk":
-        if (e.action === "start" && !handlers.capturing()) handlers.start(e.session);
+        if (e.action === "start" && !handlers.capturing(e.session)) handlers.start(e.session);
         else if (e.action === "stop" && mode === "push-to-talk") handlers.stop(e.session);
         break;
       case "refused": {
