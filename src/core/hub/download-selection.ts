@@ -16,13 +16,16 @@ export interface DownloadSelection {
   voice?: string;
 }
 
+/** Whether ONNX file `rel` is of variant `dtype` ("q8" is transformers.js' name for the _quantized files). */
+export function isOfVariant(rel: string, dtype: string): boolean {
+  const variant = variantOfFile(rel);
+  return variant === dtype || (dtype === "q8" && variant === "quantized");
+}
+
 /** The files of `files` that a download of variant `dtype` fetches. */
 export function filesForVariant(files: string[], dtype?: string): string[] {
   if (!dtype) return files;
-  return files.filter((rel) => {
-    const variant = variantOfFile(rel);
-    return variant === undefined || variant === dtype || (dtype === "q8" && variant === "quantized");
-  });
+  return files.filter((rel) => variantOfFile(rel) === undefined || isOfVariant(rel, dtype));
 }
 
 /** The files of one piper voice among `files`, or undefined when no `<voice>.onnx.json` is there. */

@@ -6,7 +6,7 @@
  */
 import { Observable } from "rxjs";
 import { variantOfFile } from "../onnx/variants";
-import { selectDownloadFiles } from "./download-selection";
+import { isOfVariant, selectDownloadFiles } from "./download-selection";
 import { HubModelSource } from "./hub-source";
 
 export { filesForVariant, selectDownloadFiles, type DownloadSelection } from "./download-selection";
@@ -63,7 +63,7 @@ export function downloadModel(options: ModelDownloadOptions): Observable<ModelDo
     (async () => {
       const sizes = await source.fileSizes();
       const wanted = selectDownloadFiles([...sizes.keys()], { dtype: options.dtype, voice: options.voice });
-      if (options.dtype && !options.voice && !wanted.some((rel) => variantOfFile(rel) === options.dtype)) {
+      if (options.dtype && !options.voice && !wanted.some((rel) => isOfVariant(rel, options.dtype!))) {
         const present = [...new Set([...sizes.keys()].map(variantOfFile).filter((v): v is string => !!v))];
         throw new Error(`model '${options.repo}' has no ONNX files of variant '${options.dtype}'; variants present: ${present.join(", ") || "none"}`);
       }
