@@ -14,7 +14,7 @@ import { lastValueFrom } from "rxjs";
 import { listCachedModels } from "../../src/core/hub/cache-listing";
 import { TESTED_MODELS, type CatalogModel } from "../../src/core/hub/catalog";
 import { downloadModel } from "../../src/core/hub/download";
-import { DownloadSizeCache, hubDownloadSize } from "../../src/core/hub/download-size";
+import { DownloadSizeCache, hubDownloadSize, hubFileSizes } from "../../src/core/hub/download-size";
 import { isHubRepoId, repoCacheDir } from "../../src/core/hub/paths";
 import { listFilesUnder } from "../../src/core/hub/local-source";
 import { openEngine } from "../../src/core/registry/resolve-engine";
@@ -86,14 +86,13 @@ describe("model picker catalog: every tested model resolves to files its engine 
     });
   }
 
-  it("sizes: the cache asks the hub once per model and selection, and answers undefined (approximate) when the hub fails", async () => {
+  it("sizes: the cache lists a repo once for all its selections (every piper voice), and answers undefined (approximate) when the hub fails", async () => {
     let asked = 0;
-    const cache = new DownloadSizeCache(async (q) => (asked++, hubDownloadSize(q)));
-    const q = { repo: PIPER_ENTRIES[0].model, voice: PIPER_ENTRIES[0].voice, hubUrl: hub.url };
-    const first = await cache.get(q, 5000);
-    const again = await cache.get(q, 5000);
-    assert.ok(first && first.bytes > 0);
-    assert.deepEqual(again, first);
+    const cache = new DownloadSizeCache(async (q) => (asked++, hubFileSizes(q)));
+    for (const entry of PIPER_ENTRIES) {
+      const q = { repo: entry.model, voice: entry.voice, hubUrl: hub.url };
+      assert.deepEqual(await cache.get(q, 5000), await hubDownloadSize(q));
+    }
     assert.equal(asked, 1);
     const down = new DownloadSizeCache();
     assert.equal(await down.get({ repo: "owner/none", hubUrl: "http://127.0.0.1:9" }, 5000), undefined);
