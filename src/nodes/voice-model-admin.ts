@@ -16,6 +16,7 @@ import { testedModels, type CatalogModel } from "../core/hub/catalog";
 import { DownloadSizeCache } from "../core/hub/download-size";
 import { downloadModel, type ModelDownloadProgress } from "../core/hub/download";
 import { isHubRepoId, resolveCacheDir } from "../core/hub/paths";
+import { offlineByEnvironment } from "../core/open-model";
 import type { ModelKind } from "../core/types";
 
 interface DownloadEntry {
@@ -45,7 +46,8 @@ export function registerModelAdmin(RED: NodeAPI, cacheFallback: string | undefin
 
   /** A tested model with the exact size of its download (bytes, exact: true), or the catalog's approximate one. */
   const sized = async (m: CatalogModel) => {
-    if (!isHubRepoId(m.model)) return { ...m, exact: false };
+    // Offline mode (HF_HUB_OFFLINE / VOICE_STREAM_OFFLINE) asks no hub: the catalog's figure, marked approximate.
+    if (!isHubRepoId(m.model) || offlineByEnvironment()) return { ...m, exact: false };
     const size = await sizes.get({ repo: m.model, dtype: m.dtype || undefined, voice: m.voice, ...hub() }, SIZE_WAIT_MS);
     return size ? { ...m, bytes: size.bytes, files: size.files, exact: true } : { ...m, exact: false };
   };
