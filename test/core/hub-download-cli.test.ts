@@ -4,6 +4,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { startHubServer, type HubServer } from "../helpers/hub-server";
+import { listFilesUnder } from "../../src/core/hub/local-source";
+import { piperVoiceFolder, piperVoicesRepo } from "../helpers/piper-voices-repo";
 import { repoRoot } from "../helpers/paths";
 
 interface Result {
@@ -33,7 +35,7 @@ describe("voice-stream download (local hub server)", function () {
     fs.writeFileSync(path.join(repoDir, "onnx", "model.onnx"), Buffer.alloc(300_000, 1));
     fs.writeFileSync(path.join(repoDir, "onnx", "model_q4.onnx"), Buffer.alloc(50_000, 2));
     fs.writeFileSync(path.join(repoDir, "onnx", "model_q4.onnx_data"), Buffer.alloc(70_000, 3));
-    server = await startHubServer({ repos: { "org/model": repoDir } });
+    server = await startHubServer({ repos: { "org/model": repoDir, "rhasspy/piper-voices": await piperVoicesRepo(["en_US-lessac-medium", "de_DE-thorsten-medium"]) } });
   });
   after(() => server.close());
   beforeEach(() => {
@@ -50,6 +52,17 @@ describe("voice-stream download (local hub server)", function () {
     }
     assert.match(r.stderr, /onnx\/model\.onnx: 0\.3\/0\.3 MB · total \d+%/);
     assert.match(r.stderr, /total 100% \(0\.4\/0\.4 MB\)/);
+  });
+
+  it("--voice fetches one piper voice of a many-voice repo: its graph, config and model card only", async () => {
+    const r = await cli(["rhasspy/piper-voices", "--voice", "de_DE-thorsten-medium", "--quiet"], { HF_ENDPOINT: server.url, VOICE_STREAM_CACHE: cache });
+    assert.equal(r.code, 0, r.stderr);
+    const folder = piperVoiceFolder("de_DE-thorsten-medium");
+    const files = listFilesUnder(path.join(cache, "rhasspy", "piper-voices", "main")).sort();
+    assert.deepEqual(files, [`${folder}/MODEL_CARD`, `${folder}/de_DE-thorsten-medium.onnx`, `${folder}/de_DE-thorsten-medium.onnx.json`]);
+    const missing = await cli(["rhasspy/piper-voices", "--voice", "xx_XX-nobody-low", "--quiet"], { HF_ENDPOINT: server.url, VOICE_STREAM_CACHE: cache });
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /no piper voice 'xx_XX-nobody-low'/);
   });
 
   it("--dtype fetches only that variant (with its external data) and the other files; --revision picks the folder", async () => {

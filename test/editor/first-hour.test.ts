@@ -19,6 +19,7 @@ import { NodeRedProcess, exampleFlows } from "../helpers/node-red-process";
 import { repoRoot } from "../helpers/paths";
 import { needTool } from "../helpers/system-tools";
 import { linkDashboard } from "../helpers/dashboard";
+import { piperVoiceFolder, piperVoicesRepo } from "../helpers/piper-voices-repo";
 
 const FLOW_TYPES = ["llm-stream", "tts-streamer", "whisper-streamer", "audio-out", "audio-in", "ui-voice"];
 /** Dashboard 2.0's config nodes that the "Dashboard voice assistant" example uses around ui-voice. */
@@ -28,6 +29,10 @@ const DEMO_TTS = "d3m0000000000005";
 const DEMO_LLM_MODEL = "d3m0000000000010";
 const DEMO_STORY_DEBUG = "d3m0000000000008";
 /** Chromium as a test runner wants it: headless, no GPU, no background traffic, no sandbox (root in CI). */
+/** A download size as the picker shows an exact one. */
+const shownSize = (bytes: number) =>
+  bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : bytes >= 1e3 ? `${(bytes / 1e3).toFixed(1)} kB` : `${bytes} B`;
+const sizeOf = (dir: string, rels: string[]) => rels.reduce((sum, rel) => sum + fs.statSync(path.join(dir, rel)).size, 0);
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-extensions", "--disable-sync", "--no-first-run", "--mute-audio"];
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -36,6 +41,8 @@ type AnyRed = any;
 describe("first hour: the README walked in the editor (Chromium, screenshots)", function () {
   this.timeout(180000);
   let hub: HubServer;
+  let llmDir: string;
+  let piperDir: string;
   let red: NodeRedProcess;
   let browser: Browser;
   let page: Page;
@@ -57,8 +64,10 @@ describe("first hour: the README walked in the editor (Chromium, screenshots)", 
     const executablePath = needTool(this, "chromium");
     fs.rmSync(artifacts, { recursive: true, force: true });
     fs.mkdirSync(artifacts, { recursive: true });
+    llmDir = await fixtureDir("tiny-llm");
+    piperDir = await piperVoicesRepo(["en_US-lessac-medium", "en_GB-alan-medium", "de_DE-thorsten-medium", "fr_FR-siwis-medium"]);
     hub = await startHubServer({
-      repos: { "onnx-community/Qwen3-0.6B-ONNX": await fixtureDir("tiny-llm"), "onnx-community/whisper-base": await fixtureDir("tiny-whisper") },
+      repos: { "onnx-community/Qwen3-0.6B-ONNX": llmDir, "onnx-community/whisper-base": await fixtureDir("tiny-whisper"), "rhasspy/piper-voices": piperDir },
     });
     // `npm start` links Dashboard 2.0 (a devDependency) into the user dir: so does this walk.
     red = await NodeRedProcess.start({ demo: true, env: { HF_ENDPOINT: hub.url, VOICE_STREAM_CACHE: "" }, prepare: linkDashboard });
@@ -162,7 +171,9 @@ describe("first hour: the README walked in the editor (Chromium, screenshots)", 
     const options = await picker.locator("option").allTextContents();
     const qwen = options.find((o) => o.startsWith("Qwen3 0.6B"));
     assert.ok(qwen, options.join(" | "));
-    assert.match(qwen!, /≈ 500 MB · Apache-2\.0/);
+    // The exact size asked of the (test) hub: the q4 download is every file but the fp32 graph.
+    const q4Files = ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "onnx/model_q4.onnx"];
+    assert.equal(qwen, `Qwen3 0.6B (4-bit) · ${shownSize(sizeOf(llmDir, q4Files))} · Apache-2.0`);
     await picker.selectOption({ label: qwen! });
     assert.equal(await page.locator("#node-config-input-enginesPath").inputValue(), "onnx-community/Qwen3-0.6B-ONNX");
     assert.equal(await page.locator("#node-config-input-dtype").inputValue(), "q4");
@@ -177,6 +188,24 @@ describe("first hour: the README walked in the editor (Chromium, screenshots)", 
     await page.waitForFunction(() => Array.from(document.querySelectorAll('#voice-model-picker optgroup:last-child option')).some((o) => o.textContent?.startsWith("onnx-community/Qwen3-0.6B-ONNX")), undefined, { timeout: 10000 });
     await screenshot("model-downloaded");
     assert.ok(hub.requests.some((r) => r.url.includes("Qwen3-0.6B-ONNX")), "the download went to the (test) hub");
+    await pickPiperVoice();
+  }
+
+  /** Kind tts: the piper voices are offered with the exact size of one voice's files and their licence pointer; picking one fills Model, Engine and Voice. */
+  async function pickPiperVoice(): Promise<void> {
+    await page.locator("#node-config-input-kind").selectOption("tts");
+    await page.waitForFunction(() => Array.from(document.querySelectorAll("#voice-model-picker option")).some((o) => o.textContent?.startsWith("Piper ")), undefined, { timeout: 10000 });
+    const options = await page.locator("#voice-model-picker option").allTextContents();
+    const folder = piperVoiceFolder("en_US-lessac-medium");
+    const voiceBytes = sizeOf(piperDir, [`${folder}/en_US-lessac-medium.onnx`, `${folder}/en_US-lessac-medium.onnx.json`, `${folder}/MODEL_CARD`]);
+    const lessac = options.find((o) => o.startsWith("Piper en_US lessac"));
+    assert.equal(lessac, `Piper en_US lessac (medium) · ${shownSize(voiceBytes)} · see the voice's MODEL_CARD`, options.join(" | "));
+    for (const locale of ["en_GB", "de_DE", "fr_FR"]) assert.ok(options.some((o) => o.startsWith(`Piper ${locale}`) && / · see the voice's MODEL_CARD$/.test(o)), `${locale}: ${options.join(" | ")}`);
+    await page.locator("#voice-model-picker").selectOption({ label: lessac! });
+    assert.equal(await page.locator("#node-config-input-enginesPath").inputValue(), "rhasspy/piper-voices");
+    assert.equal(await page.locator("#node-config-input-engine").inputValue(), "piper");
+    assert.equal(await page.locator("#node-config-input-voice").inputValue(), "en_US-lessac-medium");
+    await screenshot("model-picker-piper-voice");
   }
 
   for (const { title, flow } of exampleFlows()) {

@@ -1,16 +1,20 @@
 /**
- * `voice-stream download <repo> [--revision R] [--dtype D] [--cache-dir DIR] [--token T] [--quiet]`
+ * `voice-stream download <repo> [--revision R] [--dtype D] [--voice V] [--cache-dir DIR] [--token T] [--quiet]`
  *
  * Fetches a Hugging Face model repo into the download cache (the same one the nodes and the
  * other commands use), printing one progress line. With --dtype only that ONNX variant is
- * fetched (plus every non-ONNX file). Interrupted downloads resume on the next run.
+ * fetched (plus every non-ONNX file); with --voice naming a piper voice of a many-voice repo
+ * (rhasspy/piper-voices --voice en_US-lessac-medium) only that voice's files. The same file
+ * choice as the editor's "download now" (core/hub/download-selection.ts). Interrupted
+ * downloads resume on the next run.
  */
 import { parseCommandArgs } from "../args";
 import { CliError } from "../cli-error";
 import { HubModelSource, isHubRepoId, resolveCacheDir, type DownloadProgress } from "../../core/hub";
+import { isOfVariant, selectDownloadFiles } from "../../core/hub/download-selection";
 import { isKnownDtype, variantOfFile } from "../../core/onnx/variants";
 
-const USAGE = "usage: voice-stream download <owner/name> [--revision R] [--dtype fp32|fp16|q4|q4f16|int8|uint8|quantized|bnb4] [--cache-dir DIR] [--token hf_...] [--quiet]";
+const USAGE = "usage: voice-stream download <owner/name> [--revision R] [--dtype fp32|fp16|q4|q4f16|int8|uint8|quantized|bnb4] [--voice PIPER_VOICE] [--cache-dir DIR] [--token hf_...] [--quiet]";
 
 function megabytes(bytes: number): string {
   return (bytes / 1e6).toFixed(1);
@@ -23,6 +27,7 @@ export async function run(argv: string[]): Promise<number> {
       help: { type: "boolean", short: "h" },
       revision: { type: "string" },
       dtype: { type: "string" },
+      voice: { type: "string" },
       "cache-dir": { type: "string" },
       token: { type: "string" },
       quiet: { type: "boolean", short: "q" },
@@ -59,17 +64,17 @@ export async function run(argv: string[]): Promise<number> {
   const source = new HubModelSource({ repo, revision, cacheDir, hubUrl: process.env.HF_ENDPOINT || undefined, token, onProgress: showProgress });
 
   const sizes = await source.fileSizes();
-  const wanted = [...sizes.keys()].filter((rel) => {
-    if (!dtype) return true;
-    const variant = variantOfFile(rel);
-    return variant === undefined || variant === dtype || (dtype === "q8" && variant === "quantized");
-  });
-  if (dtype && !wanted.some((rel) => variantOfFile(rel) === dtype)) {
+  const voice = typeof values.voice === "string" && values.voice.trim() ? values.voice.trim() : undefined;
+  const wanted = selectDownloadFiles([...sizes.keys()], { dtype, voice });
+  if (voice && !wanted.some((rel) => rel.endsWith(`${voice}.onnx.json`))) {
+    throw new CliError(`model '${repo}' has no piper voice '${voice}' (${voice}.onnx.json); give a voice file name such as en_US-lessac-medium`);
+  }
+  if (dtype && !voice && !wanted.some((rel) => isOfVariant(rel, dtype))) {
     const present = [...new Set([...sizes.keys()].map(variantOfFile).filter((v): v is string => !!v))];
     throw new CliError(`model '${repo}' has no ONNX files of variant '${dtype}'; variants present: ${present.join(", ") || "none"}`);
   }
   total = wanted.reduce((sum, rel) => sum + (sizes.get(rel) ?? 0), 0);
-  for (const rel of wanted.sort()) await source.file(rel);
+  for (const rel of wanted) await source.file(rel);
   if (interactive) process.stderr.write("\n");
   process.stdout.write(`downloaded ${wanted.length} files (${megabytes(total)} MB) of ${repo}@${revision} into ${source.dir}\n`);
   return 0;

@@ -6,13 +6,18 @@
  */
 import { Observable } from "rxjs";
 import { variantOfFile } from "../onnx/variants";
+import { isOfVariant, selectDownloadFiles } from "./download-selection";
 import { HubModelSource } from "./hub-source";
+
+export { filesForVariant, selectDownloadFiles, type DownloadSelection } from "./download-selection";
 
 export interface ModelDownloadOptions {
   repo: string;
   revision?: string;
   /** Only this ONNX variant (plus every non-ONNX file); all variants when absent. */
   dtype?: string;
+  /** A piper voice (en_US-lessac-medium): only that voice's files of a many-voice repo. */
+  voice?: string;
   cacheDir: string;
   token?: string;
   hubUrl?: string;
@@ -28,15 +33,6 @@ export interface ModelDownloadProgress {
   files_total: number;
   /** The repo's cache folder, once known. */
   dir: string;
-}
-
-/** The files of `files` that a download of variant `dtype` fetches. */
-export function filesForVariant(files: string[], dtype?: string): string[] {
-  if (!dtype) return files;
-  return files.filter((rel) => {
-    const variant = variantOfFile(rel);
-    return variant === undefined || variant === dtype || (dtype === "q8" && variant === "quantized");
-  });
 }
 
 export function downloadModel(options: ModelDownloadOptions): Observable<ModelDownloadProgress> {
@@ -66,8 +62,8 @@ export function downloadModel(options: ModelDownloadOptions): Observable<ModelDo
     };
     (async () => {
       const sizes = await source.fileSizes();
-      const wanted = filesForVariant([...sizes.keys()], options.dtype).sort();
-      if (options.dtype && !wanted.some((rel) => variantOfFile(rel) === options.dtype)) {
+      const wanted = selectDownloadFiles([...sizes.keys()], { dtype: options.dtype, voice: options.voice });
+      if (options.dtype && !options.voice && !wanted.some((rel) => isOfVariant(rel, options.dtype!))) {
         const present = [...new Set([...sizes.keys()].map(variantOfFile).filter((v): v is string => !!v))];
         throw new Error(`model '${options.repo}' has no ONNX files of variant '${options.dtype}'; variants present: ${present.join(", ") || "none"}`);
       }
