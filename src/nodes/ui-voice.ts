@@ -5,7 +5,8 @@
  * msg.voice_session naming the page), live captions (whisper-streamer partials and final),
  * the answer's text as it streams (llm-stream) and its audio (tts-streamer chunks) with stop
  * and volume, and the state (listening / thinking / speaking). Audio and microphone go over
- * the widget's own WebSocket (src/core/browser), not Dashboard's socket.io.
+ * the widget's own WebSocket (src/core/browser), not Dashboard's socket.io; that socket passes
+ * the checks Dashboard's would (dashboard.middleware and dashboard.ioMiddleware).
  */
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import { CAPTURE_RATE } from "../core/audio/capture";
@@ -39,11 +40,12 @@ const COMPONENT = { package: "node-red-contrib-voice-stream", name: "ui-voice", 
 /** Fields of a start msg that are commands, not properties to carry on every frame. */
 const CONTROL_FIELDS = ["payload", "start", "stop", "is_final", "sample_rate", "kind"];
 
-/** The widget's page: its scripts and socket under httpNode, behind Dashboard's own middleware too. */
+/** The widget's page: its scripts and socket under httpNode, behind Dashboard's own middleware too (its socket also behind Dashboard's ioMiddleware). */
 function mountWidget(RED: NodeAPI, node: Node, title: string): MountedChannel {
-  const dm = (RED.settings as unknown as { dashboard?: { middleware?: unknown } }).dashboard?.middleware;
-  const extra = (typeof dm === "function" ? [dm] : Array.isArray(dm) ? dm : []) as Parameters<typeof mountVoiceChannel>[4];
-  return mountVoiceChannel(RED, node, `/voice-stream/ui-voice/${node.id}`, { page: "none", title, sampleRate: PLAYBACK_RATE }, extra);
+  const dashboard = (RED.settings as unknown as { dashboard?: { middleware?: unknown; ioMiddleware?: unknown } }).dashboard;
+  const list = (m: unknown) => (typeof m === "function" ? [m] : Array.isArray(m) ? m : []);
+  const [http, io] = [list(dashboard?.middleware), list(dashboard?.ioMiddleware)] as [Parameters<typeof mountVoiceChannel>[4], Parameters<typeof mountVoiceChannel>[5]];
+  return mountVoiceChannel(RED, node, `/voice-stream/ui-voice/${node.id}`, { page: "none", title, sampleRate: PLAYBACK_RATE }, http, io);
 }
 
 module.exports = function register(RED: NodeAPI) {

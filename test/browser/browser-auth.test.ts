@@ -30,7 +30,7 @@ function upgrade(url: string, headers: Record<string, string> = {}): Promise<str
   });
 }
 
-describe("browser pages behind httpNodeAuth and dashboard.middleware (Node-RED + Dashboard 2.0, headless Chromium)", function () {
+describe("browser pages behind httpNodeAuth, dashboard.middleware and dashboard.ioMiddleware (Node-RED + Dashboard 2.0, headless Chromium)", function () {
   this.timeout(120000);
   let red: NodeRedProcess;
   let browser: Browser;
@@ -46,9 +46,11 @@ describe("browser pages behind httpNodeAuth and dashboard.middleware (Node-RED +
     const hash = bcrypt.hashSync("secret", 8);
     // Dashboard's own gate (dashboard.middleware) too: here a session cookie a login would set.
     const dashboardGate = `function (req, res, next) { if (/(^|; )dash=ok(;|$)/.test(req.headers.cookie || "")) return next(); res.status(403).end(); }`;
+    // And its socket gate (dashboard.ioMiddleware, socket.io style): a second cookie, read off the handshake.
+    const socketGate = `function (socket, next) { if (/(^|; )io=ok(;|$)/.test(socket.handshake.headers.cookie || "")) return next(); next(new Error("not signed in")); }`;
     fs.writeFileSync(
       settingsFile,
-      `module.exports = { ...require(${JSON.stringify(base)}), httpNodeAuth: { user: "voice", pass: ${JSON.stringify(hash)} }, dashboard: { middleware: ${dashboardGate} } };\n`,
+      `module.exports = { ...require(${JSON.stringify(base)}), httpNodeAuth: { user: "voice", pass: ${JSON.stringify(hash)} }, dashboard: { middleware: ${dashboardGate}, ioMiddleware: ${socketGate} } };\n`,
     );
     red = await NodeRedProcess.start({ settingsFile, prepare: linkDashboard });
     browser = await launchChromium(executablePath);
@@ -82,13 +84,18 @@ describe("browser pages behind httpNodeAuth and dashboard.middleware (Node-RED +
     assert.equal(await upgrade(`${ws}/voice-stream/ui-voice/${WIDGET}/ws`, { Authorization: "Basic " + Buffer.from("voice:wrong").toString("base64") }), "HTTP 401");
     // The widget's socket also passes Dashboard's middleware, as the dashboard page does.
     assert.equal(await upgrade(`${ws}/voice-stream/ui-voice/${WIDGET}/ws`, { Authorization: auth }), "HTTP 401");
-    assert.equal(await upgrade(`${ws}/voice-stream/ui-voice/${WIDGET}/ws`, { Authorization: auth, Cookie: "dash=ok" }), "hello");
+    // And Dashboard's socket middleware, as Dashboard's own socket.io does.
+    assert.equal(await upgrade(`${ws}/voice-stream/ui-voice/${WIDGET}/ws`, { Authorization: auth, Cookie: "dash=ok" }), "HTTP 401");
+    assert.equal(await upgrade(`${ws}/voice-stream/ui-voice/${WIDGET}/ws`, { Authorization: auth, Cookie: "dash=ok; io=ok" }), "hello");
     assert.equal(await upgrade(`${ws}/voice-stream/mic/${MIC}/ws`, { Authorization: auth }), "hello");
   });
 
   it("with credentials the microphone page and the dashboard widget connect", async () => {
     const context = await browser.newContext({ httpCredentials: { username: "voice", password: "secret" } });
-    await context.addCookies([{ name: "dash", value: "ok", url: red.url }]);
+    await context.addCookies([
+      { name: "dash", value: "ok", url: red.url },
+      { name: "io", value: "ok", url: red.url },
+    ]);
     const mic = await context.newPage();
     await mic.goto(`${red.url}/voice-stream/mic/${MIC}`);
     await mic.waitForFunction(() => (window as unknown as { __voiceStream?: { connected: boolean } }).__voiceStream?.connected === true, undefined, { timeout: 15000 });

@@ -1,7 +1,8 @@
 /**
  * The browser player's WebSocket is reached through an HTTP upgrade, which Express
  * middleware never sees. This applies the same rules Node-RED applies to httpNode routes
- * (settings.httpNodeAuth and settings.httpNodeMiddleware) to an upgrade request.
+ * (settings.httpNodeAuth and settings.httpNodeMiddleware) to an upgrade request, and for a
+ * dashboard widget's socket also Dashboard's socket middleware.
  */
 import { createHash } from "crypto";
 import type { IncomingMessage } from "http";
@@ -9,9 +10,14 @@ import { createRequire } from "module";
 
 type Middleware = (req: unknown, res: unknown, next: (err?: unknown) => void) => void;
 
+/** socket.io-style middleware, as Dashboard 2.0 takes in `dashboard.ioMiddleware`: `(socket, next)`. */
+export type SocketMiddleware = (socket: unknown, next: (err?: unknown) => void) => void;
+
 export interface HttpNodeSecurity {
   httpNodeAuth?: { user: string; pass: string } | Middleware | Middleware[];
   httpNodeMiddleware?: Middleware | Middleware[];
+  /** Checks for sockets only (Dashboard's `ioMiddleware`), given the upgrade as socket.io's handshake. */
+  socketMiddleware?: SocketMiddleware | SocketMiddleware[];
 }
 
 const MIDDLEWARE_TIMEOUT_MS = 10000;
@@ -93,6 +99,37 @@ function runMiddleware(middleware: Middleware, req: IncomingMessage): Promise<bo
   });
 }
 
+/**
+ * Runs socket.io-style middleware on an upgrade request: it sees what a socket.io socket
+ * shows of its handshake (`socket.request`, `socket.handshake.headers`, `.query`, `.address`),
+ * and allows the socket when it calls next() without an error.
+ */
+function runSocketMiddleware(middleware: SocketMiddleware, req: IncomingMessage): Promise<boolean> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(ok);
+    };
+    const timer = setTimeout(() => settle(false), MIDDLEWARE_TIMEOUT_MS);
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const address = req.socket?.remoteAddress ?? "";
+    const socket = {
+      request: req,
+      data: {},
+      conn: { remoteAddress: address },
+      handshake: { headers: req.headers, url: req.url, query: Object.fromEntries(url.searchParams), address, auth: {}, secure: false, xdomain: false, time: new Date().toString(), issued: Date.now() },
+    };
+    try {
+      middleware(socket, (err?: unknown) => settle(!err));
+    } catch {
+      settle(false);
+    }
+  });
+}
+
 /** An `authorize(req)` for upgrades that follows httpNodeAuth and httpNodeMiddleware. */
 export function upgradeAuthorizer(settings: HttpNodeSecurity): (req: IncomingMessage) => Promise<boolean> {
   const checks: ((req: IncomingMessage) => Promise<boolean>)[] = [];
@@ -103,6 +140,8 @@ export function upgradeAuthorizer(settings: HttpNodeSecurity): (req: IncomingMes
   const extra = settings.httpNodeMiddleware;
   if (typeof extra === "function") checks.push((req) => runMiddleware(extra, req));
   else if (Array.isArray(extra)) for (const mw of extra) checks.push((req) => runMiddleware(mw, req));
+  const io = settings.socketMiddleware;
+  for (const mw of typeof io === "function" ? [io] : Array.isArray(io) ? io : []) checks.push((req) => runSocketMiddleware(mw, req));
   return async (req) => {
     for (const check of checks) if (!(await check(req))) return false;
     return true;

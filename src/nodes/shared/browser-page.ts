@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from "http";
 import type { Node, NodeAPI } from "node-red";
 import type { Duplex } from "stream";
-import { upgradeAuthorizer, type HttpNodeSecurity } from "../../core/audio/http-auth";
+import { upgradeAuthorizer, type HttpNodeSecurity, type SocketMiddleware } from "../../core/audio/http-auth";
 import { CHANNEL_ASSET_PATHS, VoiceChannel, type VoiceChannelOptions } from "../../core/browser/voice-channel";
 
 type Middleware = (req: unknown, res: unknown, next: (err?: unknown) => void) => void;
@@ -33,7 +33,8 @@ function asList(m: Middleware | Middleware[] | undefined): Middleware[] {
 
 /**
  * `route` is under httpNodeRoot (e.g. /voice-stream/mic/<node id>). `extraMiddleware` adds
- * checks to both page and socket (ui-voice passes Dashboard's own `dashboard.middleware`).
+ * checks to both page and socket, `socketMiddleware` to the socket only (ui-voice passes
+ * Dashboard's own `dashboard.middleware` and `dashboard.ioMiddleware`).
  */
 export function mountVoiceChannel(
   RED: NodeAPI,
@@ -41,12 +42,13 @@ export function mountVoiceChannel(
   route: string,
   options: Omit<VoiceChannelOptions, "basePath" | "authorize">,
   extraMiddleware: Middleware[] = [],
+  socketMiddleware: SocketMiddleware[] = [],
 ): MountedChannel {
   const settings = RED.settings as unknown as { httpNodeRoot?: string | false } & HttpNodeSecurity;
   if (settings.httpNodeRoot === false) throw new Error(`${node.type}: a browser page needs httpNode (settings.httpNodeRoot is false)`);
   const root = (settings.httpNodeRoot || "/").replace(/\/+$/, "");
   const middleware = [...asList(settings.httpNodeMiddleware as Middleware | Middleware[] | undefined), ...extraMiddleware];
-  const authorize = upgradeAuthorizer({ httpNodeAuth: settings.httpNodeAuth, httpNodeMiddleware: middleware.length > 0 ? middleware : undefined });
+  const authorize = upgradeAuthorizer({ httpNodeAuth: settings.httpNodeAuth, httpNodeMiddleware: middleware.length > 0 ? middleware : undefined, socketMiddleware });
   const channel = new VoiceChannel({ ...options, basePath: root + route, authorize });
   const handler = (req: IncomingMessage, res: ServerResponse, next: () => void) => {
     if (!channel.handleRequest(req, res)) next();
