@@ -56,8 +56,11 @@ function checkBasic(req: IncomingMessage, user: string, hash: string): boolean {
   return bcrypt.compareSync(given.pass, hash);
 }
 
-/** Runs Express-style middleware on a bare request: allowed when it calls next() without an error. */
-function runMiddleware(middleware: Middleware, req: IncomingMessage): Promise<boolean> {
+/**
+ * One middleware's answer: `run(settle)` calls the middleware, which settles it once (allowed
+ * or not); a middleware that throws, or answers nothing within the timeout, refuses.
+ */
+function answerOf(run: (settle: (ok: boolean) => void) => void): Promise<boolean> {
   return new Promise((resolve) => {
     let settled = false;
     const settle = (ok: boolean) => {
@@ -67,6 +70,17 @@ function runMiddleware(middleware: Middleware, req: IncomingMessage): Promise<bo
       resolve(ok);
     };
     const timer = setTimeout(() => settle(false), MIDDLEWARE_TIMEOUT_MS);
+    try {
+      run(settle);
+    } catch {
+      settle(false);
+    }
+  });
+}
+
+/** Runs Express-style middleware on a bare request: allowed when it calls next() without an error. */
+function runMiddleware(middleware: Middleware, req: IncomingMessage): Promise<boolean> {
+  return answerOf((settle) => {
     // Whatever answers the request instead of passing it on is a refusal.
     const deny = () => {
       settle(false);
@@ -91,11 +105,7 @@ function runMiddleware(middleware: Middleware, req: IncomingMessage): Promise<bo
       on: () => res,
       once: () => res,
     };
-    try {
-      middleware(req, res, (err?: unknown) => settle(!err));
-    } catch {
-      settle(false);
-    }
+    middleware(req, res, (err?: unknown) => settle(!err));
   });
 }
 
@@ -105,15 +115,7 @@ function runMiddleware(middleware: Middleware, req: IncomingMessage): Promise<bo
  * and allows the socket when it calls next() without an error.
  */
 function runSocketMiddleware(middleware: SocketMiddleware, req: IncomingMessage): Promise<boolean> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const settle = (ok: boolean) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(ok);
-    };
-    const timer = setTimeout(() => settle(false), MIDDLEWARE_TIMEOUT_MS);
+  return answerOf((settle) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const address = req.socket?.remoteAddress ?? "";
     const socket = {
@@ -122,11 +124,7 @@ function runSocketMiddleware(middleware: SocketMiddleware, req: IncomingMessage)
       conn: { remoteAddress: address },
       handshake: { headers: req.headers, url: req.url, query: Object.fromEntries(url.searchParams), address, auth: {}, secure: false, xdomain: false, time: new Date().toString(), issued: Date.now() },
     };
-    try {
-      middleware(socket, (err?: unknown) => settle(!err));
-    } catch {
-      settle(false);
-    }
+    middleware(socket, (err?: unknown) => settle(!err));
   });
 }
 
