@@ -22,7 +22,7 @@ import type { BenchOptions } from "../options";
 import { fmt, median } from "../stats";
 
 const REPO = path.join(__dirname, "..", "..", "..");
-const STORIES_SOURCE = process.env.STORIES260K_DIR ?? path.join(REPO, "..", "shared", "models", "stories260K");
+const STORIES_SOURCE = process.env.STORIES260K_DIR ?? path.join(REPO, "test", "data", "models", "stories260K");
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -24,7 +24,7 @@ import { fmt, median, nowMs } from "../stats";
 import type { BenchOptions } from "../options";
 
 const REPO = path.join(__dirname, "..", "..", "..");
-const AUDIO = process.env.SHARED_AUDIO_DIR ?? path.join(REPO, "..", "shared", "audio");
+const AUDIO = process.env.SHARED_AUDIO_DIR ?? path.join(REPO, "test", "data", "audio");
 const CLIP = "hello_16k.wav";
 const SENTENCES = "The first sentence is short. The second one takes a little longer to say.";
 

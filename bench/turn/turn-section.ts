@@ -30,7 +30,7 @@ import type { TurnWorkerArgs } from "./turn-worker";
 
 const REPO = path.join(__dirname, "..", "..", "..");
 const BENCH_SRC = path.join(REPO, "bench");
-const AUDIO = process.env.SHARED_AUDIO_DIR ?? path.join(REPO, "..", "shared", "audio");
+const AUDIO = process.env.SHARED_AUDIO_DIR ?? path.join(REPO, "test", "data", "audio");
 const QUESTION = "weather_16k.wav";
 const CHART = "voice-turn.svg";
 
