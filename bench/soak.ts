@@ -236,7 +236,7 @@ async function longTurn(o: SoakOptions): Promise<{ markdown: string; json: unkno
     audio.set(clip);
     piece++;
     // No further ahead of the worker than two pauses: the turn runs as fast as decoding allows (at most `speed`×).
-    // No further ahead of the VAD than 2 s of audio. (Counting flush passes against pieces did not hold the
+    // A clip starts only when at most 2 s of audio wait for the VAD (so its queue stays under 2 s + one clip). (Counting flush passes against pieces did not hold the
     // feed back: the VAD finds pauses inside clips too, so flushes ran ahead of pieces while the VAD's queue
     // grew by minutes of audio.) The decoder keeps pace by itself: "max buffer s" below shows it.
     while (vadQueue.samples > 2 * 16000) await new Promise((r) => setTimeout(r, 5));
@@ -272,7 +272,7 @@ async function longTurn(o: SoakOptions): Promise<{ markdown: string; json: unkno
   const markdown = [
     `### One whisper-streamer turn of ${o.hours} h with auto flush`,
     "",
-    `tiny-whisper fixture, the node's auto-flush settings (built-in Silero VAD, 300 ms pauses, partial interval 600 ms), ${o.hours * 3600} s of audio: the six shared speech recordings (2.4–6.4 s) in turn, each followed by a 0.5–1.3 s pause, fed in 20 ms frames at up to ${o.speed}× real time and never more than 2 s of audio ahead of the VAD: ${wallSeconds.toFixed(0)} s wall. ` +
+    `tiny-whisper fixture, the node's auto-flush settings (built-in Silero VAD, 300 ms pauses, partial interval 600 ms), ${o.hours * 3600} s of audio: the six shared speech recordings (2.4–6.4 s) in turn, each followed by a 0.5–1.3 s pause, fed in 20 ms frames at up to ${o.speed}× real time and no clip started while more than 2 s of audio waited for the VAD: ${wallSeconds.toFixed(0)} s wall. ` +
       `${passes.length} decode passes (${passes.filter((p) => p.kind === "flush").length} flush, ${passes.filter((p) => p.kind === "partial").length} partial), ${partials} partials, a final of ${words} words.`,
     "",
     "| audio | passes | mean pass ms | p95 ms | max ms | max buffer s | max VAD queue s | RSS MiB | heap MiB (after GC) | external MiB | native MiB (RSS − heap − external) | transcript KiB |",
