@@ -14,8 +14,10 @@
  *  3. fan-out: `--llm-streams` (100) concurrent LLM streams and `--tts-streams` (32) concurrent
  *            TTS streams, each compared with the same request run alone: outputs must be equal.
  *
- * Flags: --only turn|churn|fanout (repeatable), --hours H, --speed X, --deploys N,
- * --llm-streams N, --tts-streams N, --no-write (print only).
+ * Flags: --only turn|churn|fanout (repeatable), --hours H (or --minutes M), --speed X,
+ * --slice-minutes S (default 10), --heap-snapshots 5,30 (write a .heapsnapshot at those minutes
+ * of audio into --snapshot-dir, default the OS temp folder; diff them with bench/heap-diff.ts),
+ * --deploys N, --llm-streams N, --tts-streams N, --no-write (print only).
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -40,6 +42,9 @@ interface SoakOptions {
   parts: Set<string>;
   hours: number;
   speed: number;
+  sliceMinutes: number;
+  heapSnapshots: number[];
+  snapshotDir: string;
   deploys: number;
   llmStreams: number;
   ttsStreams: number;
@@ -47,7 +52,7 @@ interface SoakOptions {
 }
 
 function parseOptions(argv: string[]): SoakOptions {
-  const o: SoakOptions = { parts: new Set(), hours: 1, speed: 20, deploys: 1000, llmStreams: 100, ttsStreams: 32, write: true };
+  const o: SoakOptions = { parts: new Set(), hours: 1, speed: 20, sliceMinutes: 10, heapSnapshots: [], snapshotDir: os.tmpdir(), deploys: 1000, llmStreams: 100, ttsStreams: 32, write: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -62,6 +67,10 @@ function parseOptions(argv: string[]): SoakOptions {
     };
     if (flag === "--only") o.parts.add(value());
     else if (flag === "--hours") o.hours = num();
+    else if (flag === "--minutes") o.hours = num() / 60;
+    else if (flag === "--slice-minutes") o.sliceMinutes = num();
+    else if (flag === "--heap-snapshots") o.heapSnapshots = value().split(",").map(Number).filter((n) => Number.isFinite(n) && n > 0).sort((a, b) => a - b);
+    else if (flag === "--snapshot-dir") o.snapshotDir = value();
     else if (flag === "--speed") o.speed = num();
     else if (flag === "--deploys") o.deploys = Math.round(num());
     else if (flag === "--llm-streams") o.llmStreams = Math.round(num());
@@ -134,23 +143,50 @@ interface Slice {
   p95Ms: number;
   maxMs: number;
   maxBufferSeconds: number;
+  /** Most audio queued in front of the VAD during the slice. */
+  maxVadQueueSeconds: number;
   rssMiB: number;
   heapMiB: number;
   externalMiB: number;
+  /** RSS less the JS heap's reserved size and external (ArrayBuffer) memory: native allocations (onnxruntime, malloc arenas). */
+  nativeMiB: number;
+  /** Committed text of the turn so far (UTF-16 code units ≈ bytes for this English text). */
+  transcriptKiB: number;
 }
 
 async function longTurn(o: SoakOptions): Promise<{ markdown: string; json: unknown }> {
   const engine = await loadModel<WhisperEngine>("asr", { enginesPath: await fixtureDir("tiny-whisper") });
   const vad = await builtinVad();
   const totalSeconds = o.hours * 3600;
-  const sliceSeconds = 600;
+  const sliceSeconds = o.sliceMinutes * 60;
   const passes: { at: number; ms: number; buffer: number; kind: string }[] = [];
+  const snapshotsAt = [...o.heapSnapshots];
+  // The VAD (one thread, queued per frame) is watched: fed faster than it runs, its queue holds every frame
+  // not yet looked at — memory that grows with the lag, and pauses that reach the streamer late. The feed
+  // waits for it (below), so the table measures the streamer, not a growing queue in front of it.
+  const detector = vad.openDetector({ min_silence_ms: 300 });
+  const vadQueue = { samples: 0, maxSeconds: 0, pauses: 0 };
+  const pauseDetector = {
+    push: async (frame: Float32Array) => {
+      vadQueue.samples += frame.length;
+      vadQueue.maxSeconds = Math.max(vadQueue.maxSeconds, vadQueue.samples / 16000);
+      try {
+        const events = await detector.push(frame);
+        vadQueue.pauses += events.filter((e) => e.type === "speech_end").length;
+        return events;
+      } finally {
+        vadQueue.samples -= frame.length;
+      }
+    },
+  };
   const streamer = engine.openStreamer({
     // The node's settings with auto flush (src/nodes/whisper-streamer.ts): interval 600 ms, VAD pauses of 300 ms.
     language: "en",
     partial_interval_ms: 600,
-    pauseDetector: vad.openDetector({ min_silence_ms: 300 }),
-    onPass: (p: PassInfo) => passes.push({ at: streamer.audioSeconds, ms: p.seconds * 1000, buffer: p.buffer_seconds, kind: p.kind }),
+    pauseDetector,
+    onPass: (p: PassInfo) => {
+      passes.push({ at: streamer.audioSeconds, ms: p.seconds * 1000, buffer: p.buffer_seconds, kind: p.kind });
+    },
   });
   let partials = 0;
   streamer.partials$.subscribe((e) => {
@@ -161,7 +197,6 @@ async function longTurn(o: SoakOptions): Promise<{ markdown: string; json: unkno
   for (const name of ["hello_16k.wav", "count_16k.wav", "weather_16k.wav", "alexa_16k.wav", "neg_16k.wav", "hey_jarvis_16k.wav"]) {
     clips.push((await readWavFile(sharedDir("audio", name))).samples);
   }
-  const flushes = () => passes.filter((p) => p.kind === "flush").length;
   const slices: Slice[] = [];
   const startedAt = Date.now();
   const frame = 320;
@@ -172,6 +207,8 @@ async function longTurn(o: SoakOptions): Promise<{ markdown: string; json: unkno
     const from = slices.length * sliceSeconds;
     const inSlice = passes.filter((p) => p.at > from && p.at <= upTo).map((p) => p);
     const ms = inSlice.map((p) => p.ms).sort((a, b) => a - b);
+    // Measured after a full collection: live memory, not garbage the collector has not reached yet.
+    (global as { gc?: () => void }).gc?.();
     const mem = process.memoryUsage();
     slices.push({
       from,
@@ -181,12 +218,16 @@ async function longTurn(o: SoakOptions): Promise<{ markdown: string; json: unkno
       p95Ms: ms.length ? ms[Math.min(ms.length - 1, Math.floor(ms.length * 0.95))] : 0,
       maxMs: ms.length ? ms[ms.length - 1] : 0,
       maxBufferSeconds: inSlice.reduce((m, p) => Math.max(m, p.buffer), 0),
+      maxVadQueueSeconds: vadQueue.maxSeconds,
       rssMiB: mb(mem.rss),
       heapMiB: mb(mem.heapUsed),
       externalMiB: mb(mem.external),
+      nativeMiB: mb(mem.rss - mem.heapTotal - mem.external),
+      transcriptKiB: streamer.text.length / 1024,
     });
     const s = slices[slices.length - 1];
-    log(`turn: ${(upTo / 60).toFixed(0)} min of audio in ${((Date.now() - startedAt) / 1000).toFixed(0)} s — ${s.passes} passes, mean ${s.meanMs.toFixed(1)} ms, p95 ${s.p95Ms.toFixed(1)} ms, RSS ${s.rssMiB.toFixed(0)} MiB`);
+    vadQueue.maxSeconds = 0;
+    log(`turn: ${(upTo / 60).toFixed(0)} min of audio in ${((Date.now() - startedAt) / 1000).toFixed(0)} s — ${s.passes} passes, mean ${s.meanMs.toFixed(1)} ms, p95 ${s.p95Ms.toFixed(1)} ms, buffer ≤ ${s.maxBufferSeconds.toFixed(1)} s, VAD queue ≤ ${s.maxVadQueueSeconds.toFixed(1)} s, RSS ${s.rssMiB.toFixed(0)} MiB, heap ${s.heapMiB.toFixed(1)} MiB, external ${s.externalMiB.toFixed(1)} MiB, native ${s.nativeMiB.toFixed(0)} MiB, transcript ${s.transcriptKiB.toFixed(1)} KiB`);
   };
   while (fed < totalSeconds * 16000) {
     const clip = clips[piece % clips.length];
@@ -195,8 +236,10 @@ async function longTurn(o: SoakOptions): Promise<{ markdown: string; json: unkno
     audio.set(clip);
     piece++;
     // No further ahead of the worker than two pauses: the turn runs as fast as decoding allows (at most `speed`×).
-    const waitUntil = Date.now() + 10000;
-    while (flushes() < piece - 3 && Date.now() < waitUntil) await new Promise((r) => setTimeout(r, 5));
+    // A clip starts only when at most 2 s of audio wait for the VAD (so its queue stays under 2 s + one clip). (Counting flush passes against pieces did not hold the
+    // feed back: the VAD finds pauses inside clips too, so flushes ran ahead of pieces while the VAD's queue
+    // grew by minutes of audio.) The decoder keeps pace by itself: "max buffer s" below shows it.
+    while (vadQueue.samples > 2 * 16000) await new Promise((r) => setTimeout(r, 5));
     for (let at = 0; at < audio.length && fed < totalSeconds * 16000; at += frame) {
       streamer.send(audio.subarray(at, at + frame).slice());
       fed += Math.min(frame, audio.length - at);
@@ -204,6 +247,13 @@ async function longTurn(o: SoakOptions): Promise<{ markdown: string; json: unkno
       const ahead = (fed / 16000 / o.speed) * 1000 - (Date.now() - startedAt);
       if (ahead > 0) await new Promise((r) => setTimeout(r, ahead));
       else if (fed % (frame * 25) === 0) await new Promise((r) => setImmediate(r));
+      if (snapshotsAt.length > 0 && fed / 16000 >= snapshotsAt[0] * 60) {
+        const minute = snapshotsAt.shift()!;
+        const file = path.join(o.snapshotDir, `soak-turn-${minute}min.heapsnapshot`);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        require("v8").writeHeapSnapshot(file);
+        log(`turn: heap snapshot at ${minute} min of audio: ${file}`);
+      }
       if (fed / 16000 >= nextSlice) {
         closeSlice(nextSlice);
         nextSlice += sliceSeconds;
@@ -217,16 +267,16 @@ async function longTurn(o: SoakOptions): Promise<{ markdown: string; json: unkno
   const words = text.split(/\s+/).filter(Boolean).length;
   const rows = slices.map(
     (s) =>
-      `| ${(s.from / 60).toFixed(0)}–${(s.to / 60).toFixed(0)} min | ${s.passes} | ${s.meanMs.toFixed(1)} | ${s.p95Ms.toFixed(1)} | ${s.maxMs.toFixed(1)} | ${s.maxBufferSeconds.toFixed(1)} | ${s.rssMiB.toFixed(0)} | ${s.heapMiB.toFixed(0)} | ${s.externalMiB.toFixed(0)} |`,
+      `| ${(s.from / 60).toFixed(0)}–${(s.to / 60).toFixed(0)} min | ${s.passes} | ${s.meanMs.toFixed(1)} | ${s.p95Ms.toFixed(1)} | ${s.maxMs.toFixed(1)} | ${s.maxBufferSeconds.toFixed(1)} | ${s.maxVadQueueSeconds.toFixed(1)} | ${s.rssMiB.toFixed(0)} | ${s.heapMiB.toFixed(1)} | ${s.externalMiB.toFixed(1)} | ${s.nativeMiB.toFixed(0)} | ${s.transcriptKiB.toFixed(1)} |`,
   );
   const markdown = [
     `### One whisper-streamer turn of ${o.hours} h with auto flush`,
     "",
-    `tiny-whisper fixture, the node's auto-flush settings (built-in Silero VAD, 300 ms pauses, partial interval 600 ms), ${o.hours * 3600} s of audio: the six shared speech recordings (2.4–6.4 s) in turn, each followed by a 0.5–1.3 s pause, fed in 20 ms frames at up to ${o.speed}× real time and never more than two pauses ahead of the decoder: ${wallSeconds.toFixed(0)} s wall. ` +
+    `tiny-whisper fixture, the node's auto-flush settings (built-in Silero VAD, 300 ms pauses, partial interval 600 ms), ${o.hours * 3600} s of audio: the six shared speech recordings (2.4–6.4 s) in turn, each followed by a 0.5–1.3 s pause, fed in 20 ms frames at up to ${o.speed}× real time and no clip started while more than 2 s of audio waited for the VAD: ${wallSeconds.toFixed(0)} s wall. ` +
       `${passes.length} decode passes (${passes.filter((p) => p.kind === "flush").length} flush, ${passes.filter((p) => p.kind === "partial").length} partial), ${partials} partials, a final of ${words} words.`,
     "",
-    "| audio | passes | mean pass ms | p95 ms | max ms | max buffer s | RSS MiB | heap MiB | external MiB |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| audio | passes | mean pass ms | p95 ms | max ms | max buffer s | max VAD queue s | RSS MiB | heap MiB (after GC) | external MiB | native MiB (RSS − heap − external) | transcript KiB |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...rows,
   ].join("\n");
   return { markdown, json: { hours: o.hours, speed: o.speed, wallSeconds, passes: passes.length, partials, words, slices } };

@@ -131,18 +131,29 @@ export class WhisperStreamer implements AsrStreamer {
     this.totalSamples += frame.length;
     this.dirty = true;
     this.schedule();
+    // The pause this frame completes is in the audio up to its end, whenever the detector gets to it: a
+    // detector behind the feed (audio sent faster than it runs) must not cut where the buffer has got to since.
+    const pauseBy = this.totalSamples;
     this.options.pauseDetector?.push(frame).then(
       (events) => {
-        if (events.some((e) => e.type === "speech_end")) this.flush();
+        if (events.some((e) => e.type === "speech_end")) this.flushAt(pauseBy);
       },
       (err: unknown) => this.fail(new Error(`voice activity detection failed: ${err instanceof Error ? err.message : String(err)}`)),
     );
   }
 
   flush(): void {
+    this.flushAt(this.totalSamples);
+  }
+
+  /** Settles the audio up to `sample` (counted from the turn's first sample) at the next pass. */
+  private flushAt(sample: number): void {
     if (this.ended) return;
-    if (this.flushMarks[this.flushMarks.length - 1] === this.bufferLength) return;
-    this.flushMarks.push(this.bufferLength);
+    const mark = sample - (this.totalSamples - this.bufferLength);
+    // Behind the buffer's start (already cut), or not past the last mark: nothing new to settle.
+    const last = this.flushMarks[this.flushMarks.length - 1];
+    if (mark < 0 || (last !== undefined && mark <= last)) return;
+    this.flushMarks.push(mark);
     this.schedule();
   }
 
