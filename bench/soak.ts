@@ -17,7 +17,7 @@
  * Flags: --only turn|churn|fanout (repeatable), --hours H (or --minutes M), --speed X,
  * --slice-minutes S (default 10), --heap-snapshots 5,30 (write a .heapsnapshot at those minutes
  * of audio into --snapshot-dir, default the OS temp folder; diff them with bench/heap-diff.ts),
- * --deploys N, --llm-streams N, --tts-streams N, --no-write (print only).
+ * --deploys N, --llm-streams N, --tts-streams N, --no-write (print only). With --only, the other parts' subsections of the Soak section stay.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -415,10 +415,48 @@ async function fanOut(o: SoakOptions): Promise<{ markdown: string; json: unknown
 
 // ---------------------------------------------------------------- report
 
-/** Replaces (or appends) the "## Soak" section of bench/RESULTS.md. */
-function writeSection(markdown: string): string {
+type SoakPart = "fanout" | "churn" | "turn";
+
+/** Which part a "### " subsection of the Soak section reports (titles carry the run's numbers). */
+const PART_TITLES: Record<SoakPart, RegExp> = {
+  fanout: /^### .*concurrent LLM streams/,
+  churn: /^### .*deploy cycles/,
+  turn: /^### .*whisper-streamer turn/,
+};
+
+const EARLIER = "_From an earlier run: ";
+
+/**
+ * The "### " subsections of the current "## Soak" section that report none of `rerun`, kept,
+ * each with the line that says how and when it was measured (the section's own, the first time
+ * it is kept).
+ */
+function keptSubsections(current: string, rerun: SoakPart[]): string[] {
+  const soak = /^## Soak\s*$/m.exec(current);
+  if (!soak) return [];
+  const rest = current.slice(soak.index + soak[0].length);
+  const end = rest.search(/^## /m);
+  const [preamble, ...subs] = rest.slice(0, end >= 0 ? end : rest.length).split(/^(?=### )/m);
+  const made = preamble.trim().replace(/\s+/g, " ");
+  return subs
+    .filter((sub) => !rerun.some((p) => PART_TITLES[p].test(sub)))
+    .map((sub) => {
+      // A subsection that already says how it was made keeps its own line.
+      if (sub.includes(EARLIER) || /^Made by /m.test(sub) || !made) return sub.trimEnd();
+      const newline = sub.indexOf("\n");
+      return `${sub.slice(0, newline)}\n\n${EARLIER}${made}_\n${sub.slice(newline).trimEnd()}`;
+    });
+}
+
+/**
+ * Replaces (or appends) the "## Soak" section of bench/RESULTS.md: the parts of this run, then the
+ * subsections of parts this run did not measure, kept from the earlier run that made them.
+ */
+function writeSection(fresh: string, rerun: SoakPart[]): string {
   const file = path.join(__dirname, "..", "..", "bench", "RESULTS.md");
   const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+  const kept = keptSubsections(current, rerun);
+  const markdown = kept.length ? `${fresh}\n\n${kept.join("\n\n")}` : fresh;
   const start = current.search(/^## Soak\s*$/m);
   let next = -1;
   if (start >= 0) {
@@ -460,7 +498,7 @@ async function main(): Promise<void> {
     const r = await run[part](o);
     parts.push(r);
     json[part] = r.json;
-    if (o.write) log(`soak: wrote ${writeSection(section(order.slice(i + 1)).trimEnd())}`);
+    if (o.write) log(`soak: wrote ${writeSection(section(order.slice(i + 1)).trimEnd(), order)}`);
   }
   process.stdout.write(section([]) + "\n");
   process.stdout.write(JSON.stringify(json) + "\n");
