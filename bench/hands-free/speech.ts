@@ -26,7 +26,9 @@ const ROOMS = ["kitchen", "living room", "bedroom", "garage", "office", "hallway
 const NAMES = ["Travis", "Marcus", "Mavis", "Harvey", "Charles", "Jasmine", "Oliver", "Sophia", "Priya", "Mateo", "Hannah", "Jarrod", "Alexander", "Alison", "Michael", "Rasmus", "Chloe", "Ibrahim", "Yuki", "Gareth", "Jarvie", "Marvin"];
 const CITIES = ["Paris", "Boston", "Lisbon", "Nairobi", "Osaka", "Denver", "Toronto", "Madrid", "Sydney", "Glasgow"];
 const THINGS = ["the groceries", "the car keys", "the dentist", "the package", "the report", "the tickets", "the laundry", "dinner"];
-const VOICES = ["en-us", "en-gb", "en-gb-scotland", "en-029", "en-gb-x-rp", "en-us+f3", "en-gb+f2", "en-us+m3"];
+const VOICES = ["en-us", "en-gb", "en-gb-scotland", "en-029", "en-gb-x-rp", "en-us+f3", "en-gb+f2", "en-us+m3", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-us+f4", "en-gb-scotland+m5"];
+const MONTHS = ["January", "March", "April", "June", "August", "October", "November", "December"];
+const STREETS = ["Maple Street", "Harbor Road", "Station Avenue", "Elm Court", "Mill Lane", "Park Drive"];
 
 export function sentence(r: () => number): string {
   const n = () => Math.floor(r() * 100);
@@ -47,6 +49,13 @@ export function sentence(r: () => number): string {
     () => `Can you play some quiet music in the ${pick(r, ROOMS)}?`,
     () => `We need ${n()} eggs, some bread and a bottle of milk.`,
     () => `Good morning everyone, the bus leaves at ${n()} past ${1 + Math.floor(r() * 12)}.`,
+    () => `The appointment is on ${pick(r, MONTHS)} ${1 + Math.floor(r() * 28)}, ${1990 + Math.floor(r() * 40)}.`,
+    () => `That comes to ${n()} dollars and ${n()} cents.`,
+    () => `Send it to ${100 + Math.floor(r() * 900)} ${pick(r, STREETS)}, ${pick(r, CITIES)}.`,
+    () => `${pick(r, NAMES)}, ${pick(r, NAMES)} and ${pick(r, NAMES)} are coming for dinner at ${5 + Math.floor(r() * 4)}.`,
+    () => `Hello ${pick(r, NAMES)}, how are you doing today?`,
+    () => `Count with me: ${Array.from({ length: 6 }, () => 1 + Math.floor(r() * 20)).join(", ")}.`,
+    () => `Hey, can you ask ${pick(r, NAMES)} where ${pick(r, THINGS)} went?`,
   ];
   return pick(r, templates)();
 }

@@ -18,7 +18,7 @@ import { WakeListener } from "./shared/wake-listener";
 
 const SETTINGS: readonly Setting[] = [
   { key: "threshold", editor: "threshold", type: "number", min: 0.01, max: 0.99, default: 0.5 },
-  { key: "patience", editor: "patience", type: "integer", min: 1, max: 50, default: 2 },
+  { key: "patience", editor: "patience", type: "integer", min: 1, max: 50, default: 1 },
   { key: "refractory_ms", editor: "refractoryMs", type: "number", min: 0, max: 60000, default: 2000 },
   { key: "vad_threshold", editor: "vadThreshold", type: "number", min: 0, max: 0.99, default: 0 },
   /** Wake words to listen for, a comma list; empty: every head of the model. */

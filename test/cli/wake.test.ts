@@ -13,12 +13,16 @@ describe("cli: voice-stream wake", function () {
   this.timeout(180000);
   const model = wakeModelFolder(["hey_jarvis_v0.1"]);
 
-  it("--json: one detection on hey_jarvis_16k, none on the other clips", () => {
+  it("--json: one detection on hey_jarvis_16k, none on the other clips but hello_16k (the head's own false accept)", () => {
     for (const name of ["hey_jarvis_16k", "alexa_16k", "count_16k", "hello_16k", "neg_16k", "weather_16k"]) {
       const r = cli(["wake", "--model", model, "--input", sharedDir("audio", `${name}.wav`), "--json"]);
       assert.equal(r.status, 0, r.stderr);
       const lines = r.stdout.trim() === "" ? [] : r.stdout.trim().split("\n").map((l) => JSON.parse(l));
-      if (name === "hey_jarvis_16k") {
+      if (name === "hello_16k") {
+        // hey_jarvis scores 0.85 on it, as in openWakeWord's own pipeline (test/core/wake-openwakeword-reference.test.ts)
+        assert.equal(lines.length, 1, r.stdout);
+        assert.equal(lines[0].name, "hey_jarvis_v0.1");
+      } else if (name === "hey_jarvis_16k") {
         assert.equal(lines.length, 1, r.stdout);
         assert.deepEqual(Object.keys(lines[0]), ["name", "score", "time"]);
         assert.equal(lines[0].name, "hey_jarvis_v0.1");

@@ -76,15 +76,20 @@ describe("wake: openWakeWord engine on real speech", function () {
     for (const name of CLIPS) scores[name] = (await maxScores(jarvis.engine, await clip(name)))["hey_jarvis_v0.1"];
     assert.ok(scores.hey_jarvis_16k >= 0.9, JSON.stringify(scores));
     for (const name of ["alexa_16k", "count_16k", "neg_16k", "weather_16k"]) assert.ok(scores[name] < 0.5, `${name}: ${scores[name]}`);
-    // hello_16k reaches 0.85 for one 80 ms step (measured; see bench/RESULTS.md): the
-    // default patience of 2 steps is what keeps it from waking (next test).
+    // hello_16k reaches 0.85 (0.77 and 0.85, four steps apart), and openWakeWord itself scores
+    // it the same (wake-openwakeword-reference.test.ts): the figure is the head's, not our
+    // pipeline's. The head hears "hey jarvis" in that espeak "hello, how are you" (next test).
     assert.ok(scores.hello_16k < 0.9, `hello_16k: ${scores.hello_16k}`);
   });
 
-  it("detects hey_jarvis once on hey_jarvis_16k and never on the other clips (default threshold and patience)", async () => {
+  it("detects hey_jarvis once on hey_jarvis_16k and never on the other clips but hello_16k, the head's false accept (default threshold and patience)", async () => {
     for (const name of CLIPS) {
       const found = await detections(jarvis.engine, await clip(name));
-      if (name === "hey_jarvis_16k") {
+      if (name === "hello_16k") {
+        // openWakeWord's pipeline scores it ≥ 0.5 too, and at most offsets on the 80 ms grid for
+        // two steps in a row as well: no patience setting tells it from the real wake word.
+        assert.equal(found.length, 1, JSON.stringify(found));
+      } else if (name === "hey_jarvis_16k") {
         assert.equal(found.length, 1, JSON.stringify(found));
         assert.equal(found[0].name, "hey_jarvis_v0.1");
         assert.ok(found[0].score >= 0.5 && found[0].audio_seconds > 1.5 && found[0].audio_seconds < 2.6, JSON.stringify(found[0]));
@@ -113,6 +118,24 @@ describe("wake: openWakeWord engine on real speech", function () {
     assert.ok(found[1].audio_seconds - found[0].audio_seconds > 3);
     const held = await detections(jarvis.engine, twice, { refractory_ms: 10000 });
     assert.equal(held.length, 1);
+  });
+
+  it("hears the wake word right after other speech wherever it falls on the 80 ms grid", async () => {
+    // A second wake word in a live stream (a barge-in) falls on the 80 ms step grid by chance;
+    // after count_16k, hey_jarvis_16k's score dips under 0.5 between two high steps at some
+    // offsets (0.82, three steps near 0, 0.93), which two steps in a row (the old default) missed.
+    const count = await clip("count_16k");
+    const word = await clip("hey_jarvis_16k");
+    const missed: number[] = [];
+    for (let offset = 0; offset < 1280; offset += 80) {
+      const gap = new Float32Array(8000 + offset);
+      const stream = new Float32Array(count.length + gap.length + word.length + 16000);
+      stream.set(count);
+      stream.set(word, count.length + gap.length);
+      const found = await detections(jarvis.engine, stream);
+      if (found.length !== 1) missed.push(offset);
+    }
+    assert.deepEqual(missed, [], "grid offsets (samples) where hey_jarvis was not detected exactly once");
   });
 
   it("detect() is cold and stops on unsubscribe", async () => {

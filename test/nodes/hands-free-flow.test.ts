@@ -57,7 +57,7 @@ describe("hands-free example flow (tiny models, a WAV for the microphone)", func
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it("wake → question → answer → follow-up without the wake word → answer", async () => {
+  it("wake → question → answer → follow-up without the wake word → answer → barge-in by the wake word", async () => {
     const example = JSON.parse(fs.readFileSync(path.join(repoRoot(), "examples", "Hands-free voice assistant.json"), "utf8")) as FlowNode[];
     const llmDir = path.join(tmp, "stories260K");
     const stories = sharedDir("models", "stories260K");
@@ -180,15 +180,14 @@ describe("hands-free example flow (tiny models, a WAV for the microphone)", func
       assert.equal(seen.h_wake.length, 1, "no wake word was said for the follow-up");
       await waitFor(() => events("started").some((e) => e.stream_id === second.stream_id), "the second answer playing");
 
-      // Barge-in by a second "Hey Jarvis" over this answer is not checked here: on the 2-core CI
-      // machine the wake-word node missed that second wake word in 3 of 4 runs (with or without the
-      // own-voice guard), and the missed turn then ran on until its prompt outgrew stories260K.
-      // Issue 17 stays open for it; what a barge-in does (cancel → audio-out stops at once) is
-      // covered by the audio-out and stream-lifecycle node tests.
-      await waitFor(() => seen.h_llm.filter((m) => m.is_final === true).length >= 2, "the second answer's text");
-      const llmFinals = seen.h_llm.filter((m) => m.is_final === true);
-      assert.ok(llmFinals.length >= 2, `two answers were generated (${llmFinals.length})`);
-      assert.equal(seen.h_wake.length, 1);
+      // 3. Barge-in: "Hey Jarvis" over the answer cancels it (audio-out stops) and opens a new turn.
+      // (Where this second wake word falls on the wake-word node's 80 ms grid is chance; with the
+      // old default patience of 2 steps that missed it in 3 of 4 runs.)
+      say(await clip("hey_jarvis_16k"));
+      await waitFor(() => turns().some((t) => t.startsWith("barge-in")), "the barge-in");
+      await waitFor(() => events("stopped").length >= 1, "audio-out to stop");
+      assert.equal(events("drained").filter((e) => e.stream_id === second.stream_id).length, 0, "the interrupted answer never drained");
+      assert.equal(seen.h_wake.length, 2);
       assert.deepEqual(seen.h_caught, []);
       // the vad's events went to the function node in order: starts and ends alternate
       const kinds = seen.h_vad.map((m) => m.kind);

@@ -6,7 +6,7 @@
  *
  * Follows the reference streaming behaviour (openWakeWord utils.AudioFeatures): each 1280-sample
  * step is transformed together with the previous 480 samples (so the step yields exactly 8 mel
- * frames), the mel buffer starts as 76 rows of ones, and the embedding buffer starts with the
+ * frames; the very first step alone), the mel buffer starts as 76 rows of ones, and the embedding buffer starts with the
  * embeddings of 4 s of low noise so heads have a full window from the first step.
  */
 import * as ort from "onnxruntime-node";
@@ -99,9 +99,12 @@ export class FeatureStream {
   /** Runs one 80 ms step (there must be one ready): new mel frames, one new embedding. */
   async step(): Promise<void> {
     const chunk = this.pending.subarray(0, STEP_SAMPLES);
-    const input = new Float32Array(MEL_CONTEXT + STEP_SAMPLES);
-    input.set(this.context);
-    input.set(chunk, MEL_CONTEXT);
+    // The first step has no earlier audio: the reference transforms the 1280 samples alone
+    // (fewer mel rows), not behind 480 zeros, and the heads' first windows depend on that.
+    const first = this.samples === 0;
+    const input = new Float32Array((first ? 0 : MEL_CONTEXT) + STEP_SAMPLES);
+    if (!first) input.set(this.context);
+    input.set(chunk, first ? 0 : MEL_CONTEXT);
     this.context.set(chunk.subarray(STEP_SAMPLES - MEL_CONTEXT));
     this.pending = this.pending.slice(STEP_SAMPLES);
     this.samples += STEP_SAMPLES;
