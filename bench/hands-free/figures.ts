@@ -96,7 +96,7 @@ async function clipScores(engine: OpenWakeWordEngine, out: (s?: string) => void)
   out(`| clip | ${names.join(" | ")} | detections (default settings) |`);
   out(`|---|${names.map(() => "---").join("|")}|---|`);
   for (const clip of ["hey_jarvis_16k", "alexa_16k", "count_16k", "hello_16k", "neg_16k", "weather_16k"]) {
-    const samples = (await readWavFile(path.join(__dirname, "..", "..", "..", "..", "shared", "audio", `${clip}.wav`))).samples;
+    const samples = (await readWavFile(path.join(__dirname, "..", "..", "..", "test", "data", "audio", `${clip}.wav`))).samples;
     const padded = concat([samples, new Float32Array(STEP)]);
     const best: Record<string, number> = {};
     const gates = new Map(names.map((n) => [n, new DetectionGate({ threshold: 0.5, patience: DEFAULT_PATIENCE, refractory_ms: 2000 })]));
