@@ -4,7 +4,7 @@
  * perf_hooks.monitorEventLoopDelay and a 5 ms watchdog that logs every stall over 50 ms. Run it
  * under `node --cpu-prof` to see which functions hold the loop (top self time).
  *
- *   node --cpu-prof --cpu-prof-dir=/tmp/prof dist/bench/turn/event-loop-probe.js [turns]
+ *   node --cpu-prof --cpu-prof-dir=/tmp/prof dist/bench/turn/event-loop-probe.js [turns] [speculative_final: on|off]
  */
 import { monitorEventLoopDelay } from "perf_hooks";
 import { readWavFile } from "../../src/core/audio/wav";
@@ -14,6 +14,7 @@ import { replyPieces, runTurns } from "./turn-harness";
 
 async function main(): Promise<void> {
   const turns = Number(process.argv[2] ?? 3);
+  const speculativeFinal = process.argv[3] === undefined ? undefined : process.argv[3] === "on";
   const { samples } = await readWavFile(sharedDir("audio", "weather_16k.wav"));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const helper = require("node-red-node-test-helper");
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     replyPieces: replyPieces("It is mild and dry today, with a light breeze from the west and a high of eighteen degrees. Rain comes later."),
     schedule: Array.from({ length: turns }, () => ({ label: "probe", prefixCache: true, firstSpanWords: 8, asrEnd: "finish" as const })),
     turnTimeoutMs: 60000,
+    speculativeFinal,
     log: (line) => process.stderr.write(`${Math.round(performance.now() - t0)} ms ${line}\n`),
   });
   histogram.disable();
