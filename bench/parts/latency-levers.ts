@@ -6,7 +6,9 @@
  *    warm (the system prompt cached by an earlier turn), each turn a different question;
  *  - the first TTS span cut early (first_span_words 8 against 0): time to first audio of an answer
  *    whose first sentence is long, for eSpeak NG, tiny-piper and (without --quick) the
- *    NeuTTS-shaped q4 codec voice.
+ *    NeuTTS-shaped q4 codec voice;
+ *  - the speculative ASR final (asr-final-lever.ts): finish → final transcript on the
+ *    whisper-base-shaped model (tiny-whisper with --quick); VOICE_BENCH_LEVERS=asr runs only it.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -20,6 +22,7 @@ import type { BenchOptions } from "../options";
 import { prepareQwen3, prepareStories } from "../llm/llm-section";
 import { prepareNeutts } from "./speech-synthesis";
 import { fmt, median, nowMs } from "../stats";
+import { asrFinalCase, renderAsrFinal, type AsrFinalRow } from "./asr-final-lever";
 
 /** ~300 tokens of system prompt, as a home assistant's would be (rules, rooms, devices). */
 const SYSTEM_PROMPT = [
@@ -148,6 +151,8 @@ async function spanCase(voice: string, engine: TtsEngine, rounds: number, log: (
 
 export async function latencyLeversPart(options: BenchOptions, log: (line: string) => void): Promise<{ json: unknown; markdown: string }> {
   const rounds = Math.max(options.runs, 5);
+  const asrFinal = await asrFinalCase(options, options.runs, log);
+  if (process.env.VOICE_BENCH_LEVERS === "asr") return { json: { asrFinal }, markdown: renderAsrFinal(asrFinal).join("\n").trim() };
   const prefix: PrefixRow[] = [];
   // stories260K holds 512 positions and spends a token per byte or two: a shorter system prompt there.
   if (options.quick) prefix.push(await prefixCase("stories260K", prepareStories(options.outDir, log), {}, SYSTEM_PROMPT.slice(0, 400), rounds, log));
@@ -162,10 +167,10 @@ export async function latencyLeversPart(options: BenchOptions, log: (line: strin
     const neutts = prepareNeutts(options, "q4", log);
     spans.push(await spanCase("codec, NeuTTS-shaped q4", await loadTts(localLoadContext("tts", { enginesPath: neutts.dir, ...neutts.spec })), Math.min(rounds, 3), log));
   }
-  return { json: { prefix, spans }, markdown: render(prefix, spans) };
+  return { json: { prefix, spans, asrFinal }, markdown: render(prefix, spans, asrFinal) };
 }
 
-function render(prefix: PrefixRow[], spans: SpanRow[]): string {
+function render(prefix: PrefixRow[], spans: SpanRow[], asrFinal: AsrFinalRow): string {
   const lines = [
     "Interleaved A/B in one process (sides alternate which goes first each round); medians.",
     "",
@@ -191,5 +196,6 @@ function render(prefix: PrefixRow[], spans: SpanRow[]): string {
     const on = median(r.onMs);
     lines.push(`| ${r.voice} | ${fmt(off, 0)} | ${fmt(on, 0)} | ${fmt(on / off)}× |`);
   }
+  lines.push(...renderAsrFinal(asrFinal));
   return lines.join("\n");
 }

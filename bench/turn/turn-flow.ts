@@ -31,6 +31,8 @@ export interface TurnFlowOptions {
   minSilenceMs?: number;
   /** Also a second llm-stream on a copy of the LLM with prefix_cache_mb 0 (for turns with prefix_cache false). */
   noCacheLlm?: boolean;
+  /** whisper-streamer's speculative final (the node's default, on, when absent). */
+  speculativeFinal?: boolean;
 }
 
 type FlowNode = Record<string, unknown> & { id: string; type: string };
@@ -100,7 +102,7 @@ export function turnFlow(options: TurnFlowOptions): FlowNode[] {
     modelNode("m_tts", "tts", models.tts),
     { id: "n_vad", type: "vad", minSilenceMs: String(options.minSilenceMs ?? 700), pass: "all", wires: [["n_gate"], ["n_gate", TAPS.vad]] },
     { id: "n_gate", type: "function", func: GATE, outputs: 1, wires: [["n_asr"]] },
-    { id: "n_asr", type: "whisper-streamer", model: "m_asr", language: "en", partialIntervalMs: "600", wires: [[], ["n_route", TAPS.asr]] },
+    { id: "n_asr", type: "whisper-streamer", model: "m_asr", language: "en", partialIntervalMs: "600", ...(options.speculativeFinal === undefined ? {} : { speculativeFinal: options.speculativeFinal }), wires: [[], ["n_route", TAPS.asr]] },
     { id: "n_route", type: "function", func: ROUTE, outputs: 2, wires: [["n_llm"], options.noCacheLlm ? ["n_llm_nc"] : []] },
     llm("n_llm", "m_llm"),
     ...(options.noCacheLlm ? [modelNode("m_llm_nc", "llm", { ...models.llm, config: { ...models.llm.config, prefix_cache_mb: 0 } }), llm("n_llm_nc", "m_llm_nc")] : []),

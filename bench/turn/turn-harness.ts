@@ -148,12 +148,20 @@ export async function runTurns(helper: any, options: RunTurnsOptions): Promise<T
   const seen: Record<string, { t: number; msg: Msg }[]> = Object.fromEntries(Object.values(TAPS).map((id) => [id, []]));
   for (const id of Object.values(TAPS)) helper.getNode(id).on("input", (msg: Msg) => seen[id].push({ t: now(), msg }));
   // Node errors (done(err), node.error) reach the runtime's log (the helper spies on it): a turn
-  // waiting on a stage that failed stops at once instead of timing out.
-  const errors = (): string[] =>
-    ((helper.log()?.args ?? []) as { level: number; msg: unknown }[][])
-      .map((a) => a[0])
-      .filter((e) => e && typeof e.level === "number" && e.level <= 20)
-      .map((e) => String(e.msg));
+  // waiting on a stage that failed stops at once instead of timing out. Asked after every frame:
+  // only the log entries since the last call are read (rescanning the whole log, which grows all
+  // run long, took ~7 % of the process's CPU and delayed frames itself).
+  const found: string[] = [];
+  let scanned = 0;
+  const errors = (): string[] => {
+    const args = (helper.log()?.args ?? []) as { level: number; msg: unknown }[][];
+    if (args.length < scanned) scanned = 0; // the helper's log spy was reset
+    for (; scanned < args.length; scanned++) {
+      const e = args[scanned][0];
+      if (e && typeof e.level === "number" && e.level <= 20) found.push(String(e.msg));
+    }
+    return found;
+  };
   const endSample = speechEndSample(options.question);
   const timelines: TurnTimeline[] = [];
   try {

@@ -32,6 +32,8 @@ const REPO = path.join(__dirname, "..", "..", "..");
 const BENCH_SRC = path.join(REPO, "bench");
 const AUDIO = process.env.SHARED_AUDIO_DIR ?? path.join(REPO, "test", "data", "audio");
 const QUESTION = "weather_16k.wav";
+/** The voice turn's spoken question (also the ASR lever's audio in part "levers"). */
+export const questionWavPath = (): string => path.join(AUDIO, QUESTION);
 const CHART = "voice-turn.svg";
 
 /** About 150 tokens with the chat template (the Qwen3-shaped model's tokenizer counts them; see the notes). */
@@ -110,7 +112,7 @@ function schedule(levers: TurnVariant[], runs: number, every: number): TurnVaria
   return out;
 }
 
-async function asrModel(options: BenchOptions, log: (line: string) => void): Promise<{ label: string; dir: string }> {
+export async function asrModel(options: BenchOptions, log: (line: string) => void): Promise<{ label: string; dir: string }> {
   if (options.quick) {
     const dir = path.join(options.outDir, "tiny-whisper");
     if (!fs.existsSync(path.join(dir, "config.json"))) await writeTinyWhisper(dir);
@@ -135,7 +137,7 @@ async function promptTokens(llmDir: string): Promise<number | undefined> {
 }
 
 export async function voiceTurnPart(options: BenchOptions, log: (line: string) => void): Promise<{ json: unknown; markdown: string }> {
-  const questionWav = path.join(AUDIO, QUESTION);
+  const questionWav = questionWavPath();
   if (!fs.existsSync(questionWav)) throw new Error(`the question WAV ${questionWav} is missing (set SHARED_AUDIO_DIR)`);
   const question = await readWavFile(questionWav);
   const speechEndS = speechEndSample(question.samples) / question.sampleRate;

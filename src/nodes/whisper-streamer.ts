@@ -32,8 +32,9 @@ const SETTINGS: readonly Setting[] = [
   { key: "task", editor: "task", type: "string", choices: ["transcribe", "translate"], default: "transcribe" },
   { key: "partial_interval_ms", editor: "partialIntervalMs", type: "number", min: 0, default: 600 },
   { key: "autoFlush", editor: "autoFlush", type: "boolean", default: false },
+  { key: "speculative_final", editor: "speculativeFinal", type: "boolean", default: true },
 ];
-type Settings = { language: string; task: "transcribe" | "translate"; partial_interval_ms: number; autoFlush: boolean };
+type Settings = { language: string; task: "transcribe" | "translate"; partial_interval_ms: number; autoFlush: boolean; speculative_final: boolean };
 
 /** Input fields that describe the incoming frame or control it, not the outgoing chunks. */
 const INPUT_ONLY = ["payload", "sample_rate", "is_final", "kind", "finish", "flush", "cancel", "parts", "text", "delta"];
@@ -58,8 +59,8 @@ module.exports = function register(RED: NodeAPI) {
     const openTurn = async (id: string, msg: NodeMessage, send: Send): Promise<Turn> => {
       if (settings instanceof Error) throw settings;
       const engine = await handle.get();
-      const { language, task, partial_interval_ms } = settings;
-      const streamer = engine.openStreamer({ language, task, partial_interval_ms, pauseDetector: vad && (await vad.model).openDetector({ min_silence_ms: 300 }) });
+      const { language, task, partial_interval_ms, speculative_final } = settings;
+      const streamer = engine.openStreamer({ language, task, partial_interval_ms, speculative_final, pauseDetector: vad && (await vad.model).openDetector({ min_silence_ms: 300 }) });
       const turn: Turn = {
         id, streamer, input: without(msg, INPUT_ONLY), index: 0, resampler: undefined, waiting: [],
         stop: () => turn.subscription?.unsubscribe(),

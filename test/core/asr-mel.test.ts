@@ -67,4 +67,34 @@ describe("asr: Whisper log-mel features", () => {
     // Doubling every filter adds log10(2) before normalisation: (x + log10 2 / 4) where not clamped.
     assert.ok(Math.abs(doubled[5] - plain[5] - Math.log10(2) / 4) < 1e-5);
   });
+
+  it("a streamer's growing buffer: each call reuses unchanged frames and equals a fresh extraction exactly", () => {
+    const signal = testSignal(6, 4);
+    const reusing = new LogMelExtractor();
+    const firstDiff = (a: Float32Array, b: Float32Array) => a.findIndex((v, i) => !Object.is(v, b[i]));
+    const check = (audio: Float32Array, what: string) => {
+      const fresh = new LogMelExtractor().extract(audio);
+      const got = reusing.extract(audio);
+      assert.equal(firstDiff(got, fresh), -1, `${what}: features differ from a fresh extraction`);
+    };
+    // Growing by pass-sized steps (some not a multiple of the hop), then the same audio again.
+    for (const seconds of [0.05, 0.3, 0.97, 1.5, 2.2, 3.33, 4, 6, 6]) check(signal.slice(0, Math.round(seconds * 16000)), `prefix ${seconds} s`);
+    // 6 s again: only the frames that read past the end of the audio (into the padding) are computed.
+    assert.ok(reusing.computedFrames <= 4, `${reusing.computedFrames} frames computed for the same audio`);
+    check(signal.slice(0, 6.5 * 16000), "6.5 s");
+    assert.ok(reusing.computedFrames <= 0.5 * 100 + 4, `${reusing.computedFrames} frames computed for 0.5 s more audio`);
+    // One sample changed mid-way (frames reading it and after must be recomputed), then a shorter buffer,
+    // then the buffer cut at its start (a flush): nothing in common.
+    const changed = signal.slice(0, 4 * 16000);
+    changed[2 * 16000 + 17] += 0.25;
+    check(changed, "a changed sample");
+    check(signal.slice(0, 16000), "a shorter buffer");
+    check(signal.slice(8000, 5 * 16000), "a cut buffer");
+    assert.ok(reusing.computedFrames >= 450, "a cut buffer reused frames of the old start");
+    // Louder audio later moves the max, hence the clamp of reused frames.
+    const louder = signal.slice(0, 3 * 16000);
+    for (let i = 2 * 16000; i < louder.length; i++) louder[i] *= 20;
+    check(signal.slice(0, 2 * 16000), "before the loud part");
+    check(louder, "after the loud part");
+  });
 });

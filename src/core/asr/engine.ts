@@ -21,6 +21,13 @@ export interface AsrStreamConfig {
   temperatures?: number[];
   /** Seed of the fallback sampling (default 0): the same audio gives the same text. */
   seed?: number;
+  /**
+   * Speculative final (default on): the final decodes the turn's audio only up to a short tail
+   * after its last loud frame, and that decode starts as soon as the tail is in — while the
+   * silence that ends the turn is still being waited out — so finish() finds it done. Speech
+   * after it discards it; the final is then decoded as usual.
+   */
+  speculative_final?: boolean;
 }
 
 /** A stretch of a turn's audio that left no text in the transcript (AsrFinal.dropped). */

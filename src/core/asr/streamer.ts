@@ -7,7 +7,16 @@
  * segment's end when it would outgrow the model's 30 s window, and by `flush()` (call it at
  * pauses, or let a `pauseDetector` VAD call it) after committing what it holds, so each pass
  * costs about the same however long the turn. `finish()` decodes the rest once and resolves the transcript of all audio;
- * `cancel()` ends with one `{kind: "cancelled", is_final: true}` and no final decode.
+ * `cancel()` ends with one `{kind: "cancelled", is_final: true}` and no final decode (it also
+ * aborts a decode in flight between two decoder steps).
+ *
+ * Speculative final (`speculative_final`): the final decodes the buffer only up to
+ * SPECULATION_TAIL_SECONDS after its last loud frame (trailing room tone holds no words), so
+ * its audio is known as soon as that tail is in; the worker decodes it then, while the turn's
+ * end-of-speech silence is still being waited out, and finish() takes that result as it is
+ * when nothing changed since — the same samples, prompt and language, hence exactly the text a
+ * decode at finish would give. A loud frame, a cut of the buffer or a new prompt or language
+ * discards it, and the final is decoded as usual.
  */
 import { Observable, Subject } from "rxjs";
 import type { AsrEvent, AsrStreamConfig, AsrStreamer, CancelledChunk, DroppedAudio } from "../types";
@@ -15,6 +24,7 @@ import { firstNonFiniteIndex } from "../audio/pcm";
 import { resolveGuards, type GuardThresholds } from "./engines/whisper/guards";
 import { LocalAgreement, splitWords } from "./local-agreement";
 import type { DecodeOptions, DecodeResult } from "./engines/whisper/whisper-model";
+import { frameRms } from "./frame-rms";
 
 /** What the streamer needs from a model: one decode of up to a window of audio. */
 export interface Transcriber {
@@ -24,7 +34,7 @@ export interface Transcriber {
 }
 
 export interface PassInfo {
-  kind: "partial" | "flush" | "final";
+  kind: "partial" | "flush" | "final" | "speculative";
   /** Wall-clock seconds the decode took. */
   seconds: number;
   /** Seconds of audio the pass decoded. */
@@ -48,6 +58,10 @@ const DEFAULT_INTERVAL_MS = 600;
 const WINDOW_OVERFLOW = "the model's 30 s window filled before a pass had transcribed this audio";
 /** Less audio than this is not worth a pass (Whisper needs a few frames). */
 const MIN_PASS_SECONDS = 0.1;
+/** A frame quieter than this RMS (about −46 dBFS) is room tone, not speech (speculative final). */
+export const SILENCE_RMS = 0.005;
+/** Audio the speculative final keeps after the last loud frame: the decay of the last word. */
+export const SPECULATION_TAIL_SECONDS = 0.2;
 
 export class WhisperStreamer implements AsrStreamer {
   private readonly events = new Subject<AsrEvent>();
@@ -97,12 +111,24 @@ export class WhisperStreamer implements AsrStreamer {
   private finishPromise: Promise<string> | undefined;
   private resolveFinish: ((text: string) => void) | undefined;
   private rejectFinish: ((err: Error) => void) | undefined;
+  /** Aborts the decode in flight when the stream is cancelled or fails. */
+  private readonly abort = new AbortController();
+  private readonly speculative: boolean;
+  /** Buffer-relative end of the last frame louder than SILENCE_RMS (0: none in the buffer). */
+  private loudEnd = 0;
+  /** Bumped by every cut: a speculation of an older buffer start never matches. */
+  private cutEpoch = 0;
+  /** The speculative final's result, with the key of the decode that made it. */
+  private speculation: { key: string; result: DecodeResult } | undefined;
+  /** Key of the speculation the worker last started (so one is not started twice). */
+  private speculatedKey: string | undefined;
 
   constructor(private readonly model: Transcriber, private readonly options: StreamerOptions = {}) {
     const interval = options.partial_interval_ms ?? DEFAULT_INTERVAL_MS;
     if (!Number.isFinite(interval) || interval < 0) throw new Error(`partial_interval_ms must be a number ≥ 0, got ${interval}`);
     this.interval = interval;
     this.promptChars = options.prompt_chars ?? 200;
+    this.speculative = options.speculative_final ?? true;
     this.language = options.language && options.language !== "auto" ? options.language : undefined;
     ({ guards: this.guards, temperatures: this.temperatures } = resolveGuards(options));
     if (options.seed !== undefined && (typeof options.seed !== "number" || !Number.isFinite(options.seed))) throw new Error(`seed must be a number, got ${String(options.seed)}`);
@@ -129,6 +155,10 @@ export class WhisperStreamer implements AsrStreamer {
     if (frame.length === 0) return;
     this.append(frame);
     this.totalSamples += frame.length;
+    if (this.speculative && frameRms(frame) >= SILENCE_RMS) {
+      this.loudEnd = this.bufferLength;
+      this.speculation = undefined; // speech after the speculative start: its audio is no longer the final's
+    }
     this.dirty = true;
     this.schedule();
     // The pause this frame completes is in the audio up to its end, whenever the detector gets to it: a
@@ -173,6 +203,8 @@ export class WhisperStreamer implements AsrStreamer {
     if (this.closed) return;
     this.closed = true;
     this.clearTimer();
+    this.abort.abort();
+    this.speculation = undefined;
     const cancelled: CancelledChunk = {
       kind: "cancelled",
       is_final: true,
@@ -191,7 +223,7 @@ export class WhisperStreamer implements AsrStreamer {
 
   private schedule(): void {
     if (this.running || this.closed) return;
-    const urgent = this.flushMarks.length > 0 || this.finishRequested;
+    const urgent = this.flushMarks.length > 0 || this.finishRequested || this.wantsSpeculation();
     if (!urgent) {
       if (!this.dirty || this.bufferSeconds() < MIN_PASS_SECONDS) return;
       const wait = this.lastPassAt + this.interval - Date.now();
@@ -222,6 +254,8 @@ export class WhisperStreamer implements AsrStreamer {
       await this.flushPass(this.flushMarks.shift()!);
     } else if (this.finishRequested) {
       await this.finalPass();
+    } else if (this.wantsSpeculation()) {
+      await this.speculativePass();
     } else {
       await this.partialPass();
     }
@@ -230,6 +264,8 @@ export class WhisperStreamer implements AsrStreamer {
   private async partialPass(): Promise<void> {
     this.dirty = false;
     this.keepWithinWindow();
+    // Only room tone came since the speculative final: a pass could commit nothing it will not.
+    if (this.speculation?.key === this.speculationKey(this.finalEnd())) return;
     const samples = this.bufferLength;
     const result = await this.decode("partial", samples);
     if (this.closed || !result) return;
@@ -262,8 +298,11 @@ export class WhisperStreamer implements AsrStreamer {
   private async finalPass(): Promise<void> {
     this.keepWithinWindow();
     let language = this.language;
-    if (this.bufferSeconds() >= MIN_PASS_SECONDS) {
-      const result = await this.decode("final", this.bufferLength);
+    const end = this.finalEnd();
+    if (end / this.model.sampleRate >= MIN_PASS_SECONDS) {
+      const kept = this.speculation?.key === this.speculationKey(end) ? this.speculation.result : undefined;
+      this.speculation = undefined;
+      const result = kept ?? (await this.decode("final", end));
       if (this.closed) return;
       if (result) {
         language ??= result.language;
@@ -290,18 +329,62 @@ export class WhisperStreamer implements AsrStreamer {
     this.resolveFinish?.(text);
   }
 
-  private async decode(kind: PassInfo["kind"], samples: number): Promise<DecodeResult | undefined> {
-    const started = Date.now();
-    this.lastPassAt = started;
-    const audio = this.buffer.slice(0, samples);
-    const result = await this.model.decode(audio, {
+  /**
+   * The speculative final's pass: the final's audio is settled (the tail after the last loud
+   * frame is in), so decode it now; finish() keeps the result while its key still holds.
+   */
+  private async speculativePass(): Promise<void> {
+    this.keepWithinWindow();
+    const end = this.finalEnd();
+    const key = this.speculationKey(end);
+    this.speculatedKey = key;
+    if (end / this.model.sampleRate < MIN_PASS_SECONDS) return;
+    const result = await this.decode("speculative", end);
+    if (this.closed || !result) return;
+    // Speech, a cut, a new prompt or language while it ran: the key no longer matches; drop it.
+    if (key === this.speculationKey(this.finalEnd())) this.speculation = { key, result };
+  }
+
+  /** The worker should start a speculative final: its audio is in and it was not started for it. */
+  private wantsSpeculation(): boolean {
+    if (!this.speculative || this.loudEnd === 0 || this.closed || this.finishRequested) return false;
+    if (this.bufferLength < this.loudEnd + this.tailSamples()) return false;
+    return this.speculatedKey !== this.speculationKey(this.finalEnd());
+  }
+
+  private tailSamples(): number {
+    return Math.round(SPECULATION_TAIL_SECONDS * this.model.sampleRate);
+  }
+
+  /** Where the final's audio ends: the whole buffer, or with the speculative final a tail after the last loud frame. */
+  private finalEnd(): number {
+    if (!this.speculative || this.loudEnd === 0) return this.bufferLength;
+    return Math.min(this.bufferLength, this.loudEnd + this.tailSamples());
+  }
+
+  /** Everything a decode of the buffer's first `end` samples depends on besides the samples themselves. */
+  private speculationKey(end: number): string {
+    const o = this.decodeOptions();
+    return JSON.stringify([this.cutEpoch, end, o.language, o.prompt ?? ""]);
+  }
+
+  private decodeOptions(): DecodeOptions {
+    return {
       language: this.language ?? "auto",
       task: this.options.task,
       prompt: this.promptChars > 0 ? this.agreement.prompt(this.promptChars) : undefined,
       guards: this.guards,
       temperatures: this.temperatures,
       seed: this.options.seed,
-    });
+      signal: this.abort.signal,
+    };
+  }
+
+  private async decode(kind: PassInfo["kind"], samples: number): Promise<DecodeResult | undefined> {
+    const started = Date.now();
+    this.lastPassAt = started;
+    const audio = this.buffer.slice(0, samples);
+    const result = await this.model.decode(audio, this.decodeOptions());
     const seconds = (Date.now() - started) / 1000;
     this.passes++;
     this.busySeconds += seconds;
@@ -399,6 +482,9 @@ export class WhisperStreamer implements AsrStreamer {
     const n = Math.max(0, Math.min(samples, this.bufferLength));
     this.buffer.copyWithin(0, n, this.bufferLength);
     this.bufferLength -= n;
+    this.loudEnd = Math.max(0, this.loudEnd - n);
+    this.cutEpoch++;
+    this.speculation = undefined;
     this.flushMarks = this.flushMarks.map((m) => Math.max(0, m - n));
   }
 
@@ -411,6 +497,8 @@ export class WhisperStreamer implements AsrStreamer {
     if (this.closed) return;
     this.closed = true;
     this.clearTimer();
+    this.abort.abort();
+    this.speculation = undefined;
     this.end(err);
     this.rejectFinish?.(err);
   }

@@ -4,6 +4,10 @@
  * periodic Hann window of n_fft 400, hop 160, power spectrum, Slaney mel filters over
  * 0–8 kHz (or the preprocessor's own `mel_filters`), log10 with a 1e-10 floor, clamped to
  * max − 8, then (x + 4) / 4. The last STFT frame is dropped, giving 3000 frames.
+ *
+ * A streamer decodes its growing buffer again every pass: the extractor keeps the last call's
+ * samples and per-frame log-mel values, and recomputes only the frames that read a sample that
+ * changed since (or was not there); only the clamp and scaling run over the whole window.
  */
 import { MixedRadixFft } from "./dft";
 
@@ -78,6 +82,10 @@ export class LogMelExtractor {
   /** Sparse filters: for each mel band the first bin and its non-zero weights. */
   private readonly bands: { start: number; weights: Float64Array }[];
   private readonly nBins: number;
+  /** The last call's samples (up to the window) and its log-mel values before the clamp, [nMels × nFrames]. */
+  private last: { audio: Float32Array; logMel: Float32Array } | undefined;
+  /** STFT frames the last extract() computed (the rest it reused or knew silent): diagnostics, tests. */
+  computedFrames = 0;
 
   constructor(readonly config: MelConfig = WHISPER_MEL_DEFAULTS) {
     const { nFft, nMels } = config;
@@ -113,6 +121,14 @@ export class LogMelExtractor {
       padded[pad + nSamples - 1 + i] = padded[pad + nSamples - 1 - i];
     }
     const out = new Float32Array(nMels * nFrames);
+    // Frame t reads samples t·hop − pad … t·hop + pad − 1 (the first frames reflect samples 1 … pad):
+    // it is the same as last time when every sample up to t·hop + pad is.
+    const same = this.last ? commonPrefix(this.last.audio, audio, length) : 0;
+    const reused = same > pad ? Math.min(nFrames, Math.floor((same - pad) / hopLength) + 1) : 0;
+    if (reused > 0) {
+      const before = this.last!.logMel;
+      for (let m = 0; m < nMels; m++) out.set(before.subarray(m * nFrames, m * nFrames + reused), m * nFrames);
+    }
     const frame = new Float64Array(nFft);
     const re = new Float64Array(nFft);
     const im = new Float64Array(nFft);
@@ -121,12 +137,15 @@ export class LogMelExtractor {
     // Frames past the audio only see the zero padding: their power is exactly 0.
     const lastAudioFrame = Math.min(nFrames - 1, Math.ceil((length + pad) / hopLength));
     let max = -Infinity;
-    for (let t = 0; t < nFrames; t++) {
+    this.computedFrames = 0;
+    for (let t = 0; t < reused; t++) for (let m = 0; m < nMels; m++) if (out[m * nFrames + t] > max) max = out[m * nFrames + t];
+    for (let t = reused; t < nFrames; t++) {
       if (t > lastAudioFrame) {
         for (let m = 0; m < nMels; m++) out[m * nFrames + t] = silentLog;
         continue;
       }
       const at = t * hopLength;
+      this.computedFrames++;
       for (let n = 0; n < nFft; n++) frame[n] = padded[at + n] * this.window[n];
       this.fft.realForward(frame, re, im);
       for (let k = 0; k < this.nBins; k++) power[k] = re[k] * re[k] + im[k] * im[k];
@@ -140,8 +159,17 @@ export class LogMelExtractor {
       }
     }
     if (silentLog > max) max = silentLog;
+    this.last = { audio: audio.slice(0, length), logMel: out.slice() };
     const floor = max - 8;
     for (let i = 0; i < out.length; i++) out[i] = (Math.max(out[i], floor) + 4) / 4;
     return out;
   }
+}
+
+/** How many leading samples `a` and the first `length` of `b` share (exactly). */
+function commonPrefix(a: Float32Array, b: Float32Array, length: number): number {
+  const n = Math.min(a.length, length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
 }

@@ -30,6 +30,8 @@ export interface DecodeOptions {
   temperatures?: readonly number[];
   /** Seed of the sampling at temperatures above 0 (default 0): the same audio always gives the same text. */
   seed?: number;
+  /** Aborts the decode between decoder steps (a cancelled stream stops within one token). */
+  signal?: AbortSignal;
 }
 
 export interface Segment {
@@ -116,6 +118,7 @@ export class WhisperModel {
     const guards = options.guards ?? DEFAULT_GUARDS;
     const temperatures = options.temperatures && options.temperatures.length > 0 ? options.temperatures : DEFAULT_TEMPERATURES;
     const encoderStates = await this.encode(audio);
+    throwIfAborted(options.signal);
     const fallbacks: string[] = [];
     let result: Omit<DecodeResult, "temperature"> | undefined;
     let temperature = temperatures[0];
@@ -183,6 +186,7 @@ export class WhisperModel {
       }
       generated.push(next);
       if (generated.length >= maxNew || state.length >= this.settings.maxTargetPositions) break;
+      throwIfAborted(options.signal);
       logits = (await state.feed([next]))[0];
     }
     const segments = this.segmentsOf(generated, seconds);
@@ -230,6 +234,10 @@ export class WhisperModel {
     }
     return segments;
   }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new Error("the decode was aborted");
 }
 
 /** The seed of fallback attempt `attempt`: each temperature draws its own repeatable sequence. */
