@@ -263,15 +263,15 @@ export function render(context: Record<string, unknown>, results: VoiceResult[])
     "",
     "Notes:",
     "- piper is the tiny-piper fixture (a toy VITS): a piper-medium-shaped VITS with the real generator dimensions was not built, so the piper row is not what a real medium voice costs.",
-    "- \"flush + finish\": at vad's speech-end whisper-streamer gets `flush` and `finish` in one msg: the flush pass decodes the whole buffer and commits it, the final pass then has nothing left to decode, so it is the same decode in another pass (no saving is expected). " +
-      "Moving the decode into the silence (a second vad with a short min silence sending `flush`, or a speculative final at the start of the silence) was not built.",
+    "- ASR final: whisper-streamer's speculative final (on by default) decodes the turn 0.2 s after its last loud frame, while vad still waits out its min silence, and `finish` takes that result at once when only room tone followed — hence ASR final ≈ VAD speech-end in the base rows (its A/B alone is in \"Voice-turn latency levers\"). " +
+      "\"flush + finish\" sends both in one msg at vad's speech-end: the flush cuts the buffer, which throws the speculation away, and decodes the whole turn again.",
     "- Each voice's turns stop when its time budget (eSpeak 5, piper 3, codec 4 minutes after loading) is spent: the turns column says how many ran; rows with fewer than 10 turns fall short of the issue's ≥ 10.",
   );
   if (vadP50 > 2000) {
     lines.push(
       `- **vad ran far behind the microphone**: its speech-end came ${fmt(vadP50 / 1000, 1)} s (p50) after the end of speech, against 0.7 s of min silence — in the --quick run (tiny models, same flow) it came after ~0.76 s. ` +
         (lateFrames < 50 ? "The frames were sent on time (late-frame count below), so the backlog is inside the process: vad's" : "The harness itself sent frames late (count below), and vad's") +
-        " serial per-frame Silero runs waited behind the ASR and LLM work of the same Node-RED (a suspected cause, not checked: onnxruntime-node's async runs sharing a thread pool). " +
+        " serial per-frame Silero runs waited behind the ASR and LLM work of the same Node-RED: onnxruntime-node 1.30 runs every session.run synchronously on the main thread (a setImmediate, then the native run), so each Whisper encoder pass (0.3–1.1 s) and each decoder step holds the event loop, and vad gets about one 32 ms frame in per such step. " +
         "Every later stage inherits that lag; the gaps between stages are the informative part of these figures.",
     );
   }
