@@ -145,6 +145,8 @@ export interface LoadContext {
    */
   createSession(localPath: string, rewritten?: RewrittenModel): Promise<InferenceSession>;
   warn(message: string): void;
+  /** The settings createSession uses, for a loader that builds its sessions elsewhere (a worker thread). */
+  readonly sessionSettings?: { executionProviders?: ExecutionProvider[]; intraOpNumThreads?: number; interOpNumThreads?: number };
 }
 
 /** A model graph rewritten in memory whose weights stay in the original files (ONNX external data). */
