@@ -7,7 +7,8 @@ import type { Worker } from "worker_threads";
 import { fixtureDir } from "../helpers/fixtures";
 import { sharedDir } from "../helpers/paths";
 import { loadAsr, workerThreadSetting } from "../../src/core/asr/loader";
-import { localLoadContext } from "../../src/core/registry";
+import { ModelRegistry, localLoadContext, type ModelState } from "../../src/core/registry";
+import { startHubServer } from "../helpers/hub-server";
 import { readWavFile } from "../../src/core/audio";
 import type { WhisperEngine } from "../../src/core/asr/engines/whisper/whisper-engine";
 import { WorkerWhisperModel } from "../../src/core/asr/engines/whisper/worker-whisper-model";
@@ -146,6 +147,28 @@ describe("asr: Whisper in a worker thread", function () {
       assert.equal(on, off);
     } finally {
       fs.rmSync(bad, { recursive: true, force: true });
+    }
+  });
+
+  it("from a hub repo through the registry: the worker's files download on the main thread, the status says loading then ready, and the last release ends the worker", async () => {
+    const server = await startHubServer({ repos: { "test/tiny-whisper": dir } });
+    try {
+      const registry = new ModelRegistry({ cacheDir: fs.mkdtempSync(path.join(os.tmpdir(), "vs-asr-cache-")), hubUrl: server.url });
+      const states: ModelState[] = [];
+      const lease = registry.startModel<WhisperEngine>("asr", { enginesPath: "test/tiny-whisper" });
+      lease.state$.subscribe((s) => states.push(s));
+      const engine = await lease.model;
+      assert.ok(engine.model instanceof WorkerWhisperModel);
+      const phases = states.map((s) => s.phase);
+      assert.ok(phases.includes("downloading"), phases.join(","));
+      assert.deepEqual(phases.slice(-2), ["loading", "ready"]);
+      const audio = synthSpeech(3, 4);
+      assert.deepEqual(await engine.transcribe(audio, { language: "en" }), await inProcess.transcribe(audio, { language: "en" }));
+      const exited = new Promise<number>((resolve) => workerOf(engine).once("exit", resolve));
+      await lease.release();
+      assert.equal(await exited, 0);
+    } finally {
+      await server.close();
     }
   });
 });

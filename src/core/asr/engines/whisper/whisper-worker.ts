@@ -32,9 +32,15 @@ const source: ModelSource = {
   list: () => ask<string[]>("list"),
 };
 
-const loaded: Promise<WhisperModel> = loadWhisperModel(
-  createLoadContext(init.spec, source, { ...init.session, warn: (message) => post({ type: "warn", message }) }),
-);
+const ctx = createLoadContext(init.spec, source, { ...init.session, warn: (message) => post({ type: "warn", message }) });
+const loaded: Promise<WhisperModel> = loadWhisperModel({
+  ...ctx,
+  // The first session means the files are here and loading began (the main thread's status line shows it).
+  createSession: (...args) => {
+    post({ type: "loading" });
+    return ctx.createSession(...args);
+  },
+});
 loaded.then(
   (model) => post({ type: "ready", settings: model.settings, sampleRate: model.sampleRate, windowSeconds: model.windowSeconds }),
   (err: unknown) => post({ type: "load-error", message: err instanceof Error ? err.message : String(err) }),

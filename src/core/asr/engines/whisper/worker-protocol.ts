@@ -29,6 +29,7 @@ export type FromWorker =
   | { type: "load-error"; message: string }
   | { type: "source"; id: number; op: "file" | "has" | "list"; relPath?: string }
   | { type: "warn"; message: string }
+  | { type: "loading" }
   | { type: "result"; id: number; result: DecodeResult }
   | { type: "error"; id: number; message: string }
   | { type: "disposed" };

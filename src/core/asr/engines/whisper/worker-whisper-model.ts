@@ -63,6 +63,7 @@ export class WorkerWhisperModel implements LoadedWhisper {
       const onMessage = (message: FromWorker) => {
         if (message.type === "source") void answerSource(worker, ctx, message);
         else if (message.type === "warn") ctx.warn(message.message);
+        else if (message.type === "loading") ctx.reportLoading?.();
         else if (message.type === "load-error") failed(message.message);
         else if (message.type === "ready") {
           detach();
