@@ -5,6 +5,9 @@
  * under `node --cpu-prof` to see which functions hold the loop (top self time).
  *
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof dist/bench/turn/event-loop-probe.js [turns] [speculative_final: on|off]
+ *
+ * PROBE_ASR_DIR=<whisper folder> probes another Whisper (e.g. bench/out/whisper-base-shaped);
+ * BENCH_ASR_WORKER=off runs it on the main thread instead of its worker thread (issue #20).
  */
 import { monitorEventLoopDelay } from "perf_hooks";
 import { readWavFile } from "../../src/core/audio/wav";
@@ -31,7 +34,7 @@ async function main(): Promise<void> {
   histogram.enable();
   const timelines = await runTurns(helper, {
     models: {
-      asr: { enginesPath: await fixtureDir("tiny-whisper"), config: {} },
+      asr: { enginesPath: process.env.PROBE_ASR_DIR || (await fixtureDir("tiny-whisper")), config: process.env.BENCH_ASR_WORKER === "off" ? { worker_thread: false } : {} },
       llm: { enginesPath: await fixtureDir("tiny-llm"), config: {} },
       tts: { enginesPath: "espeak", config: { engine: "espeak" } },
     },

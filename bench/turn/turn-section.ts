@@ -136,6 +136,11 @@ async function promptTokens(llmDir: string): Promise<number | undefined> {
   }
 }
 
+/** BENCH_ASR_WORKER=off runs Whisper on the main thread (worker_thread false) to A/B the worker (issue #20). */
+function asrConfig(): Record<string, unknown> {
+  return process.env.BENCH_ASR_WORKER === "off" ? { worker_thread: false } : {};
+}
+
 export async function voiceTurnPart(options: BenchOptions, log: (line: string) => void): Promise<{ json: unknown; markdown: string }> {
   const questionWav = questionWavPath();
   if (!fs.existsSync(questionWav)) throw new Error(`the question WAV ${questionWav} is missing (set SHARED_AUDIO_DIR)`);
@@ -164,7 +169,7 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
     const warmup: TurnVariant[] = [];
     for (let w = 0; w < options.warmup; w++) warmup.push(BASE, ...v.levers.filter((l) => !l.prefixCache));
     const result = worker({
-      models: { asr: { enginesPath: asr.dir, config: {} }, llm: llm.spec, tts: v.tts },
+      models: { asr: { enginesPath: asr.dir, config: asrConfig() }, llm: llm.spec, tts: v.tts },
       questionWav,
       systemPrompt: SYSTEM_PROMPT,
       replyPieces: pieces,

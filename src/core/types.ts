@@ -145,6 +145,10 @@ export interface LoadContext {
    */
   createSession(localPath: string, rewritten?: RewrittenModel): Promise<InferenceSession>;
   warn(message: string): void;
+  /** The settings createSession uses, for a loader that builds its sessions elsewhere (a worker thread). */
+  readonly sessionSettings?: { executionProviders?: ExecutionProvider[]; intraOpNumThreads?: number; interOpNumThreads?: number };
+  /** Such a loader calls this when it starts building sessions (the registry then reports "loading"). */
+  reportLoading?(): void;
 }
 
 /** A model graph rewritten in memory whose weights stay in the original files (ONNX external data). */

@@ -67,12 +67,16 @@ async function waitFor<T>(get: () => T | undefined | false, ms = 60000): Promise
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Sends `audio` as frames of `frameSeconds`, pausing a little between them so partial passes run. */
-async function sendFrames(n: Loaded, audio: Float32Array, rate: number, frameSeconds: number, extra: Msg = {}, encode: (f: Float32Array) => unknown = (f) => f) {
+/**
+ * Sends `audio` as frames of `frameSeconds`, pausing `pauseMs` between them. The Whisper passes
+ * run in a worker thread, so a short pause no longer lets a pass finish between frames: a test
+ * that counts partials paces the frames as a microphone would (pauseMs = the frame's duration).
+ */
+async function sendFrames(n: Loaded, audio: Float32Array, rate: number, frameSeconds: number, extra: Msg = {}, encode: (f: Float32Array) => unknown = (f) => f, pauseMs = 15) {
   const step = Math.round(frameSeconds * rate);
   for (let at = 0; at < audio.length; at += step) {
     n.asr.receive({ payload: encode(audio.slice(at, at + step)), sample_rate: rate, ...extra });
-    await sleep(15);
+    await sleep(pauseMs);
   }
 }
 
@@ -90,7 +94,7 @@ describe("whisper-streamer node", function () {
   it("streams growing partials on output 1 and the final on output 2, equal to a one-shot decode", async () => {
     const n = await load(dir);
     const audio = speechWithPauses([2.6, 0.6, 2.2], 41);
-    await sendFrames(n, audio, 16000, 0.25, { stream_id: "turn-1", topic: "mic" });
+    await sendFrames(n, audio, 16000, 0.25, { stream_id: "turn-1", topic: "mic" }, undefined, 250);
     n.asr.receive({ stream_id: "turn-1", finish: true });
     const final = await n.final("turn-1");
     const oneShot = await engine.transcribe(audio, { language: "en" });

@@ -20,5 +20,6 @@ export function createLoadContext(spec: ModelSpec, source: ModelSource, options:
     },
     createSession,
     warn,
+    sessionSettings: { executionProviders: options.executionProviders, intraOpNumThreads: options.intraOpNumThreads, interOpNumThreads: options.interOpNumThreads },
   };
 }

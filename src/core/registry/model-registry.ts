@@ -181,6 +181,10 @@ export class ModelRegistry {
             if (!abort.signal.aborted) state.next({ phase: "loading" });
             return base.createSession(...args);
           },
+          // A loader whose sessions are built in a worker thread says so itself.
+          reportLoading: () => {
+            if (!abort.signal.aborted) state.next({ phase: "loading" });
+          },
         }),
       });
     };

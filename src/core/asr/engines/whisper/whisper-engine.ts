@@ -2,7 +2,7 @@
 import type { AsrEngine, AsrStreamConfig } from "../../../types";
 import { resolveGuards, type GuardSettings } from "./guards";
 import { WhisperStreamer, type StreamerOptions } from "../../streamer";
-import type { WhisperModel } from "./whisper-model";
+import type { LoadedWhisper } from "./whisper-model";
 
 /** Guard settings a model config (the voice-model's extra config) may hold. */
 const GUARD_KEYS = ["compression_ratio_threshold", "logprob_threshold", "no_speech_threshold", "temperatures"] as const;
@@ -27,7 +27,7 @@ export class WhisperEngine implements AsrEngine {
   }
 
   constructor(
-    readonly model: WhisperModel,
+    readonly model: LoadedWhisper,
     private readonly release: () => Promise<void> = async () => {},
     /** Guard settings of every stream that does not set its own (from the model config). */
     private readonly guardSettings: GuardSettings = {},

@@ -60,6 +60,9 @@ export interface DecodeResult {
 
 const SECONDS_PER_TIMESTAMP = 0.02;
 
+/** What the engine and the streamers use of a loaded Whisper, in this thread (WhisperModel) or in a worker (WorkerWhisperModel). */
+export type LoadedWhisper = Pick<WhisperModel, "settings" | "sampleRate" | "windowSeconds" | "languageCodes" | "decode" | "release">;
+
 export class WhisperModel {
   constructor(
     readonly settings: WhisperSettings,
