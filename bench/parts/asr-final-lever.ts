@@ -13,6 +13,7 @@ import { loadAsr } from "../../src/core/asr/loader";
 import { localLoadContext } from "../../src/core/registry";
 import type { WhisperEngine } from "../../src/core/asr/engines/whisper/whisper-engine";
 import type { BenchOptions } from "../options";
+import { roomTone } from "../turn/turn-harness";
 import { asrModel, questionWavPath } from "../turn/turn-section";
 import { fmt, median, nowMs } from "../stats";
 
@@ -29,16 +30,6 @@ export interface AsrFinalRow {
   /** On-side turns whose final was the speculation (finish decoded nothing). */
   kept: number;
   sameText: boolean;
-}
-
-function roomTone(length: number, seed: number): Float32Array {
-  const out = new Float32Array(length);
-  let s = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = ((s / 2 ** 32) * 2 - 1) * 0.001;
-  }
-  return out;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -90,7 +90,7 @@ export function speechEndSample(samples: Float32Array): number {
 }
 
 /** Low noise, as a quiet room gives a microphone (pure zeros never happen). */
-function roomTone(length: number, seed: number): Float32Array {
+export function roomTone(length: number, seed: number): Float32Array {
   const out = new Float32Array(length);
   let s = seed >>> 0;
   for (let i = 0; i < length; i++) {
