@@ -4,18 +4,9 @@
  * not where the buffer has got to by the time the VAD reports it.
  */
 import { strict as assert } from "assert";
-import { WhisperStreamer, type PassInfo, type Transcriber } from "../../src/core/asr/streamer";
+import { WhisperStreamer, type PassInfo } from "../../src/core/asr/streamer";
+import { Parrot } from "../helpers/parrot-transcriber";
 import type { PauseDetector } from "../../src/core/asr/engine";
-import type { DecodeOptions, DecodeResult } from "../../src/core/asr/engines/whisper/whisper-model";
-
-class Parrot implements Transcriber {
-  readonly sampleRate = 16000;
-  readonly windowSeconds = 30;
-  async decode(_audio: Float32Array, _options: DecodeOptions): Promise<DecodeResult> {
-    const text = "one two three";
-    return { text, segments: [{ start: 0, end: undefined, text }], language: "en", tokens: [], avg_logprob: -0.1, no_speech_prob: 0, compression_ratio: 1, temperature: 0 };
-  }
-}
 
 /** Answers each push only when the test says so, in order: a detector that has fallen behind. */
 class LateDetector implements PauseDetector {

@@ -4,19 +4,9 @@
  * with the square of the turn's length — the soak's 1-hour turn showed RSS climbing).
  */
 import { strict as assert } from "assert";
-import { WhisperStreamer, type Transcriber } from "../../src/core/asr/streamer";
-import type { DecodeOptions, DecodeResult } from "../../src/core/asr/engines/whisper/whisper-model";
+import { WhisperStreamer } from "../../src/core/asr/streamer";
+import { Parrot } from "../helpers/parrot-transcriber";
 import type { AsrEvent } from "../../src/core/types";
-
-/** Says the same words for any audio. */
-class Parrot implements Transcriber {
-  readonly sampleRate = 16000;
-  readonly windowSeconds = 30;
-  async decode(_audio: Float32Array, _options: DecodeOptions): Promise<DecodeResult> {
-    const text = "one two three";
-    return { text, segments: [{ start: 0, end: undefined, text }], language: "en", tokens: [], avg_logprob: -0.1, no_speech_prob: 0, compression_ratio: 1, temperature: 0 };
-  }
-}
 
 const waitFor = async (check: () => boolean) => {
   for (let i = 0; i < 2000 && !check(); i++) await new Promise((r) => setTimeout(r, 2));
