@@ -15,6 +15,17 @@ for (const name of fs.readdirSync(path.join(root, "nodes"))) {
 }
 fs.cpSync(path.join(root, "icons"), path.join(target, "icons"), { recursive: true });
 
+// Dialog rows more than one node shows are written once in nodes/partials/ and put in at
+// <!--include:name--> (the first line of a partial is its comment, left out).
+for (const name of fs.readdirSync(target).filter((n) => n.endsWith(".html"))) {
+  const file = path.join(target, name);
+  const html = fs.readFileSync(file, "utf8");
+  const filledIn = html.replace(/^[ \t]*<!--include:([\w-]+)-->\n/gm, (_, partial) =>
+    fs.readFileSync(path.join(root, "nodes", "partials", `${partial}.html`), "utf8").split("\n").slice(1).join("\n"),
+  );
+  if (filledIn !== html) fs.writeFileSync(file, filledIn);
+}
+
 // The tts-streamer editor's chunking defaults come from the core's one table (src/core/tts/chunking.ts).
 const { CHUNKING_FIELDS } = require(path.join(root, "dist", "src", "core", "tts", "chunking.js"));
 const ttsHtml = path.join(target, "tts-streamer.html");
