@@ -21,8 +21,9 @@ export class PageCaptures {
     return this.byKey.get(key);
   }
 
+  /** Keeps `capture` as `key`'s open one, unless its source already ended while it opened. */
   add(key: string, capture: MicCapture): void {
-    this.byKey.set(key, capture);
+    if (!capture.ended) this.byKey.set(key, capture);
   }
 
   /** Forgets `capture` (it ended); false when it was no longer open. */

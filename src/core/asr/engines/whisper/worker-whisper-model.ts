@@ -33,6 +33,8 @@ export class WorkerWhisperModel implements LoadedWhisper {
     readonly settings: WhisperSettings,
     readonly sampleRate: number,
     readonly windowSeconds: number,
+    /** Where the worker's warnings go (the model's LoadContext.warn: the node's log). */
+    private readonly warn: (message: string) => void,
   ) {
     worker.on("message", (message: FromWorker) => this.onMessage(message));
     worker.on("error", (err) => this.fail(`the Whisper worker of model '${modelId}' failed: ${err.message}`));
@@ -67,7 +69,7 @@ export class WorkerWhisperModel implements LoadedWhisper {
         else if (message.type === "load-error") failed(message.message);
         else if (message.type === "ready") {
           detach();
-          resolve(new WorkerWhisperModel(worker, ctx.source.id, message.settings, message.sampleRate, message.windowSeconds));
+          resolve(new WorkerWhisperModel(worker, ctx.source.id, message.settings, message.sampleRate, message.windowSeconds, (m) => ctx.warn(m)));
         }
       };
       const onError = (err: Error) => failed(`the Whisper worker for model '${ctx.source.id}' failed while loading: ${err.message}`);
@@ -116,7 +118,7 @@ export class WorkerWhisperModel implements LoadedWhisper {
   }
 
   private onMessage(message: FromWorker): void {
-    if (message.type === "warn") return;
+    if (message.type === "warn") return this.warn(message.message);
     if (message.type !== "result" && message.type !== "error") return;
     const waiting = this.pending.get(message.id);
     if (!waiting) return; // released or failed meanwhile: already rejected
