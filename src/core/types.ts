@@ -80,9 +80,28 @@ export interface AsrFinal {
    * was. Optional so engines without such rules (remote ones) may leave it out: absent means [].
    */
   dropped?: DroppedAudio[];
+  /**
+   * Set when the final is a speculative event's result kept unchanged (its text is that event's
+   * text): the number of that event (AsrSpeculative.speculation). Absent otherwise.
+   */
+  speculation?: number;
 }
 
-export type AsrEvent = AsrPartial | AsrFinal | CancelledChunk;
+/**
+ * The final as it stands once the turn's speech seems over (emit_speculative): what the final
+ * will say unless more speech comes. Sent before the turn ends so a flow can start answering;
+ * `speculation` counts these events within the turn (1, 2, …): a later one replaces an earlier.
+ */
+export interface AsrSpeculative {
+  kind: "speculative";
+  text: string;
+  is_final: false;
+  language: string;
+  audio_seconds: number;
+  speculation: number;
+}
+
+export type AsrEvent = AsrPartial | AsrFinal | AsrSpeculative | CancelledChunk;
 
 // ---------------------------------------------------------------- model specs
 

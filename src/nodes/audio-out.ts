@@ -2,39 +2,23 @@
  * audio-out: plays audio chunks as they arrive (PROTOCOL §2) through a sink (audio-out-sinks.ts).
  * `msg.is_final === true` plays what is queued, then sends {event: "drained"} (once per stream:
  * a late is_final is ignored); `msg.cancel === true` or a cancelled chunk silences at once
- * ({event: "stopped"}); `msg.pause` / `msg.resume` hold and continue. Output: {event, stream_id}
+ * ({event: "stopped"}); `msg.pause` / `msg.resume` hold and continue. A stream whose msgs carry
+ * `hold: true` waits unplayed until `msg.release` (audio-out-hold.ts). Output: {event, stream_id}
  * messages for started / drained / stopped / underrun.
  */
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import { hasNonFinite, toFloat32 } from "../core/audio/pcm";
-import { DEFAULT_LEAD_MS, Player, type PlayerEvent } from "../core/audio/player";
-import { annotateText, idleText, makeSink, type Cleanup, type SinkSettings } from "./audio-out-sinks";
+import { Player, type PlayerEvent } from "../core/audio/player";
+import { AUDIO_OUT_SETTINGS as SETTINGS, CHUNK_RATE, type AudioOutSettings as Settings } from "./audio-out-settings";
+import { HeldStreams } from "./audio-out-hold";
+import { annotateText, idleText, makeSink, type Cleanup } from "./audio-out-sinks";
 import { NodeRuntime, type Done } from "./shared/node-runtime";
-import { deploySettings, readSettings, SettingError, type Setting } from "./shared/settings";
+import { deploySettings, readSettings, SettingError } from "./shared/settings";
 import { isCancel, type NodeMessage } from "./shared/stream-msg";
 import type { StreamEntry } from "./shared/stream-map";
 
-/** Rate assumed for a chunk without msg.sample_rate (the rate audio-in and Whisper use). */
-const DEFAULT_INPUT_RATE = 16000;
 /** Used when no stream_id comes with the audio: such chunks form one stream. */
 const DEFAULT_STREAM = "default";
-
-const SETTINGS: readonly Setting[] = [
-  { key: "sink", editor: "sink", label: "sink", type: "string", choices: ["speaker", "file", "browser", "null"], default: "speaker" },
-  { key: "player", editor: "player", type: "string", default: "auto" },
-  { key: "device", editor: "device", type: "string" },
-  { key: "path", editor: "path", type: "text" },
-  { key: "sampleRate", editor: "sampleRate", label: "sample rate", type: "integer", min: 8000, max: 192000, default: 24000 },
-  { key: "bufferMs", editor: "bufferMs", label: "buffer", type: "number", min: 20, max: 10000, default: DEFAULT_LEAD_MS },
-  { key: "volume", editor: "volume", label: "volume", type: "number", min: 0, max: 4, default: 1 },
-  { key: "title", editor: "name", type: "string", default: "voice-stream player" },
-  { key: "reference", editor: "reference", type: "string", default: "default" },
-];
-type Settings = SinkSettings & { bufferMs: number; volume: number };
-/** A chunk's own rate (msg.sample_rate), read per msg. */
-const CHUNK_RATE: readonly Setting[] = [
-  { key: "rate", msg: "sample_rate", type: "integer", min: 1000, max: 384000, default: DEFAULT_INPUT_RATE, expects: "a whole number of Hz (e.g. 16000 or 24000)" },
-];
 
 /** A stream the player holds audio of: remembered so a late is_final is recognised. */
 type PlayStream = StreamEntry & { /** Seconds queued so far: where the browser page shows the next msg.text. */ queuedSeconds: number };
@@ -93,6 +77,8 @@ module.exports = function register(RED: NodeAPI) {
     }
     rt.onClose(() => Promise.all(cleanups.map((cleanup) => cleanup())));
     rt.onClose(() => player?.close());
+    const held = new HeldStreams();
+    rt.onClose(() => held.clear());
 
     const stop = (id: string, done: Done) => {
       stoppedNow = new Set();
@@ -108,16 +94,8 @@ module.exports = function register(RED: NodeAPI) {
       done();
     };
 
-    rt.onInput((msg: NodeMessage, _send, done) => {
-      if (!player) return rt.fail(startupError ?? new Error("audio-out is not ready"), done);
-      const id = msg.stream_id === undefined || msg.stream_id === null || msg.stream_id === "" ? DEFAULT_STREAM : String(msg.stream_id);
-      if (isCancel(msg)) return stop(id, done);
-      if (msg.pause === true || msg.resume === true) {
-        if (msg.pause === true) player.pause();
-        else player.resume();
-        showPlaying();
-        return done();
-      }
+    /** Queues one msg's audio (and its is_final) for stream `id`. */
+    const play = (msg: NodeMessage, id: string, done: Done) => {
       const final = msg.is_final === true;
       let samples: Float32Array | undefined;
       if (!(final && (msg.payload === undefined || msg.payload === null))) {
@@ -130,8 +108,8 @@ module.exports = function register(RED: NodeAPI) {
       if (final && !hasAudio && !rt.streams.get(id) && rt.streams.isLate(id)) return done();
       lastStreamId = id;
       if (hasAudio) {
-        annotateText(player.sink, id, msg.text, rt.streams.get(id)?.queuedSeconds ?? 0);
-        player.enqueue(samples!, rate, id);
+        annotateText(player!.sink, id, msg.text, rt.streams.get(id)?.queuedSeconds ?? 0);
+        player!.enqueue(samples!, rate, id);
       }
       const stream = rt.streams.get(id) ?? rt.streams.add(entry(id));
       if (hasAudio) stream.queuedSeconds += samples!.length / rate;
@@ -139,10 +117,28 @@ module.exports = function register(RED: NodeAPI) {
       if (!final) return done();
       rt.streams.finish(stream);
       // The msg completes once its stream has played out (or was stopped).
-      player.drain(id).then(() => {
+      player!.drain(id).then(() => {
         rt.streams.end(stream);
         done();
       });
+    };
+
+    rt.onInput((msg: NodeMessage, _send, done) => {
+      if (!player) return rt.fail(startupError ?? new Error("audio-out is not ready"), done);
+      const id = msg.stream_id === undefined || msg.stream_id === null || msg.stream_id === "" ? DEFAULT_STREAM : String(msg.stream_id);
+      if (isCancel(msg) && held.drop(id)) {
+        node.send({ event: "stopped", stream_id: id, payload: "stopped" } as never);
+        return done();
+      }
+      if (isCancel(msg)) return stop(id, done);
+      if (held.route(msg, id, done, (m, d) => play(m, id, d), (err, d) => rt.fail(err, d))) return;
+      if (msg.pause === true || msg.resume === true) {
+        if (msg.pause === true) player.pause();
+        else player.resume();
+        showPlaying();
+        return done();
+      }
+      play(msg, id, done);
     });
   }
 

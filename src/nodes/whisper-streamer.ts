@@ -1,7 +1,8 @@
 /**
  * whisper-streamer: live captions from audio frames (PROTOCOL §2). Frames of a turn
  * (`stream_id`, or the node's default turn when absent) go into one AsrStreamer; committed
- * partials leave on output 1, the final transcript (or the cancelled chunk) on output 2.
+ * partials leave on output 1, the final transcript (or the cancelled chunk) on output 2 — and,
+ * with `emit_speculative`, the speculative final before it (`kind: "speculative"`).
  * `msg.flush` commits settled text, `msg.finish` / `msg.is_final` ends the turn, `msg.cancel`
  * aborts it. Frames after a turn's end are dropped; a turn whose model failed reports once.
  */
@@ -33,8 +34,9 @@ const SETTINGS: readonly Setting[] = [
   { key: "partial_interval_ms", editor: "partialIntervalMs", type: "number", min: 0, default: 600 },
   { key: "autoFlush", editor: "autoFlush", type: "boolean", default: false },
   { key: "speculative_final", editor: "speculativeFinal", type: "boolean", default: true },
+  { key: "emit_speculative", editor: "emitSpeculative", type: "boolean", default: false },
 ];
-type Settings = { language: string; task: "transcribe" | "translate"; partial_interval_ms: number; autoFlush: boolean; speculative_final: boolean };
+type Settings = { language: string; task: "transcribe" | "translate"; partial_interval_ms: number; autoFlush: boolean; speculative_final: boolean; emit_speculative: boolean };
 
 /** Input fields that describe the incoming frame or control it, not the outgoing chunks. */
 const INPUT_ONLY = ["payload", "sample_rate", "is_final", "kind", "finish", "flush", "cancel", "parts", "text", "delta"];
@@ -59,8 +61,8 @@ module.exports = function register(RED: NodeAPI) {
     const openTurn = async (id: string, msg: NodeMessage, send: Send): Promise<Turn> => {
       if (settings instanceof Error) throw settings;
       const engine = await handle.get();
-      const { language, task, partial_interval_ms, speculative_final } = settings;
-      const streamer = engine.openStreamer({ language, task, partial_interval_ms, speculative_final, pauseDetector: vad && (await vad.model).openDetector({ min_silence_ms: 300 }) });
+      const { language, task, partial_interval_ms, speculative_final, emit_speculative } = settings;
+      const streamer = engine.openStreamer({ language, task, partial_interval_ms, speculative_final, emit_speculative, pauseDetector: vad && (await vad.model).openDetector({ min_silence_ms: 300 }) });
       const turn: Turn = {
         id, streamer, input: without(msg, INPUT_ONLY), index: 0, resampler: undefined, waiting: [],
         stop: () => turn.subscription?.unsubscribe(),
@@ -76,7 +78,8 @@ module.exports = function register(RED: NodeAPI) {
           // A final always lists dropped audio (engines without Whisper's no-speech rule leave it out).
           const chunk = event.kind === "final" ? { ...event, dropped: event.dropped ?? [] } : event;
           const out = chunkMessage(turn.input, chunk as unknown as ChunkLike, id, turn.index++, event.kind === "cancelled" ? String(event.text ?? "") : event.text);
-          send(event.is_final ? [null, out] : [out, null]);
+          // Output 2 carries what may end the turn: the final, and the speculative final before it.
+          send(event.is_final || event.kind === "speculative" ? [null, out] : [out, null]);
           if (!event.is_final) return;
           ended();
           if (event.kind === "final") rt.status.show({ fill: "green", shape: "dot", text: `done · ${event.audio_seconds.toFixed(1)} s` });

@@ -42,7 +42,7 @@ interface Run {
  * Feeds `audio` in 20 ms frames. `live`: the worker may run between frames (waiting out each
  * pass, as a fast machine keeps up); otherwise every frame and the finish go in at once.
  */
-async function transcribe(model: Transcriber, audio: Float32Array, speculative: boolean, live: boolean): Promise<Run> {
+async function transcribe(model: Transcriber, audio: Float32Array, speculative: boolean, live: boolean, emit = false): Promise<Run> {
   const passes: PassInfo[] = [];
   let running = 0;
   const counting: Transcriber = {
@@ -58,7 +58,7 @@ async function transcribe(model: Transcriber, audio: Float32Array, speculative: 
     },
   };
   // One partial (at 0.1 s) and then none: no committed words that depend on timing.
-  const streamer = new WhisperStreamer(counting, { language: "en", partial_interval_ms: 60000, speculative_final: speculative, onPass: (p) => passes.push(p) });
+  const streamer = new WhisperStreamer(counting, { language: "en", partial_interval_ms: 60000, speculative_final: speculative, emit_speculative: emit, onPass: (p) => passes.push(p) });
   const events: AsrEvent[] = [];
   const done = new Promise<void>((resolve, reject) => streamer.partials$.subscribe({ next: (e) => events.push(e), complete: resolve, error: reject }));
   for (let at = 0; at < audio.length; at += FRAME) {
@@ -112,6 +112,55 @@ describe("asr: speculative final on tiny-whisper", function () {
     const reference = await transcribe(engine.model, audio, true, false);
     assert.equal(run.final, reference.final);
     assert.equal(run.events.filter((e) => e.is_final).length, 1);
+  });
+
+  it("emit_speculative sends the speculation's text before the turn ends, and the final that keeps it names it and says the same", async () => {
+    let spoken = 0;
+    for (const [i, name] of CLIPS.entries()) {
+      const audio = concatSamples([await clip(name), roomTone(0.7, i + 1)]);
+      const quiet = await transcribe(engine.model, audio, true, true);
+      assert.ok(!quiet.events.some((e) => e.kind === "speculative"), `${name}: a speculative event without emit_speculative`);
+      const run = await transcribe(engine.model, audio, true, true, true);
+      const speculative = run.events.filter((e) => e.kind === "speculative");
+      const final = run.events.find((e) => e.kind === "final");
+      assert.ok(final && final.kind === "final");
+      if (final.text === "") {
+        // A clip the tiny model hears as nothing: no speculative event for an empty turn.
+        assert.equal(speculative.length, 0, `${name}: a speculative event for an empty turn`);
+        continue;
+      }
+      spoken++;
+      assert.ok(speculative.length >= 1, `${name}: no speculative event`);
+      const last = speculative[speculative.length - 1];
+      assert.ok(last.kind === "speculative");
+      assert.deepEqual(speculative.map((e) => (e.kind === "speculative" ? e.speculation : 0)), speculative.map((_, k) => k + 1), `${name}: numbers`);
+      assert.ok(run.events.indexOf(last) < run.events.indexOf(final), `${name}: the speculative event came after the final`);
+      assert.equal(final.speculation, last.speculation, `${name}: the final does not name the speculation it kept`);
+      assert.equal(last.text, final.text, `${name}: the speculative text differs from the final that kept it`);
+      assert.equal(last.language, final.language);
+      assert.equal(final.text, quiet.final, `${name}: emitting the speculation changed the final`);
+    }
+    assert.ok(spoken >= 3, `only ${spoken} clips gave text`);
+  });
+
+  it("emit_speculative: speech after a speculation makes a later one (or a fresh final), and the final never names the replaced one", async () => {
+    const first = await clip("hello_16k.wav");
+    const audio = concatSamples([first, roomTone(0.5, 7), await clip("count_16k.wav")]);
+    const run = await transcribe(engine.model, audio, true, true, true);
+    const speculative = run.events.filter((e) => e.kind === "speculative");
+    const final = run.events.find((e) => e.kind === "final");
+    assert.ok(final && final.kind === "final");
+    assert.ok(speculative.length >= 1, "no speculative event in the pause");
+    const firstEvent = speculative[0];
+    assert.ok(firstEvent.kind === "speculative" && firstEvent.speculation === 1);
+    assert.notEqual(final.speculation, 1, "the final names the speculation that speech replaced");
+    assert.notEqual(final.text, firstEvent.text, "the final kept the text from before the second clip");
+    if (final.speculation !== undefined) {
+      const named = speculative.find((e) => e.kind === "speculative" && e.speculation === final.speculation);
+      assert.equal(named?.text, final.text);
+    }
+    const reference = await transcribe(engine.model, audio, true, false);
+    assert.equal(final.text, reference.final);
   });
 
   it("cancel during the speculative decode aborts it: no pass completes after, nothing keeps running, one cancelled chunk", async () => {

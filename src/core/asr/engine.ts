@@ -28,6 +28,13 @@ export interface AsrStreamConfig {
    * after it discards it; the final is then decoded as usual.
    */
   speculative_final?: boolean;
+  /**
+   * Send the speculative final as an event (`kind: "speculative"`) as soon as it is decoded, so a
+   * flow can start answering before the turn has ended (default off). Its text is exactly the
+   * final's text if the final keeps it; the final then names it (`AsrFinal.speculation`). A later
+   * speculative event of the same turn replaces an earlier one.
+   */
+  emit_speculative?: boolean;
 }
 
 /** A stretch of a turn's audio that left no text in the transcript (AsrFinal.dropped). */

@@ -118,8 +118,10 @@ export class WhisperStreamer implements AsrStreamer {
   private loudEnd = 0;
   /** Bumped by every cut: a speculation of an older buffer start never matches. */
   private cutEpoch = 0;
-  /** The speculative final's result, with the key of the decode that made it. */
-  private speculation: { key: string; result: DecodeResult } | undefined;
+  /** The speculative final's result, with the key of the decode that made it (and its event's number, when one was sent). */
+  private speculation: { key: string; result: DecodeResult; event?: number } | undefined;
+  /** Speculative events sent in this turn (emit_speculative). */
+  private speculativeEvents = 0;
   /** Key of the speculation the worker last started (so one is not started twice). */
   private speculatedKey: string | undefined;
 
@@ -298,11 +300,13 @@ export class WhisperStreamer implements AsrStreamer {
   private async finalPass(): Promise<void> {
     this.keepWithinWindow();
     let language = this.language;
+    let speculation: number | undefined;
     const end = this.finalEnd();
     if (end / this.model.sampleRate >= MIN_PASS_SECONDS) {
-      const kept = this.speculation?.key === this.speculationKey(end) ? this.speculation.result : undefined;
+      const kept = this.speculation?.key === this.speculationKey(end) ? this.speculation : undefined;
       this.speculation = undefined;
-      const result = kept ?? (await this.decode("final", end));
+      speculation = kept?.event;
+      const result = kept?.result ?? (await this.decode("final", end));
       if (this.closed) return;
       if (result) {
         language ??= result.language;
@@ -324,6 +328,7 @@ export class WhisperStreamer implements AsrStreamer {
       rtf: audioSeconds > 0 ? this.busySeconds / audioSeconds : 0,
       total_seconds: (Date.now() - this.openedAt) / 1000,
       dropped: this.dropped.slice(),
+      ...(speculation !== undefined ? { speculation } : {}),
     });
     this.end();
     this.resolveFinish?.(text);
@@ -342,7 +347,30 @@ export class WhisperStreamer implements AsrStreamer {
     const result = await this.decode("speculative", end);
     if (this.closed || !result) return;
     // Speech, a cut, a new prompt or language while it ran: the key no longer matches; drop it.
-    if (key === this.speculationKey(this.finalEnd())) this.speculation = { key, result };
+    if (key !== this.speculationKey(this.finalEnd())) return;
+    this.speculation = { key, result };
+    if (this.options.emit_speculative) this.emitSpeculative(this.speculation);
+  }
+
+  /**
+   * Sends the text the final will have if it keeps this speculation: what finalPass would commit
+   * from the same result (nothing else commits meanwhile: a partial pass skips while the
+   * speculation holds, and a flush changes its key). No event for a turn that would end empty.
+   */
+  private emitSpeculative(speculation: { result: DecodeResult; event?: number }): void {
+    const { result } = speculation;
+    const words = result.rejected ? [] : splitWords(result.text).slice(this.agreement.inBuffer);
+    const text = [...this.agreement.words, ...words].join(" ");
+    if (text === "") return;
+    speculation.event = ++this.speculativeEvents;
+    this.emit({
+      kind: "speculative",
+      text,
+      is_final: false,
+      language: this.language ?? result.language ?? this.options.language ?? "",
+      audio_seconds: this.audioSeconds,
+      speculation: speculation.event,
+    });
   }
 
   /** The worker should start a speculative final: its audio is in and it was not started for it. */
