@@ -132,6 +132,44 @@ describe("audio-out node", function () {
     await waitFor(() => events.some((e) => e.event === "drained"));
   });
 
+  it("hold: a stream whose msgs carry hold waits unplayed until release, then plays all of it in order (file sink)", async () => {
+    const file = path.join(tmp, "held-{stream_id}.wav");
+    const { out, events } = await load({ sink: "file", path: file });
+    const a = sine(800, 0.05);
+    const b = sine(600, 0.11);
+    out.receive({ payload: a, sample_rate: 24000, stream_id: "h1", hold: true });
+    out.receive({ payload: b, sample_rate: 24000, stream_id: "h1", hold: true });
+    out.receive({ payload: new Float32Array(0), sample_rate: 24000, stream_id: "h1", hold: true, is_final: true });
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(events.length, 0, "a held stream made an event before its release");
+    assert.ok(!fs.existsSync(file.replace("{stream_id}", "h1")), "a held stream was written before its release");
+    out.receive({ release: true, stream_id: "h1" });
+    // Msgs of the released stream that still carry hold play at once.
+    await waitFor(() => events.some((e) => e.event === "drained"));
+    assert.deepEqual(events.map((e) => [e.event, e.stream_id]), [["started", "h1"], ["drained", "h1"]]);
+    const wav = await readWavFile(file.replace("{stream_id}", "h1"));
+    assert.equal(wav.samples.length, a.length + b.length);
+    for (const [i, v] of [...a, ...b].entries()) assert.ok(Math.abs(wav.samples[i] - v) < 1 / 16384, `sample ${i}`);
+  });
+
+  it("hold: a release before the audio lets it play at once; a cancel of a held stream drops it and leaves the playing one alone", async () => {
+    const { out, events } = await load({ sink: "null" });
+    out.receive({ release: true, stream_id: "early" });
+    out.receive({ payload: sine(2400), sample_rate: 24000, stream_id: "early", hold: true });
+    await waitFor(() => events.some((e) => e.event === "started" && e.stream_id === "early"));
+    // A held stream beside it, then cancelled (a cancelled chunk, as tts-streamer sends it).
+    out.receive({ payload: sine(2400), sample_rate: 24000, stream_id: "spec", hold: true });
+    out.receive({ kind: "cancelled", is_final: true, stream_id: "spec", hold: true, payload: new Float32Array(0) });
+    await waitFor(() => events.some((e) => e.event === "stopped" && e.stream_id === "spec"));
+    out.receive({ payload: new Float32Array(0), sample_rate: 24000, stream_id: "early", is_final: true, hold: true });
+    await waitFor(() => events.some((e) => e.event === "drained" && e.stream_id === "early"));
+    assert.deepEqual(events.map((e) => [e.event, e.stream_id]), [["started", "early"], ["stopped", "spec"], ["drained", "early"]]);
+    // The dropped stream never plays, even when released later.
+    out.receive({ release: true, stream_id: "spec" });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(events.filter((e) => e.stream_id === "spec").length, 1);
+  });
+
   it("bad payloads and sample rates are errors a Catch node sees; playback goes on", async () => {
     const { out, events, errors } = await load({ sink: "null" });
     out.receive({ payload: "hello" });
