@@ -2,7 +2,8 @@
  * The voice-turn flow of the bench (part "turn") as Node-RED flow JSON, for one Node-RED
  * process: vad → turn gate (a function node: frames pass until the turn's speech-end, which
  * becomes `finish` — or `flush` + `finish` — for whisper-streamer) → whisper-streamer → route
- * (a function node: prefix cache on or off, by a field the frames carry) → llm-stream (chat
+ * (a function node: prefix cache on or off, by a field the frames carry; with `preempt`, the
+ * answer starts from the speculative final, held in audio-out until the final keeps it) → llm-stream (chat
  * template, system prompt) → reply script → tts-streamer → audio-out (null sink). Helper nodes
  * tap every stage so the harness can time it.
  *
@@ -65,7 +66,32 @@ if (ended[msg.stream_id]) return null;
 return msg;
 `;
 
-const ROUTE = `return msg.prefix_cache === false ? [null, msg] : [msg, null];`;
+/**
+ * whisper-streamer's output 2 → the LLMs (outputs 1, 2: prefix cache on, off) and audio-out
+ * (output 3). A turn whose frames carry "preempt" answers the speculative final at once, as a
+ * stream of its own ("<turn>/s<n>") whose audio audio-out holds; the final either names that
+ * speculation (release it) or not (cancel it and answer the final). Other turns answer the final.
+ */
+const ROUTE = `
+const toLlm = (m) => (m.prefix_cache === false ? [null, m, null] : [m, null, null]);
+const answers = context.get("answers") || {};
+if (msg.kind === "speculative") {
+  if (msg.preempt !== true) return null;
+  const before = answers[msg.stream_id];
+  const id = msg.stream_id + "/s" + msg.speculation;
+  answers[msg.stream_id] = { id, speculation: msg.speculation };
+  context.set("answers", answers);
+  if (before) node.send([{ cancel: true, stream_id: before.id }, null, null]);
+  return toLlm({ ...msg, stream_id: id, hold: true });
+}
+if (msg.kind !== "final") return null;
+const spec = answers[msg.stream_id];
+delete answers[msg.stream_id];
+context.set("answers", answers);
+if (spec && msg.speculation === spec.speculation) return [null, null, { release: true, stream_id: spec.id }];
+if (spec) node.send([{ cancel: true, stream_id: spec.id }, null, null]);
+return toLlm(msg.preempt === true ? { ...msg, stream_id: msg.stream_id + "/f" } : msg);
+`;
 
 function scriptCode(pieces: string[]): string {
   return `
@@ -102,8 +128,8 @@ export function turnFlow(options: TurnFlowOptions): FlowNode[] {
     modelNode("m_tts", "tts", models.tts),
     { id: "n_vad", type: "vad", minSilenceMs: String(options.minSilenceMs ?? 700), pass: "all", wires: [["n_gate"], ["n_gate", TAPS.vad]] },
     { id: "n_gate", type: "function", func: GATE, outputs: 1, wires: [["n_asr"]] },
-    { id: "n_asr", type: "whisper-streamer", model: "m_asr", language: "en", partialIntervalMs: "600", ...(options.speculativeFinal === undefined ? {} : { speculativeFinal: options.speculativeFinal }), wires: [[], ["n_route", TAPS.asr]] },
-    { id: "n_route", type: "function", func: ROUTE, outputs: 2, wires: [["n_llm"], options.noCacheLlm ? ["n_llm_nc"] : []] },
+    { id: "n_asr", type: "whisper-streamer", model: "m_asr", language: "en", partialIntervalMs: "600", emitSpeculative: true, ...(options.speculativeFinal === undefined ? {} : { speculativeFinal: options.speculativeFinal }), wires: [[], ["n_route", TAPS.asr]] },
+    { id: "n_route", type: "function", func: ROUTE, outputs: 3, wires: [["n_llm"], options.noCacheLlm ? ["n_llm_nc"] : [], ["n_out"]] },
     llm("n_llm", "m_llm"),
     ...(options.noCacheLlm ? [modelNode("m_llm_nc", "llm", { ...models.llm, config: { ...models.llm.config, prefix_cache_mb: 0 } }), llm("n_llm_nc", "m_llm_nc")] : []),
     { id: "n_script", type: "function", func: scriptCode(options.replyPieces), outputs: 1, wires: [["n_tts", TAPS.script]] },

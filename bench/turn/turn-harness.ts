@@ -23,6 +23,8 @@ export interface TurnVariant {
   firstSpanWords: number;
   /** What vad's speech-end sends to whisper-streamer. */
   asrEnd: "finish" | "flush-finish";
+  /** Answer whisper-streamer's speculative final at once, its audio held until the final keeps it. */
+  preempt?: boolean;
 }
 
 export const STAGES = ["vadEnd", "asrFinal", "llmFirstToken", "firstSpan", "firstAudio", "playing"] as const;
@@ -37,6 +39,10 @@ export interface TurnTimeline {
   firstSpanText: string;
   /** Frames sent later than their real-time slot by more than 20 ms (the event loop was busy). */
   lateFrames: number;
+  /** Milliseconds from the end of speech to whisper-streamer's last speculative final (NaN: none). */
+  speculativeMs: number;
+  /** Whether the answer that played was started from the speculative final (preempt turns). */
+  answeredEarly: boolean;
 }
 
 export interface RunTurnsOptions extends Omit<TurnFlowOptions, "replyPieces"> {
@@ -175,7 +181,8 @@ export async function runTurns(helper: any, options: RunTurnsOptions): Promise<T
       for (const list of Object.values(seen)) list.length = 0;
       const streamId = `turn-${turn}-${Date.now()}`;
       helper.getNode("n_gate").receive({ topic: "turn-setup", stream_id: streamId, asr_end: variant.asrEnd });
-      const ofTurn = (id: string) => seen[id].filter((e) => e.msg.stream_id === streamId);
+      // The turn's answers are streams of their own ("<turn>/s<n>", "<turn>/f") when it preempts.
+      const ofTurn = (id: string) => seen[id].filter((e) => e.msg.stream_id === streamId || String(e.msg.stream_id).startsWith(`${streamId}/`));
       const playing = () => ofTurn(TAPS.out).find((e) => e.msg.event === "started");
       const started = now();
       let speechEndAt = NaN;
@@ -195,25 +202,30 @@ export async function runTurns(helper: any, options: RunTurnsOptions): Promise<T
           stream_id: streamId,
           prefix_cache: variant.prefixCache,
           first_span_words: variant.firstSpanWords,
+          preempt: variant.preempt === true,
         });
         if (at <= endSample - 1 && endSample - 1 < at + FRAME) speechEndAt = sentAt;
         if (playing() || errors().length > 0) break;
         if (!Number.isNaN(speechEndAt) && sentAt - speechEndAt > timeout) break;
       }
-      // Stop the answer (the harness is done with it) and wait until every node has let the stream go.
-      for (const id of ["n_llm", "n_llm_nc", "n_tts", "n_out"]) helper.getNode(id)?.receive({ cancel: true, stream_id: streamId });
-      const stopped = () => ofTurn(TAPS.out).some((e) => e.msg.event === "stopped" || e.msg.event === "drained") && ofTurn(TAPS.tts).some((e) => e.msg.is_final === true);
-      for (let waited = 0; waited < 10000 && !stopped() && ofTurn(TAPS.tts).length > 0; waited += 20) await sleep(20);
+      // Stop the answers (the harness is done with them) and wait until every node has let them go.
+      const answerIds = new Set([streamId, ...[TAPS.llm, TAPS.tts].flatMap((tap) => ofTurn(tap).map((e) => String(e.msg.stream_id)))]);
+      for (const answer of answerIds) for (const id of ["n_llm", "n_llm_nc", "n_tts", "n_out"]) helper.getNode(id)?.receive({ cancel: true, stream_id: answer });
+      const played = String(playing()?.msg.stream_id ?? streamId);
+      const ofAnswer = (id: string) => seen[id].filter((e) => e.msg.stream_id === played);
+      const stopped = () => ofAnswer(TAPS.out).some((e) => e.msg.event === "stopped" || e.msg.event === "drained") && ofAnswer(TAPS.tts).some((e) => e.msg.is_final === true);
+      for (let waited = 0; waited < 10000 && !stopped() && ofAnswer(TAPS.tts).length > 0; waited += 20) await sleep(20);
       if (errors().length > 0) throw new Error(`the turn flow reported an error: ${errors()[0]}`);
 
-      const firstOf = (id: string, pick: (msg: Msg) => boolean) => ofTurn(id).find((e) => pick(e.msg));
+      // Stages after the transcript are the answer's that played (a dropped speculative answer's are not).
+      const firstOf = (id: string, pick: (msg: Msg) => boolean) => (id === TAPS.vad || id === TAPS.asr ? ofTurn(id) : ofAnswer(id)).find((e) => pick(e.msg));
       const asrFinal = firstOf(TAPS.asr, (m) => m.kind === "final");
       const firstAudio = firstOf(TAPS.tts, (m) => m.kind === "audio" && ((m.payload as Float32Array | undefined)?.length ?? 0) > 0);
       const firstSpanText = norm(String(firstAudio?.msg.text ?? ""));
       // The script chunk after which the reply so far holds the whole first span.
       let soFar = "";
       const spanDone = firstSpanText
-        ? ofTurn(TAPS.script).find((e) => {
+        ? ofAnswer(TAPS.script).find((e) => {
             soFar += String(e.msg.payload ?? "");
             return norm(soFar).length >= firstSpanText.length && norm(soFar).startsWith(firstSpanText);
           })
@@ -233,9 +245,11 @@ export async function runTurns(helper: any, options: RunTurnsOptions): Promise<T
         transcript: String(asrFinal?.msg.payload ?? ""),
         firstSpanText,
         lateFrames,
+        speculativeMs: since(ofTurn(TAPS.asr).filter((e) => e.msg.kind === "speculative").pop()),
+        answeredEarly: played !== streamId && played.includes("/s"),
       };
       timelines.push(timeline);
-      log(`  turn ${turn + 1} (${variant.label}): ${STAGES.map((s) => `${s} ${Math.round(timeline.ms[s])}`).join(", ")} ms`);
+      log(`  turn ${turn + 1} (${variant.label}): ${STAGES.map((s) => `${s} ${Math.round(timeline.ms[s])}`).join(", ")} ms${variant.preempt ? ` (speculative ${Math.round(timeline.speculativeMs)}, ${timeline.answeredEarly ? "answered early" : "answered the final"})` : ""}`);
       await sleep(300);
     }
   } finally {

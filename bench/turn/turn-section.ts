@@ -49,6 +49,8 @@ const LEVERS: { variant: TurnVariant; lever: string; a: string; b: string; stage
   { variant: { ...BASE, label: "prefix cache off", prefixCache: false }, lever: "prefix KV cache", a: "on (default 256 MB)", b: "off (prefix_cache_mb 0)", stage: "llmFirstToken" },
   { variant: { ...BASE, label: "first_span_words 8", firstSpanWords: 8 }, lever: "first span cut early", a: "first_span_words 0 (default)", b: "8", stage: "firstAudio" },
   { variant: { ...BASE, label: "flush + finish", asrEnd: "flush-finish" }, lever: "ASR end of turn", a: "speech-end → finish", b: "speech-end → flush + finish", stage: "asrFinal" },
+  { variant: { ...BASE, label: "answer early", preempt: true }, lever: "answer the speculative final", a: "answer the final", b: "answer the speculative final, held until the final keeps it", stage: "playing" },
+  { variant: { ...BASE, label: "answer early + first_span_words 8", preempt: true, firstSpanWords: 8 }, lever: "answer early and cut the first span", a: "answer the final, first_span_words 0", b: "answer early, first_span_words 8", stage: "playing" },
 ];
 
 const STAGE_NAMES: Record<Stage, string> = {
@@ -73,6 +75,7 @@ interface VoiceCase {
 
 interface VoiceResult {
   voice: string;
+  budgetMinutes?: number;
   timelines: TurnTimeline[];
   warmup?: TurnTimeline[];
   loadAverage?: { before: number[]; after: number[] };
@@ -151,14 +154,14 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
     ? { label: "stories260K", spec: { enginesPath: prepareStories(options.outDir, log), config: {} } }
     : { label: "Qwen3-0.6B-shaped q4", spec: { enginesPath: prepareQwen3(options.outDir, "q4", log), config: { dtype: "q4" } } };
   const systemTokens = await promptTokens(llm.spec.enginesPath);
-  const [prefixLever, spanLever, asrLever] = LEVERS.map((l) => l.variant);
-  const voices: VoiceCase[] = [{ voice: "eSpeak NG", tts: { enginesPath: "espeak", config: { engine: "espeak" } }, levers: [prefixLever, spanLever, asrLever], leverEvery: 1, budgetMinutes: 5 }];
+  const [prefixLever, spanLever, asrLever, earlyLever, earlySpanLever] = LEVERS.map((l) => l.variant);
+  const voices: VoiceCase[] = [{ voice: "eSpeak NG", tts: { enginesPath: "espeak", config: { engine: "espeak" } }, levers: [earlyLever, earlySpanLever, spanLever, prefixLever, asrLever], leverEvery: 1, budgetMinutes: 8 }];
   if (!options.quick) {
     const piperDir = path.join(options.outDir, "tiny-piper");
     if (!fs.existsSync(piperDir)) await writeFixture("tiny-piper", piperDir);
-    voices.push({ voice: "piper (tiny-piper fixture)", tts: { enginesPath: piperDir, config: {} }, levers: [spanLever], leverEvery: 2, budgetMinutes: 3 });
+    voices.push({ voice: "piper (tiny-piper fixture)", tts: { enginesPath: piperDir, config: {} }, levers: [earlyLever, earlySpanLever, spanLever], leverEvery: 1, budgetMinutes: 5 });
     const neutts = prepareNeutts(options, "q4", log);
-    voices.push({ voice: "codec, NeuTTS-shaped q4", tts: { enginesPath: neutts.dir, config: neutts.spec.config as Record<string, unknown> }, levers: [], leverEvery: 1, budgetMinutes: 4 });
+    voices.push({ voice: "codec, NeuTTS-shaped q4", tts: { enginesPath: neutts.dir, config: neutts.spec.config as Record<string, unknown> }, levers: [earlyLever], leverEvery: 2, budgetMinutes: 5 });
   }
   const pieces = replyPieces(REPLY);
   const results: VoiceResult[] = [];
@@ -177,7 +180,7 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
       schedule: turns,
       budgetMs: options.quick ? undefined : v.budgetMinutes * 60000,
     });
-    results.push({ voice: v.voice, ...result, timelines: result.timelines ?? [] });
+    results.push({ voice: v.voice, budgetMinutes: v.budgetMinutes, ...result, timelines: result.timelines ?? [] });
     log(`  ${v.voice}: ${result.error ?? `${result.timelines?.length ?? 0} turns`}`);
   }
   const chart = chartSvg(results);
@@ -270,8 +273,15 @@ export function render(context: Record<string, unknown>, results: VoiceResult[])
     "- piper is the tiny-piper fixture (a toy VITS): a piper-medium-shaped VITS with the real generator dimensions was not built, so the piper row is not what a real medium voice costs.",
     "- ASR final: whisper-streamer's speculative final (on by default) decodes the turn 0.2 s after its last loud frame, while vad still waits out its min silence, and `finish` takes that result at once when only room tone followed — hence ASR final ≈ VAD speech-end in the base rows (its A/B alone is in \"Voice-turn latency levers\"). " +
       "\"flush + finish\" sends both in one msg at vad's speech-end: the flush cuts the buffer, which throws the speculation away, and decodes the whole turn again.",
-    "- Each voice's turns stop when its time budget (eSpeak 5, piper 3, codec 4 minutes after loading) is spent: the turns column says how many ran; rows with fewer than 10 turns fall short of the issue's ≥ 10.",
+    `- Each voice's turns stop when its time budget (${results.map((r) => `${r.voice.split(" ")[0]} ${r.budgetMinutes ?? "–"}`).join(", ")} minutes after loading) is spent: the turns column says how many ran; rows with fewer than 10 turns fall short of the issue's ≥ 10.`,
+    "- Answer early: whisper-streamer sends its speculative final (`emit_speculative`) as soon as it is decoded; the route function starts the answer from it at once, with `hold: true`, so llm-stream and tts-streamer work while vad still waits out its min silence and audio-out keeps the audio; the final then names that speculation (audio-out `release`) or not (the early answer is cancelled and the final answered). Its first-token, span and first-audio stages come before the turn's end; \"audio-out playing\" is when it sounds.",
   );
+  for (const r of results) {
+    const early = (r.timelines ?? []).filter((t) => t.variant.startsWith("answer early"));
+    if (early.length === 0) continue;
+    const kept = early.filter((t) => t.answeredEarly).length;
+    lines.push(`- ${r.voice}, answer early: the speculative final came ${fmt(percentile(early.map((t) => t.speculativeMs), 0.5), 0)} ms (p50) after the end of speech; the early answer was the one played in ${kept} of ${early.length} turns.`);
+  }
   if (vadP50 > 2000) {
     lines.push(
       `- **vad ran far behind the microphone**: its speech-end came ${fmt(vadP50 / 1000, 1)} s (p50) after the end of speech, against 0.7 s of min silence — in the --quick run (tiny models, same flow) it came after ~0.76 s. ` +

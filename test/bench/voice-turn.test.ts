@@ -47,4 +47,29 @@ describe("bench: voice-turn harness (tiny models, real speech)", function () {
     assert.ok(turn.transcript.trim().length > 0, "whisper-streamer's final holds words");
     assert.ok(reply.startsWith(turn.firstSpanText) && turn.firstSpanText.split(" ").length <= 8 + 1, `the first span is the reply's start, cut early: "${turn.firstSpanText}"`);
   });
+
+  it("answers early: the answer starts from the speculative final, and audio-out plays it only after the final kept it", async () => {
+    const { samples } = await readWavFile(sharedDir("audio", "weather_16k.wav"));
+    const reply = "It is mild and dry today, with a light breeze from the west and a high of eighteen degrees. Rain comes later.";
+    const [turn] = await runTurns(helper, {
+      models: {
+        asr: { enginesPath: await fixtureDir("tiny-whisper"), config: {} },
+        llm: { enginesPath: await fixtureDir("tiny-llm"), config: {} },
+        tts: { enginesPath: "espeak", config: { engine: "espeak" } },
+      },
+      systemPrompt: "You are a helpful voice assistant. Answer in one short spoken sentence.",
+      question: samples,
+      replyPieces: replyPieces(reply),
+      schedule: [{ label: "early", prefixCache: true, firstSpanWords: 8, asrEnd: "finish", preempt: true }],
+      turnTimeoutMs: 120000,
+    });
+    for (const stage of STAGES) assert.ok(Number.isFinite(turn.ms[stage]), `stage ${stage} happened (${JSON.stringify(turn.ms)})`);
+    // Only room tone follows the question, so the final keeps the speculation and its answer plays.
+    assert.ok(Number.isFinite(turn.speculativeMs), "no speculative final reached the route");
+    assert.ok(turn.answeredEarly, "the answer that played was not the one started from the speculative final");
+    const { ms } = turn;
+    assert.ok(turn.speculativeMs <= ms.llmFirstToken && ms.llmFirstToken <= ms.firstSpan && ms.firstSpan <= ms.firstAudio, JSON.stringify({ speculative: turn.speculativeMs, ...ms }));
+    assert.ok(ms.vadEnd <= ms.asrFinal && ms.asrFinal <= ms.playing, `audio-out played before the final kept the speculation: ${JSON.stringify(ms)}`);
+    assert.ok(turn.transcript.trim().length > 0, "whisper-streamer's final holds words");
+  });
 });
