@@ -120,6 +120,41 @@ describe("whisper-streamer node", function () {
     assert.equal(n.errors.length, 0);
   });
 
+  it("Send it early (emitSpeculative): the speculative final leaves on output 2 before the turn ends, and the final that keeps it names it", async () => {
+    const n = await load(dir, { emitSpeculative: true, partialIntervalMs: "60000" });
+    const audio = new Float32Array(Math.round(3.1 * 16000));
+    audio.set(synthSpeech(2.5, 12));
+    // The question, then quiet: the speculation decodes while the turn's end is still awaited.
+    await sendFrames(n, audio, 16000, 0.1, { stream_id: "early", topic: "mic" }, undefined, 100);
+    const speculative = await waitFor(() => n.finals.find((m) => m.kind === "speculative"));
+    assert.equal(n.finals.filter((m) => m.kind === "final").length, 0, "the final came before the turn ended");
+    assert.equal(speculative.is_final, false);
+    assert.equal(speculative.speculation, 1);
+    assert.equal(speculative.stream_id, "early");
+    assert.equal(speculative.topic, "mic");
+    assert.ok(String(speculative.payload).length > 0);
+    n.asr.receive({ stream_id: "early", finish: true });
+    const final = await waitFor(() => n.finals.find((m) => m.stream_id === "early" && m.is_final === true));
+    assert.equal(final.kind, "final");
+    assert.equal(final.speculation, 1, "the final does not name the speculation it kept");
+    assert.equal(final.payload, speculative.payload);
+    assert.ok(!n.partials.some((m) => m.kind === "speculative"), "a speculative msg on output 1");
+    assert.equal(n.errors.length, 0);
+  });
+
+  it("without Send it early, no speculative msg leaves the node and the final names none", async () => {
+    const n = await load(dir, { partialIntervalMs: "60000" });
+    const audio = new Float32Array(Math.round(3.1 * 16000));
+    audio.set(synthSpeech(2.5, 12));
+    await sendFrames(n, audio, 16000, 0.1, { stream_id: "quiet" }, undefined, 100);
+    await sleep(300);
+    n.asr.receive({ stream_id: "quiet", finish: true });
+    const final = await n.final("quiet");
+    assert.ok(String(final.payload).length > 0);
+    assert.equal(final.speculation, undefined);
+    assert.ok(![...n.finals, ...n.partials].some((m) => m.kind === "speculative"));
+  });
+
   for (const rate of [8000, 22050, 44100, 48000]) {
     it(`resamples ${rate} Hz frames (msg.sample_rate) to 16 kHz`, async () => {
       const n = await load(dir);
