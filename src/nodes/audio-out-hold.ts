@@ -79,9 +79,16 @@ export class HeldStreams {
     return true;
   }
 
-  /** Drops every held stream (the node closes). */
+  /** Drops every held stream; returns their ids. */
+  dropAll(): string[] {
+    const ids = [...this.held.keys()];
+    for (const id of ids) this.drop(id);
+    return ids;
+  }
+
+  /** Drops every held stream and forgets the releases (the node closes). */
   clear(): void {
-    for (const id of [...this.held.keys()]) this.drop(id);
+    this.dropAll();
     this.released.clear();
   }
 }

@@ -14,7 +14,7 @@ import { HeldStreams } from "./audio-out-hold";
 import { annotateText, idleText, makeSink, type Cleanup } from "./audio-out-sinks";
 import { NodeRuntime, type Done } from "./shared/node-runtime";
 import { deploySettings, readSettings, SettingError } from "./shared/settings";
-import { isCancel, type NodeMessage } from "./shared/stream-msg";
+import { hasStreamId, isCancel, type NodeMessage } from "./shared/stream-msg";
 import type { StreamEntry } from "./shared/stream-map";
 
 /** Used when no stream_id comes with the audio: such chunks form one stream. */
@@ -126,11 +126,12 @@ module.exports = function register(RED: NodeAPI) {
     rt.onInput((msg: NodeMessage, _send, done) => {
       if (!player) return rt.fail(startupError ?? new Error("audio-out is not ready"), done);
       const id = msg.stream_id === undefined || msg.stream_id === null || msg.stream_id === "" ? DEFAULT_STREAM : String(msg.stream_id);
-      if (isCancel(msg) && held.drop(id)) {
-        node.send({ event: "stopped", stream_id: id, payload: "stopped" } as never);
-        return done();
+      if (isCancel(msg)) {
+        // A cancel for every stream (no stream_id) drops the held ones too; a held stream's own only it.
+        const dropped = hasStreamId(msg) ? (held.drop(id) ? [id] : []) : held.dropAll();
+        for (const stream of dropped) node.send({ event: "stopped", stream_id: stream, payload: "stopped" } as never);
+        return hasStreamId(msg) && dropped.length > 0 ? done() : stop(id, done);
       }
-      if (isCancel(msg)) return stop(id, done);
       if (held.route(msg, id, done, (m, d) => play(m, id, d), (err, d) => rt.fail(err, d))) return;
       if (msg.pause === true || msg.resume === true) {
         if (msg.pause === true) player.pause();

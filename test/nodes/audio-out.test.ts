@@ -170,6 +170,19 @@ describe("audio-out node", function () {
     assert.equal(events.filter((e) => e.stream_id === "spec").length, 1);
   });
 
+  it("hold: a cancel without stream_id (barge-in) drops the held streams too; they never play", async () => {
+    const { out, events } = await load({ sink: "null" });
+    out.receive({ payload: sine(2400), sample_rate: 24000, stream_id: "playing" });
+    out.receive({ payload: sine(2400), sample_rate: 24000, stream_id: "held", hold: true });
+    await waitFor(() => events.some((e) => e.event === "started"));
+    out.receive({ cancel: true });
+    await waitFor(() => events.some((e) => e.event === "stopped" && e.stream_id === "playing"));
+    out.receive({ release: true, stream_id: "held" });
+    await new Promise((r) => setTimeout(r, 150));
+    assert.deepEqual(events.filter((e) => e.stream_id === "held").map((e) => e.event), ["stopped"]);
+    assert.equal(events.filter((e) => e.event === "started").length, 1);
+  });
+
   it("bad payloads and sample rates are errors a Catch node sees; playback goes on", async () => {
     const { out, events, errors } = await load({ sink: "null" });
     out.receive({ payload: "hello" });
