@@ -24,7 +24,6 @@ const node = (name: string) => require(path.join(NODES, `${name}.js`)); // eslin
 /* eslint-disable @typescript-eslint/no-require-imports */
 const coreNodes = [
   require("@node-red/nodes/core/function/10-function.js"),
-  require("@node-red/nodes/core/function/10-switch.js"),
   require("@node-red/nodes/core/common/25-catch.js"),
   require("@node-red/nodes/core/common/60-link.js"), // the example loops back through link nodes
 ];
@@ -148,6 +147,10 @@ describe("hands-free example flow (tiny models, a WAV for the microphone)", func
       }
     };
     const turns = () => seen.h_turns.map((m) => String(m.payload));
+    // whisper-streamer's output 2 also carries the speculative finals ("Send it early").
+    const finals = () => seen.h_final.filter((m) => m.kind === "final");
+    // The answer to a turn is its own stream: "<turn>/<n>" when started from speculation n, else the turn's id.
+    const answerOf = (final: Msg) => (final.speculation === undefined ? String(final.stream_id) : `${final.stream_id}/${final.speculation}`);
     const events = (name: string) => seen.h_player.filter((m) => m.event === name);
 
     try {
@@ -160,13 +163,19 @@ describe("hands-free example flow (tiny models, a WAV for the microphone)", func
       await waitFor(() => seen.h_wake.length >= 1, "the wake word");
       assert.equal(seen.h_wake[0].name, "hey_jarvis_v0.1");
       await waitFor(() => turns().includes("turn ended by silence"), "the end of the first turn");
-      await waitFor(() => seen.h_final.length >= 1, "the first transcript");
-      const first = seen.h_final[0];
+      await waitFor(() => finals().length >= 1, "the first transcript");
+      const first = finals()[0];
       assert.equal(first.kind, "final");
       assert.ok(String(first.payload).trim().length > 0, "tiny-whisper transcribes something for real speech");
       await waitFor(() => events("started").length >= 1, "the first answer playing");
-      const firstAnswer = String(first.stream_id);
-      assert.equal(events("started")[0].stream_id, firstAnswer, "the answer is the turn's stream");
+      // Only room tone followed the question: the final kept the speculative final, so the answer
+      // that plays is the one started early from it (held by audio-out until the final came).
+      assert.equal(typeof first.speculation, "number", "the final did not keep the speculative final");
+      const speculative = seen.h_final.find((m) => m.kind === "speculative" && m.stream_id === first.stream_id && m.speculation === first.speculation);
+      assert.equal(speculative?.payload, first.payload, "the speculative final the final kept says something else");
+      assert.ok(seen.h_final.indexOf(speculative!) < seen.h_final.indexOf(first));
+      const firstAnswer = answerOf(first);
+      assert.equal(events("started")[0].stream_id, firstAnswer, "the answer that played is the early one");
       await waitFor(() => events("drained").length >= 1, "the first answer to finish");
 
       // 2. A follow-up question without the wake word, inside the follow-up window.
@@ -174,11 +183,11 @@ describe("hands-free example flow (tiny models, a WAV for the microphone)", func
       say(roomTone(0.5));
       say(await clip("count_16k"));
       await waitFor(() => turns().includes("follow-up question"), "the follow-up question to be heard");
-      await waitFor(() => seen.h_final.length >= 2, "the follow-up transcript");
-      const second = seen.h_final[1];
-      assert.notEqual(second.stream_id, firstAnswer, "the follow-up is a turn of its own");
+      await waitFor(() => finals().length >= 2, "the follow-up transcript");
+      const second = finals()[1];
+      assert.notEqual(second.stream_id, first.stream_id, "the follow-up is a turn of its own");
       assert.equal(seen.h_wake.length, 1, "no wake word was said for the follow-up");
-      await waitFor(() => events("started").some((e) => e.stream_id === second.stream_id), "the second answer playing");
+      await waitFor(() => events("started").some((e) => e.stream_id === answerOf(second)), "the second answer playing");
 
       // 3. Barge-in: "Hey Jarvis" over the answer cancels it (audio-out stops) and opens a new turn.
       // (Where this second wake word falls on the wake-word node's 80 ms grid is chance; with the
@@ -186,7 +195,7 @@ describe("hands-free example flow (tiny models, a WAV for the microphone)", func
       say(await clip("hey_jarvis_16k"));
       await waitFor(() => turns().some((t) => t.startsWith("barge-in")), "the barge-in");
       await waitFor(() => events("stopped").length >= 1, "audio-out to stop");
-      assert.equal(events("drained").filter((e) => e.stream_id === second.stream_id).length, 0, "the interrupted answer never drained");
+      assert.equal(events("drained").filter((e) => e.stream_id === answerOf(second)).length, 0, "the interrupted answer never drained");
       assert.equal(seen.h_wake.length, 2);
       assert.deepEqual(seen.h_caught, []);
       // the vad's events went to the function node in order: starts and ends alternate
