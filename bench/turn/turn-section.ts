@@ -141,6 +141,11 @@ function asrConfig(): Record<string, unknown> {
   return process.env.BENCH_ASR_WORKER === "off" ? { worker_thread: false } : {};
 }
 
+/** BENCH_LLM_WORKER=off runs the LLM's session on the main thread (worker_thread false) to A/B its worker (issue #20). */
+export function llmWorkerConfig(): Record<string, unknown> {
+  return process.env.BENCH_LLM_WORKER === "off" ? { worker_thread: false } : {};
+}
+
 export async function voiceTurnPart(options: BenchOptions, log: (line: string) => void): Promise<{ json: unknown; markdown: string }> {
   const questionWav = questionWavPath();
   if (!fs.existsSync(questionWav)) throw new Error(`the question WAV ${questionWav} is missing (set SHARED_AUDIO_DIR)`);
@@ -148,8 +153,8 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
   const speechEndS = speechEndSample(question.samples) / question.sampleRate;
   const asr = await asrModel(options, log);
   const llm = options.quick
-    ? { label: "stories260K", spec: { enginesPath: prepareStories(options.outDir, log), config: {} } }
-    : { label: "Qwen3-0.6B-shaped q4", spec: { enginesPath: prepareQwen3(options.outDir, "q4", log), config: { dtype: "q4" } } };
+    ? { label: "stories260K", spec: { enginesPath: prepareStories(options.outDir, log), config: { ...llmWorkerConfig() } } }
+    : { label: "Qwen3-0.6B-shaped q4", spec: { enginesPath: prepareQwen3(options.outDir, "q4", log), config: { dtype: "q4", ...llmWorkerConfig() } } };
   const systemTokens = await promptTokens(llm.spec.enginesPath);
   const [prefixLever, spanLever, asrLever] = LEVERS.map((l) => l.variant);
   const voices: VoiceCase[] = [{ voice: "eSpeak NG", tts: { enginesPath: "espeak", config: { engine: "espeak" } }, levers: [prefixLever, spanLever, asrLever], leverEvery: 1, budgetMinutes: 5 }];
@@ -187,7 +192,7 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
     questionSeconds: question.samples.length / question.sampleRate,
     speechEndS,
     asr: asr.label,
-    llm: llm.label,
+    llm: process.env.BENCH_LLM_WORKER === "off" ? `${llm.label}, on the main thread` : llm.label,
     systemTokens,
     replyTokens: pieces.length,
     quick: options.quick,
