@@ -163,7 +163,9 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
     if (!fs.existsSync(piperDir)) await writeFixture("tiny-piper", piperDir);
     voices.push({ voice: "piper (tiny-piper fixture)", tts: { enginesPath: piperDir, config: {} }, levers: [spanLever], leverEvery: 2, budgetMinutes: 3 });
     const neutts = prepareNeutts(options, "q4", log);
-    voices.push({ voice: "codec, NeuTTS-shaped q4", tts: { enginesPath: neutts.dir, config: neutts.spec.config as Record<string, unknown> }, levers: [], leverEvery: 1, budgetMinutes: 4 });
+    // BENCH_TTS_WORKER=off runs the codec's sessions on the main thread (worker_thread false) to A/B its worker.
+    const codecConfig = { ...(neutts.spec.config as Record<string, unknown>), ...(process.env.BENCH_TTS_WORKER === "off" ? { worker_thread: false } : {}) };
+    voices.push({ voice: "codec, NeuTTS-shaped q4", tts: { enginesPath: neutts.dir, config: codecConfig }, levers: [], leverEvery: 1, budgetMinutes: 4 });
   }
   const pieces = replyPieces(REPLY);
   const results: VoiceResult[] = [];
