@@ -2,13 +2,13 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Subject } from "rxjs";
+import { Subject, take } from "rxjs";
 import type { Worker } from "worker_threads";
 import { fixtureDir } from "../helpers/fixtures";
 import { startHubServer } from "../helpers/hub-server";
 import { convertLlama2c } from "../../src/core/llm/llama2c/convert";
 import { loadLlm } from "../../src/core/llm/engines/onnx/loader";
-import type { OnnxLlmEngine } from "../../src/core/llm/engines/onnx/onnx-llm-engine";
+import { OnnxLlmEngine } from "../../src/core/llm/engines/onnx/onnx-llm-engine";
 import type { DecoderCall } from "../../src/core/onnx/decoder/decoder-worker-protocol";
 import { WorkerDecoderModel } from "../../src/core/onnx/decoder/worker-decoder-model";
 import { workerThreadSetting } from "../../src/core/onnx/worker-thread-setting";
@@ -36,11 +36,12 @@ async function load(dir: string, worker: boolean, config: Record<string, unknown
 const decodersOf = (engine: OnnxLlmEngine) => (engine as unknown as { parts: { decoders: WorkerDecoderModel } }).parts.decoders;
 const workerOf = (engine: OnnxLlmEngine) => (decodersOf(engine) as unknown as { worker: Worker }).worker;
 
-/** Watches the calls an engine's worker model sends: every call, and whether one is waiting for its reply. */
-function spyCalls(engine: OnnxLlmEngine): { ops: string[]; inFlight: () => boolean } {
+/** Watches the calls an engine's worker model sends: every call, whether one is waiting for its reply, and the failed ones. */
+function spyCalls(engine: OnnxLlmEngine): { ops: string[]; inFlight: () => boolean; failed: string[] } {
   const model = decodersOf(engine);
   const call = model.call.bind(model);
   const ops: string[] = [];
+  const failed: string[] = [];
   let waiting = 0;
   model.call = (request: DecoderCall, transfer?: ArrayBuffer[]) => {
     ops.push(request.op);
@@ -48,11 +49,14 @@ function spyCalls(engine: OnnxLlmEngine): { ops: string[]; inFlight: () => boole
     const reply = call(request, transfer);
     void reply.then(
       () => waiting--,
-      () => waiting--,
+      (err: Error) => {
+        waiting--;
+        failed.push(`${request.op}: ${err.message}`);
+      },
     );
     return reply;
   };
-  return { ops, inFlight: () => waiting > 0 };
+  return { ops, inFlight: () => waiting > 0, failed };
 }
 
 const system = "You are a calm home assistant. Answer in one short sentence, name the room, and never invent devices. ".repeat(2);
@@ -209,6 +213,28 @@ describe("llm: the ONNX LLM's sessions in a worker thread", function () {
     }
   });
 
+  it("unsubscribing stops the generation within the step in flight and leaves no live generation", async () => {
+    const engine = await load(dir, true);
+    const calls = spyCalls(engine);
+    try {
+      const got: LlmStreamChunk[] = [];
+      await new Promise<void>((resolve) =>
+        engine.generate({ prompt: "Tell me a long story", max_new_tokens: 200, ignore_eos: true, seed: 5 }).pipe(take(2)).subscribe({
+          next: (c) => got.push(c),
+          complete: resolve,
+        }),
+      );
+      const callsAtUnsubscribe = calls.ops.length;
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(got.length, 2);
+      assert.ok(calls.ops.length - callsAtUnsubscribe <= 1, `${calls.ops.length - callsAtUnsubscribe} worker calls after the unsubscribe`);
+      assert.equal(engine.activeStreams, 0);
+      assert.equal(OnnxLlmEngine.liveGenerations, 0);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
   it("leaves the event loop free while the worker runs a step: immediates run while a call waits for the worker", async () => {
     const engine = await load(dir, true);
     const calls = spyCalls(engine);
@@ -252,12 +278,15 @@ describe("llm: the ONNX LLM's sessions in a worker thread", function () {
 
   it("dispose fails the open streams, waits for the step in flight, ends the worker, and refuses new streams", async () => {
     const engine = await load(dir, true);
+    const calls = spyCalls(engine);
     const exited = new Promise<number>((resolve) => workerOf(engine).once("exit", resolve));
     const pending = collect(engine.generate({ prompt: "A long one", max_new_tokens: 500, ignore_eos: true, seed: 3 }));
-    await new Promise((r) => setTimeout(r, 10));
+    while (calls.ops.filter((op) => op === "step").length < 5 || !calls.inFlight()) await new Promise((r) => setImmediate(r));
     const failed = assert.rejects(pending, /unloaded while generating/);
     await engine.dispose();
     await failed;
+    assert.ok(!calls.inFlight());
+    assert.deepEqual(calls.failed, [], "the step in flight at dispose got its reply before the worker ended");
     assert.equal(await exited, 0, "the worker ended on its own");
     await assert.rejects(collect(engine.generate({ prompt: "hi" })), /was unloaded/);
   });
