@@ -6,7 +6,8 @@
  * event loop, or in this thread (local-decoder-model.ts). The loop below does not know which.
  *
  * Concurrency — interleave, not queue. Every generation owns its own KV cache (a
- * SequenceDecoder holding only its own cache), so caches cannot mix by construction. Session calls go through one first-come-first-served RunGate, and each
+ * SequenceDecoder holding only its own cache), so caches cannot mix by construction. Session
+ * calls go through one first-come-first-served RunGate (here, in front of the worker), and each
  * generation takes a single prefill or decode step per turn, so concurrent streams advance
  * round-robin: every stream starts producing after the prefills queued before it rather than
  * after whole earlier generations (as a queue would make it), which keeps time-to-first-token
