@@ -19,11 +19,19 @@ interface Pending {
 /** How long a released worker gets to free its sessions before it is terminated. */
 const DISPOSE_GRACE_MS = 5000;
 
+/*
+ * Never terminate() a worker while onnxruntime runs in it: onnxruntime-node then throws a
+ * Napi::Error out of the finished run, and that aborts the whole process (seen with
+ * onnxruntime-node 1.30). So the worker is terminated only when no call is out in it.
+ */
+
 export class WorkerDecoderModel implements DecoderModel {
   readonly inWorker = true;
   private readonly pending = new Map<number, Pending>();
   private nextCall = 0;
   private nextSeq = 0;
+  /** Calls sent whose answer has not come back, rejected here or not: while > 0 the worker may be inside a run. */
+  private outInWorker = 0;
   private failure: Error | undefined;
   private releasing: Promise<void> | undefined;
 
@@ -106,6 +114,7 @@ export class WorkerDecoderModel implements DecoderModel {
     const call = this.nextCall++;
     return new Promise((resolve, reject) => {
       this.pending.set(call, { resolve, reject });
+      this.outInWorker++;
       this.worker.ref();
       this.worker.postMessage({ type: "call", call, ...request } satisfies ToDecoderWorker, transfer);
     });
@@ -127,13 +136,21 @@ export class WorkerDecoderModel implements DecoderModel {
     this.worker.postMessage({ type: "dispose" } satisfies ToDecoderWorker);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), DISPOSE_GRACE_MS)));
-    if ((await Promise.race([ended, late])) === "late") await this.worker.terminate();
+    if ((await Promise.race([ended, late])) === "late") {
+      if (this.outInWorker === 0) await this.worker.terminate();
+      else {
+        // Still inside a run: it ends by itself once the run is over (the dispose is queued behind it).
+        this.warn(`${this.name} is still finishing a run; it ends when the run does`);
+        this.worker.unref();
+      }
+    }
     clearTimeout(timer);
   }
 
   private onMessage(message: FromDecoderWorker): void {
     if (message.type === "warn") return this.warn(message.message);
     if (message.type !== "reply" && message.type !== "error") return;
+    this.outInWorker--;
     const waiting = this.pending.get(message.call);
     if (!waiting) return; // released or failed meanwhile: already rejected
     this.settle(message.call);
