@@ -7,7 +7,8 @@
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof dist/bench/turn/event-loop-probe.js [turns] [speculative_final: on|off]
  *
  * PROBE_ASR_DIR=<whisper folder> probes another Whisper (e.g. bench/out/whisper-base-shaped);
- * BENCH_ASR_WORKER=off runs it on the main thread instead of its worker thread (issue #20).
+ * BENCH_ASR_WORKER=off runs it on the main thread instead of its worker thread (issue #20), and
+ * BENCH_LLM_WORKER=off the LLM likewise.
  */
 import { monitorEventLoopDelay } from "perf_hooks";
 import { readWavFile } from "../../src/core/audio/wav";
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   const timelines = await runTurns(helper, {
     models: {
       asr: { enginesPath: process.env.PROBE_ASR_DIR || (await fixtureDir("tiny-whisper")), config: process.env.BENCH_ASR_WORKER === "off" ? { worker_thread: false } : {} },
-      llm: { enginesPath: await fixtureDir("tiny-llm"), config: {} },
+      llm: { enginesPath: await fixtureDir("tiny-llm"), config: process.env.BENCH_LLM_WORKER === "off" ? { worker_thread: false } : {} },
       tts: { enginesPath: "espeak", config: { engine: "espeak" } },
     },
     systemPrompt: "You are a helpful voice assistant. Answer in one short spoken sentence.",

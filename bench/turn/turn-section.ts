@@ -144,6 +144,11 @@ function asrConfig(): Record<string, unknown> {
   return process.env.BENCH_ASR_WORKER === "off" ? { worker_thread: false } : {};
 }
 
+/** BENCH_LLM_WORKER=off runs the LLM's session on the main thread (worker_thread false) to A/B its worker (issue #20). */
+export function llmWorkerConfig(): Record<string, unknown> {
+  return process.env.BENCH_LLM_WORKER === "off" ? { worker_thread: false } : {};
+}
+
 export async function voiceTurnPart(options: BenchOptions, log: (line: string) => void): Promise<{ json: unknown; markdown: string }> {
   const questionWav = questionWavPath();
   if (!fs.existsSync(questionWav)) throw new Error(`the question WAV ${questionWav} is missing (set SHARED_AUDIO_DIR)`);
@@ -151,8 +156,8 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
   const speechEndS = speechEndSample(question.samples) / question.sampleRate;
   const asr = await asrModel(options, log);
   const llm = options.quick
-    ? { label: "stories260K", spec: { enginesPath: prepareStories(options.outDir, log), config: {} } }
-    : { label: "Qwen3-0.6B-shaped q4", spec: { enginesPath: prepareQwen3(options.outDir, "q4", log), config: { dtype: "q4" } } };
+    ? { label: "stories260K", spec: { enginesPath: prepareStories(options.outDir, log), config: { ...llmWorkerConfig() } } }
+    : { label: "Qwen3-0.6B-shaped q4", spec: { enginesPath: prepareQwen3(options.outDir, "q4", log), config: { dtype: "q4", ...llmWorkerConfig() } } };
   const systemTokens = await promptTokens(llm.spec.enginesPath);
   const [prefixLever, spanLever, asrLever, earlyLever, earlySpanLever] = LEVERS.map((l) => l.variant);
   const voices: VoiceCase[] = [{ voice: "eSpeak NG", tts: { enginesPath: "espeak", config: { engine: "espeak" } }, levers: [earlyLever, earlySpanLever, spanLever, prefixLever, asrLever], leverEvery: 1, budgetMinutes: 8 }];
@@ -161,7 +166,9 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
     if (!fs.existsSync(piperDir)) await writeFixture("tiny-piper", piperDir);
     voices.push({ voice: "piper (tiny-piper fixture)", tts: { enginesPath: piperDir, config: {} }, levers: [earlyLever, earlySpanLever, spanLever], leverEvery: 1, budgetMinutes: 5 });
     const neutts = prepareNeutts(options, "q4", log);
-    voices.push({ voice: "codec, NeuTTS-shaped q4", tts: { enginesPath: neutts.dir, config: neutts.spec.config as Record<string, unknown> }, levers: [earlyLever], leverEvery: 2, budgetMinutes: 5 });
+    // BENCH_TTS_WORKER=off runs the codec's sessions on the main thread (worker_thread false) to A/B its worker.
+    const codecConfig = { ...(neutts.spec.config as Record<string, unknown>), ...(process.env.BENCH_TTS_WORKER === "off" ? { worker_thread: false } : {}) };
+    voices.push({ voice: "codec, NeuTTS-shaped q4", tts: { enginesPath: neutts.dir, config: codecConfig }, levers: [earlyLever], leverEvery: 2, budgetMinutes: 5 });
   }
   const pieces = replyPieces(REPLY);
   const results: VoiceResult[] = [];
@@ -190,7 +197,7 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
     questionSeconds: question.samples.length / question.sampleRate,
     speechEndS,
     asr: asr.label,
-    llm: llm.label,
+    llm: process.env.BENCH_LLM_WORKER === "off" ? `${llm.label}, on the main thread` : llm.label,
     systemTokens,
     replyTokens: pieces.length,
     quick: options.quick,

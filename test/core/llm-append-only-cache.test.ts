@@ -55,7 +55,8 @@ describe("llm append-only KV cache (position-major cache, new rows only)", () =>
     let outputs: readonly string[] = [];
     let engineOutputs: readonly string[] = [];
     const engine = await (async () => {
-      const ctx = localLoadContext("llm", { enginesPath: dir });
+      // In this thread, so the wrapper sees the session.
+      const ctx = localLoadContext("llm", { enginesPath: dir, config: { worker_thread: false } });
       const create = ctx.createSession.bind(ctx);
       ctx.createSession = async (file, rewritten) => {
         const session = await create(file, rewritten);
@@ -67,7 +68,7 @@ describe("llm append-only KV cache (position-major cache, new rows only)", () =>
     const plainEngine = await loadEngine(dir, (s) => s);
     const fromLoader = await (async () => {
       // tiny-llm's cache is too small for the loader to choose the append-only form itself: force it.
-      const ctx = localLoadContext("llm", { enginesPath: dir, config: { append_only_cache: true } });
+      const ctx = localLoadContext("llm", { enginesPath: dir, config: { append_only_cache: true, worker_thread: false } });
       const create = ctx.createSession.bind(ctx);
       ctx.createSession = async (file, rewritten) => {
         const session = await create(file, rewritten);

@@ -8,7 +8,7 @@ import { KvCacheDecoder } from "../../src/core/onnx/decoder/kv-cache-decoder";
 import { loadLlm } from "../../src/core/llm/engines/onnx/loader";
 import { argmax } from "../../src/core/onnx/decoder/sampler";
 import { localLoadContext } from "../../src/core/registry";
-import { RunCounter, collect, finalOf, loadEngine, scriptedSession } from "./llm-support";
+import { RunCounter, collect, finalOf, loadEngine, scriptedSession, sessionOf } from "./llm-support";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const waitFor = async (check: () => boolean, ms = 2000) => {
@@ -26,8 +26,6 @@ function checkStreamShape(chunks: LlmStreamChunk[]): void {
   chunks.forEach((c, i) => assert.equal(c.index, i, "indices count up from 0"));
 }
 
-/** The engine's onnxruntime session (tests only). */
-const session = (engine: OnnxLlmEngine) => (engine as unknown as { parts: { session: import("onnxruntime-node").InferenceSession } }).parts.session;
 const textOf = (chunks: LlmStreamChunk[]) => chunks.map((c) => c.delta ?? "").join("");
 const idsOf = (chunks: LlmStreamChunk[]) => chunks.flatMap((c) => c.token_ids ?? []);
 
@@ -137,7 +135,7 @@ describe("llm engine on tiny-llm", function () {
       const chunks = await collect(local.generate({ prompt, temperature: 0, max_new_tokens: 12 }));
       assert.equal(counter.runs, Math.ceil(promptIds.length / PREFILL_SLICE) + 11, "prefill slices, then one run per further token");
       // Reference: the whole prompt in one call, then greedy steps.
-      const whole = new KvCacheDecoder(session(local), local.shape);
+      const whole = new KvCacheDecoder(sessionOf(local), local.shape);
       let logits = await whole.prefill(promptIds);
       const expected: number[] = [];
       for (let i = 0; i < 12; i++) {

@@ -143,7 +143,8 @@ describe("llm last-position logits graph", () => {
   it("a q4 model on the CPU gets int8 activations (level 4) by default; q4_accuracy_level 0 is the exact path", async () => {
     const dir = await fixtureDir("tiny-llm");
     const levelsWith = async (config: Record<string, unknown>) => {
-      const ctx = localLoadContext("llm", { enginesPath: dir, config: { dtype: "q4", ...config } });
+      // In this thread, so the wrapper sees the rewritten graph.
+      const ctx = localLoadContext("llm", { enginesPath: dir, config: { dtype: "q4", worker_thread: false, ...config } });
       let levels: number[] | undefined;
       const create = ctx.createSession.bind(ctx);
       ctx.createSession = async (file, rewritten) => {

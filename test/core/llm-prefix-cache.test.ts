@@ -4,10 +4,9 @@ import { loadLlm } from "../../src/core/llm/engines/onnx/loader";
 import { localLoadContext } from "../../src/core/registry";
 import { KvCacheDecoder } from "../../src/core/onnx/decoder/kv-cache-decoder";
 import { MIN_PREFIX_TOKENS, PrefixCache } from "../../src/core/onnx/decoder/prefix-cache";
-import type { OnnxLlmEngine } from "../../src/core/llm/engines/onnx/onnx-llm-engine";
 import type { LlmRequest, LlmStreamChunk } from "../../src/core/types";
 import type * as ort from "onnxruntime-node";
-import { collect, finalOf } from "./llm-support";
+import { collect, finalOf, sessionOf } from "./llm-support";
 
 /** Counts the positions fed to the session (input_ids' length per run). */
 class FedPositions {
@@ -30,8 +29,6 @@ const idsOf = (chunks: LlmStreamChunk[]) => chunks.flatMap((c) => c.token_ids ??
 const system = "You are a calm home assistant. Answer in one short sentence, name the room, and never invent devices. ".repeat(3);
 const turn = (question: string): LlmRequest => ({ system, prompt: question, temperature: 0, max_new_tokens: 10 });
 
-/** The engine's session (tests only). */
-const sessionOf = (engine: OnnxLlmEngine) => (engine as unknown as { parts: { session: import("onnxruntime-node").InferenceSession } }).parts.session;
 
 for (const appendOnly of [false, true]) {
   describe(`llm prefix KV cache (${appendOnly ? "append-only" : "head-major"} cache layout)`, function () {
@@ -42,7 +39,8 @@ for (const appendOnly of [false, true]) {
 
     it("a second prompt with the same system prompt prefills only its new tokens and gives the tokens of a cold engine", async () => {
       const counter = new FedPositions();
-      const ctx = localLoadContext("llm", { enginesPath: dir, config: { append_only_cache: appendOnly } });
+      // In this thread, so the wrapper sees the session's runs.
+      const ctx = localLoadContext("llm", { enginesPath: dir, config: { append_only_cache: appendOnly, worker_thread: false } });
       const create = ctx.createSession.bind(ctx);
       ctx.createSession = async (file, rewritten) => counter.wrap(await create(file, rewritten));
       const warm = await loadLlm(ctx);
@@ -76,7 +74,7 @@ for (const appendOnly of [false, true]) {
     });
 
     it("seeded logits match a whole prefill within float tolerance", async () => {
-      const engine = await loadLlm(localLoadContext("llm", { enginesPath: dir, config: { append_only_cache: appendOnly } }));
+      const engine = await loadLlm(localLoadContext("llm", { enginesPath: dir, config: { append_only_cache: appendOnly, worker_thread: false } }));
       try {
         const ids = engine.tokenizer.encodePrompt({ system, prompt: "What is the weather?" });
         const whole = new KvCacheDecoder(sessionOf(engine), engine.shape);

@@ -14,9 +14,12 @@ import { sharedDir } from "../helpers/paths";
 
 export type SessionWrapper = (session: ort.InferenceSession) => ort.InferenceSession;
 
-/** loadLlm over a local directory; `wrap` replaces the session the engine gets. */
+/**
+ * loadLlm over a local directory; `wrap` replaces the session the engine gets, so an engine with
+ * one runs its session in this thread (worker_thread false); without one, the default (a worker).
+ */
 export async function loadEngine(dir: string, wrap?: SessionWrapper): Promise<OnnxLlmEngine> {
-  const ctx = localLoadContext("llm", { enginesPath: dir });
+  const ctx = localLoadContext("llm", { enginesPath: dir, config: wrap ? { worker_thread: false } : {} });
   if (wrap) {
     const create = ctx.createSession.bind(ctx);
     ctx.createSession = async (file) => wrap(await create(file));
@@ -76,6 +79,13 @@ export function scriptedSession(script: number[], then?: number): SessionWrapper
           : Reflect.get(target, key, receiver),
     });
   };
+}
+
+/** The in-process session of an engine loaded with worker_thread false (tests only). */
+export function sessionOf(engine: OnnxLlmEngine): ort.InferenceSession {
+  const decoders = (engine as unknown as { parts: { decoders: { session?: ort.InferenceSession } } }).parts.decoders;
+  if (!decoders.session) throw new Error("this engine runs in a worker: load it with worker_thread false to reach its session");
+  return decoders.session;
 }
 
 export function finalOf(chunks: LlmStreamChunk[]): LlmStreamChunk {

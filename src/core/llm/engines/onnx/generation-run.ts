@@ -1,34 +1,29 @@
 /**
  * One generation: prompt → prefill → sample/step loop → chunks on its subscriber.
- * It owns its KV-cache decoder, so no two generations ever share a cache; every session
- * call goes through the engine's RunGate, one decode step per turn.
+ * It owns its sequence decoder (its own KV cache, in this thread or in the decoder worker), so
+ * no two generations ever share a cache; every run goes through the engine's RunGate, one
+ * decode step per turn.
  */
-import type { InferenceSession } from "onnxruntime-node";
 import type { Subscriber } from "rxjs";
 import type { LlmChunk, LlmRequest, LlmStreamChunk } from "../../../types";
 import { GenerationMetrics } from "../../generation-metrics";
-import { KvCacheDecoder } from "../../../onnx/decoder/kv-cache-decoder";
 import { LlmRequestError, resolveLlmRequest } from "../../llm-request";
 import type { LlmTokenizer } from "./llm-tokenizer";
 import type { LlmGenerationDefaults, LlmModelShape } from "../../../onnx/decoder/model-config";
 import type { RunGate } from "./run-gate";
-import type { CacheBufferPool } from "../../../onnx/decoder/cache-buffer-pool";
-import type { PrefixCache } from "../../../onnx/decoder/prefix-cache";
+import type { DecoderModel, SequenceDecoder } from "../../../onnx/decoder/sequence-decoder";
 import { Sampler } from "../../../onnx/decoder/sampler";
 import { StopSequenceFilter } from "../../stop-sequences";
 import { StreamingDetokenizer } from "./streaming-detokenizer";
 
 export interface GenerationDeps {
-  session: InferenceSession;
+  /** Sequences (with the model's prefix cache and buffer pool) wherever the session runs. */
+  decoders: DecoderModel;
   gate: RunGate;
   tokenizer: LlmTokenizer;
   shape: LlmModelShape;
   defaults: LlmGenerationDefaults;
   eosIds: ReadonlySet<number>;
-  /** The model's append-only cache buffers, reused from one sequence to the next. */
-  bufferPool: CacheBufferPool;
-  /** Cache rows of recent sequences; absent when the model's prefix cache is off. */
-  prefixCache?: PrefixCache;
 }
 
 type FinishReason = "stop" | "length";
@@ -85,8 +80,8 @@ export class GenerationRun {
   }
 
   async start(): Promise<void> {
-    const { session, gate, tokenizer, shape, defaults, eosIds, bufferPool, prefixCache } = this.deps;
-    let decoder: KvCacheDecoder | undefined;
+    const { decoders, gate, tokenizer, shape, defaults, eosIds } = this.deps;
+    let decoder: SequenceDecoder | undefined;
     let context: number[] = [];
     let failed = false;
     try {
@@ -99,7 +94,7 @@ export class GenerationRun {
       }
       this.metrics.promptTokens = promptIds.length;
 
-      decoder = new KvCacheDecoder(session, shape, { bufferPool });
+      decoder = decoders.open();
       const sampler = new Sampler({
         temperature: request.temperature,
         topK: request.top_k,
@@ -114,15 +109,12 @@ export class GenerationRun {
 
       // The prompt's leading tokens that an earlier sequence already computed (the system prompt,
       // the conversation so far) start from that sequence's cache rows: prefill only the rest.
-      const hit = prefixCache?.lookup(promptIds);
-      if (hit) {
-        dec.seed(hit.snapshot);
-        this.metrics.cachedPromptTokens = hit.positions;
-      }
+      const cached = await dec.seedFromPrefix(promptIds);
+      if (cached > 0) this.metrics.cachedPromptTokens = cached;
       // A long prompt is fed in slices, one gate turn each, so it never holds up the other
       // streams' tokens for the whole prefill.
       let logits: Float32Array | undefined;
-      for (let at = hit?.positions ?? 0; at < promptIds.length; at += PREFILL_SLICE) {
+      for (let at = cached; at < promptIds.length; at += PREFILL_SLICE) {
         const slice = promptIds.slice(at, at + PREFILL_SLICE);
         logits = await gate.run(() => dec.prefill(slice), () => this.ended);
         if (logits === undefined) return;
@@ -152,10 +144,7 @@ export class GenerationRun {
     } finally {
       // Keep what this sequence computed for the next prompt that starts the same way: the ids
       // fed so far (the last sampled id may not have been fed).
-      if (decoder && prefixCache && !failed && decoder.length > 0) {
-        const fed = context.slice(0, decoder.length);
-        if (prefixCache.wants(fed)) prefixCache.store(fed, decoder.snapshot(fed.length));
-      }
+      if (decoder && !failed && decoder.length > 0) decoder.keepPrefix(context.slice(0, decoder.length));
       decoder?.dispose();
     }
   }

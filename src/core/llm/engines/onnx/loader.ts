@@ -6,7 +6,10 @@
 import * as fs from "fs";
 import { readModelJson, readOptionalModelJson } from "../../../hub/model-json";
 import type { FamilyLoader, LoadContext } from "../../../types";
-import { createDecoderSession } from "../../../onnx/decoder/decoder-session";
+import { openLocalDecoderModel } from "../../../onnx/decoder/local-decoder-model";
+import type { DecoderModelPlan } from "../../../onnx/decoder/sequence-decoder";
+import { WorkerDecoderModel } from "../../../onnx/decoder/worker-decoder-model";
+import { workerThreadSetting } from "../../../onnx/worker-thread-setting";
 import { LlmTokenizer } from "./llm-tokenizer";
 import { readGenerationDefaults, readModelShape } from "../../../onnx/decoder/model-config";
 import { OnnxLlmEngine } from "./onnx-llm-engine";
@@ -20,17 +23,24 @@ const readOptionalJson = (ctx: LoadContext, relPath: string): Promise<Json | und
  * config.prefix_cache_mb: megabytes of KV cache kept between prompts so a shared system prompt or
  * conversation is prefilled once (0 turns it off). Default 256.
  */
-function prefixCacheBytes(ctx: LoadContext): number | undefined {
+function prefixCacheBytes(ctx: LoadContext): number {
   const value = ctx.spec.config?.prefix_cache_mb;
-  if (value === undefined || value === null) return undefined;
+  if (value === undefined || value === null) return 256 * 1024 * 1024;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
     throw new Error(`config.prefix_cache_mb of model ${ctx.source.id} must be a number of megabytes ≥ 0 (0 turns the prefix cache off), got ${JSON.stringify(value)}`);
   }
   return Math.round(value * 1024 * 1024);
 }
 
+/**
+ * The tokenizer, the sampler and the loop stay in this thread; the session, the KV caches and the
+ * prefix cache live in a worker thread unless config.worker_thread is false (see
+ * onnx/decoder/sequence-decoder.ts).
+ */
 export const loadLlm: FamilyLoader<OnnxLlmEngine> = async (ctx) => {
   const id = ctx.source.id;
+  const inWorker = workerThreadSetting(ctx.spec.config, `the config of model ${id}`);
+  const prefixBytes = prefixCacheBytes(ctx);
   const config = await readJson(ctx, "config.json");
   const shape = readModelShape(config, `config.json of model ${id}`);
   const generation = await readOptionalJson(ctx, "generation_config.json");
@@ -42,14 +52,9 @@ export const loadLlm: FamilyLoader<OnnxLlmEngine> = async (ctx) => {
   const chatTemplate = templateFile ? await fs.promises.readFile(templateFile, "utf8") : undefined;
   const tokenizer = await LlmTokenizer.create(await readJson(ctx, "tokenizer.json"), tokenizerConfig, chatTemplate);
 
-  const modelFile = await ctx.onnxFile("model");
   // Logits for the last position only (the loop samples from that row alone), and the
   // append-only cache where it pays: see decoder-session.ts.
-  const session = await createDecoderSession(ctx, modelFile, shape);
-  try {
-    return new OnnxLlmEngine({ session, tokenizer, shape, defaults, id, prefixCacheBytes: prefixCacheBytes(ctx) });
-  } catch (err) {
-    await session.release();
-    throw new Error(`model ${id} does not fit the llm engine: ${(err as Error).message}`);
-  }
+  const plan: DecoderModelPlan = { decoder: await ctx.onnxFile("model"), shape, prefixCacheBytes: prefixBytes, engineName: "llm engine" };
+  const decoders = inWorker ? await WorkerDecoderModel.start(ctx, plan, "LLM") : await openLocalDecoderModel(ctx, plan);
+  return new OnnxLlmEngine({ decoders, tokenizer, shape, defaults, id });
 };

@@ -1,9 +1,13 @@
 /**
  * The LLM engine over one onnxruntime session: `generate()` is a cold Observable of chunks.
  *
+ * Where it runs: the session, the KV caches and the prefix cache sit behind a DecoderModel —
+ * in a worker thread by default (worker-decoder-model.ts), so a step no longer holds Node-RED's
+ * event loop, or in this thread (local-decoder-model.ts). The loop below does not know which.
+ *
  * Concurrency — interleave, not queue. Every generation owns its own KV cache (a
- * KvCacheDecoder holding only its own present/past tensors), so caches cannot mix by
- * construction. Session calls go through one first-come-first-served RunGate, and each
+ * SequenceDecoder holding only its own cache), so caches cannot mix by construction. Session
+ * calls go through one first-come-first-served RunGate (here, in front of the worker), and each
  * generation takes a single prefill or decode step per turn, so concurrent streams advance
  * round-robin: every stream starts producing after the prefills queued before it rather than
  * after whole earlier generations (as a queue would make it), which keeps time-to-first-token
@@ -11,26 +15,22 @@
  * onnxruntime's intra-op thread pool; parallel runs would only fight over the same cores.
  * Results do not depend on the interleaving: each step sees only its own cache and PRNG.
  */
-import type { InferenceSession } from "onnxruntime-node";
 import { Observable } from "rxjs";
 import type { LlmEngine, LlmGenerateOptions, LlmRequest, LlmStreamChunk } from "../../../types";
 import { GenerationRun, type GenerationDeps } from "./generation-run";
-import { CacheBufferPool } from "../../../onnx/decoder/cache-buffer-pool";
-import { KvCacheDecoder } from "../../../onnx/decoder/kv-cache-decoder";
 import type { LlmTokenizer } from "./llm-tokenizer";
 import type { LlmGenerationDefaults, LlmModelShape } from "../../../onnx/decoder/model-config";
-import { PrefixCache } from "../../../onnx/decoder/prefix-cache";
+import type { DecoderModel } from "../../../onnx/decoder/sequence-decoder";
 import { RunGate } from "./run-gate";
 
 export interface OnnxLlmEngineParts {
-  session: InferenceSession;
+  /** The decoder's sessions and caches, in this thread or in a worker. */
+  decoders: DecoderModel;
   tokenizer: LlmTokenizer;
   shape: LlmModelShape;
   defaults: LlmGenerationDefaults;
   /** The model's repo id or directory, for messages. */
   id?: string;
-  /** Bytes of prefix KV cache kept between prompts (0: off; default 256 MB). */
-  prefixCacheBytes?: number;
 }
 
 /** Generations running in this process, across engines (diagnostics: a closed flow must leave none). */
@@ -44,26 +44,18 @@ export class OnnxLlmEngine implements LlmEngine {
   }
 
   private readonly gate = new RunGate();
-  private readonly bufferPool = new CacheBufferPool();
-  private readonly prefixCache: PrefixCache | undefined;
   private readonly active = new Set<GenerationRun>();
   private readonly deps: GenerationDeps;
   private disposed = false;
 
   constructor(private readonly parts: OnnxLlmEngineParts) {
-    // Fails now, at load time, when the graph's cache inputs do not match config.json.
-    new KvCacheDecoder(parts.session, parts.shape).dispose();
-    const prefixBytes = parts.prefixCacheBytes ?? 256 * 1024 * 1024;
-    this.prefixCache = prefixBytes > 0 ? new PrefixCache(prefixBytes) : undefined;
     this.deps = {
-      session: parts.session,
+      decoders: parts.decoders,
       gate: this.gate,
       tokenizer: parts.tokenizer,
       shape: parts.shape,
       defaults: parts.defaults,
       eosIds: new Set(parts.defaults.eosIds),
-      bufferPool: this.bufferPool,
-      prefixCache: this.prefixCache,
     };
   }
 
@@ -105,14 +97,17 @@ export class OnnxLlmEngine implements LlmEngine {
     });
   }
 
-  /** Ends every open stream with an error, waits for the step in flight, then frees the session. */
+  /** Whether the sessions run in a worker thread (config worker_thread). */
+  get inWorker(): boolean {
+    return this.parts.decoders.inWorker;
+  }
+
+  /** Ends every open stream with an error, waits for the step in flight, then frees the session (ends the worker). */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     for (const run of this.active) run.fail(new Error(`the model ${this.parts.id ?? ""} was unloaded while generating`));
     await this.gate.idle();
-    this.bufferPool.clear();
-    this.prefixCache?.clear();
-    await this.parts.session.release();
+    await this.parts.decoders.release();
   }
 }

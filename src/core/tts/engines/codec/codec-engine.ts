@@ -8,15 +8,20 @@
  *   backbone/onnx/model.onnx     decoder-only LM with KV cache (+ config.json, tokenizer.json)
  *   codec/decoder.onnx           codes int32 [1, 1, F] → audio f32 [1, 1, F·hop]
  *   voices/<id>.json             { ref_text, ref_codes }
+ *
+ * The LM and the codec decoder sessions run in a worker thread by default (config `worker_thread`,
+ * the same decoder worker as the LLM's: onnx/decoder/worker-decoder-model.ts), so their runs do
+ * not hold Node-RED's event loop; false keeps them in this thread.
  */
-import * as ort from "onnxruntime-node";
 import { readModelJson, readOptionalModelJson } from "../../../hub/model-json";
 import type { LoadContext, TtsEngine, TtsStreamConfig, TtsStreamer } from "../../../types";
-import { createDecoderSession } from "../../../onnx/decoder/decoder-session";
-import { KvCacheDecoder, type KvCacheShape } from "../../../onnx/decoder/kv-cache-decoder";
+import type { KvCacheShape } from "../../../onnx/decoder/kv-cache-decoder";
+import { openLocalDecoderModel } from "../../../onnx/decoder/local-decoder-model";
 import { readModelShape } from "../../../onnx/decoder/model-config";
 import { Sampler } from "../../../onnx/decoder/sampler";
-import { takeFloat32 } from "../../../onnx/outputs";
+import type { DecoderModel, DecoderModelPlan, SequenceDecoder } from "../../../onnx/decoder/sequence-decoder";
+import { WorkerDecoderModel } from "../../../onnx/decoder/worker-decoder-model";
+import { workerThreadSetting } from "../../../onnx/worker-thread-setting";
 import { AsyncQueue } from "../../async-queue";
 import { configuredVoice } from "../../configured-voice";
 import { CodecChunker, type DecodeRequest } from "./codec-chunker";
@@ -76,9 +81,9 @@ export class CodecTtsEngine implements TtsEngine {
   constructor(
     readonly config: CodecTtsConfig,
     private readonly tokenizer: Tokenizer,
-    private readonly lm: ort.InferenceSession,
-    private readonly lmShape: KvCacheShape & { vocabSize?: number },
-    private readonly codec: ort.InferenceSession,
+    /** The speech-token LM and, as its side session "codec", the codec decoder: in this thread or a worker. */
+    private readonly sessions: DecoderModel,
+    lmShape: KvCacheShape & { vocabSize?: number },
     private readonly voiceTable: Map<string, CodecVoice>,
   ) {
     this.voices = [...voiceTable.keys()];
@@ -99,6 +104,7 @@ export class CodecTtsEngine implements TtsEngine {
   }
 
   static async load(ctx: LoadContext): Promise<CodecTtsEngine> {
+    const inWorker = workerThreadSetting(ctx.spec.config, `the config of model ${ctx.source.id}`);
     const readJson = (rel: string) => readModelJson(ctx.source, rel);
     const raw = await readJson("tts_config.json");
     const generation = (raw.generation ?? {}) as Record<string, unknown>;
@@ -143,10 +149,22 @@ export class CodecTtsEngine implements TtsEngine {
       config.defaultVoice = configured;
     }
     // The llm loader's preparation (last-position logits, append-only cache where it pays): a
-    // NeuTTS prompt of ~320 tokens otherwise returns logits for every position (279 MB).
-    const lm = await createDecoderSession(ctx, await ctx.onnxFile("model", "backbone/onnx"), shape);
-    const codec = await ctx.createSession(await ctx.source.file("codec/decoder.onnx"));
-    return new CodecTtsEngine(config, tokenizer as unknown as Tokenizer, lm, shape, codec, voices);
+    // NeuTTS prompt of ~320 tokens otherwise returns logits for every position (279 MB). Its
+    // prompts put the text before the voice's codes, so a prefix cache would hold little: off.
+    const plan: DecoderModelPlan = {
+      decoder: await ctx.onnxFile("model", "backbone/onnx"),
+      side: { codec: await ctx.source.file("codec/decoder.onnx") },
+      shape,
+      prefixCacheBytes: 0,
+      engineName: "codec tts engine",
+    };
+    const sessions = inWorker ? await WorkerDecoderModel.start(ctx, plan, "codec TTS") : await openLocalDecoderModel(ctx, plan);
+    try {
+      return new CodecTtsEngine(config, tokenizer as unknown as Tokenizer, sessions, shape, voices);
+    } catch (err) {
+      await sessions.release();
+      throw err;
+    }
   }
 
   openStreamer(options: Partial<TtsStreamConfig> = {}): TtsStreamer {
@@ -185,22 +203,25 @@ export class CodecTtsEngine implements TtsEngine {
     return id === this.endId ? -1 : (this.codeOfId[id] ?? -1);
   }
 
-  newLmCursor(): KvCacheDecoder {
-    return new KvCacheDecoder(this.lm, this.lmShape);
+  /** Whether the sessions run in a worker thread (config worker_thread). */
+  get inWorker(): boolean {
+    return this.sessions.inWorker;
+  }
+
+  newLmCursor(): SequenceDecoder {
+    return this.sessions.open();
   }
 
   schedule<T>(priority: number, fn: () => Promise<T>): Promise<T> {
     return this.runner.run(priority, fn);
   }
 
-  async decode(codes: number[]): Promise<Float32Array> {
-    const input = new ort.Tensor("int32", Int32Array.from(codes), [1, 1, codes.length]);
-    return takeFloat32(await this.codec.run({ codes: input }), "audio", this.codec);
+  decode(codes: number[]): Promise<Float32Array> {
+    return this.sessions.runSide("codec", { name: "codes", data: Int32Array.from(codes), dims: [1, 1, codes.length], output: "audio" });
   }
 
   async dispose(): Promise<void> {
-    await this.lm.release();
-    await this.codec.release();
+    await this.sessions.release();
   }
 }
 
