@@ -11,6 +11,7 @@
  */
 import * as path from "path";
 import { turnFlow, TAPS, type TurnFlowOptions } from "./turn-flow";
+import { firstAudioPriority } from "../../src/core/scheduling/first-audio-priority";
 
 type Msg = Record<string, unknown>;
 
@@ -25,6 +26,8 @@ export interface TurnVariant {
   asrEnd: "finish" | "flush-finish";
   /** Answer whisper-streamer's speculative final at once, its audio held until the final keeps it. */
   preempt?: boolean;
+  /** false: LLM steps do not wait while the TTS makes its first audio (core/scheduling/first-audio-priority.ts). */
+  firstAudioPriority?: boolean;
 }
 
 export const STAGES = ["vadEnd", "asrFinal", "llmFirstToken", "firstSpan", "firstAudio", "playing"] as const;
@@ -180,6 +183,8 @@ export async function runTurns(helper: any, options: RunTurnsOptions): Promise<T
       }
       for (const list of Object.values(seen)) list.length = 0;
       const streamId = `turn-${turn}-${Date.now()}`;
+      // The same module instance the nodes use (dist/src/core): the lever switches for this turn only.
+      firstAudioPriority.enabled = variant.firstAudioPriority !== false;
       helper.getNode("n_gate").receive({ topic: "turn-setup", stream_id: streamId, asr_end: variant.asrEnd });
       // The turn's answers are streams of their own ("<turn>/s<n>", "<turn>/f") when it preempts.
       const ofTurn = (id: string) => seen[id].filter((e) => e.msg.stream_id === streamId || String(e.msg.stream_id).startsWith(`${streamId}/`));

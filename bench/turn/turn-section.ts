@@ -49,6 +49,7 @@ const LEVERS: { variant: TurnVariant; lever: string; a: string; b: string; stage
   { variant: { ...BASE, label: "prefix cache off", prefixCache: false }, lever: "prefix KV cache", a: "on (default 256 MB)", b: "off (prefix_cache_mb 0)", stage: "llmFirstToken" },
   { variant: { ...BASE, label: "first_span_words 8", firstSpanWords: 8 }, lever: "first span cut early", a: "first_span_words 0 (default)", b: "8", stage: "firstAudio" },
   { variant: { ...BASE, label: "flush + finish", asrEnd: "flush-finish" }, lever: "ASR end of turn", a: "speech-end → finish", b: "speech-end → flush + finish", stage: "asrFinal" },
+  { variant: { ...BASE, label: "first-audio priority off", firstAudioPriority: false }, lever: "first audio before more text", a: "LLM steps wait while the TTS makes its first audio (default)", b: "off", stage: "firstAudio" },
   { variant: { ...BASE, label: "answer early", preempt: true }, lever: "answer the speculative final", a: "answer the final", b: "answer the speculative final, held until the final keeps it", stage: "playing" },
   { variant: { ...BASE, label: "answer early + first_span_words 8", preempt: true, firstSpanWords: 8 }, lever: "answer early and cut the first span", a: "answer the final, first_span_words 0", b: "answer early, first_span_words 8", stage: "playing" },
 ];
@@ -159,16 +160,16 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
     ? { label: "stories260K", spec: { enginesPath: prepareStories(options.outDir, log), config: { ...llmWorkerConfig() } } }
     : { label: "Qwen3-0.6B-shaped q4", spec: { enginesPath: prepareQwen3(options.outDir, "q4", log), config: { dtype: "q4", ...llmWorkerConfig() } } };
   const systemTokens = await promptTokens(llm.spec.enginesPath);
-  const [prefixLever, spanLever, asrLever, earlyLever, earlySpanLever] = LEVERS.map((l) => l.variant);
-  const voices: VoiceCase[] = [{ voice: "eSpeak NG", tts: { enginesPath: "espeak", config: { engine: "espeak" } }, levers: [earlyLever, earlySpanLever, spanLever, prefixLever, asrLever], leverEvery: 1, budgetMinutes: 8 }];
+  const [prefixLever, spanLever, asrLever, priorityLever, earlyLever, earlySpanLever] = LEVERS.map((l) => l.variant);
+  const voices: VoiceCase[] = [{ voice: "eSpeak NG", tts: { enginesPath: "espeak", config: { engine: "espeak" } }, levers: [earlyLever, earlySpanLever, priorityLever, spanLever, prefixLever, asrLever], leverEvery: 1, budgetMinutes: 9 }];
   if (!options.quick) {
     const piperDir = path.join(options.outDir, "tiny-piper");
     if (!fs.existsSync(piperDir)) await writeFixture("tiny-piper", piperDir);
-    voices.push({ voice: "piper (tiny-piper fixture)", tts: { enginesPath: piperDir, config: {} }, levers: [earlyLever, earlySpanLever, spanLever], leverEvery: 1, budgetMinutes: 5 });
+    voices.push({ voice: "piper (tiny-piper fixture)", tts: { enginesPath: piperDir, config: {} }, levers: [earlyLever, earlySpanLever, priorityLever], leverEvery: 1, budgetMinutes: 6 });
     const neutts = prepareNeutts(options, "q4", log);
     // BENCH_TTS_WORKER=off runs the codec's sessions on the main thread (worker_thread false) to A/B its worker.
     const codecConfig = { ...(neutts.spec.config as Record<string, unknown>), ...(process.env.BENCH_TTS_WORKER === "off" ? { worker_thread: false } : {}) };
-    voices.push({ voice: "codec, NeuTTS-shaped q4", tts: { enginesPath: neutts.dir, config: codecConfig }, levers: [earlyLever], leverEvery: 2, budgetMinutes: 5 });
+    voices.push({ voice: "codec, NeuTTS-shaped q4", tts: { enginesPath: neutts.dir, config: codecConfig }, levers: [earlyLever, priorityLever], leverEvery: 1, budgetMinutes: 8 });
   }
   const pieces = replyPieces(REPLY);
   const results: VoiceResult[] = [];

@@ -15,6 +15,7 @@ import type { CancelledChunk, TtsChunk, TtsStreamChunk, TtsStreamer } from "../t
 import { AsyncQueue } from "./async-queue";
 import { SentenceSplitter } from "./sentence-splitter";
 import { isSpeakable, speakableText } from "./speakable-text";
+import { firstAudioPriority, type FirstAudioPriority } from "../scheduling/first-audio-priority";
 
 export interface Span {
   /** 0-based position of the span in the stream. */
@@ -58,6 +59,8 @@ export interface SpanPipeline<U> {
   consume(span: Span, units: AsyncQueue<U>, emit: SpanEmit, signal: AbortSignal, clock: BusyClock): Promise<void>;
   /** Extra metrics for the final chunk (codec engines: generated_tokens, tokens_per_second). */
   metrics?(): TtsMetrics;
+  /** False for engines whose work runs elsewhere (a server): their first audio takes no priority over local LLM steps. */
+  readonly runsLocally?: boolean;
 }
 
 /** Converts one span's audio to the output rate, keeping its state across the span's chunks. */
@@ -78,6 +81,8 @@ export interface SpanStreamerOptions {
   firstSpanWords?: number;
   /** Observes spans as they are cut (tests, logging). */
   onSpan?: (span: Span) => void;
+  /** Where the first audio takes priority over LLM steps (the process's own when absent; tests pass theirs). */
+  priority?: FirstAudioPriority;
 }
 
 interface Job<U> {
@@ -105,6 +110,8 @@ export class SpanStreamer<U> implements TtsStreamer {
   private inputClosed = false;
   private closed = false;
   private readonly sampleRate: number;
+  /** Ends this stream's first-audio priority (first-audio-priority.ts); set while it is being made. */
+  private releasePriority: (() => void) | undefined;
 
   constructor(
     private readonly pipeline: SpanPipeline<U>,
@@ -181,6 +188,10 @@ export class SpanStreamer<U> implements TtsStreamer {
     try {
       for await (const span of this.spans) {
         if (signal.aborted) break;
+        // The first span's work, until its first audio leaves, goes before local LLM steps.
+        if (this.firstAudioAt === undefined && !this.releasePriority && this.pipeline.runsLocally !== false) {
+          this.releasePriority = (this.options.priority ?? firstAudioPriority).hold();
+        }
         const units = new AsyncQueue<U>();
         this.jobs.push({ span, units });
         try {
@@ -236,6 +247,7 @@ export class SpanStreamer<U> implements TtsStreamer {
   private emitAudio(span: Span, audio: Float32Array): void {
     if (this.closed || this.abort.signal.aborted || audio.length === 0) return;
     this.firstAudioAt ??= performance.now();
+    this.releasePriority?.();
     this.audioSamples += audio.length;
     this.emit({
       kind: "audio",
@@ -269,6 +281,7 @@ export class SpanStreamer<U> implements TtsStreamer {
   private close(final: TtsStreamChunk): void {
     if (this.closed) return;
     this.closed = true;
+    this.releasePriority?.();
     // Drop undefined metrics (no audio before a cancel) so the wire shape stays clean.
     for (const key of Object.keys(final)) if ((final as Record<string, unknown>)[key] === undefined) delete (final as Record<string, unknown>)[key];
     this.emit(final);
@@ -279,6 +292,7 @@ export class SpanStreamer<U> implements TtsStreamer {
   private fail(error: unknown): void {
     if (this.closed) return;
     this.closed = true;
+    this.releasePriority?.();
     if (this.backlog) this.backlog.end = { error };
     else this.subject.error(error);
   }

@@ -15,6 +15,7 @@ import type { DecoderModel, SequenceDecoder } from "../../../onnx/decoder/sequen
 import { Sampler } from "../../../onnx/decoder/sampler";
 import { StopSequenceFilter } from "../../stop-sequences";
 import { StreamingDetokenizer } from "./streaming-detokenizer";
+import { firstAudioPriority, type FirstAudioPriority } from "../../../scheduling/first-audio-priority";
 
 export interface GenerationDeps {
   /** Sequences (with the model's prefix cache and buffer pool) wherever the session runs. */
@@ -24,6 +25,8 @@ export interface GenerationDeps {
   shape: LlmModelShape;
   defaults: LlmGenerationDefaults;
   eosIds: ReadonlySet<number>;
+  /** Decode steps wait while a local TTS makes a stream's first audio (the process's own priority by default). */
+  priority?: FirstAudioPriority;
 }
 
 type FinishReason = "stop" | "length";
@@ -81,6 +84,7 @@ export class GenerationRun {
 
   async start(): Promise<void> {
     const { decoders, gate, tokenizer, shape, defaults, eosIds } = this.deps;
+    const priority = this.deps.priority ?? firstAudioPriority;
     let decoder: SequenceDecoder | undefined;
     let context: number[] = [];
     let failed = false;
@@ -136,6 +140,9 @@ export class GenerationRun {
         if (this.metrics.generatedTokens >= request.max_new_tokens) return this.finish("length", detokenizer, stops);
         // The next step would feed `id` at position dec.length: the model has no position beyond its limit.
         if (limit !== undefined && dec.length >= limit) return this.finish("length", detokenizer, stops);
+        // A local TTS making a stream's first audio goes first (first-audio-priority.ts).
+        await priority.yieldTo();
+        if (this.ended) return;
         logits = await gate.run(() => dec.step(id), () => this.ended);
       }
     } catch (err) {

@@ -25,6 +25,8 @@ export interface SpeechSettings {
 
 export class RemoteSpeechPipeline implements SpanPipeline<AsyncQueue<Float32Array>> {
   readonly sampleRate: number;
+  /** The server synthesises: waiting for it is no reason to hold local LLM steps. */
+  readonly runsLocally = false;
   /** The requests of the last two spans; span k's starts once span k-2's has ended (one ahead, never two). */
   private last: Promise<void> = Promise.resolve();
   private beforeLast: Promise<void> = Promise.resolve();
