@@ -6,13 +6,34 @@
  */
 import { strict as assert } from "assert";
 import { readWavFile } from "../../src/core/audio/wav";
-import { replyPieces, runTurns, speechEndSample, STAGES } from "../../bench/turn/turn-harness";
+import { replyPieces, runTurns, speechEndSample, STAGES, type TurnTimeline, type TurnVariant } from "../../bench/turn/turn-harness";
 import { fixtureDir } from "../helpers/fixtures";
 import { sharedDir } from "../helpers/paths";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require("node-red-node-test-helper");
 helper.init(require.resolve("node-red"));
+
+const REPLY = "It is mild and dry today, with a light breeze from the west and a high of eighteen degrees. Rain comes later.";
+
+/** One turn of the real question through the tiny models and eSpeak NG. */
+async function tinyTurn(variant: TurnVariant): Promise<TurnTimeline> {
+  const { samples, sampleRate } = await readWavFile(sharedDir("audio", "weather_16k.wav"));
+  assert.equal(sampleRate, 16000);
+  const [turn] = await runTurns(helper, {
+    models: {
+      asr: { enginesPath: await fixtureDir("tiny-whisper"), config: {} },
+      llm: { enginesPath: await fixtureDir("tiny-llm"), config: {} },
+      tts: { enginesPath: "espeak", config: { engine: "espeak" } },
+    },
+    systemPrompt: "You are a helpful voice assistant. Answer in one short spoken sentence.",
+    question: samples,
+    replyPieces: replyPieces(REPLY),
+    schedule: [variant],
+    turnTimeoutMs: 120000,
+  });
+  return turn;
+}
 
 describe("bench: voice-turn harness (tiny models, real speech)", function () {
   this.timeout(300000);
@@ -24,45 +45,18 @@ describe("bench: voice-turn harness (tiny models, real speech)", function () {
   });
 
   it("times one turn: speech end ≤ vad end ≤ ASR final ≤ LLM first token ≤ first span ≤ first audio ≤ playing", async () => {
-    const { samples, sampleRate } = await readWavFile(sharedDir("audio", "weather_16k.wav"));
-    assert.equal(sampleRate, 16000);
-    const reply = "It is mild and dry today, with a light breeze from the west and a high of eighteen degrees. Rain comes later.";
-    const [turn] = await runTurns(helper, {
-      models: {
-        asr: { enginesPath: await fixtureDir("tiny-whisper"), config: {} },
-        llm: { enginesPath: await fixtureDir("tiny-llm"), config: {} },
-        tts: { enginesPath: "espeak", config: { engine: "espeak" } },
-      },
-      systemPrompt: "You are a helpful voice assistant. Answer in one short spoken sentence.",
-      question: samples,
-      replyPieces: replyPieces(reply),
-      schedule: [{ label: "tiny", prefixCache: true, firstSpanWords: 8, asrEnd: "flush-finish" }],
-      turnTimeoutMs: 120000,
-    });
+    const turn = await tinyTurn({ label: "tiny", prefixCache: true, firstSpanWords: 8, asrEnd: "flush-finish" });
     for (const stage of STAGES) assert.ok(Number.isFinite(turn.ms[stage]), `stage ${stage} happened (${JSON.stringify(turn.ms)})`);
     assert.ok(turn.ms.vadEnd >= 0, `vad's speech-end comes after the end of speech (${turn.ms.vadEnd} ms)`);
     for (let i = 1; i < STAGES.length; i++) {
       assert.ok(turn.ms[STAGES[i - 1]] <= turn.ms[STAGES[i]], `${STAGES[i - 1]} (${turn.ms[STAGES[i - 1]]} ms) ≤ ${STAGES[i]} (${turn.ms[STAGES[i]]} ms)`);
     }
     assert.ok(turn.transcript.trim().length > 0, "whisper-streamer's final holds words");
-    assert.ok(reply.startsWith(turn.firstSpanText) && turn.firstSpanText.split(" ").length <= 8 + 1, `the first span is the reply's start, cut early: "${turn.firstSpanText}"`);
+    assert.ok(REPLY.startsWith(turn.firstSpanText) && turn.firstSpanText.split(" ").length <= 8 + 1, `the first span is the reply's start, cut early: "${turn.firstSpanText}"`);
   });
 
   it("answers early: the answer starts from the speculative final, and audio-out plays it only after the final kept it", async () => {
-    const { samples } = await readWavFile(sharedDir("audio", "weather_16k.wav"));
-    const reply = "It is mild and dry today, with a light breeze from the west and a high of eighteen degrees. Rain comes later.";
-    const [turn] = await runTurns(helper, {
-      models: {
-        asr: { enginesPath: await fixtureDir("tiny-whisper"), config: {} },
-        llm: { enginesPath: await fixtureDir("tiny-llm"), config: {} },
-        tts: { enginesPath: "espeak", config: { engine: "espeak" } },
-      },
-      systemPrompt: "You are a helpful voice assistant. Answer in one short spoken sentence.",
-      question: samples,
-      replyPieces: replyPieces(reply),
-      schedule: [{ label: "early", prefixCache: true, firstSpanWords: 8, asrEnd: "finish", preempt: true }],
-      turnTimeoutMs: 120000,
-    });
+    const turn = await tinyTurn({ label: "early", prefixCache: true, firstSpanWords: 8, asrEnd: "finish", preempt: true });
     for (const stage of STAGES) assert.ok(Number.isFinite(turn.ms[stage]), `stage ${stage} happened (${JSON.stringify(turn.ms)})`);
     // Only room tone follows the question, so the final keeps the speculation and its answer plays.
     assert.ok(Number.isFinite(turn.speculativeMs), "no speculative final reached the route");
