@@ -3,10 +3,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
-import type { Worker } from "worker_threads";
 import { fixtureDir } from "../helpers/fixtures";
 import { sharedDir } from "../helpers/paths";
-import { loadAsr, workerThreadSetting } from "../../src/core/asr/loader";
+import { loadAsr } from "../../src/core/asr/loader";
+import type { ModelWorkerClient } from "../../src/core/onnx/worker/model-worker-client";
+import { workerThreadSetting } from "../../src/core/onnx/worker/worker-thread-setting";
 import { ModelRegistry, localLoadContext, type ModelState } from "../../src/core/registry";
 import { startHubServer } from "../helpers/hub-server";
 import { readWavFile } from "../../src/core/audio";
@@ -19,8 +20,8 @@ import { synthSpeech } from "./asr-audio";
 const RATE = 16000;
 const CLIPS = fs.readdirSync(sharedDir("audio")).filter((f) => f.endsWith("_16k.wav")).sort();
 
-async function load(dir: string, worker: boolean): Promise<WhisperEngine> {
-  return (await loadAsr(localLoadContext("asr", { enginesPath: dir, config: { worker_thread: worker } }))) as WhisperEngine;
+async function load(dir: string, worker: boolean | string, warn?: (message: string) => void): Promise<WhisperEngine> {
+  return (await loadAsr(localLoadContext("asr", { enginesPath: dir, config: { worker_thread: worker } }, { warn }))) as WhisperEngine;
 }
 
 /** Streams `audio` in 0.4 s pieces, letting one pass finish after each, so both runs decode the same buffers. */
@@ -43,7 +44,8 @@ async function stream(engine: WhisperEngine, audio: Float32Array): Promise<AsrEv
 /** What a caption stream says, without the timings that differ from run to run. */
 const said = (events: AsrEvent[]) => events.map((e) => ({ kind: e.kind, text: (e as { text?: string }).text, language: (e as { language?: string }).language }));
 
-const workerOf = (engine: WhisperEngine) => (engine.model as unknown as { worker: Worker }).worker;
+const clientOf = (engine: WhisperEngine) => (engine.model as unknown as { client: ModelWorkerClient<unknown, unknown> }).client;
+const workerOf = (engine: WhisperEngine) => clientOf(engine).worker;
 
 describe("asr: Whisper in a worker thread", function () {
   this.timeout(180000);
@@ -60,12 +62,12 @@ describe("asr: Whisper in a worker thread", function () {
     await inWorker?.dispose();
   });
 
-  it("is the default; worker_thread false keeps the in-process model; a bad value is a clear error", () => {
+  it("is the default; worker_thread false keeps the in-process model; a bad value is a clear error naming the model", async () => {
     assert.ok(inWorker.model instanceof WorkerWhisperModel);
     assert.ok(!(inProcess.model instanceof WorkerWhisperModel));
-    assert.equal(workerThreadSetting(undefined), true);
-    assert.equal(workerThreadSetting({ worker_thread: "false" }), false);
-    assert.throws(() => workerThreadSetting({ worker_thread: "maybe" }), /worker_thread must be true or false, got "maybe"/);
+    assert.equal(workerThreadSetting(undefined, "x"), true);
+    assert.equal(workerThreadSetting({ worker_thread: "false" }, "x"), false);
+    await assert.rejects(load(dir, "maybe"), (err: Error) => err.message === `the config of model ${dir}: worker_thread must be true or false, got "maybe"`);
   });
 
   it("gives the same settings, languages, partials and finals as the in-process model on every test clip", async () => {
@@ -117,9 +119,15 @@ describe("asr: Whisper in a worker thread", function () {
 
   it("a worker that dies fails the pending and later decodes with an error naming the model, and nothing else", async () => {
     const engine = await load(dir, true);
+    // The worker is idle when it is killed, and the decode sent right after never starts there:
+    // terminating a worker inside an onnxruntime run aborts the whole process (onnxruntime-node's
+    // Napi::Error), which no code of ours can catch.
+    assert.equal(clientOf(engine).busy, false);
+    const killed = workerOf(engine).terminate();
     const pending = engine.model.decode(synthSpeech(20, 3), { language: "en" });
-    await workerOf(engine).terminate();
-    await assert.rejects(pending, (err: Error) => err.message.includes(`Whisper worker of model '${dir}' stopped unexpectedly`));
+    assert.equal(clientOf(engine).busy, true, "the decode was sent to the worker before it died");
+    await assert.rejects(pending, (err: Error) => err.message === `the Whisper worker of model '${dir}' stopped unexpectedly (exit code 1); deploy again to reload the model`);
+    assert.equal(await killed, 1);
     await assert.rejects(engine.model.decode(synthSpeech(2, 3)), /stopped unexpectedly/);
     await engine.dispose();
   });
@@ -130,6 +138,37 @@ describe("asr: Whisper in a worker thread", function () {
     await engine.dispose();
     assert.equal(await exited, 0);
     await assert.rejects(engine.model.decode(synthSpeech(2, 3)), /was released/);
+  });
+
+  it("a release while a decode runs in the worker never terminates it inside the run: the process lives on and the worker ends by itself", async () => {
+    const warnings: string[] = [];
+    const engine = await load(dir, true, (message) => warnings.push(message));
+    const client = clientOf(engine);
+    const worker = workerOf(engine);
+    // Count terminate() calls instead of making them: one inside a run would abort this process.
+    let terminated = 0;
+    worker.terminate = () => {
+      terminated++;
+      return Promise.resolve(1);
+    };
+    // The release grace runs out at once, while the decode is still in the worker's run.
+    (client as unknown as { graceMs: number }).graceMs = 0;
+    const exited = new Promise<number>((resolve) => worker.once("exit", resolve));
+    const audio = synthSpeech(28, 6);
+    const decoding = engine.model.decode(audio, { language: "en", temperatures: [0], maxNewTokens: 200 });
+    const failed = assert.rejects(decoding, /was released/);
+    await new Promise((r) => setTimeout(r, 30)); // the worker has picked the decode up
+    assert.equal(client.busy, true);
+    await engine.dispose();
+    await failed;
+    assert.equal(terminated, 0, "terminate() was called while a decode was out in the worker");
+    assert.deepEqual(warnings, [`the Whisper worker of model '${dir}' is still finishing a run; it ends when the run does`]);
+    assert.equal(await exited, 0, "the worker ended by itself once its run was over");
+    assert.equal(client.busy, false, "the decode's answer came back before the worker ended");
+    await assert.rejects(engine.model.decode(synthSpeech(2, 3)), /was released/);
+    // This process and the other worker are untouched.
+    const short = audio.subarray(0, 3 * RATE);
+    assert.deepEqual(await inWorker.model.decode(short, { language: "en", temperatures: [0] }), await inProcess.model.decode(short, { language: "en", temperatures: [0] }));
   });
 
   it("a model that fails to load in the worker rejects with the loader's own message, naming the model", async () => {

@@ -3,7 +3,6 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Subject, take } from "rxjs";
-import type { Worker } from "worker_threads";
 import { fixtureDir } from "../helpers/fixtures";
 import { startHubServer } from "../helpers/hub-server";
 import { convertLlama2c } from "../../src/core/llm/llama2c/convert";
@@ -11,7 +10,8 @@ import { loadLlm } from "../../src/core/llm/engines/onnx/loader";
 import { OnnxLlmEngine } from "../../src/core/llm/engines/onnx/onnx-llm-engine";
 import type { DecoderCall } from "../../src/core/onnx/decoder/decoder-worker-protocol";
 import { WorkerDecoderModel } from "../../src/core/onnx/decoder/worker-decoder-model";
-import { workerThreadSetting } from "../../src/core/onnx/worker-thread-setting";
+import type { ModelWorkerClient } from "../../src/core/onnx/worker/model-worker-client";
+import { workerThreadSetting } from "../../src/core/onnx/worker/worker-thread-setting";
 import { ModelRegistry, localLoadContext, type ModelState } from "../../src/core/registry";
 import type { LlmRequest, LlmStreamChunk } from "../../src/core/types";
 import { STORIES, collect, finalOf } from "./llm-support";
@@ -34,9 +34,10 @@ async function load(dir: string, worker: boolean, config: Record<string, unknown
 }
 
 const decodersOf = (engine: OnnxLlmEngine) => (engine as unknown as { parts: { decoders: WorkerDecoderModel } }).parts.decoders;
-const workerOf = (engine: OnnxLlmEngine) => (decodersOf(engine) as unknown as { worker: Worker }).worker;
-/** Calls out in the worker (0: it runs no session now, so terminating it is safe). */
-const outInWorker = (engine: OnnxLlmEngine) => (decodersOf(engine) as unknown as { outInWorker: number }).outInWorker;
+const clientOf = (engine: OnnxLlmEngine) => (decodersOf(engine) as unknown as { client: ModelWorkerClient<unknown, unknown, unknown> }).client;
+const workerOf = (engine: OnnxLlmEngine) => clientOf(engine).worker;
+/** Whether a call is out in the worker (false: it runs no session now, so terminating it is safe). */
+const busy = (engine: OnnxLlmEngine) => clientOf(engine).busy;
 
 /** Watches the calls an engine's worker model sends: every call, whether one is waiting for its reply, and the failed ones. */
 function spyCalls(engine: OnnxLlmEngine): { ops: string[]; inFlight: () => boolean; failed: string[] } {
@@ -272,7 +273,7 @@ describe("llm: the ONNX LLM's sessions in a worker thread", function () {
         engine.generate({ prompt: "Tell me a long story", max_new_tokens: 500, ignore_eos: true, seed: 1 }).subscribe({
           next: (c) => {
             chunks.push(c);
-            if (!killed && chunks.length >= 5 && outInWorker(engine) === 0) killed = workerOf(engine).terminate();
+            if (!killed && chunks.length >= 5 && !busy(engine)) killed = workerOf(engine).terminate();
           },
           error: reject,
           complete: () => resolve(chunks),

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { lastValueFrom, toArray } from "rxjs";
-import type { Worker } from "worker_threads";
+import type { ModelWorkerClient } from "../../src/core/onnx/worker/model-worker-client";
 import { CodecTtsEngine } from "../../src/core/tts/engines/codec/codec-engine";
 import { localLoadContext } from "../../src/core/registry";
 import { loadTts } from "../../src/core/tts/loader";
@@ -29,9 +29,10 @@ async function speak(engine: CodecTtsEngine, text: string, config: Partial<TtsSt
 }
 
 const audioOf = (chunks: TtsStreamChunk[]) => chunks.filter((c): c is TtsChunk => c.kind === "audio" && !c.is_final).map((c) => ({ text: c.text, audio: [...c.audio] }));
-const workerOf = (engine: CodecTtsEngine) => (engine as unknown as { sessions: { worker: Worker } }).sessions.worker;
-/** Calls out in the worker (0: it runs no session now, so terminating it is safe). */
-const outInWorker = (engine: CodecTtsEngine) => (engine as unknown as { sessions: { outInWorker: number } }).sessions.outInWorker;
+const clientOf = (engine: CodecTtsEngine) => (engine as unknown as { sessions: { client: ModelWorkerClient<unknown, unknown, unknown> } }).sessions.client;
+const workerOf = (engine: CodecTtsEngine) => clientOf(engine).worker;
+/** Whether a call is out in the worker (false: it runs no session now, so terminating it is safe). */
+const busy = (engine: CodecTtsEngine) => clientOf(engine).busy;
 
 describe("tts codec engine (tiny-codec-tts) in a worker thread", function () {
   this.timeout(120000);
@@ -83,7 +84,7 @@ describe("tts codec engine (tiny-codec-tts) in a worker thread", function () {
       // whole process (onnxruntime-node's Napi::Error), which no code of ours can catch.
       engine.observer = {
         lmStep: () => {
-          if (++steps >= 5 && !killed && outInWorker(engine) === 0) killed = workerOf(engine).terminate();
+          if (++steps >= 5 && !killed && !busy(engine)) killed = workerOf(engine).terminate();
         },
       };
       streamer.send("This sentence is long enough to be cut into several codec chunks by the streamer.");

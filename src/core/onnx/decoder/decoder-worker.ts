@@ -1,37 +1,16 @@
 /**
- * Worker-thread entry that owns one decoder model (see decoder-worker-protocol.ts for why). It
- * opens the model exactly as the in-process path does (openLocalDecoderModel), then serves the
- * calls one at a time in the order they came: the main thread's RunGate already hands out one
- * run at a time, and the chain keeps a seed, a keep or a close behind the run before it.
+ * Worker-thread entry that owns one decoder model (see decoder-worker-protocol.ts for why). The
+ * shared serveModel does the plumbing; this opens the model exactly as the in-process path does
+ * (openLocalDecoderModel) and serves the calls and notes one at a time in the order they came:
+ * the main thread's RunGate already hands out one run at a time, and the chain keeps a seed, a
+ * keep or a close behind the run before it.
  */
-import { parentPort, workerData } from "worker_threads";
-import { createLoadContext } from "../load-context";
-import type { ModelSource } from "../../types";
+import { serveModel, type WorkerAnswer } from "../worker/serve-model";
 import { openLocalDecoderModel, type LocalDecoderModel } from "./local-decoder-model";
-import type { DecoderCall, DecoderWorkerInit, FromDecoderWorker, ToDecoderWorker } from "./decoder-worker-protocol";
+import type { DecoderCall, DecoderNote, DecoderReply, DecoderWorkerExtra } from "./decoder-worker-protocol";
 import type { SequenceDecoder } from "./sequence-decoder";
 
-const port = parentPort!;
-const init = workerData as DecoderWorkerInit;
-const post = (message: FromDecoderWorker, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
-
-/** The main thread resolved every file already: the worker only needs the source's id, for messages. */
-const unavailable = () => Promise.reject(new Error("the decoder worker reads no model files itself"));
-const source: ModelSource = { id: init.sourceId, file: unavailable, has: unavailable, list: unavailable };
-const ctx = createLoadContext(init.spec, source, { ...init.session, warn: (message) => post({ type: "warn", message }) });
-
-const loaded: Promise<LocalDecoderModel> = openLocalDecoderModel(ctx, init.plan);
-loaded.then(
-  () => post({ type: "ready" }),
-  (err: unknown) => post({ type: "load-error", message: err instanceof Error ? err.message : String(err) }),
-);
-
 const sequences = new Map<number, SequenceDecoder>();
-/** The chain of work: each message's work starts when the one before it has settled. */
-let queue: Promise<unknown> = loaded.catch(() => undefined);
-const later = (work: (model: LocalDecoderModel) => unknown) => {
-  queue = queue.then(async () => work(await loaded)).catch((err: unknown) => post({ type: "warn", message: `decoder worker: ${(err as Error).message}` }));
-};
 
 function sequence(seq: number): SequenceDecoder {
   const found = sequences.get(seq);
@@ -40,50 +19,49 @@ function sequence(seq: number): SequenceDecoder {
 }
 
 /** Hands a logits row over without a copy when it is a whole buffer of its own (last-position graphs). */
-function reply(call: number, values: Float32Array): void {
+function logits(values: Float32Array): WorkerAnswer<DecoderReply> {
   const own = values.byteOffset === 0 && values.byteLength === values.buffer.byteLength ? values : values.slice();
-  post({ type: "reply", call, values: own }, [own.buffer as ArrayBuffer]);
+  return { value: { values: own }, transfer: [own.buffer as ArrayBuffer] };
 }
 
-async function answer(call: number, request: DecoderCall, model: LocalDecoderModel): Promise<void> {
-  try {
-    switch (request.op) {
-      case "seed":
-        return post({ type: "reply", call, positions: await sequence(request.seq).seedFromPrefix(request.ids) });
-      case "prefill":
-        return reply(call, await sequence(request.seq).prefill(request.ids));
-      case "step":
-        return reply(call, await sequence(request.seq).step(request.id));
-      case "side":
-        return reply(call, await model.runSide(request.name, request.input));
-    }
-  } catch (err) {
-    post({ type: "error", call, message: err instanceof Error ? err.message : String(err) });
+async function answer(model: LocalDecoderModel, request: DecoderCall): Promise<WorkerAnswer<DecoderReply>> {
+  switch (request.op) {
+    case "seed":
+      return { value: { positions: await sequence(request.seq).seedFromPrefix(request.ids) } };
+    case "prefill":
+      return logits(await sequence(request.seq).prefill(request.ids));
+    case "step":
+      return logits(await sequence(request.seq).step(request.id));
+    case "side":
+      return logits(await model.runSide(request.name, request.input));
   }
 }
 
-port.on("message", (message: ToDecoderWorker) => {
-  switch (message.type) {
-    case "call":
-      return later((model) => answer(message.call, message, model));
+function note(model: LocalDecoderModel, note: DecoderNote): void {
+  switch (note.op) {
     case "open":
-      return later((model) => sequences.set(message.seq, model.open()));
+      sequences.set(note.seq, model.open());
+      return;
     case "keep":
-      return later(() => sequences.get(message.seq)?.keepPrefix(message.ids));
+      sequences.get(note.seq)?.keepPrefix(note.ids);
+      return;
     case "close":
-      return later(() => {
-        sequences.get(message.seq)?.dispose();
-        sequences.delete(message.seq);
-      });
-    case "dispose":
-      queue = queue.then(async () => {
-        for (const seq of sequences.values()) seq.dispose();
-        sequences.clear();
-        const model = await loaded.catch(() => undefined);
-        await model?.release();
-        post({ type: "disposed" });
-        port.close();
-      });
+      sequences.get(note.seq)?.dispose();
+      sequences.delete(note.seq);
       return;
   }
+}
+
+serveModel<LocalDecoderModel, DecoderCall, DecoderReply, DecoderNote, undefined, DecoderWorkerExtra>({
+  name: "decoder worker",
+  // The main thread resolved every file already: the plan holds their local paths.
+  load: (ctx, { plan }) => openLocalDecoderModel(ctx, plan),
+  info: () => undefined,
+  answer: (model, request) => answer(model, request),
+  note,
+  release: async (model) => {
+    for (const seq of sequences.values()) seq.dispose();
+    sequences.clear();
+    await model.release();
+  },
 });

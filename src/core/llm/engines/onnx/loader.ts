@@ -9,7 +9,7 @@ import type { FamilyLoader, LoadContext } from "../../../types";
 import { openLocalDecoderModel } from "../../../onnx/decoder/local-decoder-model";
 import type { DecoderModelPlan } from "../../../onnx/decoder/sequence-decoder";
 import { WorkerDecoderModel } from "../../../onnx/decoder/worker-decoder-model";
-import { workerThreadSetting } from "../../../onnx/worker-thread-setting";
+import { workerThreadSetting } from "../../../onnx/worker/worker-thread-setting";
 import { LlmTokenizer } from "./llm-tokenizer";
 import { readGenerationDefaults, readModelShape } from "../../../onnx/decoder/model-config";
 import { OnnxLlmEngine } from "./onnx-llm-engine";

@@ -21,7 +21,7 @@ import { readModelShape } from "../../../onnx/decoder/model-config";
 import { Sampler } from "../../../onnx/decoder/sampler";
 import type { DecoderModel, DecoderModelPlan, SequenceDecoder } from "../../../onnx/decoder/sequence-decoder";
 import { WorkerDecoderModel } from "../../../onnx/decoder/worker-decoder-model";
-import { workerThreadSetting } from "../../../onnx/worker-thread-setting";
+import { workerThreadSetting } from "../../../onnx/worker/worker-thread-setting";
 import { AsyncQueue } from "../../async-queue";
 import { configuredVoice } from "../../configured-voice";
 import { CodecChunker, type DecodeRequest } from "./codec-chunker";
