@@ -4,7 +4,8 @@ import { sharedDir } from "../helpers/paths";
 import { loadAsr } from "../../src/core/asr/loader";
 import { localLoadContext } from "../../src/core/registry";
 import { readWavFile } from "../../src/core/audio";
-import { WhisperStreamer, SPECULATION_TAIL_SECONDS, type PassInfo, type Transcriber } from "../../src/core/asr/streamer";
+import { WhisperStreamer, SILENCE_RMS, SPECULATION_TAIL_SECONDS, type PassInfo, type Transcriber } from "../../src/core/asr/streamer";
+import { frameRms } from "../../src/core/asr/frame-rms";
 import type { WhisperEngine } from "../../src/core/asr/engines/whisper/whisper-engine";
 import type { AsrEvent } from "../../src/core/types";
 import { concatSamples } from "./asr-audio";
@@ -161,6 +162,60 @@ describe("asr: speculative final on tiny-whisper", function () {
     }
     const reference = await transcribe(engine.model, audio, true, false);
     assert.equal(final.text, reference.final);
+  });
+
+  it("a partial in flight when the speculation's audio is in is aborted, and the speculation starts at once; none starts in the tail", async () => {
+    const audio = concatSamples([await clip("weather_16k.wav"), roomTone(1.0, 5)]);
+    const model = engine.model;
+    // The end of the last frame the streamer counts as loud (as it does: 20 ms frames from the start).
+    let loudEnd = 0;
+    for (let at = 0; at < audio.length; at += FRAME) if (frameRms(audio.subarray(at, at + FRAME)) >= SILENCE_RMS) loudEnd = Math.min(audio.length, at + FRAME);
+    let fed = 0;
+    const calls: { fedAtStart: number; length: number; aborted: boolean }[] = [];
+    // A pass that starts in the last 0.6 s of speech takes 3 s (a slow machine's partial, still
+    // running when the speech ends and its tail is in), abortable as the real decode is between steps.
+    const slow: Transcriber = {
+      sampleRate: model.sampleRate,
+      windowSeconds: model.windowSeconds,
+      decode: async (a, o) => {
+        const call = { fedAtStart: fed, length: a.length, aborted: false };
+        calls.push(call);
+        const lingers = fed > loudEnd - 0.6 * RATE && fed <= loudEnd;
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, lingers ? 3000 : 0);
+          o.signal?.addEventListener("abort", () => {
+            clearTimeout(timer);
+            call.aborted = true;
+            reject(new Error("the decode was aborted"));
+          }, { once: true });
+        });
+        return model.decode(a, o);
+      },
+    };
+    const passes: PassInfo[] = [];
+    const streamer = new WhisperStreamer(slow, { language: "en", partial_interval_ms: 0, speculative_final: true, onPass: (p) => passes.push(p) });
+    const events: AsrEvent[] = [];
+    const done = new Promise<void>((resolve, reject) => streamer.partials$.subscribe({ next: (e) => events.push(e), complete: resolve, error: reject }));
+    for (let at = 0; at < audio.length; at += FRAME) {
+      streamer.send(audio.slice(at, at + FRAME));
+      fed = Math.min(audio.length, at + FRAME);
+      await new Promise((r) => setTimeout(r, 20)); // a microphone's pace
+    }
+    const final = await streamer.finish();
+    await done;
+    const spec = passes.find((p) => p.kind === "speculative");
+    assert.ok(spec, "no speculative pass");
+    assert.ok(!passes.some((p) => p.kind === "final"), "finish decoded again");
+    const specCall = calls.find((c) => c.length === Math.round(spec.buffer_seconds * RATE) && !c.aborted);
+    assert.ok(specCall, "the speculative decode was not found");
+    // It started within a few frames of its audio (the tail after the last loud frame) being in.
+    assert.ok(specCall.fedAtStart - specCall.length <= 3 * FRAME, `the speculation started ${(specCall.fedAtStart - specCall.length) / RATE} s after its audio was in`);
+    const before = calls.slice(0, calls.indexOf(specCall));
+    assert.ok(before.some((c) => c.aborted), "no partial was in flight and aborted (the test did not exercise the abort)");
+    assert.ok(passes.filter((p) => p.kind === "partial").length >= 2, "the partials stopped");
+    const reference = await transcribe(engine.model, audio, true, false);
+    assert.equal(final, reference.final);
+    assert.equal(events.filter((e) => e.is_final).length, 1);
   });
 
   it("cancel during the speculative decode aborts it: no pass completes after, nothing keeps running, one cancelled chunk", async () => {

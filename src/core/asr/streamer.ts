@@ -124,6 +124,8 @@ export class WhisperStreamer implements AsrStreamer {
   private speculativeEvents = 0;
   /** Key of the speculation the worker last started (so one is not started twice). */
   private speculatedKey: string | undefined;
+  /** Aborts the partial pass in flight: a finish or a due speculation makes its result moot. */
+  private partialAbort: AbortController | undefined;
 
   constructor(private readonly model: Transcriber, private readonly options: StreamerOptions = {}) {
     const interval = options.partial_interval_ms ?? DEFAULT_INTERVAL_MS;
@@ -162,6 +164,8 @@ export class WhisperStreamer implements AsrStreamer {
       this.speculation = undefined; // speech after the speculative start: its audio is no longer the final's
     }
     this.dirty = true;
+    // The speculation's audio is in: a partial still decoding older audio only delays it.
+    if (this.partialAbort && this.wantsSpeculation()) this.partialAbort.abort();
     this.schedule();
     // The pause this frame completes is in the audio up to its end, whenever the detector gets to it: a
     // detector behind the feed (audio sent faster than it runs) must not cut where the buffer has got to since.
@@ -197,6 +201,7 @@ export class WhisperStreamer implements AsrStreamer {
       this.rejectFinish = reject;
     });
     this.finishRequested = true;
+    this.partialAbort?.abort(); // the final decodes the same audio and more
     this.schedule();
     return this.finishPromise;
   }
@@ -228,6 +233,9 @@ export class WhisperStreamer implements AsrStreamer {
     const urgent = this.flushMarks.length > 0 || this.finishRequested || this.wantsSpeculation();
     if (!urgent) {
       if (!this.dirty || this.bufferSeconds() < MIN_PASS_SECONDS) return;
+      // Quiet since the last loud frame, the speculation's tail not yet in: it comes within
+      // SPECULATION_TAIL_SECONDS and reads the same audio, so no partial starts meanwhile.
+      if (this.awaitingSpeculation()) return;
       const wait = this.lastPassAt + this.interval - Date.now();
       if (wait > 0) {
         this.timer ??= setTimeout(() => {
@@ -269,7 +277,17 @@ export class WhisperStreamer implements AsrStreamer {
     // Only room tone came since the speculative final: a pass could commit nothing it will not.
     if (this.speculation?.key === this.speculationKey(this.finalEnd())) return;
     const samples = this.bufferLength;
-    const result = await this.decode("partial", samples);
+    const abort = new AbortController();
+    this.partialAbort = abort;
+    let result: DecodeResult | undefined;
+    try {
+      result = await this.decode("partial", samples, abort);
+    } catch (err) {
+      if (abort.signal.aborted && !this.closed) return; // superseded (a finish or a due speculation), not failed
+      throw err;
+    } finally {
+      this.partialAbort = undefined;
+    }
     if (this.closed || !result) return;
     if (result.rejected) return; // neither committed nor remembered for agreement
     const newly = this.agreement.insert(splitWords(result.text));
@@ -373,6 +391,12 @@ export class WhisperStreamer implements AsrStreamer {
     });
   }
 
+  /** The audio since the last loud frame is quiet but shorter than the speculation's tail. */
+  private awaitingSpeculation(): boolean {
+    if (!this.speculative || this.loudEnd === 0 || this.closed || this.finishRequested) return false;
+    return this.bufferLength > this.loudEnd && this.bufferLength < this.loudEnd + this.tailSamples();
+  }
+
   /** The worker should start a speculative final: its audio is in and it was not started for it. */
   private wantsSpeculation(): boolean {
     if (!this.speculative || this.loudEnd === 0 || this.closed || this.finishRequested) return false;
@@ -396,7 +420,7 @@ export class WhisperStreamer implements AsrStreamer {
     return JSON.stringify([this.cutEpoch, end, o.language, o.prompt ?? ""]);
   }
 
-  private decodeOptions(): DecodeOptions {
+  private decodeOptions(signal: AbortSignal = this.abort.signal): DecodeOptions {
     return {
       language: this.language ?? "auto",
       task: this.options.task,
@@ -404,15 +428,23 @@ export class WhisperStreamer implements AsrStreamer {
       guards: this.guards,
       temperatures: this.temperatures,
       seed: this.options.seed,
-      signal: this.abort.signal,
+      signal,
     };
   }
 
-  private async decode(kind: PassInfo["kind"], samples: number): Promise<DecodeResult | undefined> {
+  /** `pass`: aborts this pass alone; the stream's cancel aborts it too (linked here, unlinked after). */
+  private async decode(kind: PassInfo["kind"], samples: number, pass?: AbortController): Promise<DecodeResult | undefined> {
     const started = Date.now();
     this.lastPassAt = started;
     const audio = this.buffer.slice(0, samples);
-    const result = await this.model.decode(audio, this.decodeOptions());
+    const forward = () => pass?.abort();
+    if (pass) this.abort.signal.addEventListener("abort", forward, { once: true });
+    let result: DecodeResult;
+    try {
+      result = await this.model.decode(audio, this.decodeOptions(pass?.signal));
+    } finally {
+      this.abort.signal.removeEventListener("abort", forward);
+    }
     const seconds = (Date.now() - started) / 1000;
     this.passes++;
     this.busySeconds += seconds;
