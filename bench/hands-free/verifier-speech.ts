@@ -52,6 +52,18 @@ const TRAIN_TEMPLATES: ((r: () => number) => string)[] = [
   (r) => `Hey, ${pick(r, ["Java", "jazz", "Jaffa", "Jarlsberg", "jasper"])} is ${pick(r, ["great", "on the list", "over there"])}.`,
 ];
 
+/** Short phrases that sound most like the wake word: the negatives the verifier is asked about. */
+const NEAR_TEMPLATES: ((r: () => number) => string)[] = [
+  (r) => `Hey ${pick(r, CONFUSABLE)}`,
+  (r) => `Hey ${pick(r, CONFUSABLE)}!`,
+  (r) => `${pick(r, CONFUSABLE)}?`,
+  (r) => `Hey, ${pick(r, CONFUSABLE)}, ${pick(r, ["come here", "look", "thanks", "hi"])}.`,
+  (r) => `Hello ${pick(r, [...CONFUSABLE, ...PLAIN])}`,
+  (r) => `Hello, ${pick(r, ["how are you", "how's it going", "good morning", "nice day"])}?`,
+  (r) => `Hi ${pick(r, CONFUSABLE)}`,
+  (r) => `Hey ${pick(r, ["there", "guys", "Jack", "Charles", "jazz", "Java", "Jervis Bay", "Marvis"])}`,
+];
+
 export interface Clip {
   label: string;
   samples: Float32Array;
@@ -69,13 +81,16 @@ async function clip(text: string, voice: string, r: () => number): Promise<Clip>
   return { label: `"${text}" (${u.voice}, ${u.wpm} wpm${noisy ? ", noise" : ""})`, samples: concat([roomTone(0.3 + r() * 0.4, r), s, roomTone(0.3, r)]) };
 }
 
-/** Training clips: `positives` of the wake word, `negatives` of other speech, TRAIN_VOICES only, seed 101. */
-export async function trainingClips(positives: number, negatives: number): Promise<{ positives: Clip[]; negatives: Clip[] }> {
+/**
+ * Training clips, TRAIN_VOICES only, seed 101: `positives` of the wake word; `negatives` of
+ * other speech, of which `near` short phrases close to the wake word ("Hey Jasmine", "Hello …").
+ */
+export async function trainingClips(positives: number, negatives: number, near = 0): Promise<{ positives: Clip[]; negatives: Clip[] }> {
   const r = rng(101);
   const pos: Clip[] = [];
   const neg: Clip[] = [];
   for (let i = 0; i < positives; i++) pos.push(await clip(pick(r, WAKE_FORMS), TRAIN_VOICES[i % TRAIN_VOICES.length], r));
-  for (let i = 0; i < negatives; i++) neg.push(await clip(pick(r, TRAIN_TEMPLATES)(r), TRAIN_VOICES[i % TRAIN_VOICES.length], r));
+  for (let i = 0; i < negatives; i++) neg.push(await clip((i < near ? pick(r, NEAR_TEMPLATES) : pick(r, TRAIN_TEMPLATES))(r), TRAIN_VOICES[i % TRAIN_VOICES.length], r));
   return { positives: pos, negatives: neg };
 }
 

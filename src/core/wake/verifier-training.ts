@@ -14,6 +14,12 @@ export interface LogisticOptions {
   l2?: number;
 }
 
+/** Relative weights of the examples within their class (default all 1); each class weighs half in total. */
+export interface ExampleWeights {
+  positives?: number[];
+  negatives?: number[];
+}
+
 export interface LogisticModel {
   mean: number[];
   scale: number[];
@@ -41,7 +47,7 @@ export function seededRandom(seed: number): () => number {
 /** Smallest standard deviation a feature is divided by (a constant feature stays 0, not NaN). */
 const MIN_SCALE = 1e-3;
 
-export function trainLogistic(positives: Float32Array[], negatives: Float32Array[], options: LogisticOptions = {}): LogisticModel {
+export function trainLogistic(positives: Float32Array[], negatives: Float32Array[], options: LogisticOptions = {}, weights: ExampleWeights = {}): LogisticModel {
   if (positives.length === 0) throw new Error("a wake verifier needs at least one positive example (the wake word)");
   if (negatives.length === 0) throw new Error("a wake verifier needs at least one negative example (other speech)");
   const d = positives[0].length;
@@ -54,10 +60,16 @@ export function trainLogistic(positives: Float32Array[], negatives: Float32Array
 
   const all = [...positives, ...negatives];
   const n = all.length;
-  // Standardise with the class-balanced mean and spread (positives are few).
-  const wPos = 0.5 / positives.length;
-  const wNeg = 0.5 / negatives.length;
-  const weightOf = (i: number) => (i < positives.length ? wPos : wNeg);
+  // Each class weighs half (positives are few); within a class, as `weights` says.
+  const normalised = (list: number[] | undefined, count: number) => {
+    const w = list ?? new Array(count).fill(1);
+    if (w.length !== count || !w.every((v) => v >= 0 && Number.isFinite(v))) throw new Error(`example weights must be ${count} numbers ≥ 0`);
+    const sum = w.reduce((a, b) => a + b, 0);
+    if (!(sum > 0)) throw new Error("example weights must not all be 0");
+    return w.map((v) => (0.5 * v) / sum);
+  };
+  const exampleWeight = [...normalised(weights.positives, positives.length), ...normalised(weights.negatives, negatives.length)];
+  const weightOf = (i: number) => exampleWeight[i];
   const mean = new Float64Array(d);
   const sq = new Float64Array(d);
   for (let i = 0; i < n; i++) {

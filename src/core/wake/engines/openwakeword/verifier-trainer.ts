@@ -4,7 +4,8 @@
  * Each clip runs through the model as a stream would (then 1 s of silence, so the head sees the
  * whole word). From a positive clip it takes the windows the verifier would be asked about:
  * the step where the head scores highest and the steps near it where the head is over
- * `POSITIVE_MIN`; from a negative clip, every step where the head stirs and every fourth of the rest.
+ * `POSITIVE_MIN`; from a negative clip, every step where the head stirs and every fourth of the
+ * rest, weighted by how much the head stirs (NEGATIVE_FLOOR).
  */
 import type { OpenWakeWordEngine } from "./engine";
 import { trainLogistic, type LogisticOptions } from "../../verifier-training";
@@ -73,9 +74,15 @@ export function positiveWindows(steps: Step[]): Float32Array[] {
   return out;
 }
 
-export function negativeWindows(steps: Step[]): Float32Array[] {
-  return steps.filter((s, i) => s.score >= NEGATIVE_STIRS || i % NEGATIVE_STRIDE === 0).map((s) => s.window);
+export function negativeWindows(steps: Step[]): Step[] {
+  return steps.filter((s, i) => s.score >= NEGATIVE_STIRS || i % NEGATIVE_STRIDE === 0);
 }
+
+/**
+ * The verifier is asked only where the head scores high, so the negatives that count are the
+ * head's near misses and false wakes: a negative window weighs NEGATIVE_FLOOR plus the head's score.
+ */
+const NEGATIVE_FLOOR = 0.05;
 
 export async function trainWakeVerifier(
   engine: OpenWakeWordEngine,
@@ -91,6 +98,7 @@ export async function trainWakeVerifier(
   if (negatives.length === 0) throw new Error("no negative clips: record other speech (names, phrases that sound like the wake word)");
   const pos: Float32Array[] = [];
   const neg: Float32Array[] = [];
+  const negWeights: number[] = [];
   const headMissed: string[] = [];
   const headFalse: string[] = [];
   for (const clip of positives) {
@@ -101,9 +109,12 @@ export async function trainWakeVerifier(
   for (const clip of negatives) {
     const steps = await clipSteps(engine, name, clip.samples);
     if (steps.some((s) => s.score >= 0.5)) headFalse.push(clip.label);
-    neg.push(...negativeWindows(steps));
+    for (const s of negativeWindows(steps)) {
+      neg.push(s.window);
+      negWeights.push(NEGATIVE_FLOOR + s.score);
+    }
   }
-  const model = trainLogistic(pos, neg, options);
+  const model = trainLogistic(pos, neg, options, { negatives: negWeights });
   const verifier = new WakeVerifier({
     format: VERIFIER_FORMAT,
     version: VERIFIER_VERSION,
