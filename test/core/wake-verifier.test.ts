@@ -14,6 +14,9 @@ import { trainWakeVerifier } from "../../src/core/wake/engines/openwakeword/veri
 import { parseVerifier, readVerifierFile, VERIFIER_FORMAT, WakeVerifier, writeVerifierFile, type VerifierFile } from "../../src/core/wake/verifier";
 import { seededRandom, trainLogistic } from "../../src/core/wake/verifier-training";
 import { sharedDir } from "../helpers/paths";
+import { WyomingWakeEngine } from "../../src/core/wake/engines/wyoming/wyoming-wake-engine";
+import { parseWyomingUrl } from "../../src/core/wyoming/client";
+import type { DescribedService } from "../../src/core/wyoming/info";
 import { needTool } from "../helpers/system-tools";
 import { verifierClipFolders } from "../helpers/wake-verifier-clips";
 import { wakeModelFolder } from "../helpers/wake-models";
@@ -65,6 +68,12 @@ describe("wake verifier: training and its file", () => {
     const test = clouds(40, 20, 99);
     assert.ok(test.pos.every((x) => v.accepts(x)), "held-out positives accepted");
     assert.ok(test.neg.every((x) => !v.accepts(x)), "held-out negatives rejected");
+  });
+
+  it("a Wyoming wake service refuses verifiers with a clear error (it never sends the embeddings)", async () => {
+    const engine = new WyomingWakeEngine(parseWyomingUrl("wyoming://127.0.0.1:9"), { wake: [] } as unknown as DescribedService, {});
+    const verifier = new WakeVerifier(fileFor("hey_jarvis_v0.1", { melspectrogram: "m", embedding_model: "e" }), "v.json");
+    await assert.rejects(detections(engine as unknown as OpenWakeWordEngine, new Float32Array(1280), { verifiers: [verifier] }), /only with a local openWakeWord model, not the Wyoming service wyoming:\/\/127\.0\.0\.1:9/);
   });
 
   it("empty or mismatched training data is a clear error", () => {
