@@ -29,20 +29,73 @@ function splitSections(markdown: string): { head: string; sections: Section[] } 
  * The merged report. `resultTitles` tells result sections (kept or replaced) from the notes'
  * own "## " headings (replaced by `notes` wholesale); `fresh` maps titles to new markdown.
  */
-export function mergeReport(previous: string, notes: string, resultTitles: string[], fresh: Record<string, string>, stamp: string): string {
+export function mergeReport(previous: string, notes: string, resultTitles: string[], fresh: Record<string, string>, stamp: string, partial: string[] = []): string {
   const { head, sections } = splitSections(previous);
   const kept = sections.filter((s) => resultTitles.includes(s.title));
   const parts = [head, ""];
   if (notes) parts.push(notes, "");
   const render = (title: string, body: string) => parts.push(`## ${title}`, "", body.trim(), "");
   for (const section of kept) {
-    if (section.title in fresh) render(section.title, `${stamp}\n\n${fresh[section.title]}`);
-    else render(section.title, section.body);
+    if (!(section.title in fresh)) render(section.title, section.body);
+    else if (partial.includes(section.title)) render(section.title, mergeSubsections(section.body, fresh[section.title], stamp));
+    else render(section.title, `${stamp}\n\n${fresh[section.title]}`);
   }
   for (const [title, body] of Object.entries(fresh)) {
     if (!kept.some((s) => s.title === title)) render(title, `${stamp}\n\n${body}`);
   }
   return parts.join("\n");
+}
+
+/**
+ * What names a "### " subsection across runs: its title up to the first figure, bracket or
+ * colon ("False wakes per hour over 1.02 h…" and "… over 1.05 h…" are the same subsection).
+ */
+export function subsectionKey(title: string): string {
+  return title.split(/[0-9(:]/)[0].trim();
+}
+
+/**
+ * A section body with the "### " subsections of `fresh` put in place of those of the same key
+ * (each with `stamp` under its heading); new ones go at the end, the rest stays as it was,
+ * including text before the first subsection. For a run that measured some pieces of a part.
+ */
+export function mergeSubsections(previousBody: string, fresh: string, stamp: string): string {
+  const split = (body: string) => {
+    const head: string[] = [];
+    const subs: { title: string; body: string[] }[] = [];
+    for (const line of body.split("\n")) {
+      if (line.startsWith("### ")) subs.push({ title: line.slice(4).trim(), body: [] });
+      else if (subs.length === 0) head.push(line);
+      else subs[subs.length - 1].body.push(line);
+    }
+    return { head, subs };
+  };
+  const before = split(previousBody);
+  const after = split(fresh);
+  const used = new Set<number>();
+  const render = (title: string, body: string[]) => [`### ${title}`, "", ...body].join("\n").trimEnd();
+  const freshRender = (i: number) => {
+    used.add(i);
+    const f = after.subs[i];
+    return render(f.title, [stamp, "", ...trimLines(f.body)]);
+  };
+  const out = [before.head.join("\n").trimEnd()];
+  for (const sub of before.subs) {
+    const i = after.subs.findIndex((f) => subsectionKey(f.title) === subsectionKey(sub.title));
+    out.push(i >= 0 && !used.has(i) ? freshRender(i) : render(sub.title, trimLines(sub.body)));
+  }
+  after.subs.forEach((_, i) => {
+    if (!used.has(i)) out.push(freshRender(i));
+  });
+  return out.filter((p) => p !== "").join("\n\n");
+}
+
+function trimLines(lines: string[]): string[] {
+  let a = 0;
+  let b = lines.length;
+  while (a < b && lines[a].trim() === "") a++;
+  while (b > a && lines[b - 1].trim() === "") b--;
+  return lines.slice(a, b);
 }
 
 /** Sections other tools write into RESULTS.md (`npm run soak`): a bench report keeps them as they were. */

@@ -4,6 +4,14 @@ import { parseArgs } from "util";
 export const PARTS = ["bandwidth", "llm", "asr", "tts", "nodered", "remote", "wyoming", "levers", "llamacpp", "kokoro", "handsfree", "turn"] as const;
 export type Part = (typeof PARTS)[number];
 
+/**
+ * Pieces of part "handsfree": the clip scores; the false wakes per hour (with the bench-trained
+ * verifier) and the CPU share of that pass; the wake-latency and barge-in-latency trials; the
+ * false barge-ins over the assistant's voice.
+ */
+export const HANDS_FREE_PIECES = ["clips", "false-wakes", "trials", "barge"] as const;
+export type HandsFreePiece = (typeof HANDS_FREE_PIECES)[number];
+
 export interface BenchOptions {
   only: Part[];
   runs: number;
@@ -20,13 +28,17 @@ export interface BenchOptions {
   reportOnly: boolean;
   /** Replace only the measured sections of the existing RESULTS.md (with --only), keeping the rest. */
   merge: boolean;
+  /** Which pieces of part "handsfree" to measure (all by default); with --merge only their subsections are replaced. */
+  handsFreePieces: HandsFreePiece[];
 }
 
 export const USAGE = `usage: npm run bench -- [--only ${PARTS.join(",")}] [--runs N (default 5)] [--warmup N (default 1)]
                       [--quick] [--models stories260K,qwen3-fp32,qwen3-q4] [--json] [--no-write]
                       [--report-only (re-render RESULTS.md from bench/out/results.json)]
                       [--merge (with --only, or --report-only of such a run: replace just those parts' sections in
-                       RESULTS.md, keep the rest)]`;
+                       RESULTS.md, keep the rest)]
+                      [--hands-free-parts ${HANDS_FREE_PIECES.join(",")} (part handsfree: measure only these; with
+                       --merge only their subsections of the Hands-free section are replaced)]`;
 
 export function parseBenchOptions(argv: string[], outDir: string): BenchOptions {
   const { values } = parseArgs({
@@ -41,6 +53,7 @@ export function parseBenchOptions(argv: string[], outDir: string): BenchOptions 
       models: { type: "string" },
       "report-only": { type: "boolean" },
       merge: { type: "boolean" },
+      "hands-free-parts": { type: "string" },
       help: { type: "boolean" },
     },
   });
@@ -50,6 +63,8 @@ export function parseBenchOptions(argv: string[], outDir: string): BenchOptions 
   if (values.merge && !values["report-only"] && (only.includes("llm") || only.includes("bandwidth"))) {
     throw new Error(`--merge replaces the asr, tts, nodered or wyoming sections of RESULTS.md; choose them with --only (the llm and bandwidth parts need a full run)\n${USAGE}`);
   }
+  const pieces = values["hands-free-parts"] ? values["hands-free-parts"].split(",").map((s) => s.trim()) : [...HANDS_FREE_PIECES];
+  for (const piece of pieces) if (!(HANDS_FREE_PIECES as readonly string[]).includes(piece)) throw new Error(`unknown --hands-free-parts piece '${piece}'\n${USAGE}`);
   const count = (name: string, raw: string | undefined, fallback: number, min: number) => {
     if (raw === undefined) return fallback;
     const n = Number(raw);
@@ -67,5 +82,6 @@ export function parseBenchOptions(argv: string[], outDir: string): BenchOptions 
     models: values.models ? values.models.split(",").map((s) => s.trim()) : [],
     reportOnly: values["report-only"] === true,
     merge: values.merge === true,
+    handsFreePieces: pieces as HandsFreePiece[],
   };
 }

@@ -22,7 +22,8 @@ export interface BenchResults {
   options: Omit<BenchOptions, "outDir">;
   bandwidth?: BandwidthResult;
   llm?: LlmCaseResult[];
-  sections: Record<string, { json: unknown; markdown: string } | { error: string }>;
+  /** `partial`: the run measured some pieces of the part; a merge replaces just their "### " subsections. */
+  sections: Record<string, { json: unknown; markdown: string; partial?: boolean } | { error: string }>;
   seconds: number;
   /** The command line of the measuring run. */
   argv?: string[];
@@ -75,7 +76,8 @@ function writeMerged(resultsFile: string, results: BenchResults, notes: string):
   const fresh: Record<string, string> = {};
   for (const [title, section] of Object.entries(results.sections)) fresh[title] = "error" in section ? `Not measured: ${section.error}` : section.markdown;
   const previous = fs.existsSync(resultsFile) ? fs.readFileSync(resultsFile, "utf8") : report({ ...results, sections: {} }, "");
-  fs.writeFileSync(resultsFile, keepForeignSections(previous, mergeReport(previous, notes, RESULT_TITLES, fresh, mergeStamp(results))) + "\n");
+  const partial = Object.entries(results.sections).filter(([, s]) => "partial" in s && s.partial).map(([title]) => title);
+  fs.writeFileSync(resultsFile, keepForeignSections(previous, mergeReport(previous, notes, RESULT_TITLES, fresh, mergeStamp(results), partial)) + "\n");
 }
 
 function report(results: BenchResults, notes: string): string {

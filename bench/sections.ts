@@ -14,7 +14,7 @@ import { voiceTurnPart } from "./turn/turn-section";
 export interface ExtraSection {
   part: Part;
   title: string;
-  run(options: BenchOptions, log: (line: string) => void): Promise<{ json: unknown; markdown: string }>;
+  run(options: BenchOptions, log: (line: string) => void): Promise<{ json: unknown; markdown: string; partial?: boolean }>;
 }
 
 export const extraSections: ExtraSection[] = [

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const started = new Date();
   const load0 = os.loadavg();
   const markdown = await handsFreeFigures(
-    { hours: Number(values.hours), bargeHours: 0, trials: 0, pool: Number(values.pool), budgetMin: 0, bargeBudgetMin: 0, model: PACKAGED_MODELS, heads: DEFAULT_HEADS, falseWakesOnly: true },
+    { hours: Number(values.hours), bargeHours: 0, trials: 0, pool: Number(values.pool), budgetMin: 0, bargeBudgetMin: 0, model: PACKAGED_MODELS, heads: DEFAULT_HEADS, pieces: ["false-wakes"] },
     (line) => process.stderr.write(`${new Date().toISOString()} ${line} (load ${os.loadavg()[0].toFixed(1)})\n`),
   );
   const load1 = os.loadavg();

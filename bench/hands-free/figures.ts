@@ -22,6 +22,8 @@ import { openNamedModel } from "../../src/core/open-model";
 import type { OpenWakeWordEngine } from "../../src/core/wake/engines/openwakeword/engine";
 import type { WakeScorer } from "../../src/core/wake/engines/openwakeword/engine";
 import { addNoise, concat, RATE, rng, roomTone, sentence, soundEnd, soundStart, speak, UtterancePool } from "./speech";
+import { HANDS_FREE_PIECES, type HandsFreePiece } from "../options";
+import { benchVerifier, verifierFigures, type VerifierClipCounts } from "./verifier-eval";
 
 /** How much the part measures; wall-clock budgets stop the long passes early on a shared machine. */
 export interface HandsFreeSettings {
@@ -36,8 +38,12 @@ export interface HandsFreeSettings {
   /** Wall-clock limits of the two long passes, minutes (0 = none): the hours actually scored are reported. */
   budgetMin: number;
   bargeBudgetMin: number;
-  /** Measure only the false wakes per hour (and the CPU share that pass gives); default: everything. */
-  falseWakesOnly?: boolean;
+  /** Which pieces to measure (bench/options.ts HANDS_FREE_PIECES); default: all. */
+  pieces?: readonly HandsFreePiece[];
+  /** Held-out "Hey Jarvis" clips the verifier is judged on; default 96. */
+  heldOut?: number;
+  /** Clips the verifier is trained on; default VERIFIER_CLIPS. */
+  verifierClips?: VerifierClipCounts;
   /** A folder with openWakeWord's feature models and the heads. */
   model: string;
   heads: string[];
@@ -56,6 +62,8 @@ let BARGE_BUDGET_MS = 0;
 let MODEL = PACKAGED_MODELS;
 let HEADS = DEFAULT_HEADS;
 const WAKE = "hey_jarvis_v0.1";
+/** Assistant audio the guard hears before the barge-in trials when the false barge-in hour is not run. */
+const WARMUP_ANSWERS_SECONDS = 60;
 const STEP = 1280;
 let log = (_line: string) => {};
 
@@ -124,18 +132,32 @@ export async function handsFreeFigures(settings: HandsFreeSettings, logLine: (li
   const opened = await openNamedModel<OpenWakeWordEngine>("wake", MODEL, { config: { heads: HEADS } });
   const engine = opened.engine;
   const names = engine.names;
+  const has = (piece: HandsFreePiece) => (settings.pieces ?? HANDS_FREE_PIECES).includes(piece);
   out(`Settings: ${HOURS} h of speech for false wakes, ${BARGE_HOURS} h of the assistant's voice for false barge-ins, ${TRIALS} trials, a pool of ${POOL} utterances, wall-clock budgets ${settings.budgetMin} / ${settings.bargeBudgetMin} min (0 = none).`);
   out(`Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model}), load average at start ${os.loadavg().map((l) => l.toFixed(1)).join(" / ")} (shared with other jobs); heads: ${HEADS.join(", ")} (openWakeWord pretrained, CC BY-NC-SA, from the dev dependency); speech: espeak-ng (${process.env.VOICE_STREAM_ESPEAK ?? "system if installed, else WASM"}).`);
   out();
 
   // ------------------------------------------------------------ 1. clip scores
-  if (!settings.falseWakesOnly) await clipScores(engine, out);
+  if (has("clips")) await clipScores(engine, out);
+  if (has("false-wakes")) await falseWakes(engine, settings, out);
+  if (has("trials") || has("barge")) await latencyAndBarge(engine, settings, has, out, started);
+  await opened.close();
+  return lines.join("\n");
+}
 
-  // ------------------------------------------------------------ 2. false wakes
+/** Section 2: false wakes per hour over generated speech, the head alone and with the bench-trained verifier; CPU. */
+async function falseWakes(engine: OpenWakeWordEngine, settings: HandsFreeSettings, out: (s?: string) => void): Promise<void> {
+  const names = engine.names;
+  log("training the hey_jarvis verifier from espeak-ng speech");
+  const trained = await benchVerifier(engine, WAKE, settings.verifierClips);
+  const verifier = trained.verifier;
   log(`false wakes over ${HOURS} h of generated speech`);
   const r = rng(17);
   const pool = new UtterancePool(POOL, r);
-  const scorer = engine.scorer();
+  const scorer = engine.scorer(undefined, { verifiers: new Map([[WAKE, verifier]]) });
+  const verifiedGate = new DetectionGate({ threshold: 0.5, patience: DEFAULT_PATIENCE, refractory_ms: 2000 });
+  let verifiedCount = 0;
+  const verifiedWoke: string[] = [];
   const gates = CONFIGS.map((c) => new Map(names.map((n) => [n, new DetectionGate({ threshold: c.threshold, patience: c.patience, refractory_ms: 2000 })])));
   const counts = CONFIGS.map(() => Object.fromEntries(names.map((n) => [n, 0])) as Record<string, number>);
   const woke: string[] = [];
@@ -170,6 +192,10 @@ export async function handsFreeFigures(settings: HandsFreeSettings, logLine: (li
       return d.user + d.system;
     })();
     for (const s of steps) {
+      if (verifiedGate.step(s.scores[WAKE], s.audio_seconds, s.verified![WAKE] >= verifier.threshold)) {
+        verifiedCount++;
+        if (verifiedWoke.length < 8) verifiedWoke.push(`${WAKE} ${s.scores[WAKE].toFixed(2)}, verifier ${s.verified![WAKE].toFixed(2)}: "${text}" (${u.voice}, ${u.wpm} wpm)`);
+      }
       for (const n of names) {
         const v = s.scores[n];
         maxScore[n] = Math.max(maxScore[n] ?? 0, v);
@@ -200,6 +226,7 @@ export async function handsFreeFigures(settings: HandsFreeSettings, logLine: (li
   out(`| threshold, patience | ${names.join(" | ")} |`);
   out(`|---|${names.map(() => "---").join("|")}|`);
   CONFIGS.forEach((c, i) => out(`| ${c.label} | ${names.map((n) => `${counts[i][n]} (${f(counts[i][n] / hours)}/h)`).join(" | ")} |`));
+  out(`| ${CONFIGS[0].label} + verifier (${WAKE} only, below) | ${names.map((n) => (n === WAKE ? `**${verifiedCount} (${f(verifiedCount / hours)}/h)**` : "–")).join(" | ")} |`);
   out(`| highest score seen | ${names.map((n) => f(maxScore[n], 3)).join(" | ")} |`);
   out();
   if (woke.length > 0) {
@@ -207,18 +234,28 @@ export async function handsFreeFigures(settings: HandsFreeSettings, logLine: (li
     for (const w of woke) out(`- ${w}`);
     out();
   }
+  out(verifiedWoke.length > 0 ? "What woke it with the verifier:" : "With the verifier nothing woke it.");
+  for (const w of verifiedWoke) out(`- ${w}`);
+  out();
   out("### CPU");
   out();
   out(
     `Scoring (feature models + ${names.length} heads) took ${f(scoreCpuUs / 1e6, 0)} s of CPU for ${f(audioSeconds, 0)} s of audio: **${f((100 * scoreCpuUs) / 1e6 / audioSeconds, 1)} % of one core in real time** (process CPU time, one onnxruntime thread per session; whole pass incl. speech generation ${f(((cpuAll.user + cpuAll.system) / 1e6 / audioSeconds) * 100, 1)} %).`,
   );
   out();
-  if (settings.falseWakesOnly) {
-    await opened.close();
-    return lines.join("\n");
-  }
+  for (const line of await verifierFigures(engine, WAKE, trained, settings.heldOut ?? 96, log)) out(line);
+}
 
+/** Sections 3 and 4: wake latency trials; false barge-ins over the assistant's voice; barge-in latency trials. */
+async function latencyAndBarge(engine: OpenWakeWordEngine, settings: HandsFreeSettings, has: (p: HandsFreePiece) => boolean, out: (s?: string) => void, started: number): Promise<void> {
   // ------------------------------------------------------------ 3. wake latency
+  if (has("trials")) await wakeLatency(engine, out);
+
+  // ------------------------------------------------------------ 4. barge-in
+  await bargeIn(engine, has, out, started);
+}
+
+async function wakeLatency(engine: OpenWakeWordEngine, out: (s?: string) => void): Promise<void> {
   log("wake latency");
   const lat: number[] = [];
   const computeMs: number[] = [];
@@ -244,11 +281,14 @@ export async function handsFreeFigures(settings: HandsFreeSettings, logLine: (li
   }
   out(`### Wake latency (${TRIALS} "Hey Jarvis" after a random sentence, ${WAKE_VOICES.length} voices, 130–180 wpm)`);
   out();
-  out(`Detected ${detected} of ${TRIALS}. From the end of the wake word (last 10 ms above −40 dB) to the end of the 80 ms step that decided, audio time: **p50 ${f(pct(lat, 50) * 1000, 0)} ms, p95 ${f(pct(lat, 95) * 1000, 0)} ms** (min ${f(Math.min(...lat) * 1000, 0)}, max ${f(Math.max(...lat) * 1000, 0)}). Add the compute of that step: p50 ${f(pct(computeMs, 50), 1)} ms, p95 ${f(pct(computeMs, 95), 1)} ms (wall, on this shared machine); frames arrive every 20 ms from audio-in, so up to 60 ms more wait for a whole step.`);
+  out(`Detected ${detected} of ${TRIALS} (threshold 0.5, patience ${DEFAULT_PATIENCE}, the default). From the end of the wake word (last 10 ms above −40 dB) to the end of the 80 ms step that decided, audio time: **p50 ${f(pct(lat, 50) * 1000, 0)} ms, p95 ${f(pct(lat, 95) * 1000, 0)} ms** (min ${f(Math.min(...lat) * 1000, 0)}, max ${f(Math.max(...lat) * 1000, 0)}). Add the compute of that step: p50 ${f(pct(computeMs, 50), 1)} ms, p95 ${f(pct(computeMs, 95), 1)} ms (wall, on this shared machine); frames arrive every 20 ms from audio-in, so up to 60 ms more wait for a whole step.`);
   out();
+}
+
+async function bargeIn(engine: OpenWakeWordEngine, has: (p: HandsFreePiece) => boolean, out: (s?: string) => void, started: number): Promise<void> {
 
   // ------------------------------------------------------------ 4. barge-in
-  log(`barge-in: ${BARGE_HOURS} h of the assistant's voice in the microphone at −6 dB`);
+  log(has("barge") ? `barge-in: ${BARGE_HOURS} h of the assistant's voice in the microphone at −6 dB` : "barge-in: the guard learns the echo from a few answers");
   const vad = await builtinVad();
   const br = rng(41);
   const ECHO_GAIN = 0.5; // −6 dB
@@ -319,7 +359,9 @@ export async function handsFreeFigures(settings: HandsFreeSettings, logLine: (li
   const answers = new UtterancePool(POOL / 2, br, (rr) => (rr() < 0.1 ? `Hey Jarvis is what you call me. ${sentence(rr)}` : `${sentence(rr)} ${sentence(rr)}`));
   let assistantSeconds = 0;
   const bargeStart = Date.now();
-  while (assistantSeconds < BARGE_HOURS * 3600 && !(BARGE_BUDGET_MS > 0 && Date.now() - bargeStart > BARGE_BUDGET_MS)) {
+  // Without the false barge-in hour, a few answers let the guard measure the echo's delay and level first (not counted).
+  const bargeSeconds = has("barge") ? BARGE_HOURS * 3600 : WARMUP_ANSWERS_SECONDS;
+  while (assistantSeconds < bargeSeconds && !(BARGE_BUDGET_MS > 0 && Date.now() - bargeStart > BARGE_BUDGET_MS)) {
     // One answer in ten says the wake word itself, the case the guard is for.
     const answer = await answers.next();
     if (answer.text.startsWith("Hey Jarvis")) selfWakes++;
@@ -328,6 +370,7 @@ export async function handsFreeFigures(settings: HandsFreeSettings, logLine: (li
     assistantSeconds += mic.length / RATE;
   }
   const bh = assistantSeconds / 3600;
+  if (has("barge")) {
   out(`### Barge-in: the assistant's own voice in the microphone at −6 dB (${f(bh)} h)`);
   out();
   out(
@@ -339,6 +382,8 @@ export async function handsFreeFigures(settings: HandsFreeSettings, logLine: (li
   out(`| speech ≥ ${N_MS} ms | ${speechBarge.off} (${f(speechBarge.off / bh, 1)}/h) | ${speechBarge.on} (${f(speechBarge.on / bh, 1)}/h) |`);
   out(`| wake word | ${wakeBarge.off} (${f(wakeBarge.off / bh, 1)}/h) | ${wakeBarge.on} (${f(wakeBarge.on / bh, 1)}/h) |`);
   out();
+  }
+  if (!has("trials")) return;
 
   // true barge-ins: the user talks over the assistant (user at full level: 6 dB over the echo)
   log("barge-in latency");
@@ -388,6 +433,8 @@ export async function handsFreeFigures(settings: HandsFreeSettings, logLine: (li
   }
   out(`### Barge-in latency (speech start → audio-out silent), guard on, the user 6 dB over the echo`);
   out();
+  out(`${TRIALS} trials, half by the wake word (threshold 0.5, patience ${DEFAULT_PATIENCE}, the default), half by speech; the guard had measured the echo from ${f(assistantSeconds / 60, 1)} min of the assistant's answers first (delay ${guard.delayMs ?? "not yet"} ms, coupling ${guard.coupling === undefined ? "–" : f(10 * Math.log10(guard.coupling), 1) + " dB"}).`);
+  out();
   out("| barge-in by | caught | p50 | p95 |");
   out("|---|---|---|---|");
   out(`| wake word ("Hey Jarvis, stop.") | ${wakeFound} of ${Math.ceil(TRIALS / 2)} (guard off: ${wakeFoundOff}) | ${f(pct(wakeLat, 50) * 1000, 0)} ms | ${f(pct(wakeLat, 95) * 1000, 0)} ms |`);
@@ -398,6 +445,4 @@ export async function handsFreeFigures(settings: HandsFreeSettings, logLine: (li
   );
   out();
   out(`Whole run: ${f((Date.now() - started) / 60000, 1)} min; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(" / ")}.`);
-  await opened.close();
-  return lines.join("\n");
 }

@@ -12,6 +12,7 @@ const COMMANDS: Record<string, string> = {
   vad: "./commands/vad",
   serve: "./commands/serve",
   wake: "./commands/wake",
+  "wake-verifier": "./commands/wake-verifier",
   download: "./commands/download",
   "convert-llama2c": "./commands/convert-llama2c",
 };

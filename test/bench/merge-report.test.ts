@@ -4,6 +4,7 @@
  */
 import { strict as assert } from "assert";
 import { keepForeignSections, mergeReport } from "../../bench/merge-report";
+import { parseBenchOptions } from "../../bench/options";
 
 const previous = ["# Results", "", "## TTS", "", "old tts", "", "## Soak", "", "soak table", "", "### 1-hour turn", "", "rss rows", ""].join("\n");
 
@@ -21,5 +22,50 @@ describe("bench report: sections of other tools", () => {
     const own = "# Results\n\n## Soak\n\nnewer soak\n";
     assert.equal(keepForeignSections(previous, own), own.trimEnd());
     assert.equal(keepForeignSections("", "# R\n"), "# R");
+  });
+});
+
+describe("bench report: a part measured in pieces (--hands-free-parts)", () => {
+  const before = [
+    "# Results",
+    "",
+    "## Hands-free",
+    "",
+    "Settings line.",
+    "",
+    "### Wake word scores on the speech clips",
+    "",
+    "clip table",
+    "",
+    "### False wakes per hour over 1.02 h of other speech",
+    "",
+    "old false wakes",
+    "",
+    "### Wake latency (16 trials)",
+    "",
+    "old latency",
+    "",
+  ].join("\n");
+
+  it("replaces only the subsections it measured (matched up to the first figure or bracket), each stamped; keeps the rest", () => {
+    const fresh = "Fresh settings.\n\n### False wakes per hour over 1.00 h of other speech\n\nnew false wakes\n\n### A verifier (new)\n\nverifier rows\n";
+    const merged = mergeReport(before, "", ["Hands-free"], { "Hands-free": fresh }, "stamp", ["Hands-free"]);
+    assert.match(merged, /## Hands-free\n\nSettings line\.\n\n### Wake word scores on the speech clips\n\nclip table\n\n### False wakes per hour over 1\.00 h of other speech\n\nstamp\n\nnew false wakes\n\n### Wake latency \(16 trials\)\n\nold latency\n\n### A verifier \(new\)\n\nstamp\n\nverifier rows/);
+    assert.doesNotMatch(merged, /old false wakes|Fresh settings/);
+    assert.equal(merged.match(/^### False wakes/gm)?.length, 1);
+  });
+
+  it("without the partial flag the whole section is replaced, as before", () => {
+    const merged = mergeReport(before, "", ["Hands-free"], { "Hands-free": "### Wake latency\n\nnew" }, "stamp");
+    assert.match(merged, /## Hands-free\n\nstamp\n\n### Wake latency\n\nnew/);
+    assert.doesNotMatch(merged, /clip table/);
+  });
+});
+
+describe("bench options: --hands-free-parts", () => {
+  it("picks pieces of part handsfree (all by default); an unknown piece is a clear error", () => {
+    assert.deepEqual(parseBenchOptions([], "out").handsFreePieces, ["clips", "false-wakes", "trials", "barge"]);
+    assert.deepEqual(parseBenchOptions(["--only", "handsfree", "--hands-free-parts", "trials, false-wakes"], "out").handsFreePieces, ["trials", "false-wakes"]);
+    assert.throws(() => parseBenchOptions(["--hands-free-parts", "latency"], "out"), /unknown --hands-free-parts piece 'latency'/);
   });
 });

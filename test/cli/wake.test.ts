@@ -1,11 +1,15 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { repoRoot, sharedDir } from "../helpers/paths";
 import { wakeModelFolder } from "../helpers/wake-models";
+import { needTool } from "../helpers/system-tools";
+import { verifierClipFolders } from "../helpers/wake-verifier-clips";
 
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(repoRoot(), "bin", "voice-stream.js"), ...args], { encoding: "utf8", timeout: 120000 });
+function cli(args: string[], timeout = 120000): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [path.join(repoRoot(), "bin", "voice-stream.js"), ...args], { encoding: "utf8", timeout });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -58,5 +62,60 @@ describe("cli: voice-stream wake", function () {
       assert.match(r.stderr, message);
       assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     }
+  });
+
+  describe("with a verifier (voice-stream wake-verifier, then wake --verifier)", function () {
+    let verifier: string;
+
+    before(async function () {
+      needTool(this, "espeak-ng");
+      const folders = await verifierClipFolders();
+      verifier = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cli-verifier-")), "hey_jarvis.verifier.json");
+      const r = cli(["wake-verifier", "--model", model, "--head", "hey_jarvis_v0.1", "--positive", folders.positive, "--negative", folders.negative, "--out", verifier, "--seed", "5", "--json"], 240000);
+      assert.equal(r.status, 0, r.stderr);
+      const report = JSON.parse(r.stdout.trim());
+      assert.equal(report.head, "hey_jarvis_v0.1");
+      assert.equal(report.positive_clips, fs.readdirSync(folders.positive).length);
+      assert.ok(fs.existsSync(verifier));
+    });
+
+    it("keeps the detection on hey_jarvis_16k; the other clips but hello_16k stay quiet", () => {
+      const jarvis = cli(["wake", "--model", model, "--input", sharedDir("audio", "hey_jarvis_16k.wav"), "--verifier", verifier, "--json"]);
+      assert.equal(jarvis.status, 0, jarvis.stderr);
+      const lines = jarvis.stdout.trim().split("\n").map((l) => JSON.parse(l));
+      assert.equal(lines.length, 1, jarvis.stdout);
+      assert.equal(lines[0].name, "hey_jarvis_v0.1");
+      for (const name of ["alexa_16k", "count_16k", "neg_16k", "weather_16k"]) {
+        const r = cli(["wake", "--model", model, "--input", sharedDir("audio", `${name}.wav`), "--verifier", verifier, "--json"]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout.trim(), "", name);
+      }
+      // hello_16k: the verifier accepts it as the head does (see test/core/wake-verifier.test.ts)
+      const hello = cli(["wake", "--model", model, "--input", sharedDir("audio", "hello_16k.wav"), "--verifier", verifier, "--json"]);
+      assert.equal(hello.stdout.trim().split("\n").length, 1, hello.stdout);
+    });
+
+    it("bad verifier files and bad training input are one clear line and a non-zero exit", () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cli-verifier-bad-"));
+      const other = path.join(dir, "other.json");
+      fs.writeFileSync(other, JSON.stringify({ ...JSON.parse(fs.readFileSync(verifier, "utf8")), head: "alexa_v0.1" }));
+      const broken = path.join(dir, "broken.json");
+      fs.writeFileSync(broken, "{");
+      const input = sharedDir("audio", "hey_jarvis_16k.wav");
+      const cases: [string[], RegExp][] = [
+        [["wake", "--model", model, "--input", input, "--verifier", path.join(dir, "none.json")], /--verifier: .*none\.json does not exist/],
+        [["wake", "--model", model, "--input", input, "--verifier", broken], /not valid JSON/],
+        [["wake", "--model", model, "--input", input, "--verifier", other], /made for the wake word 'alexa_v0.1', which this model does not have/],
+        [["wake-verifier", "--model", model, "--head", "hey_jarvis_v0.1", "--positive", dir, "--negative", dir, "--out", path.join(dir, "v.json")], /holds no \.wav files/],
+        [["wake-verifier", "--model", model, "--head", "hey_jarvis_v0.1", "--positive", "/no/such", "--negative", dir, "--out", path.join(dir, "v.json")], /--positive folder '\/no\/such' does not exist/],
+        [["wake-verifier", "--model", model, "--head", "hey_jarvis_v0.1", "--positive", dir, "--negative", dir], /--out is required/],
+      ];
+      for (const [args, message] of cases) {
+        const r = cli(args);
+        assert.notEqual(r.status, 0, args.join(" "));
+        assert.match(r.stderr, message);
+        assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      }
+    });
   });
 });

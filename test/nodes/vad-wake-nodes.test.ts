@@ -1,8 +1,17 @@
 import { strict as assert } from "assert";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { readWavFile } from "../../src/core/audio/wav";
 import { repoRoot, sharedDir } from "../helpers/paths";
 import { wakeModelFolder } from "../helpers/wake-models";
+import { needTool } from "../helpers/system-tools";
+import { verifierClipFolders } from "../helpers/wake-verifier-clips";
+import { openNamedModel } from "../../src/core/open-model";
+import type { OpenWakeWordEngine } from "../../src/core/wake/engines/openwakeword/engine";
+import { trainWakeVerifier } from "../../src/core/wake/engines/openwakeword/verifier-trainer";
+import { VERIFIER_FORMAT, writeVerifierFile } from "../../src/core/wake/verifier";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require("node-red-node-test-helper");
@@ -121,5 +130,77 @@ describe("vad and wake-word nodes", function () {
     helper.getNode("w").receive({ payload: new Float32Array(320) });
     await until(() => seen.caught.length >= 1, "the error");
     assert.match(String((seen.caught[0].error as Error).message), /no wake model set/);
+  });
+
+  describe("wake-word with verifiers", () => {
+    const folder = wakeModelFolder(["hey_jarvis_v0.1"]);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "node-verifier-"));
+    const sha = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+    const features = { melspectrogram: sha(path.join(folder, "melspectrogram.onnx")), embedding_model: sha(path.join(folder, "embedding_model.onnx")) };
+    /** A verifier file for hey_jarvis with every weight 0: accepts everything (bias > 0) or nothing (bias < 0). */
+    const plain = (name: string, bias: number, feature_models = features) => {
+      const file = path.join(dir, name);
+      const size = 16 * 96;
+      fs.writeFileSync(file, JSON.stringify({ format: VERIFIER_FORMAT, version: 1, head: "hey_jarvis_v0.1", window: 16, feature_models, mean: new Array(size).fill(0), scale: new Array(size).fill(1), weights: new Array(size).fill(0), bias, threshold: 0.5 }));
+      return file;
+    };
+
+    async function wakeEvents(verifiers: string, clips: string[]) {
+      const seen = await load(
+        [
+          { id: "m", type: "voice-model", kind: "wake", enginesPath: folder, revision: "main", config: "" },
+          { id: "w", type: "wake-word", model: "m", verifiers, wires: [["wake"]] },
+        ],
+        ["wake"],
+      );
+      const w = helper.getNode("w");
+      for (const name of clips) {
+        for (const f of await framesOf(name, 0.5, 1)) w.receive({ payload: f, sample_rate: 16000, stream_id: name });
+        w.receive({ is_final: true, stream_id: name });
+      }
+      return seen;
+    }
+
+    it("a verifier that turns everything down silences hey_jarvis_16k; one that accepts keeps it", async () => {
+      const no = await wakeEvents(plain("no.json", -20), ["hey_jarvis_16k", "count_16k"]);
+      // both clips scored (the model loads first): hey_jarvis_16k alone woke the head
+      await new Promise((r) => setTimeout(r, 8000));
+      assert.deepEqual(no.caught, []);
+      assert.deepEqual(no.wake, []);
+      await helper.unload();
+      const yes = await wakeEvents(plain("yes.json", 20), ["hey_jarvis_16k"]);
+      await until(() => yes.wake.length >= 1, "the wake event");
+      assert.equal(yes.wake[0].name, "hey_jarvis_v0.1");
+    });
+
+    it("trained at test time from espeak speech: hey_jarvis_16k still wakes it", async function () {
+      needTool(this, "espeak-ng");
+      const clips = await verifierClipFolders();
+      const opened = await openNamedModel<OpenWakeWordEngine>("wake", folder);
+      const file = path.join(dir, "trained.json");
+      try {
+        const loadClips = async (d: string) => Promise.all(fs.readdirSync(d).sort().map(async (f) => ({ label: f, samples: (await readWavFile(path.join(d, f))).samples })));
+        const { verifier } = await trainWakeVerifier(opened.engine, "hey_jarvis_v0.1", await loadClips(clips.positive), await loadClips(clips.negative), { seed: 5 });
+        writeVerifierFile(file, verifier);
+      } finally {
+        await opened.close();
+      }
+      const seen = await wakeEvents(file, ["hey_jarvis_16k", "neg_16k"]);
+      await until(() => seen.wake.length >= 1, "the wake event");
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.deepEqual(seen.caught, []);
+      assert.equal(seen.wake.length, 1);
+      assert.equal(seen.wake[0].stream_id, "hey_jarvis_16k");
+    });
+
+    it("a missing file, or one made with other feature models, is a clear error to Catch", async () => {
+      const missing = await wakeEvents(path.join(dir, "gone.json"), ["neg_16k"]);
+      await until(() => missing.caught.length >= 1, "the error");
+      assert.match(String((missing.caught[0].error as Error).message), /wake-word: wake verifier file .*gone\.json does not exist/);
+      await helper.unload();
+      const other = await wakeEvents(plain("other.json", 20, { ...features, embedding_model: "0".repeat(64) }), ["neg_16k"]);
+      await until(() => other.caught.length >= 1, "the error");
+      assert.match(String((other.caught[0].error as Error).message), /other\.json was made with other feature models/);
+    });
   });
 });

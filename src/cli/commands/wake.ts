@@ -1,11 +1,12 @@
 /**
  * `voice-stream wake --model <dir|repo> --input <file.wav> [--threshold T] [--json]
- *  [--patience N] [--refractory-ms N] [--vad-threshold P] [--heads a,b] [--scores]`
+ *  [--patience N] [--refractory-ms N] [--vad-threshold P] [--heads a,b] [--scores] [--verifier file.json]…`
  *
  * Wake word detections in a recording (PROTOCOL §8). The file is fed in 80 ms frames, as a
  * microphone would deliver it; the last partial frame is padded with silence. One line per
  * detection; --json prints {"name", "score", "time"} (seconds into the file). --scores
- * prints every wake word's highest score instead (for tuning thresholds).
+ * prints every wake word's highest score instead (for tuning thresholds). --verifier (repeatable)
+ * adds a wake verifier (from `voice-stream wake-verifier`) to the wake word it names.
  */
 import { from } from "rxjs";
 import { numberOption, parseCommandArgs, requireOption } from "../args";
@@ -15,9 +16,10 @@ import { readInputWav } from "../input-wav";
 import { openNamedModel } from "../../core/open-model";
 import type { OpenWakeWordEngine } from "../../core/wake/engines/openwakeword/engine";
 import { WAKE_SAMPLE_RATE } from "../../core/wake/engine";
+import { readVerifierFile } from "../../core/wake/verifier";
 
 const USAGE =
-  "usage: voice-stream wake --model <dir|repo> --input <file.wav> [--threshold T] [--json] [--patience N] [--refractory-ms N] [--vad-threshold P] [--heads a,b] [--scores]";
+  "usage: voice-stream wake --model <dir|repo> --input <file.wav> [--threshold T] [--json] [--patience N] [--refractory-ms N] [--vad-threshold P] [--heads a,b] [--scores] [--verifier file.json]...";
 const FRAME = 1280;
 
 /** The file as 80 ms frames, the last one padded with silence to a whole frame. */
@@ -43,6 +45,7 @@ export async function run(argv: string[]): Promise<number> {
     "vad-threshold": { type: "string" },
     heads: { type: "string" },
     scores: { type: "boolean" },
+    verifier: { type: "string", multiple: true },
   });
   if (values.help) {
     process.stdout.write(USAGE + "\n");
@@ -54,6 +57,13 @@ export async function run(argv: string[]): Promise<number> {
   const patience = numberOption(values, "patience", { integer: true, min: 1 });
   const refractory_ms = numberOption(values, "refractory-ms", { min: 0 });
   const vad_threshold = numberOption(values, "vad-threshold", { min: 0, max: 0.99 });
+  const verifiers = ((values.verifier ?? []) as string[]).map((file) => {
+    try {
+      return readVerifierFile(file);
+    } catch (err) {
+      throw new CliError(`--verifier: ${(err as Error).message}`);
+    }
+  });
   const audio = await readInputWav(input);
   const samples = audio.sampleRate === WAKE_SAMPLE_RATE ? audio.samples : resample(audio.samples, audio.sampleRate, WAKE_SAMPLE_RATE);
   let opened;
@@ -64,6 +74,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   try {
     const engine = opened.engine;
+    try {
+      for (const v of verifiers) engine.checkVerifier(v);
+    } catch (err) {
+      throw new CliError(`--verifier: ${(err as Error).message}`);
+    }
     if (values.scores) {
       const scorer = engine.scorer();
       const best: Record<string, { score: number; time: number }> = {};
@@ -79,7 +94,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     let count = 0;
     await new Promise<void>((resolve, reject) => {
-      engine.detect(from(framesOf(samples)), { threshold, patience, refractory_ms, vad_threshold }).subscribe({
+      engine.detect(from(framesOf(samples)), { threshold, patience, refractory_ms, vad_threshold, verifiers }).subscribe({
         next: (d) => {
           count++;
           const line = values.json ? JSON.stringify({ name: d.name, score: round(d.score), time: d.audio_seconds }) : `${d.audio_seconds.toFixed(2)}\t${d.name}\t${d.score.toFixed(3)}`;

@@ -41,11 +41,15 @@ export class DetectionGate {
 
   constructor(readonly settings: GateSettings) {}
 
-  /** The score of the step ending at `seconds`; true when this step is a detection. */
-  step(score: number, seconds: number): boolean {
+  /**
+   * The score of the step ending at `seconds`; true when this step is a detection. `verified`
+   * false (a verifier rejected this step's window) keeps the step from being one, and starts
+   * no refractory time: a later step of the same run may still be accepted.
+   */
+  step(score: number, seconds: number, verified = true): boolean {
     if (score >= this.settings.threshold) this.run++;
     else this.run = 0;
-    if (this.run < this.settings.patience || seconds < this.quietUntil) return false;
+    if (this.run < this.settings.patience || seconds < this.quietUntil || !verified) return false;
     this.quietUntil = seconds + this.settings.refractory_ms / 1000;
     this.run = 0;
     return true;

@@ -6,6 +6,7 @@
 import type { Observable } from "rxjs";
 import type { LoadedModel } from "../types";
 import type { OwnVoiceGuard } from "../audio/echo-guard";
+import type { WakeVerifier } from "./verifier";
 
 /** One wake word heard. `audio_seconds`: where in the frames it was detected (end of the step that crossed). */
 export interface WakeDetection {
@@ -28,6 +29,12 @@ export interface WakeDetectOptions {
   vad_threshold?: number;
   /** Only these wake words (names); default all the model has. */
   names?: string[];
+  /**
+   * Second stages (verifier.ts), each for the wake word it names, in place of the model's own
+   * (its config's `verifiers`): a step over the threshold counts only if the verifier accepts it.
+   * openWakeWord models only.
+   */
+  verifiers?: WakeVerifier[];
   /** Ignores the assistant's own voice: a detection while the microphone is mostly its echo is dropped. */
   guard?: OwnVoiceGuard;
   /** Called after each frame has been scored, in order (callers pace input or acknowledge it). */

@@ -11,7 +11,9 @@ import { DetectionGate, gateSettings } from "../../detection-gate";
 import type { WakeDetectOptions, WakeDetection, WakeEngine } from "../../engine";
 import { WAKE_SAMPLE_RATE } from "../../engine";
 import { FeatureStream, STEP_SAMPLES, type FeatureModels } from "./features";
+import type { FeatureModelsIdentity } from "../../verifier";
 import type { WakeHead } from "./heads";
+import type { WakeVerifier } from "../../verifier";
 
 /** The reference scores nothing for the first steps while its buffers fill. */
 const WARMUP_STEPS = 5;
@@ -21,6 +23,17 @@ export interface StepScores {
   /** End of the step, seconds into the audio. */
   audio_seconds: number;
   scores: Record<string, number>;
+  /** The verifier's probability, for wake words that have one (computed every step: a dot product). */
+  verified?: Record<string, number>;
+  /** Each wake word's input window at this step ([window, 96] embeddings), when asked for (training). */
+  windows?: Record<string, Float32Array>;
+}
+
+export interface ScorerOptions {
+  /** Second stages by wake word name (verifier.ts). */
+  verifiers?: ReadonlyMap<string, WakeVerifier>;
+  /** Keep every step's head windows in StepScores.windows (to train a verifier). */
+  keepWindows?: boolean;
 }
 
 /** One stream's scores: push frames, get each completed step's scores. */
@@ -28,7 +41,7 @@ export class WakeScorer {
   private readonly features: FeatureStream;
   private steps = 0;
 
-  constructor(models: FeatureModels, warmup: Float32Array[], private readonly heads: WakeHead[]) {
+  constructor(models: FeatureModels, warmup: Float32Array[], private readonly heads: WakeHead[], private readonly options: ScorerOptions = {}) {
     const keep = Math.max(...heads.map((h) => h.window));
     this.features = new FeatureStream(models, warmup, keep);
   }
@@ -44,11 +57,18 @@ export class WakeScorer {
       await this.features.step();
       this.steps++;
       const scores: Record<string, number> = {};
+      const step: StepScores = { audio_seconds: this.steps * STEP_SECONDS, scores };
       for (const head of this.heads) {
-        const values = await head.scores(this.features.window(head.window));
-        for (const o of head.outputs) scores[o.name] = this.steps <= WARMUP_STEPS ? 0 : values[o.index];
+        const window = this.features.window(head.window);
+        const values = await head.scores(window);
+        for (const o of head.outputs) {
+          scores[o.name] = this.steps <= WARMUP_STEPS ? 0 : values[o.index];
+          const verifier = this.options.verifiers?.get(o.name);
+          if (verifier) (step.verified ??= {})[o.name] = verifier.probability(window);
+          if (this.options.keepWindows) (step.windows ??= {})[o.name] = window;
+        }
       }
-      out.push({ audio_seconds: this.steps * STEP_SECONDS, scores });
+      out.push(step);
     }
     return out;
   }
@@ -97,14 +117,38 @@ export class OpenWakeWordEngine implements WakeEngine {
     readonly heads: WakeHead[],
     /** Silero VAD for the gate, loaded on first use. */
     private readonly vad: () => Promise<SileroVadEngine>,
+    /** The model's own verifiers (its config's `verifiers`), by wake word. */
+    readonly verifiers: ReadonlyMap<string, WakeVerifier> = new Map(),
   ) {
     this.names = heads.flatMap((h) => h.outputs.map((o) => o.name));
+    for (const v of verifiers.values()) this.checkVerifier(v);
   }
 
-  scorer(names?: string[]): WakeScorer {
+  /** The feature models' identity a verifier must have been trained with. */
+  get featureIdentity(): FeatureModelsIdentity {
+    return this.models.identity;
+  }
+
+  /** The head that scores wake word `name`. */
+  headOf(name: string): WakeHead {
+    const head = this.heads.find((h) => h.outputs.some((o) => o.name === name));
+    if (!head) throw new Error(`no wake word named '${name}'; this model has ${this.names.join(", ")}`);
+    return head;
+  }
+
+  /** Throws a clear error unless `verifier` fits one of this model's wake words and its feature models. */
+  checkVerifier(verifier: WakeVerifier): void {
+    if (!this.names.includes(verifier.head)) {
+      throw new Error(`wake verifier ${verifier.file} was made for the wake word '${verifier.head}', which this model does not have (it has ${this.names.join(", ")})`);
+    }
+    verifier.checkFits(verifier.head, this.headOf(verifier.head).window, this.models.identity);
+  }
+
+  scorer(names?: string[], options: ScorerOptions = {}): WakeScorer {
     const wanted = names && names.length > 0 ? this.heads.filter((h) => h.outputs.some((o) => names.includes(o.name))) : this.heads;
     if (wanted.length === 0) throw new Error(`no wake word named ${names!.join(", ")}; this model has ${this.names.join(", ")}`);
-    return new WakeScorer(this.models, this.warmup, wanted);
+    for (const v of options.verifiers?.values() ?? []) this.checkVerifier(v);
+    return new WakeScorer(this.models, this.warmup, wanted, options);
   }
 
   detect(frames$: Observable<Float32Array>, options: WakeDetectOptions = {}): Observable<WakeDetection> {
@@ -112,8 +156,11 @@ export class OpenWakeWordEngine implements WakeEngine {
       let stopped = false;
       let scorer: WakeScorer;
       let gates: Map<string, DetectionGate>;
+      // The model's verifiers, with those given to this detector in their place.
+      const verifiers = new Map(this.verifiers);
       try {
-        scorer = this.scorer(options.names);
+        for (const v of options.verifiers ?? []) verifiers.set(v.head, v);
+        scorer = this.scorer(options.names, { verifiers });
         const names = options.names && options.names.length > 0 ? this.names.filter((n) => options.names!.includes(n)) : this.names;
         gates = new Map(names.map((n) => [n, new DetectionGate(gateSettings(n, options))]));
         if (options.vad_threshold !== undefined && !(options.vad_threshold >= 0 && options.vad_threshold < 1)) {
@@ -140,7 +187,9 @@ export class OpenWakeWordEngine implements WakeEngine {
         for (const step of await scorer.push(frame)) {
           for (const [name, gate] of gates) {
             const score = step.scores[name];
-            if (!gate.step(score, step.audio_seconds)) continue;
+            const verified = step.verified?.[name];
+            const accepted = verified === undefined || verified >= verifiers.get(name)!.threshold;
+            if (!gate.step(score, step.audio_seconds, accepted)) continue;
             if (track && track.maxBefore(step.audio_seconds) < vadGate) continue;
             const endMs = startMs + step.audio_seconds * 1000;
             if (guard?.ownVoice(endMs - 1000, endMs)) continue;

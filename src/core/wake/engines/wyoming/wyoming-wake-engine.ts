@@ -42,6 +42,11 @@ export class WyomingWakeEngine implements WakeEngine {
 
   detect(frames$: Observable<Float32Array>, options: WakeDetectOptions = {}): Observable<WakeDetection> {
     return new Observable<WakeDetection>((subscriber) => {
+      if (options.verifiers && options.verifiers.length > 0) {
+        // A verifier reads the feature models' embeddings, which a remote service never sends.
+        subscriber.error(new Error(`wake verifiers work only with a local openWakeWord model, not the Wyoming service ${this.target.url}; remove them or use a model folder`));
+        return;
+      }
       let connection: WyomingConnection | undefined;
       let closed = false;
       let samples = 0;
