@@ -5,20 +5,12 @@
  */
 import { espeakSpeak } from "../../src/core/tts/espeak";
 import { resample } from "../../src/core/audio/resample";
+import { seededRandom } from "../../src/core/wake/verifier-training";
 
 export const RATE = 16000;
 
-/** A seeded random source (mulberry32): the same run makes the same audio. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded random source (the core's mulberry32): the same run makes the same audio. */
+export const rng = seededRandom;
 
 const pick = <T>(r: () => number, list: readonly T[]): T => list[Math.floor(r() * list.length)];
 

@@ -4,6 +4,7 @@
  * curvature, so it cannot diverge) on the class-balanced log loss with an L2 penalty. No
  * randomness but the seeded starting weights: the same clips give the same file.
  */
+import { SeededPrng } from "../onnx/decoder/sampler";
 
 export interface LogisticOptions {
   /** Seed of the small random starting weights; default 1. */
@@ -32,16 +33,10 @@ export interface LogisticModel {
   seed: number;
 }
 
-/** Seeded uniform [0, 1) (mulberry32). */
+/** Seeded uniform [0, 1): the sampler's mulberry32, as a function. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = new SeededPrng(seed);
+  return () => prng.next();
 }
 
 /** Smallest standard deviation a feature is divided by (a constant feature stays 0, not NaN). */
