@@ -4,7 +4,8 @@
  * the slow ones (the LLM cases take most of an hour). The file's header (the full run's command,
  * machine and load) and every other result section stay as they were; each replaced section
  * starts with a line that says when and how it was measured; the notes are re-read from
- * bench/NOTES.md.
+ * bench/NOTES.md. Text someone wrote into a section by hand goes between HAND_WRITTEN markers
+ * (HTML comments, invisible on the page): a re-measured section keeps those blocks at its end.
  */
 
 interface Section {
@@ -44,6 +45,38 @@ export function mergeReport(previous: string, notes: string, resultTitles: strin
     if (!kept.some((s) => s.title === title)) render(title, `${stamp}\n\n${body}`);
   }
   return parts.join("\n");
+}
+
+/** Marks text written by hand inside a result section (see withHandWritten). */
+export const HAND_WRITTEN = { open: "<!-- hand-written -->", close: "<!-- /hand-written -->" } as const;
+
+/** The hand-written blocks of a section body, markers included, in order. */
+export function handWrittenBlocks(body: string): string[] {
+  const blocks: string[] = [];
+  let from = 0;
+  for (;;) {
+    const start = body.indexOf(HAND_WRITTEN.open, from);
+    if (start < 0) return blocks;
+    const end = body.indexOf(HAND_WRITTEN.close, start);
+    if (end < 0) return blocks; // an unclosed marker keeps nothing rather than the rest of the section
+    blocks.push(body.slice(start, end + HAND_WRITTEN.close.length));
+    from = end + HAND_WRITTEN.close.length;
+  }
+}
+
+/**
+ * `report` (a full run's or a merged one) with every hand-written block of a `previous` section
+ * that the same section of `report` lost added at that section's end.
+ */
+export function keepHandWritten(previous: string, report: string): string {
+  const before = new Map(splitSections(previous).sections.map((s) => [s.title, handWrittenBlocks(s.body)]));
+  const { head, sections } = splitSections(report);
+  const parts = [head, ""];
+  for (const section of sections) {
+    const lost = (before.get(section.title) ?? []).filter((block) => !section.body.includes(block));
+    parts.push(`## ${section.title}`, "", [section.body.trim(), ...lost].filter((p) => p !== "").join("\n\n"), "");
+  }
+  return parts.join("\n").trimEnd();
 }
 
 /**

@@ -13,7 +13,7 @@ import { fmt } from "./stats";
 import { llmMarkdown, llmSection, targetsMarkdown } from "./llm/llm-section";
 import type { LlmCaseResult } from "./llm/llm-bench";
 import { extraSections, type ExtraSection } from "./sections";
-import { keepForeignSections, mergeReport } from "./merge-report";
+import { keepForeignSections, keepHandWritten, mergeReport } from "./merge-report";
 
 const BENCH_SRC = path.join(__dirname, "..", "..", "bench");
 
@@ -77,7 +77,7 @@ function writeMerged(resultsFile: string, results: BenchResults, notes: string):
   for (const [title, section] of Object.entries(results.sections)) fresh[title] = "error" in section ? `Not measured: ${section.error}` : section.markdown;
   const previous = fs.existsSync(resultsFile) ? fs.readFileSync(resultsFile, "utf8") : report({ ...results, sections: {} }, "");
   const partial = Object.entries(results.sections).filter(([, s]) => "partial" in s && s.partial).map(([title]) => title);
-  fs.writeFileSync(resultsFile, keepForeignSections(previous, mergeReport(previous, notes, RESULT_TITLES, fresh, mergeStamp(results), partial)) + "\n");
+  fs.writeFileSync(resultsFile, keepForeignSections(previous, keepHandWritten(previous, mergeReport(previous, notes, RESULT_TITLES, fresh, mergeStamp(results), partial))) + "\n");
 }
 
 function report(results: BenchResults, notes: string): string {
@@ -119,7 +119,7 @@ async function main(): Promise<number> {
       if (saved.llm || saved.bandwidth) throw new Error("bench/out/results.json holds a full run: re-render it with --report-only alone");
       writeMerged(resultsFile, saved, notes);
     } else {
-      fs.writeFileSync(resultsFile, keepForeignSections(readIfThere(resultsFile), report(saved, notes)) + "\n");
+      fs.writeFileSync(resultsFile, keepForeignSections(readIfThere(resultsFile), keepHandWritten(readIfThere(resultsFile), report(saved, notes))) + "\n");
     }
     log(`re-rendered ${resultsFile} from ${path.join(options.outDir, "results.json")}`);
     return 0;
@@ -154,7 +154,7 @@ async function main(): Promise<number> {
     writeMerged(resultsFile, results, notes);
     log(`merged ${Object.keys(results.sections).join(", ")} into ${resultsFile} in ${(results.seconds / 60).toFixed(1)} min`);
   } else if (options.write) {
-    fs.writeFileSync(resultsFile, keepForeignSections(readIfThere(resultsFile), report(results, notes)) + "\n");
+    fs.writeFileSync(resultsFile, keepForeignSections(readIfThere(resultsFile), keepHandWritten(readIfThere(resultsFile), report(results, notes))) + "\n");
     log(`wrote ${path.join(BENCH_SRC, "RESULTS.md")} in ${(results.seconds / 60).toFixed(1)} min`);
   }
   if (options.json) process.stdout.write(JSON.stringify(results) + "\n");

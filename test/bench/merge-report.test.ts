@@ -3,7 +3,7 @@
  * full or merged, must keep them instead of silently dropping what took an hour to measure.
  */
 import { strict as assert } from "assert";
-import { keepForeignSections, mergeReport } from "../../bench/merge-report";
+import { keepForeignSections, keepHandWritten, mergeReport } from "../../bench/merge-report";
 import { parseBenchOptions } from "../../bench/options";
 
 const previous = ["# Results", "", "## TTS", "", "old tts", "", "## Soak", "", "soak table", "", "### 1-hour turn", "", "rss rows", ""].join("\n");
@@ -67,5 +67,28 @@ describe("bench options: --hands-free-parts", () => {
     assert.deepEqual(parseBenchOptions([], "out").handsFreePieces, ["clips", "false-wakes", "trials", "barge"]);
     assert.deepEqual(parseBenchOptions(["--only", "handsfree", "--hands-free-parts", "trials, false-wakes"], "out").handsFreePieces, ["trials", "false-wakes"]);
     assert.throws(() => parseBenchOptions(["--hands-free-parts", "latency"], "out"), /unknown --hands-free-parts piece 'latency'/);
+  });
+});
+
+describe("bench report: hand-written notes inside a result section", () => {
+  const note = "<!-- hand-written -->\n- Why the row moved: the machine drifted.\n<!-- /hand-written -->";
+  const before = ["# Results", "", "## TTS", "", "old table", "", note, "", "## Soak", "", "soak table", ""].join("\n");
+
+  it("a re-measured section keeps its hand-written block at its end, once", () => {
+    const merged = keepHandWritten(before, mergeReport(before, "", ["TTS"], { TTS: "new table" }, "stamp"));
+    assert.match(merged, /## TTS\n\nstamp\n\nnew table\n\n<!-- hand-written -->\n- Why the row moved: the machine drifted.\n<!-- \/hand-written -->/);
+    assert.doesNotMatch(merged, /old table/);
+    assert.equal(merged.split("Why the row moved").length - 1, 1);
+    // Run again on its own output: still once.
+    const again = keepHandWritten(merged, mergeReport(merged, "", ["TTS"], { TTS: "newer table" }, "stamp 2"));
+    assert.equal(again.split("Why the row moved").length - 1, 1);
+    assert.match(again, /newer table/);
+  });
+
+  it("a full report keeps the blocks of the sections it writes anew; an unclosed marker carries nothing", () => {
+    const full = keepHandWritten(before, "# Results\n\n## TTS\n\nfresh table\n");
+    assert.match(full, /fresh table\n\n<!-- hand-written -->/);
+    const unclosed = "# R\n\n## TTS\n\nold\n\n<!-- hand-written -->\nhalf a note\n";
+    assert.equal(keepHandWritten(unclosed, "# R\n\n## TTS\n\nfresh\n"), "# R\n\n## TTS\n\nfresh");
   });
 });
