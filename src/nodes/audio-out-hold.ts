@@ -8,25 +8,15 @@
 import type { NodeMessage } from "./shared/stream-msg";
 import type { Done } from "./shared/node-runtime";
 
-interface Held {
-  msgs: { msg: NodeMessage; done: Done }[];
-}
+type HeldMsg = { msg: NodeMessage; done: Done };
 
 /** Released stream ids remembered (their later msgs still carry hold: true); the oldest are forgotten first. */
 const REMEMBERED_RELEASES = 256;
 
 export class HeldStreams {
-  private readonly held = new Map<string, Held>();
+  /** Held streams' msgs, oldest first. */
+  private readonly held = new Map<string, HeldMsg[]>();
   private readonly released = new Set<string>();
-
-  /** True when `msg` of stream `id` must wait: it asks to be held and its stream was not released. */
-  wantsHold(msg: NodeMessage, id: string): boolean {
-    return msg.hold === true && !this.released.has(id);
-  }
-
-  isHeld(id: string): boolean {
-    return this.held.has(id);
-  }
 
   /**
    * Takes `msg` when it is the hold's business: a `release` plays what was held (through `play`;
@@ -47,35 +37,36 @@ export class HeldStreams {
         return true;
       }
     }
-    if (!this.wantsHold(msg, id)) return false;
+    // Only msgs that ask to be held and whose stream was not released yet wait.
+    if (msg.hold !== true || this.released.has(id)) return false;
     this.keep(id, msg, done);
     return true;
   }
 
   /** Keeps `msg` (a control-only msg just opens the hold); its done is called when it is played or dropped. */
-  keep(id: string, msg: NodeMessage, done: Done): void {
-    const entry = this.held.get(id) ?? { msgs: [] };
-    this.held.set(id, entry);
+  private keep(id: string, msg: NodeMessage, done: Done): void {
+    const msgs = this.held.get(id) ?? [];
+    this.held.set(id, msgs);
     const hasContent = (msg.payload !== undefined && msg.payload !== null) || msg.is_final === true;
-    if (hasContent) entry.msgs.push({ msg, done });
+    if (hasContent) msgs.push({ msg, done });
     else done();
   }
 
   /** Marks `id` released and hands back its held msgs, oldest first, for playing. */
-  release(id: string): { msg: NodeMessage; done: Done }[] {
+  private release(id: string): HeldMsg[] {
     this.released.add(id);
     if (this.released.size > REMEMBERED_RELEASES) this.released.delete(this.released.values().next().value as string);
-    const entry = this.held.get(id);
+    const msgs = this.held.get(id) ?? [];
     this.held.delete(id);
-    return entry?.msgs ?? [];
+    return msgs;
   }
 
   /** Drops a held stream (cancelled): its msgs complete unplayed. False when `id` was not held. */
   drop(id: string): boolean {
-    const entry = this.held.get(id);
-    if (!entry) return false;
+    const msgs = this.held.get(id);
+    if (!msgs) return false;
     this.held.delete(id);
-    for (const { done } of entry.msgs) done();
+    for (const { done } of msgs) done();
     return true;
   }
 

@@ -144,6 +144,10 @@ describe("asr: speculative final on tiny-whisper", function () {
     assert.ok(spoken >= 3, `only ${spoken} clips gave text`);
   });
 
+  it("emit_speculative without speculative_final is a clear error, not silence", () => {
+    assert.throws(() => new WhisperStreamer(engine.model, { speculative_final: false, emit_speculative: true }), /emit_speculative .* needs speculative_final on/);
+  });
+
   it("emit_speculative: speech after a speculation makes a later one (or a fresh final), and the final never names the replaced one", async () => {
     const first = await clip("hello_16k.wav");
     const audio = concatSamples([first, roomTone(0.5, 7), await clip("count_16k.wav")]);

@@ -133,6 +133,9 @@ export class WhisperStreamer implements AsrStreamer {
     this.interval = interval;
     this.promptChars = options.prompt_chars ?? 200;
     this.speculative = options.speculative_final ?? true;
+    if (options.emit_speculative && !this.speculative) {
+      throw new Error("emit_speculative sends the speculative final, so it needs speculative_final on: turn on Speculative final, or turn off Send it early");
+    }
     this.language = options.language && options.language !== "auto" ? options.language : undefined;
     ({ guards: this.guards, temperatures: this.temperatures } = resolveGuards(options));
     if (options.seed !== undefined && (typeof options.seed !== "number" || !Number.isFinite(options.seed))) throw new Error(`seed must be a number, got ${String(options.seed)}`);
