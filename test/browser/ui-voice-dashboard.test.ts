@@ -190,7 +190,9 @@ describe("ui-voice: the Dashboard 2.0 widget in headless Chromium with a fake mi
   it("the editor: ui voice in the palette, its dialog with Dashboard's group picker, and its help", async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(red.url + "/");
-    await page.waitForFunction(() => !!(window as unknown as { RED?: { nodes?: { getType?: (t: string) => unknown } } }).RED?.nodes?.getType?.("ui-voice"), undefined, { timeout: 30000 });
+    // The node's type is known before the editor has loaded the flows: wait for the widget itself
+    // (editing before that opened no dialog on a loaded 2-core machine).
+    await page.waitForFunction((id) => !!(window as unknown as { RED?: { nodes?: { node?: (i: string) => unknown } } }).RED?.nodes?.node?.(id), WIDGET, { timeout: 30000 });
     await page.locator('.red-ui-palette-node[data-palette-type="ui-voice"]').waitFor({ timeout: 10000 });
     await page.evaluate((id) => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -208,6 +208,17 @@ describe("first hour: the README walked in the editor (Chromium, screenshots)", 
     await screenshot("model-picker-piper-voice");
   }
 
+  /** Clicks Deploy and waits until it is done; if it is not, fails with what the editor shows and the runtime's last log lines. */
+  async function deploy(): Promise<void> {
+    await page.locator("#red-ui-header-button-deploy").click();
+    try {
+      await page.waitForFunction(() => document.querySelector("#red-ui-header-button-deploy")?.classList.contains("disabled"), undefined, { timeout: 30000 });
+    } catch (err) {
+      const shown = await page.evaluate(() => Array.from(document.querySelectorAll(".red-ui-notification"), (n) => (n.textContent ?? "").trim()));
+      throw new Error(`the deploy did not finish in 30 s (${(err as Error).message.split("\n")[0]}); notifications: ${JSON.stringify(shown)}; runtime log:\n${red.log().split("\n").slice(-25).join("\n")}`);
+    }
+  }
+
   for (const { title, flow } of exampleFlows()) {
     it(`imports '${title}' through Import → Examples and deploys it`, async () => {
       await red$((R) => R.actions.invoke("core:show-examples-import-dialog"));
@@ -233,8 +244,7 @@ describe("first hour: the README walked in the editor (Chromium, screenshots)", 
         return R.nodes.filterNodes({ z: id }).length;
       }, tab.label)) as number;
       assert.equal(nodes, flow.filter((n) => n.type !== "tab" && n.z).length, "every node of the example is on its tab");
-      await page.locator("#red-ui-header-button-deploy").click();
-      await page.waitForFunction(() => document.querySelector("#red-ui-header-button-deploy")?.classList.contains("disabled"), undefined, { timeout: 30000 });
+      await deploy();
       await page.waitForTimeout(1500);
       await screenshot(`example-${title}`);
       assert.doesNotMatch(red.log(), /Waiting for missing types/);
