@@ -5,7 +5,7 @@
  * 50257, <|startoftranscript|> 50258, 99 languages, <|notimestamps|> 50363, timestamps from
  * 50364) with seeded random weights, written by the tiny-whisper fixture's own writer in the
  * Optimum layout (onnx/encoder_model.onnx, onnx/decoder_model_merged.onnx with
- * use_cache_branch, config.json, generation_config.json, preprocessor_config.json,
+ * use_cache_branch, and their 8-bit _quantized files, config.json, generation_config.json, preprocessor_config.json,
  * tokenizer.json). It keeps the writer's hand-wired alignment path, so it "speaks" one word
  * per 0.5 s of speech and then ends with <|endoftext|>, like the tiny fixture, while every
  * matrix multiply has base's size. Generated once into bench/out/ (about 300 MB, ~15 s), and
@@ -50,6 +50,7 @@ const WRITER_FILES = [
   path.join(__dirname, "../fixtures/bpe-tokenizer.js"),
   path.join(__dirname, "../src/core/onnx-builder/graph.js"),
   path.join(__dirname, "../src/core/onnx-builder/random.js"),
+  path.join(__dirname, "../src/core/onnx-builder/quantize-8bit.js"),
 ];
 
 function writerHash(): string {
@@ -68,7 +69,8 @@ export function hasWhisperBaseShaped(dir: string): boolean {
 export async function writeWhisperBaseShaped(dir: string): Promise<void> {
   const temp = `${dir}.tmp-${process.pid}`;
   fs.rmSync(temp, { recursive: true, force: true });
-  await writeWhisper(temp, { shape: WHISPER_BASE_SHAPE, readme: README });
+  // With the hub's 8-bit files too (dtype "q8"), as onnx-community/whisper-base has them.
+  await writeWhisper(temp, { shape: WHISPER_BASE_SHAPE, readme: README, quantized: true });
   fs.writeFileSync(path.join(temp, ".complete"), writerHash() + "\n");
   fs.rmSync(dir, { recursive: true, force: true });
   fs.renameSync(temp, dir);

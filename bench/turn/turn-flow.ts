@@ -34,6 +34,8 @@ export interface TurnFlowOptions {
   noCacheLlm?: boolean;
   /** whisper-streamer's speculative final (the node's default, on, when absent). */
   speculativeFinal?: boolean;
+  /** Also a second whisper-streamer on the ASR model's 8-bit files (dtype q8), for turns set up with asr_q8. */
+  q8Asr?: boolean;
 }
 
 type FlowNode = Record<string, unknown> & { id: string; type: string };
@@ -45,25 +47,30 @@ function modelNode(id: string, kind: string, spec: ModelSpec): FlowNode {
   return { id, type: "voice-model", name: `${kind} model`, kind, enginesPath: spec.enginesPath, revision: "main", config: JSON.stringify(spec.config) };
 }
 
-/** Frames pass until their turn's speech-end; the speech-end ends the whisper turn (finish, or flush then finish). */
+/**
+ * Frames pass until their turn's speech-end; the speech-end ends the whisper turn (finish, or
+ * flush then finish). Output 1 is the ASR on the model as it is, output 2 the one on its 8-bit
+ * files, as the turn's setup asks.
+ */
 const GATE = `
 const ended = context.get("ended") || {};
+const modes = context.get("modes") || {};
 if (msg.topic === "turn-setup") {
-  const modes = context.get("modes") || {};
-  modes[msg.stream_id] = msg.asr_end;
+  modes[msg.stream_id] = { end: msg.asr_end, q8: msg.asr_q8 === true };
   context.set("modes", modes);
   return null;
 }
+const mode = modes[msg.stream_id] || {};
+const toAsr = (m) => (mode.q8 ? [null, m] : [m, null]);
 if (msg.kind === "speech-start") return null;
 if (msg.kind === "speech-end") {
   if (ended[msg.stream_id]) return null;
   ended[msg.stream_id] = true;
   context.set("ended", ended);
-  const mode = (context.get("modes") || {})[msg.stream_id];
-  return mode === "flush-finish" ? { stream_id: msg.stream_id, flush: true, finish: true } : { stream_id: msg.stream_id, finish: true };
+  return toAsr(mode.end === "flush-finish" ? { stream_id: msg.stream_id, flush: true, finish: true } : { stream_id: msg.stream_id, finish: true });
 }
 if (ended[msg.stream_id]) return null;
-return msg;
+return toAsr(msg);
 `;
 
 /**
@@ -122,13 +129,24 @@ export function turnFlow(options: TurnFlowOptions): FlowNode[] {
     temperature: 0,
     wires: [["n_script", TAPS.llm], []],
   });
+  const asr = (id: string, model: string): FlowNode => ({
+    id,
+    type: "whisper-streamer",
+    model,
+    language: "en",
+    partialIntervalMs: "600",
+    emitSpeculative: true,
+    ...(options.speculativeFinal === undefined ? {} : { speculativeFinal: options.speculativeFinal }),
+    wires: [[], ["n_route", TAPS.asr]],
+  });
   return [
     modelNode("m_asr", "asr", models.asr),
     modelNode("m_llm", "llm", models.llm),
     modelNode("m_tts", "tts", models.tts),
     { id: "n_vad", type: "vad", minSilenceMs: String(options.minSilenceMs ?? 700), pass: "all", wires: [["n_gate"], ["n_gate", TAPS.vad]] },
-    { id: "n_gate", type: "function", func: GATE, outputs: 1, wires: [["n_asr"]] },
-    { id: "n_asr", type: "whisper-streamer", model: "m_asr", language: "en", partialIntervalMs: "600", emitSpeculative: true, ...(options.speculativeFinal === undefined ? {} : { speculativeFinal: options.speculativeFinal }), wires: [[], ["n_route", TAPS.asr]] },
+    { id: "n_gate", type: "function", func: GATE, outputs: 2, wires: [["n_asr"], options.q8Asr ? ["n_asr_q8"] : []] },
+    asr("n_asr", "m_asr"),
+    ...(options.q8Asr ? [modelNode("m_asr_q8", "asr", { ...models.asr, config: { ...models.asr.config, dtype: "q8" } }), asr("n_asr_q8", "m_asr_q8")] : []),
     { id: "n_route", type: "function", func: ROUTE, outputs: 3, wires: [["n_llm"], options.noCacheLlm ? ["n_llm_nc"] : [], ["n_out"]] },
     llm("n_llm", "m_llm"),
     ...(options.noCacheLlm ? [modelNode("m_llm_nc", "llm", { ...models.llm, config: { ...models.llm.config, prefix_cache_mb: 0 } }), llm("n_llm_nc", "m_llm_nc")] : []),

@@ -52,6 +52,8 @@ const LEVERS: { variant: TurnVariant; lever: string; a: string; b: string; stage
   { variant: { ...BASE, label: "first-audio priority off", firstAudioPriority: false }, lever: "first audio before more text", a: "LLM steps wait while the TTS makes its first audio (default)", b: "off", stage: "firstAudio" },
   { variant: { ...BASE, label: "answer early", preempt: true }, lever: "answer the speculative final", a: "answer the final", b: "answer the speculative final, held until the final keeps it", stage: "playing" },
   { variant: { ...BASE, label: "answer early + first_span_words 8", preempt: true, firstSpanWords: 8 }, lever: "answer early and cut the first span", a: "answer the final, first_span_words 0", b: "answer early, first_span_words 8", stage: "playing" },
+  { variant: { ...BASE, label: "ASR q8", asrQ8: true }, lever: "Whisper in 8 bits", a: "fp32 files (the picker's default)", b: "dtype q8 (the _quantized files)", stage: "asrFinal" },
+  { variant: { ...BASE, label: "ASR q8 + answer early + first_span_words 8", asrQ8: true, preempt: true, firstSpanWords: 8 }, lever: "Whisper q8, answer early, first span cut", a: "fp32 Whisper, answer the final, first_span_words 0", b: "q8 Whisper, answer early, first_span_words 8", stage: "playing" },
 ];
 
 const STAGE_NAMES: Record<Stage, string> = {
@@ -119,7 +121,8 @@ function schedule(levers: TurnVariant[], runs: number, every: number): TurnVaria
 export async function asrModel(options: BenchOptions, log: (line: string) => void): Promise<{ label: string; dir: string }> {
   if (options.quick) {
     const dir = path.join(options.outDir, "tiny-whisper");
-    if (!fs.existsSync(path.join(dir, "config.json"))) await writeTinyWhisper(dir);
+    // With its 8-bit files, for the q8 lever.
+    if (!fs.existsSync(path.join(dir, "onnx", "encoder_model_quantized.onnx"))) await writeTinyWhisper(dir, { quantized: true });
     return { label: "tiny-whisper", dir };
   }
   const dir = path.join(options.outDir, "whisper-base-shaped");
@@ -160,25 +163,25 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
     ? { label: "stories260K", spec: { enginesPath: prepareStories(options.outDir, log), config: { ...llmWorkerConfig() } } }
     : { label: "Qwen3-0.6B-shaped q4", spec: { enginesPath: prepareQwen3(options.outDir, "q4", log), config: { dtype: "q4", ...llmWorkerConfig() } } };
   const systemTokens = await promptTokens(llm.spec.enginesPath);
-  const [prefixLever, spanLever, asrLever, priorityLever, earlyLever, earlySpanLever] = LEVERS.map((l) => l.variant);
-  const voices: VoiceCase[] = [{ voice: "eSpeak NG", tts: { enginesPath: "espeak", config: { engine: "espeak" } }, levers: [earlyLever, earlySpanLever, priorityLever, spanLever, prefixLever, asrLever], leverEvery: 1, budgetMinutes: 9 }];
+  const [prefixLever, spanLever, asrLever, priorityLever, earlyLever, earlySpanLever, q8Lever, q8EarlySpanLever] = LEVERS.map((l) => l.variant);
+  const voices: VoiceCase[] = [{ voice: "eSpeak NG", tts: { enginesPath: "espeak", config: { engine: "espeak" } }, levers: [q8Lever, q8EarlySpanLever, earlyLever, earlySpanLever, priorityLever, spanLever, prefixLever, asrLever], leverEvery: 1, budgetMinutes: 9 }];
   if (!options.quick) {
     const piperDir = path.join(options.outDir, "tiny-piper");
     if (!fs.existsSync(piperDir)) await writeFixture("tiny-piper", piperDir);
-    voices.push({ voice: "piper (tiny-piper fixture)", tts: { enginesPath: piperDir, config: {} }, levers: [earlyLever, earlySpanLever, priorityLever], leverEvery: 1, budgetMinutes: 6 });
+    voices.push({ voice: "piper (tiny-piper fixture)", tts: { enginesPath: piperDir, config: {} }, levers: [q8EarlySpanLever, earlyLever, earlySpanLever, priorityLever], leverEvery: 1, budgetMinutes: 6 });
     const neutts = prepareNeutts(options, "q4", log);
     // BENCH_TTS_WORKER=off runs the codec's sessions on the main thread (worker_thread false) to A/B its worker.
     const codecConfig = { ...(neutts.spec.config as Record<string, unknown>), ...(process.env.BENCH_TTS_WORKER === "off" ? { worker_thread: false } : {}) };
-    voices.push({ voice: "codec, NeuTTS-shaped q4", tts: { enginesPath: neutts.dir, config: codecConfig }, levers: [earlyLever, priorityLever], leverEvery: 1, budgetMinutes: 8 });
+    voices.push({ voice: "codec, NeuTTS-shaped q4", tts: { enginesPath: neutts.dir, config: codecConfig }, levers: [q8EarlySpanLever, earlyLever, priorityLever], leverEvery: 1, budgetMinutes: 8 });
   }
   const pieces = replyPieces(REPLY);
   const results: VoiceResult[] = [];
   for (const v of voices) {
     const turns = schedule(v.levers, options.runs, v.leverEvery);
     log(`  ${v.voice}: ${turns.length} turns (${options.runs} base${v.levers.map((l) => `, ${l.label}`).join("")})`);
-    // Warm-up: the models load during the first turn; a turn on the prefix-cache-off LLM warms that copy too.
+    // Warm-up: the models load during the first turn; a turn on the prefix-cache-off LLM and one on the q8 Whisper warm those copies too.
     const warmup: TurnVariant[] = [];
-    for (let w = 0; w < options.warmup; w++) warmup.push(BASE, ...v.levers.filter((l) => !l.prefixCache));
+    for (let w = 0; w < options.warmup; w++) warmup.push(BASE, ...v.levers.filter((l) => !l.prefixCache), ...(v.levers.some((l) => l.asrQ8) ? [q8Lever] : []));
     const result = worker({
       models: { asr: { enginesPath: asr.dir, config: asrConfig() }, llm: llm.spec, tts: v.tts },
       questionWav,

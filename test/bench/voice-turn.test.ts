@@ -5,6 +5,10 @@
  * the turn happened and that they came in order — never how fast (speed lives in the bench).
  */
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { write as writeTinyWhisper } from "../../fixtures/tiny-whisper";
 import { readWavFile } from "../../src/core/audio/wav";
 import { replyPieces, runTurns, speechEndSample, STAGES, type TurnTimeline, type TurnVariant } from "../../bench/turn/turn-harness";
 import { fixtureDir } from "../helpers/fixtures";
@@ -16,22 +20,27 @@ helper.init(require.resolve("node-red"));
 
 const REPLY = "It is mild and dry today, with a light breeze from the west and a high of eighteen degrees. Rain comes later.";
 
-/** One turn of the real question through the tiny models and eSpeak NG. */
-async function tinyTurn(variant: TurnVariant): Promise<TurnTimeline> {
+/** Turns of the real question through the tiny models and eSpeak NG, one per variant, in one flow. */
+async function tinyTurns(variants: TurnVariant[], asrDir?: string): Promise<TurnTimeline[]> {
   const { samples, sampleRate } = await readWavFile(sharedDir("audio", "weather_16k.wav"));
   assert.equal(sampleRate, 16000);
-  const [turn] = await runTurns(helper, {
+  return runTurns(helper, {
     models: {
-      asr: { enginesPath: await fixtureDir("tiny-whisper"), config: {} },
+      asr: { enginesPath: asrDir ?? (await fixtureDir("tiny-whisper")), config: {} },
       llm: { enginesPath: await fixtureDir("tiny-llm"), config: {} },
       tts: { enginesPath: "espeak", config: { engine: "espeak" } },
     },
     systemPrompt: "You are a helpful voice assistant. Answer in one short spoken sentence.",
     question: samples,
     replyPieces: replyPieces(REPLY),
-    schedule: [variant],
+    schedule: variants,
     turnTimeoutMs: 120000,
   });
+}
+
+/** One turn of the real question through the tiny models and eSpeak NG. */
+async function tinyTurn(variant: TurnVariant): Promise<TurnTimeline> {
+  const [turn] = await tinyTurns([variant]);
   return turn;
 }
 
@@ -53,6 +62,19 @@ describe("bench: voice-turn harness (tiny models, real speech)", function () {
     }
     assert.ok(turn.transcript.trim().length > 0, "whisper-streamer's final holds words");
     assert.ok(REPLY.startsWith(turn.firstSpanText) && turn.firstSpanText.split(" ").length <= 8 + 1, `the first span is the reply's start, cut early: "${turn.firstSpanText}"`);
+  });
+
+  it("a lever turn on the Whisper's 8-bit files (asrQ8) goes to its own whisper-streamer and hears the same words", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "turn-q8-whisper-"));
+    try {
+      await writeTinyWhisper(dir, { quantized: true });
+      const [base, q8] = await tinyTurns([{ label: "base", prefixCache: true, firstSpanWords: 8, asrEnd: "finish" }, { label: "q8", prefixCache: true, firstSpanWords: 8, asrEnd: "finish", asrQ8: true }], dir);
+      for (const turn of [base, q8]) for (const stage of STAGES) assert.ok(Number.isFinite(turn.ms[stage]), `${turn.variant}: stage ${stage} happened (${JSON.stringify(turn.ms)})`);
+      assert.ok(base.transcript.trim().length > 0);
+      assert.equal(q8.transcript, base.transcript);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("answers early: the answer starts from the speculative final, and audio-out plays it only after the final kept it", async () => {

@@ -107,6 +107,30 @@ describe("asr: tiny-whisper fixture", () => {
     assert.ok(silence.no_speech_prob > 0.6, `no-speech probability ${silence.no_speech_prob}`);
   });
 
+  it("its 8-bit files (dtype q8: onnxruntime's MatMulInteger form, as the hub's _quantized files) load by dtype and give the same words", async () => {
+    const q8 = fs.mkdtempSync(path.join(os.tmpdir(), "tiny-whisper-q8-"));
+    try {
+      await write(q8, { quantized: true });
+      for (const f of ["onnx/encoder_model_quantized.onnx", "onnx/decoder_model_merged_quantized.onnx"]) assert.ok(fs.existsSync(path.join(q8, f)), f);
+      const encoder = await ort.InferenceSession.create(path.join(q8, "onnx/encoder_model_quantized.onnx"));
+      assert.deepEqual(encoder.inputNames, ["input_features"]);
+      // The fp32 files are the same model: byte for byte what the plain writer gives.
+      assert.ok(fs.readFileSync(path.join(q8, "onnx/encoder_model.onnx")).equals(fs.readFileSync(path.join(dir, "onnx/encoder_model.onnx"))));
+      const full = await loadWhisperModel(localLoadContext("asr", { enginesPath: q8 }));
+      const eight = await loadWhisperModel(localLoadContext("asr", { enginesPath: q8, config: { dtype: "q8" } }));
+      for (const seed of [7, 11, 13]) {
+        const audio = synthSpeech(3, seed);
+        const a = await full.decode(audio, { language: "en" });
+        const b = await eight.decode(audio, { language: "en" });
+        assert.ok(a.text.length > 0);
+        assert.equal(b.text, a.text, `seed ${seed}`);
+      }
+      await assert.rejects(loadWhisperModel(localLoadContext("asr", { enginesPath: dir, config: { dtype: "q8" } })), /has no onnx\/encoder_model_quantized\.onnx \(variant 'q8'\); variants present for onnx\/encoder_model: fp32/);
+    } finally {
+      fs.rmSync(q8, { recursive: true, force: true });
+    }
+  });
+
   it("works the same through the split decoder (decoder_model + decoder_with_past_model)", async () => {
     const split = fs.mkdtempSync(path.join(os.tmpdir(), "tiny-whisper-split-"));
     try {
