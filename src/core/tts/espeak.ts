@@ -5,7 +5,7 @@
  * otherwise the WASM build from the `espeak-ng` npm package (GPL-3.0-or-later) runs in-process,
  * so a fresh machine still speaks. If neither works the error names the apt package.
  */
-import { spawn } from "child_process";
+import { processLauncher } from "../process/process-launcher";
 import { decodeWav } from "../audio/wav";
 
 export const ESPEAK_APT_HINT = "install the system package with 'sudo apt-get install espeak-ng' (or 'npm install espeak-ng' for the WASM build)";
@@ -24,39 +24,29 @@ async function backend(): Promise<EspeakBackend> {
   const forced = process.env.VOICE_STREAM_ESPEAK;
   if (forced === "wasm" || forced === "system") return forced;
   if (systemAvailable === undefined) {
-    systemAvailable = await new Promise<boolean>((resolve) => {
-      const child = spawn("espeak-ng", ["--version"], { stdio: "ignore" });
-      child.on("error", () => resolve(false));
-      child.on("close", (code) => resolve(code === 0));
-    });
+    systemAvailable = await processLauncher.run("espeak-ng", ["--version"], "").then(
+      (result) => result.code === 0,
+      () => false,
+    );
   }
   return systemAvailable ? "system" : "wasm";
 }
 
-/** Runs the system espeak-ng with `args`, `text` on stdin; resolves with stdout. */
-function runSystem(args: string[], text: string, signal?: AbortSignal): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("espeak-ng", [...args, "--stdin"], { stdio: ["pipe", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    const onAbort = () => child.kill("SIGKILL");
-    signal?.addEventListener("abort", onAbort, { once: true });
-    child.stdout.on("data", (d: Buffer) => out.push(d));
-    child.stderr.on("data", (d: Buffer) => err.push(d));
-    child.on("error", (e: NodeJS.ErrnoException) => {
-      signal?.removeEventListener("abort", onAbort);
-      reject(e.code === "ENOENT" ? new Error(`espeak-ng was not found: ${ESPEAK_APT_HINT}`) : e);
-    });
-    child.on("close", (code) => {
-      signal?.removeEventListener("abort", onAbort);
-      if (signal?.aborted) return reject(new Error("espeak-ng was cancelled"));
-      const stderr = Buffer.concat(err).toString("utf8").trim();
-      if (code !== 0) return reject(new Error(`espeak-ng failed (exit ${code})${stderr ? `: ${stderr.split("\n")[0]}` : ""}`));
-      resolve(Buffer.concat(out));
-    });
-    child.stdin.on("error", () => undefined); // a voice error closes stdin early; 'close' reports it
-    child.stdin.end(text);
-  });
+/**
+ * Runs the system espeak-ng with `args`, `text` on stdin; resolves with stdout. Through the
+ * process launcher: a spawn from a process with models loaded stalls its event loop (see there).
+ */
+async function runSystem(args: string[], text: string, signal?: AbortSignal): Promise<Buffer> {
+  let result;
+  try {
+    result = await processLauncher.run("espeak-ng", [...args, "--stdin"], text, signal);
+  } catch (e) {
+    throw (e as NodeJS.ErrnoException).code === "ENOENT" ? new Error(`espeak-ng was not found: ${ESPEAK_APT_HINT}`) : e;
+  }
+  if (signal?.aborted) throw new Error("espeak-ng was cancelled");
+  const stderr = result.stderr.toString("utf8").trim();
+  if (result.code !== 0) throw new Error(`espeak-ng failed (exit ${result.code ?? result.signal})${stderr ? `: ${stderr.split("\n")[0]}` : ""}`);
+  return result.stdout;
 }
 
 interface WasmModule {

@@ -1,0 +1,134 @@
+/**
+ * Runs short-lived tools (espeak-ng, once per TTS span) through one small helper process instead
+ * of spawning them from this one.
+ *
+ * Why: Node's spawn() forks the calling process, and on Linux the fork copies its page tables
+ * while the event loop waits. In Node-RED with models loaded that is ~20 ms per GB mapped (1 GB
+ * RSS: ~20 ms, 3 GB: ~62 ms a spawn, measured here), and the voice turn spawned espeak-ng for every
+ * span: each one stalled vad, whisper-streamer and audio-out, right when the first audio was due.
+ * The helper is forked once (one such stall) and, being small, spawns each tool in ~1 ms.
+ *
+ * The helper is unreferenced while nothing runs, so it never keeps the process alive, and it ends
+ * when this process does. If it cannot be started, tools are spawned directly (the old way).
+ * `VOICE_STREAM_LAUNCHER=0` spawns directly always (for A/B measurements).
+ */
+import { fork, type ChildProcess } from "child_process";
+import * as path from "path";
+import type { FromLauncher, ToLauncher } from "./launcher-protocol";
+import { runTool, type ToolOutcome } from "./run-tool";
+
+export interface ToolResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+interface Pending {
+  command: string;
+  resolve: (result: ToolResult) => void;
+  reject: (err: Error) => void;
+}
+
+const CHILD = path.join(__dirname, "launcher-child.js");
+
+function settle(outcome: ToolOutcome | FromLauncher, pending: Pick<Pending, "resolve" | "reject">): void {
+  if ("error" in outcome) {
+    const err = new Error(outcome.error.message) as NodeJS.ErrnoException;
+    if (outcome.error.code) err.code = outcome.error.code;
+    return pending.reject(err);
+  }
+  // Buffers cross the IPC channel as Uint8Arrays.
+  const buffer = (data: Uint8Array) => (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  pending.resolve({ code: outcome.code, signal: outcome.signal, stdout: buffer(outcome.stdout), stderr: buffer(outcome.stderr) });
+}
+
+export class ProcessLauncher {
+  private child: ChildProcess | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private unavailable = false;
+
+  /** Runs `command` with `args` and `stdin`, resolving with its exit and output; a spawn failure rejects with its `code` (e.g. ENOENT). */
+  run(command: string, args: string[], stdin: string | Uint8Array, signal?: AbortSignal): Promise<ToolResult> {
+    const helper = process.env.VOICE_STREAM_LAUNCHER === "0" ? undefined : this.helper();
+    if (!helper) return this.runDirect(command, args, stdin, signal);
+    const id = this.nextId++;
+    return new Promise<ToolResult>((resolve, reject) => {
+      const onAbort = () => this.send({ type: "kill", id });
+      const finish = () => {
+        signal?.removeEventListener("abort", onAbort);
+        this.pending.delete(id);
+        if (this.pending.size === 0) this.idle(true);
+      };
+      this.pending.set(id, {
+        command,
+        resolve: (r) => (finish(), resolve(r)),
+        reject: (e) => (finish(), reject(e)),
+      });
+      this.idle(false);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      // This process's environment as it is now (PATH may have changed since the helper started).
+      this.send({ type: "run", id, command, args, stdin, env: process.env });
+      if (signal?.aborted) onAbort();
+    });
+  }
+
+  /** Ends the helper (tests; it also ends by itself with this process). */
+  close(): void {
+    this.child?.disconnect();
+    this.child = undefined;
+  }
+
+  private helper(): ChildProcess | undefined {
+    if (this.child || this.unavailable) return this.child;
+    try {
+      // execArgv []: no inspector or profiler flags of this process; "advanced": Buffers as they are.
+      const child = fork(CHILD, [], { serialization: "advanced", stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv: [] });
+      child.on("message", (message: FromLauncher) => {
+        const waiting = this.pending.get(message.id);
+        if (waiting) settle(message, waiting);
+      });
+      child.on("error", () => undefined); // reported through 'exit' below
+      child.on("exit", (code, signal) => {
+        if (this.child === child) this.child = undefined;
+        for (const waiting of [...this.pending.values()]) {
+          waiting.reject(new Error(`the helper process that runs ${waiting.command} ended (${signal ?? `exit ${code}`}); the next run starts a new one`));
+        }
+      });
+      child.unref();
+      this.child = child;
+      this.idle(true);
+      return child;
+    } catch {
+      this.unavailable = true;
+      return undefined;
+    }
+  }
+
+  /** While nothing runs the helper's channel does not keep this process alive. */
+  private idle(yes: boolean): void {
+    const channel = (this.child as (ChildProcess & { channel?: { ref(): void; unref(): void } }) | undefined)?.channel;
+    if (yes) channel?.unref();
+    else channel?.ref();
+  }
+
+  private send(message: ToLauncher): void {
+    this.child?.send(message);
+  }
+
+  private runDirect(command: string, args: string[], stdin: string | Uint8Array, signal?: AbortSignal): Promise<ToolResult> {
+    return new Promise((resolve, reject) => {
+      const onAbort = () => child?.kill("SIGKILL");
+      const child = runTool(command, args, stdin, process.env, (outcome) => {
+        signal?.removeEventListener("abort", onAbort);
+        settle(outcome, { resolve, reject });
+      });
+      signal?.addEventListener("abort", onAbort, { once: true });
+      if (signal?.aborted) onAbort();
+    });
+  }
+}
+
+/** The process's one launcher. */
+export const processLauncher = new ProcessLauncher();

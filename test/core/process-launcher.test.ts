@@ -1,0 +1,81 @@
+/**
+ * The process launcher (src/core/process): tools run from a small helper process, so a spawn
+ * never forks the (large) calling process. Checks the helper really is the tools' parent, that
+ * output, exit codes, spawn errors and cancels come through as a direct spawn gives them, and that
+ * the helper neither keeps the process alive nor stays broken after it dies.
+ */
+import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
+import * as path from "path";
+import { ProcessLauncher } from "../../src/core/process/process-launcher";
+
+describe("process launcher: tools run from one small helper process", () => {
+  let launcher: ProcessLauncher;
+  beforeEach(() => {
+    launcher = new ProcessLauncher();
+  });
+  afterEach(() => launcher.close());
+
+  it("the tool's parent is the helper, not this process; stdout, stderr and the exit code come back", async () => {
+    const r = await launcher.run("sh", ["-c", "cat; echo \"$PPID\" >&2; exit 3"], "hello there");
+    assert.equal(r.code, 3);
+    assert.equal(r.stdout.toString("utf8"), "hello there");
+    const parent = Number(r.stderr.toString("utf8").trim());
+    assert.ok(parent > 0 && parent !== process.pid, `the tool's parent ${parent} is not this process ${process.pid}`);
+    const again = await launcher.run("sh", ["-c", "echo \"$PPID\""], "");
+    assert.equal(Number(again.stdout.toString("utf8").trim()), parent, "one helper serves every run");
+  });
+
+  it("binary output and input pass unchanged; runs at once each get their own output", async () => {
+    const bytes = Uint8Array.from({ length: 70000 }, (_, i) => (i * 7) % 256);
+    const results = await Promise.all([0, 1, 2, 3].map((k) => launcher.run("sh", ["-c", `cat; printf ${k}`], bytes)));
+    results.forEach((r, k) => {
+      assert.equal(r.code, 0);
+      assert.ok(Buffer.isBuffer(r.stdout));
+      assert.deepEqual(r.stdout.subarray(0, bytes.length), Buffer.from(bytes));
+      assert.equal(r.stdout.subarray(bytes.length).toString(), String(k));
+    });
+  });
+
+  it("a tool that does not exist rejects with ENOENT, as spawn does", async () => {
+    await assert.rejects(launcher.run("no-such-tool-voice-stream", [], ""), (err: NodeJS.ErrnoException) => err.code === "ENOENT");
+  });
+
+  it("an abort kills the tool at once", async () => {
+    const abort = new AbortController();
+    const started = Date.now();
+    setTimeout(() => abort.abort(), 100);
+    const r = await launcher.run("sleep", ["30"], "", abort.signal);
+    assert.equal(r.signal, "SIGKILL");
+    assert.ok(Date.now() - started < 10000, "killed, not waited for");
+  });
+
+  it("a helper that dies fails the run in it with a message naming the tool, and the next run starts a new helper", async () => {
+    const first = await launcher.run("sh", ["-c", "echo \"$PPID\""], "");
+    const helperPid = Number(first.stdout.toString().trim());
+    const running = launcher.run("sleep", ["30"], "");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    process.kill(helperPid, "SIGKILL");
+    await assert.rejects(running, /the helper process that runs sleep ended \(SIGKILL\)/);
+    const next = await launcher.run("sh", ["-c", "echo \"$PPID\""], "");
+    const newPid = Number(next.stdout.toString().trim());
+    assert.ok(newPid > 0 && newPid !== helperPid && newPid !== process.pid, `a new helper (${newPid})`);
+  });
+
+  it("VOICE_STREAM_LAUNCHER=0 spawns directly from this process", async () => {
+    process.env.VOICE_STREAM_LAUNCHER = "0";
+    try {
+      const r = await launcher.run("sh", ["-c", "echo \"$PPID\""], "");
+      assert.equal(Number(r.stdout.toString().trim()), process.pid);
+    } finally {
+      delete process.env.VOICE_STREAM_LAUNCHER;
+    }
+  });
+
+  it("the helper does not keep a process alive: a script that ran a tool exits by itself", () => {
+    const module = path.join(__dirname, "../../src/core/process/process-launcher.js");
+    const script = `require(${JSON.stringify(module)}).processLauncher.run("sh", ["-c", "printf ok"], "").then((r) => process.stdout.write(r.stdout.toString()))`;
+    const out = execFileSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 20000 });
+    assert.equal(out, "ok");
+  });
+});
