@@ -54,6 +54,7 @@ const LEVERS: { variant: TurnVariant; lever: string; a: string; b: string; stage
   { variant: { ...BASE, label: "answer early + first_span_words 8", preempt: true, firstSpanWords: 8 }, lever: "answer early and cut the first span", a: "answer the final, first_span_words 0", b: "answer early, first_span_words 8", stage: "playing" },
   { variant: { ...BASE, label: "ASR q8", asrQ8: true }, lever: "Whisper in 8 bits", a: "fp32 files (the picker's default)", b: "dtype q8 (the _quantized files)", stage: "asrFinal" },
   { variant: { ...BASE, label: "ASR q8 + answer early + first_span_words 8", asrQ8: true, preempt: true, firstSpanWords: 8 }, lever: "Whisper q8, answer early, first span cut", a: "fp32 Whisper, answer the final, first_span_words 0", b: "q8 Whisper, answer early, first_span_words 8", stage: "playing" },
+  { variant: { ...BASE, label: "ASR q8 + answer early + first_span_words 4", asrQ8: true, preempt: true, firstSpanWords: 4 }, lever: "Whisper q8, answer early, first span of 4 words", a: "fp32 Whisper, answer the final, first_span_words 0", b: "q8 Whisper, answer early, first_span_words 4", stage: "playing" },
 ];
 
 const STAGE_NAMES: Record<Stage, string> = {
@@ -163,12 +164,12 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
     ? { label: "stories260K", spec: { enginesPath: prepareStories(options.outDir, log), config: { ...llmWorkerConfig() } } }
     : { label: "Qwen3-0.6B-shaped q4", spec: { enginesPath: prepareQwen3(options.outDir, "q4", log), config: { dtype: "q4", ...llmWorkerConfig() } } };
   const systemTokens = await promptTokens(llm.spec.enginesPath);
-  const [prefixLever, spanLever, asrLever, priorityLever, earlyLever, earlySpanLever, q8Lever, q8EarlySpanLever] = LEVERS.map((l) => l.variant);
-  const voices: VoiceCase[] = [{ voice: "eSpeak NG", tts: { enginesPath: "espeak", config: { engine: "espeak" } }, levers: [q8Lever, q8EarlySpanLever, earlyLever, earlySpanLever, priorityLever, spanLever, prefixLever, asrLever], leverEvery: 1, budgetMinutes: 9 }];
+  const [prefixLever, spanLever, asrLever, priorityLever, earlyLever, earlySpanLever, q8Lever, q8EarlySpanLever, q8EarlySpan4Lever] = LEVERS.map((l) => l.variant);
+  const voices: VoiceCase[] = [{ voice: "eSpeak NG", tts: { enginesPath: "espeak", config: { engine: "espeak" } }, levers: [q8EarlySpan4Lever, q8Lever, q8EarlySpanLever, earlyLever, earlySpanLever, priorityLever, spanLever, prefixLever, asrLever], leverEvery: 1, budgetMinutes: 9 }];
   if (!options.quick) {
     const piperDir = path.join(options.outDir, "tiny-piper");
     if (!fs.existsSync(piperDir)) await writeFixture("tiny-piper", piperDir);
-    voices.push({ voice: "piper (tiny-piper fixture)", tts: { enginesPath: piperDir, config: {} }, levers: [q8EarlySpanLever, earlyLever, earlySpanLever, priorityLever], leverEvery: 1, budgetMinutes: 6 });
+    voices.push({ voice: "piper (tiny-piper fixture)", tts: { enginesPath: piperDir, config: {} }, levers: [q8EarlySpan4Lever, q8EarlySpanLever, earlyLever, earlySpanLever, priorityLever], leverEvery: 1, budgetMinutes: 6 });
     const neutts = prepareNeutts(options, "q4", log);
     // BENCH_TTS_WORKER=off runs the codec's sessions on the main thread (worker_thread false) to A/B its worker.
     const codecConfig = { ...(neutts.spec.config as Record<string, unknown>), ...(process.env.BENCH_TTS_WORKER === "off" ? { worker_thread: false } : {}) };
