@@ -6,6 +6,8 @@
  */
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { ProcessLauncher } from "../../src/core/process/process-launcher";
 
@@ -60,6 +62,22 @@ describe("process launcher: tools run from one small helper process", () => {
     const next = await launcher.run("sh", ["-c", "echo \"$PPID\""], "");
     const newPid = Number(next.stdout.toString().trim());
     assert.ok(newPid > 0 && newPid !== helperPid && newPid !== process.pid, `a new helper (${newPid})`);
+  });
+
+  it("a helper that dies before its first answer (it cannot run here): the run, and later ones, spawn directly", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "launcher-"));
+    const broken = path.join(dir, "broken-child.js");
+    fs.writeFileSync(broken, "process.exit(7);\n");
+    const direct = new ProcessLauncher(broken);
+    try {
+      const first = await direct.run("sh", ["-c", "echo \"$PPID\""], "");
+      assert.equal(Number(first.stdout.toString().trim()), process.pid);
+      const later = await direct.run("sh", ["-c", "echo \"$PPID\""], "");
+      assert.equal(Number(later.stdout.toString().trim()), process.pid);
+    } finally {
+      direct.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("VOICE_STREAM_LAUNCHER=0 spawns directly from this process", async () => {

@@ -9,7 +9,8 @@
  * The helper is forked once (one such stall) and, being small, spawns each tool in ~1 ms.
  *
  * The helper is unreferenced while nothing runs, so it never keeps the process alive, and it ends
- * when this process does. If it cannot be started, tools are spawned directly (the old way).
+ * when this process does. If it cannot be started (or dies before its first answer), tools are
+ * spawned directly (the old way).
  * `VOICE_STREAM_LAUNCHER=0` spawns directly always (for A/B measurements).
  */
 import { fork, type ChildProcess } from "child_process";
@@ -26,6 +27,9 @@ export interface ToolResult {
 
 interface Pending {
   command: string;
+  args: string[];
+  stdin: string | Uint8Array;
+  signal?: AbortSignal;
   resolve: (result: ToolResult) => void;
   reject: (err: Error) => void;
 }
@@ -44,10 +48,15 @@ function settle(outcome: ToolOutcome | FromLauncher, pending: Pick<Pending, "res
 }
 
 export class ProcessLauncher {
+  /** `childScript`: the helper's entry (tests give one that cannot work). */
+  constructor(private readonly childScript = CHILD) {}
+
   private child: ChildProcess | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private unavailable = false;
+  /** Whether a helper has ever answered: one that dies before its first answer cannot run here (spawns go direct). */
+  private worked = false;
 
   /** Runs `command` with `args` and `stdin`, resolving with its exit and output; a spawn failure rejects with its `code` (e.g. ENOENT). */
   run(command: string, args: string[], stdin: string | Uint8Array, signal?: AbortSignal): Promise<ToolResult> {
@@ -63,6 +72,9 @@ export class ProcessLauncher {
       };
       this.pending.set(id, {
         command,
+        args,
+        stdin,
+        signal,
         resolve: (r) => (finish(), resolve(r)),
         reject: (e) => (finish(), reject(e)),
       });
@@ -84,17 +96,23 @@ export class ProcessLauncher {
     if (this.child || this.unavailable) return this.child;
     try {
       // execArgv []: no inspector or profiler flags of this process; "advanced": Buffers as they are.
-      const child = fork(CHILD, [], { serialization: "advanced", stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv: [] });
+      const child = fork(this.childScript, [], { serialization: "advanced", stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv: [] });
       child.on("message", (message: FromLauncher) => {
+        this.worked = true;
         const waiting = this.pending.get(message.id);
         if (waiting) settle(message, waiting);
       });
       child.on("error", () => undefined); // reported through 'exit' below
       child.on("exit", (code, signal) => {
         if (this.child === child) this.child = undefined;
-        for (const waiting of [...this.pending.values()]) {
-          waiting.reject(new Error(`the helper process that runs ${waiting.command} ended (${signal ?? `exit ${code}`}); the next run starts a new one`));
+        const waiting = [...this.pending.values()];
+        if (!this.worked) {
+          // It never answered (it cannot start here): its runs and all later ones spawn directly.
+          this.unavailable = true;
+          for (const w of waiting) this.runDirect(w.command, w.args, w.stdin, w.signal).then(w.resolve, w.reject);
+          return;
         }
+        for (const w of waiting) w.reject(new Error(`the helper process that runs ${w.command} ended (${signal ?? `exit ${code}`}); the next run starts a new one`));
       });
       child.unref();
       this.child = child;
