@@ -26,6 +26,8 @@ export interface ToolResult {
 }
 
 interface Pending {
+  /** The helper the run was sent to. */
+  owner: ChildProcess;
   command: string;
   args: string[];
   stdin: string | Uint8Array;
@@ -71,6 +73,7 @@ export class ProcessLauncher {
         if (this.pending.size === 0) this.idle(true);
       };
       this.pending.set(id, {
+        owner: helper,
         command,
         args,
         stdin,
@@ -105,7 +108,7 @@ export class ProcessLauncher {
       child.on("error", () => undefined); // reported through 'exit' below
       child.on("exit", (code, signal) => {
         if (this.child === child) this.child = undefined;
-        const waiting = [...this.pending.values()];
+        const waiting = [...this.pending.values()].filter((w) => w.owner === child);
         if (!this.worked) {
           // It never answered (it cannot start here): its runs and all later ones spawn directly.
           this.unavailable = true;
