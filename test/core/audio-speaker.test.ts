@@ -35,6 +35,8 @@ describe("audio speaker sink (real aplay on the ALSA null device)", function () 
     const tone = new Float32Array(8000).map((_, i) => 0.3 * Math.sin(i * 0.1));
     const t0 = performance.now();
     player.enqueue(tone, 16000, "sp");
+    // The player starts through the process launcher: its pid is known once it started.
+    await waitFor(() => sink.pid !== undefined);
     const pid = sink.pid!;
     assert.ok(pid > 0 && alive(pid));
     assert.equal(await player.drain("sp"), "drained");
@@ -46,6 +48,7 @@ describe("audio speaker sink (real aplay on the ALSA null device)", function () 
     player.stop();
     await waitFor(() => !alive(pid));
     player.enqueue(tone, 16000, "sp3");
+    await waitFor(() => sink.pid !== undefined);
     const pid2 = sink.pid!;
     assert.ok(pid2 !== pid && alive(pid2));
     await player.close();

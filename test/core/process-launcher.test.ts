@@ -9,7 +9,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ProcessLauncher } from "../../src/core/process/process-launcher";
+import { ProcessLauncher, type LaunchedProcess } from "../../src/core/process/process-launcher";
 
 describe("process launcher: tools run from one small helper process", () => {
   let launcher: ProcessLauncher;
@@ -88,6 +88,60 @@ describe("process launcher: tools run from one small helper process", () => {
     } finally {
       delete process.env.VOICE_STREAM_LAUNCHER;
     }
+  });
+
+  describe("a tool fed as it goes (open: the speaker's player)", () => {
+    const ended = (p: LaunchedProcess) => new Promise<[number | null, string | null]>((resolve) => p.once("exit", (code, signal) => resolve([code, signal])));
+
+    it("gets every write on its stdin in order; stderr, its pid and its exit come back; its parent is the helper", async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "launcher-open-"));
+      try {
+        const file = path.join(dir, "out.bin");
+        const p = launcher.open("sh", ["-c", `echo "$PPID" >&2; cat > "${file}"; exit 4`], process.env);
+        const exit = ended(p);
+        const stderr: Buffer[] = [];
+        p.on("stderr", (d: Buffer) => stderr.push(d));
+        const chunks = [0, 1, 2].map((k) => Uint8Array.from({ length: 5000 }, (_, i) => (i + k) % 251));
+        for (const c of chunks) p.write(c);
+        p.end();
+        assert.deepEqual(await exit, [4, null]);
+        assert.ok(p.pid !== undefined && p.pid > 0);
+        assert.deepEqual(fs.readFileSync(file), Buffer.concat(chunks.map((c) => Buffer.from(c))));
+        const parent = Number(Buffer.concat(stderr).toString().trim());
+        assert.ok(parent > 0 && parent !== process.pid, `its parent ${parent} is the helper, not ${process.pid}`);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("kill ends it at once; a tool that does not exist is an 'error' with ENOENT", async () => {
+      const p = launcher.open("sleep", ["30"], process.env);
+      const exit = ended(p);
+      setTimeout(() => p.kill(), 100);
+      assert.deepEqual(await exit, [null, "SIGKILL"]);
+      const missing = launcher.open("no-such-player-voice-stream", [], process.env);
+      const err = await new Promise<NodeJS.ErrnoException>((resolve) => missing.once("error", resolve));
+      assert.equal(err.code, "ENOENT");
+    });
+
+    it("ends (SIGKILL) when its helper dies; with VOICE_STREAM_LAUNCHER=0 it is spawned here", async () => {
+      const probe = await launcher.run("sh", ["-c", "echo \"$PPID\""], "");
+      const p = launcher.open("sleep", ["30"], process.env);
+      const exit = ended(p);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      process.kill(Number(probe.stdout.toString().trim()), "SIGKILL");
+      assert.deepEqual(await exit, [null, "SIGKILL"]);
+      process.env.VOICE_STREAM_LAUNCHER = "0";
+      try {
+        const direct = launcher.open("sh", ["-c", "echo \"$PPID\" >&2"], process.env);
+        const out: Buffer[] = [];
+        direct.on("stderr", (d: Buffer) => out.push(d));
+        await ended(direct);
+        assert.equal(Number(Buffer.concat(out).toString().trim()), process.pid);
+      } finally {
+        delete process.env.VOICE_STREAM_LAUNCHER;
+      }
+    });
   });
 
   it("the helper does not keep a process alive: a script that ran a tool exits by itself", () => {

@@ -209,11 +209,21 @@ describe("audio-out node", function () {
 
   it("closing the flow kills the player process", async function () {
     needTool(this, "aplay");
-    const children = () =>
-      execFileSync("ps", ["--ppid", String(process.pid), "-o", "pid=,comm="], { encoding: "utf8" })
+    // aplay processes started by this process or its descendants (the player is started through
+    // the process launcher's helper, so its parent is the helper).
+    const children = () => {
+      const rows = execFileSync("ps", ["-e", "-o", "pid=,ppid=,comm="], { encoding: "utf8" })
         .split("\n")
-        .filter((l) => /\baplay\b/.test(l))
-        .map((l) => Number(l.trim().split(/\s+/)[0]));
+        .map((l) => l.trim().split(/\s+/))
+        .filter((r) => r.length >= 3)
+        .map(([pid, ppid, comm]) => ({ pid: Number(pid), ppid: Number(ppid), comm }));
+      const mine = new Set([process.pid]);
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const r of rows) if (mine.has(r.ppid) && !mine.has(r.pid)) (mine.add(r.pid), (grew = true));
+      }
+      return rows.filter((r) => mine.has(r.pid) && r.comm === "aplay").map((r) => r.pid);
+    };
     const before = new Set(children());
     const { out, events } = await load({ sink: "speaker", player: "aplay", device: "null", sampleRate: "16000" });
     out.receive({ payload: sine(32000), sample_rate: 16000, stream_id: "long" });

@@ -1,27 +1,65 @@
 /**
  * The process launcher's child (see process-launcher.ts): a small Node process that starts the
- * short-lived tools the suite runs (espeak-ng, per span) on the parent's behalf and sends back
- * what they wrote. Its own memory is a few tens of MB, so a spawn here costs about a millisecond,
- * where a spawn from Node-RED's process (models loaded, GBs mapped) blocks that process's event
- * loop ~20 ms per GB while the kernel copies its page tables for the fork.
+ * tools the suite runs (espeak-ng per span, the speaker's player) on the parent's behalf and passes
+ * their input and output along. Its own memory is a few tens of MB, so a spawn here costs about a
+ * millisecond, where a spawn from Node-RED's process (models loaded, GBs mapped) blocks that
+ * process's event loop ~20 ms per GB while the kernel copies its page tables for the fork.
  */
-import type { ChildProcess } from "child_process";
+import { spawn, type ChildProcess } from "child_process";
 import type { FromLauncher, ToLauncher } from "./launcher-protocol";
 import { runTool } from "./run-tool";
 
 const running = new Map<number, ChildProcess>();
 
-process.on("message", (message: ToLauncher) => {
-  if (message.type === "kill") {
-    running.get(message.id)?.kill("SIGKILL");
-    return;
+function send(message: FromLauncher): void {
+  if (process.connected) process.send!(message);
+}
+
+/** A tool fed as it goes: started (its pid), stderr and exit (or failed) go back as they happen. */
+function open(id: number, command: string, args: string[], env: NodeJS.ProcessEnv): void {
+  let child: ChildProcess;
+  try {
+    child = spawn(command, args, { stdio: ["pipe", "ignore", "pipe"], env });
+  } catch (err) {
+    return send({ type: "failed", id, error: { message: (err as Error).message, code: (err as NodeJS.ErrnoException).code } });
   }
-  const { id } = message;
-  const child = runTool(message.command, message.args, message.stdin, message.env, (outcome) => {
+  running.set(id, child);
+  child.on("spawn", () => send({ type: "started", id, pid: child.pid! }));
+  child.stderr!.on("data", (data: Buffer) => send({ type: "stderr", id, data }));
+  child.stdin!.on("error", () => undefined); // EPIPE when the tool died: its exit says why
+  child.on("error", (e: NodeJS.ErrnoException) => {
     running.delete(id);
-    if (process.connected) process.send!({ type: "done", id, ...outcome } as FromLauncher);
+    send({ type: "failed", id, error: { message: e.message, code: e.code } });
   });
-  if (child) running.set(id, child);
+  // 'close', not 'exit': every stderr message goes before it (the parent reads the reason from them).
+  child.on("close", (code, signal) => {
+    running.delete(id);
+    send({ type: "exit", id, code, signal });
+  });
+}
+
+process.on("message", (message: ToLauncher) => {
+  switch (message.type) {
+    case "kill":
+      running.get(message.id)?.kill("SIGKILL");
+      return;
+    case "write":
+      running.get(message.id)?.stdin?.write(message.data);
+      return;
+    case "end":
+      running.get(message.id)?.stdin?.end();
+      return;
+    case "open":
+      return open(message.id, message.command, message.args, message.env);
+    case "run": {
+      const { id } = message;
+      const child = runTool(message.command, message.args, message.stdin, message.env, (outcome) => {
+        running.delete(id);
+        send({ type: "done", id, ...outcome } as FromLauncher);
+      });
+      if (child) running.set(id, child);
+    }
+  }
 });
 
 // The parent went away (exit, crash, or it let the launcher go): stop what still runs, then end.

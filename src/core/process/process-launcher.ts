@@ -1,6 +1,6 @@
 /**
- * Runs short-lived tools (espeak-ng, once per TTS span) through one small helper process instead
- * of spawning them from this one.
+ * Runs tools (espeak-ng, once per TTS span; the speaker's player, fed as it plays) through one
+ * small helper process instead of spawning them from this one.
  *
  * Why: Node's spawn() forks the calling process, and on Linux the fork copies its page tables
  * while the event loop waits. In Node-RED with models loaded that is ~20 ms per GB mapped (1 GB
@@ -13,7 +13,8 @@
  * spawned directly (the old way).
  * `VOICE_STREAM_LAUNCHER=0` spawns directly always (for A/B measurements).
  */
-import { fork, type ChildProcess } from "child_process";
+import { fork, spawn, type ChildProcess } from "child_process";
+import { EventEmitter } from "events";
 import * as path from "path";
 import type { FromLauncher, ToLauncher } from "./launcher-protocol";
 import { runTool, type ToolOutcome } from "./run-tool";
@@ -38,7 +39,7 @@ interface Pending {
 
 const CHILD = path.join(__dirname, "launcher-child.js");
 
-function settle(outcome: ToolOutcome | FromLauncher, pending: Pick<Pending, "resolve" | "reject">): void {
+function settle(outcome: ToolOutcome | Extract<FromLauncher, { type: "done" }>, pending: Pick<Pending, "resolve" | "reject">): void {
   if ("error" in outcome) {
     const err = new Error(outcome.error.message) as NodeJS.ErrnoException;
     if (outcome.error.code) err.code = outcome.error.code;
@@ -49,12 +50,67 @@ function settle(outcome: ToolOutcome | FromLauncher, pending: Pick<Pending, "res
   pending.resolve({ code: outcome.code, signal: outcome.signal, stdout: buffer(outcome.stdout), stderr: buffer(outcome.stderr) });
 }
 
+/**
+ * A long-running tool fed as it goes (the speaker's player), wherever it was spawned. Events:
+ * "stderr" (Buffer), "error" (Error with the spawn's `code`, e.g. ENOENT; no "exit" follows) and
+ * "exit" (code, signal). `pid` is known once it started.
+ */
+export class LaunchedProcess extends EventEmitter {
+  pid: number | undefined;
+  exitCode: number | null = null;
+  signalCode: NodeJS.Signals | null = null;
+  /** Whether it ended (exit or a failed start). */
+  ended = false;
+
+  constructor(private readonly control: { write(data: Uint8Array): void; end(): void; kill(): void }) {
+    super();
+  }
+
+  write(data: Uint8Array): void {
+    if (!this.ended) this.control.write(data);
+  }
+
+  /** Closes its stdin: it plays what it has and ends by itself. */
+  end(): void {
+    if (!this.ended) this.control.end();
+  }
+
+  /** Ends it now (SIGKILL). */
+  kill(): void {
+    if (!this.ended) this.control.kill();
+  }
+
+  /** @internal */
+  started(pid: number | undefined): void {
+    this.pid = pid;
+  }
+
+  /** @internal */
+  exited(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.exitCode = code;
+    this.signalCode = signal;
+    this.emit("exit", code, signal);
+  }
+
+  /** @internal */
+  failed(error: { message: string; code?: string }): void {
+    if (this.ended) return;
+    this.ended = true;
+    const err = new Error(error.message) as NodeJS.ErrnoException;
+    if (error.code) err.code = error.code;
+    this.emit("error", err);
+  }
+}
+
 export class ProcessLauncher {
   /** `childScript`: the helper's entry (tests give one that cannot work). */
   constructor(private readonly childScript = CHILD) {}
 
   private child: ChildProcess | undefined;
   private readonly pending = new Map<number, Pending>();
+  private readonly streams = new Map<number, { owner: ChildProcess; process: LaunchedProcess }>();
   private nextId = 1;
   private unavailable = false;
   /** Whether a helper has ever answered: one that dies before its first answer cannot run here (spawns go direct). */
@@ -70,7 +126,7 @@ export class ProcessLauncher {
       const finish = () => {
         signal?.removeEventListener("abort", onAbort);
         this.pending.delete(id);
-        if (this.pending.size === 0) this.idle(true);
+        this.idleIfNothingRuns();
       };
       this.pending.set(id, {
         owner: helper,
@@ -89,6 +145,31 @@ export class ProcessLauncher {
     });
   }
 
+  /**
+   * Starts `command` to be fed as it goes (stdin "pipe", stdout ignored, stderr reported), with
+   * `env` as its whole environment. Through the helper when it runs, else spawned here.
+   */
+  open(command: string, args: string[], env: NodeJS.ProcessEnv): LaunchedProcess {
+    const helper = process.env.VOICE_STREAM_LAUNCHER === "0" ? undefined : this.helper();
+    if (!helper) return this.openDirect(command, args, env);
+    const id = this.nextId++;
+    const launched = new LaunchedProcess({
+      write: (data) => this.send({ type: "write", id, data }),
+      end: () => this.send({ type: "end", id }),
+      kill: () => this.send({ type: "kill", id }),
+    });
+    const done = () => {
+      this.streams.delete(id);
+      this.idleIfNothingRuns();
+    };
+    launched.once("exit", done);
+    launched.once("error", done);
+    this.streams.set(id, { owner: helper, process: launched });
+    this.idle(false);
+    this.send({ type: "open", id, command, args, env });
+    return launched;
+  }
+
   /** Ends the helper (tests; it also ends by itself with this process). */
   close(): void {
     this.child?.disconnect();
@@ -102,13 +183,24 @@ export class ProcessLauncher {
       const child = fork(this.childScript, [], { serialization: "advanced", stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv: [] });
       child.on("message", (message: FromLauncher) => {
         this.worked = true;
-        const waiting = this.pending.get(message.id);
-        if (waiting) settle(message, waiting);
+        if (message.type === "done") {
+          const waiting = this.pending.get(message.id);
+          if (waiting) settle(message, waiting);
+          return;
+        }
+        const stream = this.streams.get(message.id)?.process;
+        if (!stream) return;
+        if (message.type === "started") stream.started(message.pid);
+        else if (message.type === "stderr") stream.emit("stderr", Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength));
+        else if (message.type === "exit") stream.exited(message.code, message.signal);
+        else if (message.type === "failed") stream.failed(message.error);
       });
       child.on("error", () => undefined); // reported through 'exit' below
       child.on("exit", (code, signal) => {
         if (this.child === child) this.child = undefined;
         const waiting = [...this.pending.values()].filter((w) => w.owner === child);
+        // Tools fed as they go die with their helper: they end, as a player killed from outside would.
+        for (const [, stream] of [...this.streams].filter(([, st]) => st.owner === child)) stream.process.exited(null, "SIGKILL");
         if (!this.worked) {
           // It never answered (it cannot start here): its runs and all later ones spawn directly.
           this.unavailable = true;
@@ -125,6 +217,31 @@ export class ProcessLauncher {
       this.unavailable = true;
       return undefined;
     }
+  }
+
+  private idleIfNothingRuns(): void {
+    if (this.pending.size === 0 && this.streams.size === 0) this.idle(true);
+  }
+
+  private openDirect(command: string, args: string[], env: NodeJS.ProcessEnv): LaunchedProcess {
+    let child: ChildProcess | undefined;
+    const launched = new LaunchedProcess({
+      write: (data) => child?.stdin?.write(data),
+      end: () => child?.stdin?.end(),
+      kill: () => child?.kill("SIGKILL"),
+    });
+    try {
+      child = spawn(command, args, { stdio: ["pipe", "ignore", "pipe"], env });
+    } catch (err) {
+      setImmediate(() => launched.failed({ message: (err as Error).message, code: (err as NodeJS.ErrnoException).code }));
+      return launched;
+    }
+    launched.started(child.pid);
+    child.stderr!.on("data", (data: Buffer) => launched.emit("stderr", data));
+    child.stdin!.on("error", () => undefined); // EPIPE when the tool died: its exit says why
+    child.on("error", (e: NodeJS.ErrnoException) => launched.failed({ message: e.message, code: e.code }));
+    child.on("exit", (code, signal) => launched.exited(code, signal));
+    return launched;
   }
 
   /** While nothing runs the helper's channel does not keep this process alive. */

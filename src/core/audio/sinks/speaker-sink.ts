@@ -2,9 +2,11 @@
  * Plays through the first system player that is installed (aplay, pw-play, paplay, ffplay,
  * sox's play) or the one chosen: raw s16le mono goes to the child's stdin. Arguments are
  * an array (no shell). stop() kills the child so the sound ends now; the next write starts
- * a fresh one. A child that exits on its own is reported on failures$.
+ * a fresh one. A child that exits on its own is reported on failures$. The player is started
+ * through the process launcher (core/process), so starting one does not stall Node-RED's
+ * event loop for the fork of a process with models loaded.
  */
-import { spawn, type ChildProcess } from "child_process";
+import { processLauncher, type LaunchedProcess } from "../../process/process-launcher";
 import { deviceFailureText, withStatusText } from "../../status-text";
 import { Subject } from "rxjs";
 import { floatToS16LE } from "../pcm";
@@ -88,7 +90,7 @@ export class SpeakerSink implements AudioSink {
   readonly command: PlayerCommand;
   private readonly executable: string;
   private readonly device: string | undefined;
-  private child: ChildProcess | undefined;
+  private child: LaunchedProcess | undefined;
   private readonly failures = new Subject<Error>();
   readonly failures$ = this.failures.asObservable();
   private closed = false;
@@ -107,7 +109,7 @@ export class SpeakerSink implements AudioSink {
     if (!Number.isInteger(this.sampleRate) || this.sampleRate <= 0) throw new RangeError(`speaker sample rate must be a positive whole number, got ${options.sampleRate}`);
   }
 
-  /** The running child's process id (tests). */
+  /** The running child's process id, once it started (tests). */
   get pid(): number | undefined {
     return this.child?.pid;
   }
@@ -117,7 +119,7 @@ export class SpeakerSink implements AudioSink {
     const child = this.child ?? this.start();
     const bytes = floatToS16LE(samples);
     this.bytesWritten += bytes.length;
-    child.stdin?.write(bytes);
+    child.write(bytes);
   }
 
   /** The player drains what it was given on its own; a failed player is retried with the next stream. */
@@ -134,7 +136,7 @@ export class SpeakerSink implements AudioSink {
     this.closed = true;
     const child = this.child;
     this.kill();
-    if (child && child.exitCode === null && child.signalCode === null) {
+    if (child && !child.ended) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 2000);
         child.once("exit", () => {
@@ -146,25 +148,20 @@ export class SpeakerSink implements AudioSink {
     this.failures.complete();
   }
 
-  private start(): ChildProcess {
+  private start(): LaunchedProcess {
     const spec = PLAYERS[this.command];
-    const child = spawn(this.executable, spec.args(this.sampleRate, this.device), {
-      stdio: ["pipe", "ignore", "pipe"],
-      env: { ...process.env, ...(spec.env?.(this.device) ?? {}) },
-    });
+    const child = processLauncher.open(this.executable, spec.args(this.sampleRate, this.device), { ...process.env, ...(spec.env?.(this.device) ?? {}) });
     this.child = child;
     let stderr = "";
-    child.stderr?.on("data", (d: Buffer) => {
+    child.on("stderr", (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-500);
     });
-    // EPIPE when the player died: the exit handler reports why.
-    child.stdin?.on("error", () => {});
-    child.on("error", (err) => {
+    child.on("error", (err: Error) => {
       if (this.child === child) this.child = undefined;
       this.broken = true;
       this.failures.next(withStatusText(new Error(`could not run ${this.command}: ${err.message}`), "audio player failed"));
     });
-    child.on("exit", (code, signal) => {
+    child.on("exit", (code: number | null, signal: NodeJS.Signals | null) => {
       if (this.child !== child) return; // killed by us (stop/close)
       this.child = undefined;
       this.broken = true;
@@ -180,7 +177,6 @@ export class SpeakerSink implements AudioSink {
     const child = this.child;
     this.child = undefined;
     if (!child) return;
-    child.stdin?.destroy();
-    child.kill("SIGKILL");
+    child.kill();
   }
 }
