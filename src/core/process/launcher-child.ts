@@ -5,9 +5,9 @@
  * millisecond, where a spawn from Node-RED's process (models loaded, GBs mapped) blocks that
  * process's event loop ~20 ms per GB while the kernel copies its page tables for the fork.
  */
-import { spawn, type ChildProcess } from "child_process";
+import type { ChildProcess } from "child_process";
 import type { FromLauncher, ToLauncher } from "./launcher-protocol";
-import { runTool } from "./run-tool";
+import { runTool, startFedTool } from "./run-tool";
 
 const running = new Map<number, ChildProcess>();
 
@@ -17,25 +17,13 @@ function send(message: FromLauncher): void {
 
 /** A tool fed as it goes: started (its pid), stderr and exit (or failed) go back as they happen. */
 function open(id: number, command: string, args: string[], env: NodeJS.ProcessEnv): void {
-  let child: ChildProcess;
-  try {
-    child = spawn(command, args, { stdio: ["pipe", "ignore", "pipe"], env });
-  } catch (err) {
-    return send({ type: "failed", id, error: { message: (err as Error).message, code: (err as NodeJS.ErrnoException).code } });
-  }
-  running.set(id, child);
-  child.on("spawn", () => send({ type: "started", id, pid: child.pid! }));
-  child.stderr!.on("data", (data: Buffer) => send({ type: "stderr", id, data }));
-  child.stdin!.on("error", () => undefined); // EPIPE when the tool died: its exit says why
-  child.on("error", (e: NodeJS.ErrnoException) => {
-    running.delete(id);
-    send({ type: "failed", id, error: { message: e.message, code: e.code } });
+  const child = startFedTool(command, args, env, {
+    started: (pid) => send({ type: "started", id, pid }),
+    stderr: (data) => send({ type: "stderr", id, data }),
+    exited: (code, signal) => (running.delete(id), send({ type: "exit", id, code, signal })),
+    failed: (error) => (running.delete(id), send({ type: "failed", id, error })),
   });
-  // 'close', not 'exit': every stderr message goes before it (the parent reads the reason from them).
-  child.on("close", (code, signal) => {
-    running.delete(id);
-    send({ type: "exit", id, code, signal });
-  });
+  if (child) running.set(id, child);
 }
 
 process.on("message", (message: ToLauncher) => {

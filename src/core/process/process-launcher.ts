@@ -13,11 +13,11 @@
  * spawned directly (the old way).
  * `VOICE_STREAM_LAUNCHER=0` spawns directly always (for A/B measurements).
  */
-import { fork, spawn, type ChildProcess } from "child_process";
+import { fork, type ChildProcess } from "child_process";
 import { EventEmitter } from "events";
 import * as path from "path";
 import type { FromLauncher, ToLauncher } from "./launcher-protocol";
-import { runTool, type ToolOutcome } from "./run-tool";
+import { runTool, startFedTool, type ToolOutcome } from "./run-tool";
 
 export interface ToolResult {
   code: number | null;
@@ -39,15 +39,18 @@ interface Pending {
 
 const CHILD = path.join(__dirname, "launcher-child.js");
 
+/** Buffers cross the IPC channel as Uint8Arrays: a Buffer view of the same bytes. */
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
 function settle(outcome: ToolOutcome | Extract<FromLauncher, { type: "done" }>, pending: Pick<Pending, "resolve" | "reject">): void {
   if ("error" in outcome) {
     const err = new Error(outcome.error.message) as NodeJS.ErrnoException;
     if (outcome.error.code) err.code = outcome.error.code;
     return pending.reject(err);
   }
-  // Buffers cross the IPC channel as Uint8Arrays.
-  const buffer = (data: Uint8Array) => (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-  pending.resolve({ code: outcome.code, signal: outcome.signal, stdout: buffer(outcome.stdout), stderr: buffer(outcome.stderr) });
+  pending.resolve({ code: outcome.code, signal: outcome.signal, stdout: asBuffer(outcome.stdout), stderr: asBuffer(outcome.stderr) });
 }
 
 /**
@@ -191,7 +194,7 @@ export class ProcessLauncher {
         const stream = this.streams.get(message.id)?.process;
         if (!stream) return;
         if (message.type === "started") stream.started(message.pid);
-        else if (message.type === "stderr") stream.emit("stderr", Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength));
+        else if (message.type === "stderr") stream.emit("stderr", asBuffer(message.data));
         else if (message.type === "exit") stream.exited(message.code, message.signal);
         else if (message.type === "failed") stream.failed(message.error);
       });
@@ -224,23 +227,17 @@ export class ProcessLauncher {
   }
 
   private openDirect(command: string, args: string[], env: NodeJS.ProcessEnv): LaunchedProcess {
-    let child: ChildProcess | undefined;
-    const launched = new LaunchedProcess({
+    const launched: LaunchedProcess = new LaunchedProcess({
       write: (data) => child?.stdin?.write(data),
       end: () => child?.stdin?.end(),
       kill: () => child?.kill("SIGKILL"),
     });
-    try {
-      child = spawn(command, args, { stdio: ["pipe", "ignore", "pipe"], env });
-    } catch (err) {
-      setImmediate(() => launched.failed({ message: (err as Error).message, code: (err as NodeJS.ErrnoException).code }));
-      return launched;
-    }
-    launched.started(child.pid);
-    child.stderr!.on("data", (data: Buffer) => launched.emit("stderr", data));
-    child.stdin!.on("error", () => undefined); // EPIPE when the tool died: its exit says why
-    child.on("error", (e: NodeJS.ErrnoException) => launched.failed({ message: e.message, code: e.code }));
-    child.on("exit", (code, signal) => launched.exited(code, signal));
+    const child = startFedTool(command, args, env, {
+      started: (pid) => launched.started(pid),
+      stderr: (data) => launched.emit("stderr", data),
+      exited: (code, signal) => launched.exited(code, signal),
+      failed: (error) => launched.failed(error),
+    });
     return launched;
   }
 
