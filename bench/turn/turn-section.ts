@@ -164,7 +164,21 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
     ? { label: "stories260K", spec: { enginesPath: prepareStories(options.outDir, log), config: { ...llmWorkerConfig() } } }
     : { label: "Qwen3-0.6B-shaped q4", spec: { enginesPath: prepareQwen3(options.outDir, "q4", log), config: { dtype: "q4", ...llmWorkerConfig() } } };
   const systemTokens = await promptTokens(llm.spec.enginesPath);
-  const [prefixLever, spanLever, asrLever, priorityLever, earlyLever, earlySpanLever, q8Lever, q8EarlySpanLever, q8EarlySpan4Lever] = LEVERS.map((l) => l.variant);
+  // By label, not by position in LEVERS (a lever added in the middle would shift every name).
+  const lever = (label: string): TurnVariant => {
+    const found = LEVERS.find((l) => l.variant.label === label);
+    if (!found) throw new Error(`no turn lever '${label}'`);
+    return found.variant;
+  };
+  const prefixLever = lever("prefix cache off");
+  const spanLever = lever("first_span_words 8");
+  const asrLever = lever("flush + finish");
+  const priorityLever = lever("first-audio priority off");
+  const earlyLever = lever("answer early");
+  const earlySpanLever = lever("answer early + first_span_words 8");
+  const q8Lever = lever("ASR q8");
+  const q8EarlySpanLever = lever("ASR q8 + answer early + first_span_words 8");
+  const q8EarlySpan4Lever = lever("ASR q8 + answer early + first_span_words 4");
   const voices: VoiceCase[] = [{ voice: "eSpeak NG", tts: { enginesPath: "espeak", config: { engine: "espeak" } }, levers: [q8EarlySpan4Lever, q8Lever, q8EarlySpanLever, earlyLever, earlySpanLever, priorityLever, spanLever, prefixLever, asrLever], leverEvery: 1, budgetMinutes: 9 }];
   if (!options.quick) {
     const piperDir = path.join(options.outDir, "tiny-piper");
