@@ -113,7 +113,7 @@ export class ProcessLauncher {
 
   private child: ChildProcess | undefined;
   private readonly pending = new Map<number, Pending>();
-  private readonly streams = new Map<number, { owner: ChildProcess; process: LaunchedProcess }>();
+  private readonly streams = new Map<number, { owner: ChildProcess; command: string; process: LaunchedProcess }>();
   private nextId = 1;
   private unavailable = false;
   /** Whether a helper has ever answered: one that dies before its first answer cannot run here (spawns go direct). */
@@ -167,7 +167,7 @@ export class ProcessLauncher {
     };
     launched.once("exit", done);
     launched.once("error", done);
-    this.streams.set(id, { owner: helper, process: launched });
+    this.streams.set(id, { owner: helper, command, process: launched });
     this.idle(false);
     this.send({ type: "open", id, command, args, env });
     return launched;
@@ -202,8 +202,10 @@ export class ProcessLauncher {
       child.on("exit", (code, signal) => {
         if (this.child === child) this.child = undefined;
         const waiting = [...this.pending.values()].filter((w) => w.owner === child);
-        // Tools fed as they go die with their helper: they end, as a player killed from outside would.
-        for (const [, stream] of [...this.streams].filter(([, st]) => st.owner === child)) stream.process.exited(null, "SIGKILL");
+        // Tools fed as they go lose their input with their helper: they fail, naming it (the caller's next start gets a new helper).
+        for (const [, stream] of [...this.streams].filter(([, st]) => st.owner === child)) {
+          stream.process.failed({ message: `the helper process that runs ${stream.command} ended (${signal ?? `exit ${code}`}); the next start uses a new one` });
+        }
         if (!this.worked) {
           // It never answered (it cannot start here): its runs and all later ones spawn directly.
           this.unavailable = true;
