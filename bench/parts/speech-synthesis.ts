@@ -18,11 +18,12 @@ import { FRAMES_PER_CHAR, hasNeuttsVariant } from "../neutts-shaped-model";
 import type { WeightVariant } from "../qwen3-shaped-model";
 import { fmt, median, nowMs } from "../stats";
 import { codecBackboneMarkdown, runCodecBackboneCase } from "./codec-backbone-llm";
+import { speechLogitsLever } from "./speech-logits-lever";
 import type { BenchOptions } from "../options";
 
-const TEXT = "Hello there, this is a short test of the speech streamer. It speaks one sentence at a time while the next one is prepared.";
+export const TEXT = "Hello there, this is a short test of the speech streamer. It speaks one sentence at a time while the next one is prepared.";
 /** Warm-up text: the same graphs and code paths as TEXT, in a fraction of the time on the big model. */
-const WARMUP_TEXT = "Hello there.";
+export const WARMUP_TEXT = "Hello there.";
 /** Codec frames per second of audio (24 kHz, hop 480): what the LM must sustain for real time. */
 const CODEC_FRAME_RATE = 50;
 /** Runs of the NeuTTS-shaped cases (each speaks ~7 s of audio at several seconds per second of audio on this machine). */
@@ -77,13 +78,13 @@ const CASES: EngineCase[] = [
 ];
 
 /** What the codec LM did in one span, from the engine's observer hooks. */
-interface SpanTrace {
+export interface SpanTrace {
   startedAt: number;
   promptTokens: number;
   frameTimes: number[];
 }
 
-interface Sample {
+export interface Sample {
   firstAudioMs: number;
   totalMs: number;
   audioSeconds: number;
@@ -93,7 +94,7 @@ interface Sample {
   spans?: SpanTrace[];
 }
 
-function speakOnce(engine: TtsEngine, text: string, voice?: CodecVoice): Promise<Sample> {
+export function speakOnce(engine: TtsEngine, text: string, voice?: CodecVoice): Promise<Sample> {
   const traces = new Map<number, SpanTrace>();
   if (engine instanceof CodecTtsEngine && voice) {
     engine.observer = {
@@ -140,7 +141,7 @@ function speakOnce(engine: TtsEngine, text: string, voice?: CodecVoice): Promise
 }
 
 /** The default voice's reference (voices/<id>.json), to count prompt tokens the way the engine builds them. */
-function readVoice(engine: TtsEngine, dir: string): CodecVoice | undefined {
+export function readVoice(engine: TtsEngine, dir: string): CodecVoice | undefined {
   if (!(engine instanceof CodecTtsEngine)) return undefined;
   const id = engine.config.defaultVoice ?? engine.voices[0];
   const json = JSON.parse(fs.readFileSync(path.join(dir, "voices", `${id}.json`), "utf8")) as { ref_text: string; ref_codes: number[] };
@@ -148,7 +149,7 @@ function readVoice(engine: TtsEngine, dir: string): CodecVoice | undefined {
 }
 
 /** Decode rate of one span: frames after the first ÷ time from the first to the last (wall clock, codec decodes interleaved). */
-const decodeFramesPerSecond = (s: SpanTrace) =>
+export const decodeFramesPerSecond = (s: SpanTrace) =>
   s.frameTimes.length > 1 ? (1000 * (s.frameTimes.length - 1)) / (s.frameTimes[s.frameTimes.length - 1] - s.frameTimes[0]) : NaN;
 
 interface Row {
@@ -212,6 +213,18 @@ export async function synthesisPart(options: BenchOptions, log: (line: string) =
     }
   }
   let markdown = synthesisMarkdown(rows, options);
+  let lever: unknown;
+  if (!options.quick) {
+    try {
+      const result = await speechLogitsLever(options, log);
+      lever = result.json;
+      markdown += "\n\n" + result.markdown;
+    } catch (err) {
+      lever = { error: (err as Error).message };
+      markdown += `\n\nThe speech-logits lever was not measured: ${(err as Error).message.split("\n")[0]}`;
+      log(`  speech-logits lever: ${(err as Error).message}`);
+    }
+  }
   let backbone: unknown;
   const q4 = rows.find((r) => r.label === "codec, NeuTTS-shaped q4" && !r.error);
   if (q4) {
@@ -225,7 +238,7 @@ export async function synthesisPart(options: BenchOptions, log: (line: string) =
       log(`  backbone vs transformers.js: ${(err as Error).message}`);
     }
   }
-  return { json: { rows, backbone }, markdown };
+  return { json: { rows, lever, backbone }, markdown };
 }
 
 function synthesisMarkdown(rows: Row[], options: BenchOptions): string {

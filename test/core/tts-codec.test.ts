@@ -94,6 +94,9 @@ function seamPositions(chunks: TtsStreamChunk[]): number[] {
   return seams;
 }
 
+/** One of the engine's voices (the first). */
+const fixtureVoice = (e: CodecTtsEngine) => (e as unknown as { voiceTable: Map<string, import("../../src/core/tts/engines/codec/codec-engine").CodecVoice> }).voiceTable.values().next().value!;
+
 describe("tts codec engine (tiny-codec-tts)", function () {
   this.timeout(120000);
   let engine: CodecTtsEngine;
@@ -104,6 +107,41 @@ describe("tts codec engine (tiny-codec-tts)", function () {
     engine = loaded;
   });
   after(async () => engine?.dispose());
+
+  it("its LM computes only the speech tokens and the end token; seeded, the same codes and audio as with the whole vocabulary", async () => {
+    const dir = await fixtureDir("tiny-codec-tts");
+    const whole = await loadTts(localLoadContext("tts", { enginesPath: dir, config: { speech_logits_only: false, worker_thread: false } }));
+    const rowsOnly = await loadTts(localLoadContext("tts", { enginesPath: dir, config: { worker_thread: false } }));
+    try {
+      assert.ok(whole instanceof CodecTtsEngine && rowsOnly instanceof CodecTtsEngine);
+      assert.equal(rowsOnly.vocabulary.asksRows, true);
+      assert.equal(whole.vocabulary.asksRows, false);
+      // The row the LM session hands back: the speech codes and the end token, not the vocabulary.
+      const logitsLength = async (e: CodecTtsEngine) => {
+        const cursor = e.newLmCursor();
+        try {
+          return (await cursor.prefill(e.promptIds(fixtureVoice(e), "Hello."))).length;
+        } finally {
+          cursor.dispose();
+        }
+      };
+      assert.equal(await logitsLength(rowsOnly), rowsOnly.config.codebookSize + 1);
+      assert.ok((await logitsLength(whole)) > whole.config.codebookSize + 1);
+      const a = await speak(rowsOnly, LONG, {});
+      const b = await speak(whole, LONG, {});
+      assert.deepEqual([...a.trace.codes.entries()], [...b.trace.codes.entries()]);
+      assert.ok(a.trace.codes.get(0)!.length > 20);
+      assert.deepEqual(joined(a.chunks), joined(b.chunks));
+    } finally {
+      await whole.dispose();
+      await rowsOnly.dispose();
+    }
+  });
+
+  it("speech_logits_only must be true or false", async () => {
+    const dir = await fixtureDir("tiny-codec-tts");
+    await assert.rejects(loadTts(localLoadContext("tts", { enginesPath: dir, config: { speech_logits_only: "yes" } })), /speech_logits_only must be true or false, got "yes"/);
+  });
 
   it("has the two reference voices", () => {
     assert.deepEqual(engine.voices, ["dave", "jo"]);

@@ -53,13 +53,20 @@ function wantsAppendOnlyCache(ctx: LoadContext, shape: KvCacheShape): boolean {
 /**
  * A session over `modelFile` (a decoder with the cache shape `shape`), rewritten as above when
  * the graph has the expected form; otherwise the file as it is (with a warning when the
- * rewrite failed outright).
+ * rewrite failed outright). With `logitRows` its logits are those ids' only, in that order, where
+ * the lm_head allows it (logit-rows-graph.ts); else the whole vocabulary's: a caller tells the two
+ * apart by the row's length.
  */
-export async function createDecoderSession(ctx: LoadContext, modelFile: string, shape: KvCacheShape): Promise<InferenceSession> {
+export async function createDecoderSession(
+  ctx: LoadContext,
+  modelFile: string,
+  shape: KvCacheShape,
+  logitRows?: readonly number[],
+): Promise<InferenceSession> {
   const matMulNBitsAccuracyLevel = accuracyLevel(ctx);
   let rewritten: RewrittenModel | undefined;
   try {
-    rewritten = lastLogitsModel(modelFile, { matMulNBitsAccuracyLevel, appendOnlyCache: wantsAppendOnlyCache(ctx, shape) });
+    rewritten = lastLogitsModel(modelFile, { matMulNBitsAccuracyLevel, appendOnlyCache: wantsAppendOnlyCache(ctx, shape), logitRows });
   } catch (err) {
     ctx.warn(`model ${ctx.source.id}: loading ${modelFile} as it is (${(err as Error).message})`);
   }

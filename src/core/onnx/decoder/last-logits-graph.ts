@@ -17,6 +17,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { onnx } from "onnx-proto";
 import { appendOnlyCache } from "./append-only-cache";
+import { keepLogitRows } from "./logit-rows-graph";
 
 /** Initializers smaller than this stay inline in the rewritten graph. */
 const EXTERNAL_ABOVE = 4096;
@@ -26,6 +27,8 @@ export interface LastLogitsModel {
   bytes: Uint8Array;
   /** Folder the external data locations are relative to (the original model's folder). */
   externalDataFolder: string;
+  /** Whether the logits are those of `logitRows` only (in that order), as asked. */
+  keptRows: boolean;
 }
 
 /** Reads fields of a protobuf message straight from a file, without loading big byte fields. */
@@ -148,15 +151,19 @@ const HEADS = new Set(["MatMul", "MatMulNBits", "Gemm"]);
  * Inserts `Slice(hidden, [-1], [MAX], axes [1])` before the lm_head; false when the graph is
  * not of the expected form (nothing is changed then).
  */
-function sliceBeforeHead(graph: onnx.IGraphProto, logitsName: string): boolean {
-  const nodes = graph.node ?? [];
+/** The lm_head: the MatMul / MatMulNBits / Gemm behind `logitsName` (through Casts and Identities). */
+function findLmHead(graph: onnx.IGraphProto, logitsName: string): onnx.INodeProto | undefined {
   const producer = new Map<string, onnx.INodeProto>();
-  for (const node of nodes) for (const out of node.output ?? []) producer.set(out, node);
-  const consumers = (name: string) => nodes.filter((n) => (n.input ?? []).includes(name)).length;
-
+  for (const node of graph.node ?? []) for (const out of node.output ?? []) producer.set(out, node);
   let head = producer.get(logitsName);
   while (head && PASS_THROUGH.has(head.opType ?? "")) head = producer.get(head.input![0]);
-  if (!head || !HEADS.has(head.opType ?? "") || head.domain === "ai.onnx.ml") return false;
+  if (!head || !HEADS.has(head.opType ?? "") || head.domain === "ai.onnx.ml") return undefined;
+  return head;
+}
+
+function sliceBeforeHead(graph: onnx.IGraphProto, head: onnx.INodeProto, logitsName: string): boolean {
+  const nodes = graph.node ?? [];
+  const consumers = (name: string) => nodes.filter((n) => (n.input ?? []).includes(name)).length;
   // Gemm is 2-D only: a [batch·sequence, hidden] input has no position axis to slice.
   if (head.opType === "Gemm") return false;
   const hidden = head.input![0];
@@ -201,6 +208,11 @@ export interface LastLogitsOptions {
   matMulNBitsAccuracyLevel?: number;
   /** Also rewrite the KV cache as append-only (see append-only-cache.ts) when its form allows. */
   appendOnlyCache?: boolean;
+  /**
+   * Compute the logits of these vocabulary ids only, in this order (logit-rows-graph.ts): for a
+   * caller that can sample nothing else. The result's `keptRows` says whether the head allowed it.
+   */
+  logitRows?: readonly number[];
 }
 
 /** Sets accuracy_level on MatMulNBits nodes that have none; returns how many were changed. */
@@ -220,8 +232,11 @@ function setAccuracyLevel(graph: onnx.IGraphProto, level: number): number {
  */
 export function lastLogitsModel(file: string, options: LastLogitsOptions = {}): LastLogitsModel | undefined {
   const model = readGraphOnly(file);
-  if (!sliceBeforeHead(model.graph!, options.logitsName ?? "logits")) return undefined;
+  const logitsName = options.logitsName ?? "logits";
+  const head = findLmHead(model.graph!, logitsName);
+  if (!head || !sliceBeforeHead(model.graph!, head, logitsName)) return undefined;
+  const keptRows = options.logitRows ? keepLogitRows(model.graph!, head, options.logitRows, logitsName) : false;
   if (options.matMulNBitsAccuracyLevel !== undefined) setAccuracyLevel(model.graph!, options.matMulNBitsAccuracyLevel);
   if (options.appendOnlyCache) appendOnlyCache(model.graph!);
-  return { bytes: onnx.ModelProto.encode(model).finish(), externalDataFolder: path.dirname(path.resolve(file)) };
+  return { bytes: onnx.ModelProto.encode(model).finish(), externalDataFolder: path.dirname(path.resolve(file)), keptRows };
 }

@@ -14,7 +14,7 @@ import type { DecoderModel, DecoderModelPlan, SequenceDecoder, SideInput } from 
 
 /** Opens the sessions `plan` names; a decoder whose graph does not match the shape is a load error naming the model. */
 export async function openLocalDecoderModel(ctx: LoadContext, plan: DecoderModelPlan): Promise<LocalDecoderModel> {
-  const session = await createDecoderSession(ctx, plan.decoder, plan.shape);
+  const session = await createDecoderSession(ctx, plan.decoder, plan.shape, plan.logitRows);
   try {
     // Fails now, at load time, when the graph's cache inputs do not match config.json.
     new KvCacheDecoder(session, plan.shape).dispose();

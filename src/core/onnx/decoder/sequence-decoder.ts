@@ -58,6 +58,12 @@ export interface DecoderModelPlan {
   shape: { numLayers: number; numKvHeads: number; headDim: number };
   /** Bytes of prefix KV cache kept between sequences (0: off). */
   prefixCacheBytes: number;
+  /**
+   * The only vocabulary ids the caller samples (a codec TTS: its speech tokens and end token): the
+   * logits are then those ids' only, in this order, where the lm_head's form allows it
+   * (logit-rows-graph.ts), else the whole vocabulary's; the row's length tells which.
+   */
+  logitRows?: number[];
   /** The engine, for "model X does not fit the <engine>" load errors ("llm engine"). */
   engineName: string;
 }

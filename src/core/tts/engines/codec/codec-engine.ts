@@ -15,7 +15,6 @@
  */
 import { readModelJson, readOptionalModelJson } from "../../../hub/model-json";
 import type { LoadContext, TtsEngine, TtsStreamConfig, TtsStreamer } from "../../../types";
-import type { KvCacheShape } from "../../../onnx/decoder/kv-cache-decoder";
 import { openLocalDecoderModel } from "../../../onnx/decoder/local-decoder-model";
 import { readModelShape } from "../../../onnx/decoder/model-config";
 import { Sampler } from "../../../onnx/decoder/sampler";
@@ -25,6 +24,7 @@ import { workerThreadSetting } from "../../../onnx/worker/worker-thread-setting"
 import { AsyncQueue } from "../../async-queue";
 import { configuredVoice } from "../../configured-voice";
 import { CodecChunker, type DecodeRequest } from "./codec-chunker";
+import { SpeechVocabulary } from "./speech-vocabulary";
 import { PRIORITY, PriorityRunner } from "../../priority-runner";
 import { spanResampler } from "../../resampling";
 import { BusyClock, SpanStreamer, type Span, type SpanEmit, type SpanPipeline, type TtsMetrics } from "../../span-streamer";
@@ -74,33 +74,17 @@ export class CodecTtsEngine implements TtsEngine {
   observer: CodecObserver | undefined;
   /** One queue of model calls for all streams, codec decodes first (see priority-runner.ts). */
   private readonly runner = new PriorityRunner();
-  private readonly codeOfId: Int32Array;
-  private readonly idOfCode: Int32Array;
-  private readonly endId: number;
 
   constructor(
     readonly config: CodecTtsConfig,
     private readonly tokenizer: Tokenizer,
     /** The speech-token LM and, as its side session "codec", the codec decoder: in this thread or a worker. */
     private readonly sessions: DecoderModel,
-    lmShape: KvCacheShape & { vocabSize?: number },
+    /** Speech codes ↔ token ids, and the scores the sampler draws from. */
+    readonly vocabulary: SpeechVocabulary,
     private readonly voiceTable: Map<string, CodecVoice>,
   ) {
     this.voices = [...voiceTable.keys()];
-    const end = tokenizer.token_to_id(config.speechEndToken);
-    if (end === undefined) throw new Error(`the tokenizer has no '${config.speechEndToken}' token`);
-    this.endId = end;
-    this.idOfCode = new Int32Array(config.codebookSize);
-    let maxId = end;
-    for (let code = 0; code < config.codebookSize; code++) {
-      const token = config.speechToken.replace("{i}", String(code));
-      const id = tokenizer.token_to_id(token);
-      if (id === undefined) throw new Error(`the tokenizer has no '${token}' token (codebook_size ${config.codebookSize})`);
-      this.idOfCode[code] = id;
-      maxId = Math.max(maxId, id);
-    }
-    this.codeOfId = new Int32Array(Math.max(maxId + 1, lmShape.vocabSize ?? 0)).fill(-1);
-    this.idOfCode.forEach((id, code) => (this.codeOfId[id] = code));
   }
 
   static async load(ctx: LoadContext): Promise<CodecTtsEngine> {
@@ -126,6 +110,10 @@ export class CodecTtsEngine implements TtsEngine {
     const { Tokenizer } = await import("@huggingface/tokenizers");
     const tokenizer = new Tokenizer(await readJson("backbone/tokenizer.json"), (await readOptionalModelJson(ctx.source, "backbone/tokenizer_config.json")) ?? {});
     const shape = readModelShape(await readJson("backbone/config.json"), "backbone/config.json");
+    const vocabulary = SpeechVocabulary.of(tokenizer, config.speechToken, config.speechEndToken, config.codebookSize, {
+      vocabSize: shape.vocabSize,
+      askRows: speechLogitsOnly(ctx),
+    });
     const voices = new Map<string, CodecVoice>();
     for (const rel of (await ctx.source.list()).filter((f) => /^voices\/[^/]+\.json$/.test(f)).sort()) {
       const id = rel.slice("voices/".length, -".json".length);
@@ -151,16 +139,19 @@ export class CodecTtsEngine implements TtsEngine {
     // The llm loader's preparation (last-position logits, append-only cache where it pays): a
     // NeuTTS prompt of ~320 tokens otherwise returns logits for every position (279 MB). Its
     // prompts put the text before the voice's codes, so a prefix cache would hold little: off.
+    // The LM samples speech tokens and the end token only, so its head computes only those rows
+    // (NeuTTS: 65537 of 217472, a third of the weights a step reads).
     const plan: DecoderModelPlan = {
       decoder: await ctx.onnxFile("model", "backbone/onnx"),
       side: { codec: await ctx.source.file("codec/decoder.onnx") },
       shape,
       prefixCacheBytes: 0,
+      logitRows: vocabulary.asksRows ? vocabulary.rows : undefined,
       engineName: "codec tts engine",
     };
     const sessions = inWorker ? await WorkerDecoderModel.start(ctx, plan, "codec TTS") : await openLocalDecoderModel(ctx, plan);
     try {
-      return new CodecTtsEngine(config, tokenizer as unknown as Tokenizer, sessions, shape, voices);
+      return new CodecTtsEngine(config, tokenizer as unknown as Tokenizer, sessions, vocabulary, voices);
     } catch (err) {
       await sessions.release();
       throw err;
@@ -185,24 +176,6 @@ export class CodecTtsEngine implements TtsEngine {
     return this.tokenizer.encode(prompt, { add_special_tokens: false }).ids;
   }
 
-  /**
-   * Logits limited to speech tokens, plus the end token once `allowEnd`. `reuse`, a row this
-   * method returned before, is rewritten in place (only the speech and end entries ever change),
-   * so a span's steps share one vocabulary-sized row instead of allocating one each step (870 KB
-   * for NeuTTS's vocabulary, a steady source of GC in the TTS loop).
-   */
-  maskLogits(logits: Float32Array, allowEnd: boolean, reuse?: Float32Array): Float32Array {
-    const masked = reuse && reuse.length === logits.length ? reuse : new Float32Array(logits.length).fill(-Infinity);
-    const ids = this.idOfCode;
-    for (let code = 0; code < ids.length; code++) masked[ids[code]] = logits[ids[code]];
-    masked[this.endId] = allowEnd ? logits[this.endId] : -Infinity;
-    return masked;
-  }
-
-  codeOf(id: number): number {
-    return id === this.endId ? -1 : (this.codeOfId[id] ?? -1);
-  }
-
   /** Whether the sessions run in a worker thread (config worker_thread). */
   get inWorker(): boolean {
     return this.sessions.inWorker;
@@ -223,6 +196,18 @@ export class CodecTtsEngine implements TtsEngine {
   async dispose(): Promise<void> {
     await this.sessions.release();
   }
+}
+
+/**
+ * config.speech_logits_only (default true): the LM's head computes the speech tokens and the end
+ * token only (the others are never sampled). false computes the whole vocabulary and masks it, as
+ * the file describes; the codes are the same (a bench A/B, or a head this rewrite cannot read).
+ */
+function speechLogitsOnly(ctx: LoadContext): boolean {
+  const value = ctx.spec.config?.speech_logits_only;
+  if (value === undefined || value === null || value === true) return true;
+  if (value === false) return false;
+  throw new Error(`the config of model ${ctx.source.id}: speech_logits_only must be true or false, got ${JSON.stringify(value)}`);
 }
 
 /** Seed of span `index` in a stream seeded `seed`: spans sample independently of each other. */
@@ -259,18 +244,19 @@ class CodecPipeline implements SpanPipeline<number> {
     try {
       if (signal.aborted) return;
       let logits = await lmCall(() => cursor.prefill(promptIds));
-      let masked: Float32Array | undefined;
+      const vocabulary = engine.vocabulary;
+      let scores: Float32Array | undefined;
       for (let frames = 0; frames < maxFrames; ) {
         if (signal.aborted) return;
-        masked = engine.maskLogits(logits, frames >= minFrames, masked);
-        const id = sampler.next(masked);
-        const code = engine.codeOf(id);
+        scores = vocabulary.scores(logits, frames >= minFrames, scores);
+        const code = vocabulary.codeAt(sampler.next(scores), scores.length);
         if (code < 0) break; // the end token
         frames++;
         this.generated++;
         engine.observer?.lmStep?.(span, frames, code);
         sink(code);
         if (frames >= maxFrames || signal.aborted) break;
+        const id = vocabulary.idOf(code);
         logits = await lmCall(() => cursor.step(id));
       }
     } finally {
