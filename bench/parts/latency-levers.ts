@@ -5,7 +5,7 @@
  *    the Qwen3-0.6B-shaped q4 model (stories260K with --quick), cold (prefix_cache_mb 0) against
  *    warm (the system prompt cached by an earlier turn), each turn a different question;
  *  - the first TTS span cut early (first_span_words 8 against 0): time to first audio of an answer
- *    whose first sentence is long, for eSpeak NG, tiny-piper and (without --quick) the
+ *    whose first sentence is long, for eSpeak NG, tiny-piper, a piper-medium-shaped VITS and (without --quick) the
  *    NeuTTS-shaped q4 codec voice;
  *  - the speculative ASR final (asr-final-lever.ts): finish → final transcript on the
  *    whisper-base-shaped model (tiny-whisper with --quick); VOICE_BENCH_LEVERS=asr runs only it.
@@ -21,6 +21,7 @@ import type { LlmStreamChunk, ModelConfig, TtsEngine, TtsStreamChunk } from "../
 import type { BenchOptions } from "../options";
 import { prepareQwen3, prepareStories } from "../llm/llm-section";
 import { prepareNeutts } from "./speech-synthesis";
+import { preparePiperMedium } from "../piper-medium-shaped-model";
 import { fmt, median, nowMs } from "../stats";
 import { asrFinalCase, renderAsrFinal, type AsrFinalRow } from "./asr-final-lever";
 
@@ -163,6 +164,8 @@ export async function latencyLeversPart(options: BenchOptions, log: (line: strin
   const piperDir = path.join(options.outDir, "tiny-piper");
   if (!fs.existsSync(piperDir)) await writeFixture("tiny-piper", piperDir);
   spans.push(await spanCase("piper (tiny-piper)", await loadTts(localLoadContext("tts", { enginesPath: piperDir })), rounds, log));
+  const mediumDir = preparePiperMedium(options.outDir, log);
+  spans.push(await spanCase("piper (medium-shaped VITS)", await loadTts(localLoadContext("tts", { enginesPath: mediumDir })), rounds, log));
   if (!options.quick) {
     const neutts = prepareNeutts(options, "q4", log);
     spans.push(await spanCase("codec, NeuTTS-shaped q4", await loadTts(localLoadContext("tts", { enginesPath: neutts.dir, ...neutts.spec })), Math.min(rounds, 3), log));

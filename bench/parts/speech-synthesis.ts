@@ -3,7 +3,7 @@
  * one two-sentence text through the engine's real streamer with the default TTSStreamConfig:
  *  - the codec engine on the tiny-codec-tts fixture and on the NeuTTS-shaped model (Qwen2-0.5B-
  *    sized speech-token LM, fp32 and q4; bench/neutts-shaped-model.ts), with the LM's frame rate;
- *  - piper on tiny-piper, and eSpeak NG.
+ *  - piper on tiny-piper and on a piper-medium-shaped VITS (bench/piper-medium-shaped-model.ts), and eSpeak NG.
  * transformers.js has no codec/piper streaming TTS for these layouts, so these rows are ours alone.
  */
 import { execFileSync } from "child_process";
@@ -19,6 +19,7 @@ import type { WeightVariant } from "../qwen3-shaped-model";
 import { fmt, median, nowMs } from "../stats";
 import { codecBackboneMarkdown, runCodecBackboneCase } from "./codec-backbone-llm";
 import { speechLogitsLever } from "./speech-logits-lever";
+import { preparePiperMedium } from "../piper-medium-shaped-model";
 import type { BenchOptions } from "../options";
 
 export const TEXT = "Hello there, this is a short test of the speech streamer. It speaks one sentence at a time while the next one is prepared.";
@@ -74,6 +75,8 @@ const CASES: EngineCase[] = [
     big: true,
   },
   { label: "piper (tiny-piper)", prepare: (o) => fixture("tiny-piper", o) },
+  // A VITS of piper's medium dimensions (random weights): what a real medium voice costs.
+  { label: "piper (medium-shaped VITS)", prepare: async (o, log) => ({ dir: preparePiperMedium(o.outDir, log), spec: {} }) },
   { label: "eSpeak NG", prepare: async () => ({ dir: "espeak", spec: { enginesPath: "espeak", config: { engine: "espeak" } } }) },
 ];
 

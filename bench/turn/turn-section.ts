@@ -4,7 +4,7 @@
  * vad → whisper-streamer → llm-stream → tts-streamer → audio-out (null sink) (bench/turn/turn-flow.ts),
  * a real speech WAV fed at real time. Models: whisper-base-shaped ASR, the Qwen3-0.6B-shaped q4
  * LLM with a ~150-token system prompt through its chat template, and the voices eSpeak NG,
- * piper (the tiny-piper fixture) and the NeuTTS-shaped q4 codec; --quick uses tiny-whisper,
+ * piper (a piper-medium-shaped VITS) and the NeuTTS-shaped q4 codec; --quick uses tiny-whisper,
  * stories260K and eSpeak NG. Each voice runs in its own process (turn-worker.ts).
  *
  * The levers that act on the whole turn are A/B rows, interleaved with the base turns in the
@@ -15,12 +15,12 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { readWavFile } from "../../src/core/audio/wav";
-import { writeFixture } from "../../fixtures/cli";
 import { write as writeTinyWhisper } from "../../fixtures/tiny-whisper";
 import { LlmTokenizer } from "../../src/core/llm/engines/onnx/llm-tokenizer";
 import type { BenchOptions } from "../options";
 import { prepareQwen3, prepareStories } from "../llm/llm-section";
 import { prepareNeutts } from "../parts/speech-synthesis";
+import { preparePiperMedium } from "../piper-medium-shaped-model";
 import { fmt } from "../stats";
 import { hasWhisperBaseShaped, writeWhisperBaseShaped } from "../whisper-base-shaped-model";
 import { stackedBarSvg } from "./stacked-bar-svg";
@@ -181,9 +181,8 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
   const q8EarlySpan4Lever = lever("ASR q8 + answer early + first_span_words 4");
   const voices: VoiceCase[] = [{ voice: "eSpeak NG", tts: { enginesPath: "espeak", config: { engine: "espeak" } }, levers: [q8EarlySpan4Lever, q8Lever, q8EarlySpanLever, earlyLever, earlySpanLever, priorityLever, spanLever, prefixLever, asrLever], leverEvery: 1, budgetMinutes: 9 }];
   if (!options.quick) {
-    const piperDir = path.join(options.outDir, "tiny-piper");
-    if (!fs.existsSync(piperDir)) await writeFixture("tiny-piper", piperDir);
-    voices.push({ voice: "piper (tiny-piper fixture)", tts: { enginesPath: piperDir, config: {} }, levers: [q8EarlySpan4Lever, q8EarlySpanLever, earlyLever, earlySpanLever, priorityLever], leverEvery: 1, budgetMinutes: 6 });
+    const piperDir = preparePiperMedium(options.outDir, log);
+    voices.push({ voice: "piper (medium-shaped VITS)", tts: { enginesPath: piperDir, config: {} }, levers: [q8EarlySpan4Lever, q8EarlySpanLever, earlyLever, earlySpanLever, priorityLever], leverEvery: 1, budgetMinutes: 6 });
     const neutts = prepareNeutts(options, "q4", log);
     // BENCH_TTS_WORKER=off runs the codec's sessions on the main thread (worker_thread false) to A/B its worker.
     const codecConfig = { ...(neutts.spec.config as Record<string, unknown>), ...(process.env.BENCH_TTS_WORKER === "off" ? { worker_thread: false } : {}) };
@@ -296,7 +295,7 @@ export function render(context: Record<string, unknown>, results: VoiceResult[])
   lines.push(
     "",
     "Notes:",
-    "- piper is the tiny-piper fixture (a toy VITS): a piper-medium-shaped VITS with the real generator dimensions was not built, so the piper row is not what a real medium voice costs.",
+    "- piper is a VITS with the dimensions of piper's medium voices (bench/piper-medium-shaped-model.ts: 15.4 M parameters, HiFi-GAN 256→32 channels ×8 ×8 ×4, random weights with speech-like durations), so its synthesis costs what a real medium voice's does; its audio is noise.",
     "- ASR final: whisper-streamer's speculative final (on by default) decodes the turn 0.2 s after its last loud frame, while vad still waits out its min silence, and `finish` takes that result at once when only room tone followed — hence ASR final ≈ VAD speech-end in the base rows (its A/B alone is in \"Voice-turn latency levers\"). " +
       "\"flush + finish\" sends both in one msg at vad's speech-end: the flush cuts the buffer, which throws the speculation away, and decodes the whole turn again.",
     `- Each voice's turns stop when its time budget (${results.map((r) => `${r.voice.split(" ")[0]} ${r.budgetMinutes ?? "–"}`).join(", ")} minutes after loading) is spent: the turns column says how many ran; rows with fewer than 10 turns fall short of the issue's ≥ 10.`,
