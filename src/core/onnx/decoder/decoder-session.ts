@@ -8,6 +8,7 @@
  * Spec config keys read here (both families):
  *   q4_accuracy_level  0–4: onnxruntime's MatMulNBits accuracy level for 4-bit models (CPU default 4)
  *   append_only_cache  true/false: overrides the size rule below
+ *   fuse_matmuls       true (default)/false: fuse 4-bit q/k/v and gate/up MatMuls (fuse-sibling-matmuls.ts)
  */
 import type { InferenceSession } from "onnxruntime-node";
 import type { LoadContext, RewrittenModel } from "../../types";
@@ -50,6 +51,14 @@ function wantsAppendOnlyCache(ctx: LoadContext, shape: KvCacheShape): boolean {
   return shape.numLayers * 2 * shape.numKvHeads * shape.headDim * 4 >= APPEND_ONLY_FROM_BYTES_PER_POSITION;
 }
 
+/** config.fuse_matmuls (default true): same logits, bit for bit; false keeps the file's separate MatMuls (an A/B). */
+function wantsFusedMatMuls(ctx: LoadContext): boolean {
+  const value = ctx.spec.config?.fuse_matmuls;
+  if (value === undefined || value === null || value === true) return true;
+  if (value === false) return false;
+  throw new Error(`the config of model ${ctx.source.id}: fuse_matmuls must be true or false, got ${JSON.stringify(value)}`);
+}
+
 /**
  * A session over `modelFile` (a decoder with the cache shape `shape`), rewritten as above when
  * the graph has the expected form; otherwise the file as it is (with a warning when the
@@ -63,10 +72,16 @@ export async function createDecoderSession(
   shape: KvCacheShape,
   logitRows?: readonly number[],
 ): Promise<InferenceSession> {
-  const matMulNBitsAccuracyLevel = accuracyLevel(ctx);
+  // Settings first: a bad value is the user's error, not a graph the rewrite could not read.
+  const options = {
+    matMulNBitsAccuracyLevel: accuracyLevel(ctx),
+    appendOnlyCache: wantsAppendOnlyCache(ctx, shape),
+    logitRows,
+    fuseSiblingMatMuls: wantsFusedMatMuls(ctx),
+  };
   let rewritten: RewrittenModel | undefined;
   try {
-    rewritten = lastLogitsModel(modelFile, { matMulNBitsAccuracyLevel, appendOnlyCache: wantsAppendOnlyCache(ctx, shape), logitRows });
+    rewritten = lastLogitsModel(modelFile, options);
   } catch (err) {
     ctx.warn(`model ${ctx.source.id}: loading ${modelFile} as it is (${(err as Error).message})`);
   }

@@ -17,6 +17,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { onnx } from "onnx-proto";
 import { appendOnlyCache } from "./append-only-cache";
+import { fuseSiblingMatMuls } from "./fuse-sibling-matmuls";
 import { keepLogitRows } from "./logit-rows-graph";
 
 /** Initializers smaller than this stay inline in the rewritten graph. */
@@ -213,6 +214,8 @@ export interface LastLogitsOptions {
    * caller that can sample nothing else. The result's `keptRows` says whether the head allowed it.
    */
   logitRows?: readonly number[];
+  /** Fuse 4-bit MatMuls that read the same input (q/k/v, gate/up) into one each (fuse-sibling-matmuls.ts). */
+  fuseSiblingMatMuls?: boolean;
 }
 
 /** Sets accuracy_level on MatMulNBits nodes that have none; returns how many were changed. */
@@ -237,6 +240,7 @@ export function lastLogitsModel(file: string, options: LastLogitsOptions = {}): 
   if (!head || !sliceBeforeHead(model.graph!, head, logitsName)) return undefined;
   const keptRows = options.logitRows ? keepLogitRows(model.graph!, head, options.logitRows, logitsName) : false;
   if (options.matMulNBitsAccuracyLevel !== undefined) setAccuracyLevel(model.graph!, options.matMulNBitsAccuracyLevel);
+  if (options.fuseSiblingMatMuls) fuseSiblingMatMuls(model.graph!);
   if (options.appendOnlyCache) appendOnlyCache(model.graph!);
   return { bytes: onnx.ModelProto.encode(model).finish(), externalDataFolder: path.dirname(path.resolve(file)), keptRows };
 }
