@@ -4,19 +4,36 @@
  * way the speculation assumed. Its msgs carry `hold: true` (set on the prompt; llm-stream and
  * tts-streamer pass it along), so audio-out keeps them here, in order, until `release: true`
  * for that stream plays them, or a cancel drops them without touching what is playing.
+ *
+ * A hold that nothing ends (the flow lost its final: a failed whisper-streamer, a route function
+ * that never sends the release) would keep its audio for ever; after `timeoutMs` (30 s, far past
+ * any turn's end; `VOICE_STREAM_HOLD_TIMEOUT_MS` changes it) it is dropped and reported.
  */
 import type { NodeMessage } from "./shared/stream-msg";
 import type { Done } from "./shared/node-runtime";
 
-type HeldMsg = { msg: NodeMessage; done: Done };
+export type HeldMsg = { msg: NodeMessage; done: Done };
 
 /** Released stream ids remembered (their later msgs still carry hold: true); the oldest are forgotten first. */
 const REMEMBERED_RELEASES = 256;
+
+/** How long a hold may wait for its release or cancel. */
+export function holdTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.VOICE_STREAM_HOLD_TIMEOUT_MS);
+  return env.VOICE_STREAM_HOLD_TIMEOUT_MS !== undefined && Number.isFinite(value) && value > 0 ? value : 30_000;
+}
 
 export class HeldStreams {
   /** Held streams' msgs, oldest first. */
   private readonly held = new Map<string, HeldMsg[]>();
   private readonly released = new Set<string>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+
+  /** `expired(id, msgs)` gets a hold nobody ended within `timeoutMs`, already dropped, to complete its msgs and say so. */
+  constructor(
+    private readonly expired: (id: string, msgs: HeldMsg[]) => void,
+    private readonly timeoutMs = holdTimeoutMs(),
+  ) {}
 
   /**
    * Takes `msg` when it is the hold's business: a `release` plays what was held (through `play`;
@@ -46,7 +63,12 @@ export class HeldStreams {
   /** Keeps `msg` (a control-only msg just opens the hold); its done is called when it is played or dropped. */
   private keep(id: string, msg: NodeMessage, done: Done): void {
     const msgs = this.held.get(id) ?? [];
-    this.held.set(id, msgs);
+    if (!this.held.has(id)) {
+      this.held.set(id, msgs);
+      const timer = setTimeout(() => this.expire(id), this.timeoutMs);
+      timer.unref?.();
+      this.timers.set(id, timer);
+    }
     const hasContent = (msg.payload !== undefined && msg.payload !== null) || msg.is_final === true;
     if (hasContent) msgs.push({ msg, done });
     else done();
@@ -56,16 +78,27 @@ export class HeldStreams {
   private release(id: string): HeldMsg[] {
     this.released.add(id);
     if (this.released.size > REMEMBERED_RELEASES) this.released.delete(this.released.values().next().value as string);
-    const msgs = this.held.get(id) ?? [];
+    return this.take(id) ?? [];
+  }
+
+  /** Ends the hold of `id` (its timer too) and hands back its msgs; undefined when it was not held. */
+  private take(id: string): HeldMsg[] | undefined {
+    const msgs = this.held.get(id);
     this.held.delete(id);
+    clearTimeout(this.timers.get(id));
+    this.timers.delete(id);
     return msgs;
+  }
+
+  private expire(id: string): void {
+    const msgs = this.take(id);
+    if (msgs) this.expired(id, msgs);
   }
 
   /** Drops a held stream (cancelled): its msgs complete unplayed. False when `id` was not held. */
   drop(id: string): boolean {
-    const msgs = this.held.get(id);
+    const msgs = this.take(id);
     if (!msgs) return false;
-    this.held.delete(id);
     for (const { done } of msgs) done();
     return true;
   }

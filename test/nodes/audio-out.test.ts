@@ -183,6 +183,29 @@ describe("audio-out node", function () {
     assert.equal(events.filter((e) => e.event === "started").length, 1);
   });
 
+  it("hold: a hold nobody releases or cancels is dropped after its timeout, with a stopped event and an error a Catch node sees", async () => {
+    process.env.VOICE_STREAM_HOLD_TIMEOUT_MS = "300";
+    try {
+      const { out, events, errors } = await load({ sink: "null" });
+      out.receive({ payload: sine(2400), sample_rate: 24000, stream_id: "lost", hold: true });
+      out.receive({ payload: sine(2400), sample_rate: 24000, stream_id: "lost", hold: true, is_final: true });
+      out.receive({ payload: sine(2400), sample_rate: 24000, stream_id: "kept", hold: true });
+      await new Promise((r) => setTimeout(r, 150));
+      out.receive({ release: true, stream_id: "kept" });
+      await waitFor(() => events.some((e) => e.event === "stopped" && e.stream_id === "lost"), 3000);
+      assert.equal(errors.length, 1);
+      assert.match(String((errors[0].error as { message: string }).message), /held stream 'lost' got no msg\.release \(nor a cancel\) within 0\.3 s: its audio was dropped unplayed/);
+      // The released one played; the dropped one never does, even when released late.
+      out.receive({ release: true, stream_id: "lost" });
+      await new Promise((r) => setTimeout(r, 400));
+      assert.ok(events.some((e) => e.event === "started" && e.stream_id === "kept"));
+      assert.ok(!events.some((e) => e.event === "started" && e.stream_id === "lost"));
+      assert.ok(!events.some((e) => e.event === "stopped" && e.stream_id === "kept"), "the released stream outlived the timeout");
+    } finally {
+      delete process.env.VOICE_STREAM_HOLD_TIMEOUT_MS;
+    }
+  });
+
   it("bad payloads and sample rates are errors a Catch node sees; playback goes on", async () => {
     const { out, events, errors } = await load({ sink: "null" });
     out.receive({ payload: "hello" });
