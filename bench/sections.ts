@@ -10,6 +10,7 @@ import { llamaCppPart } from "./llm/llama-cpp-section";
 import { kokoroPart } from "./parts/kokoro-tts";
 import { handsFreePart } from "./parts/hands-free";
 import { voiceTurnPart } from "./turn/turn-section";
+import { gpuPart } from "./parts/gpu-section";
 
 export interface ExtraSection {
   part: Part;
@@ -28,4 +29,5 @@ export const extraSections: ExtraSection[] = [
   { part: "kokoro", title: "Kokoro TTS: a Kokoro-82M-shaped model, ours vs kokoro-js", run: kokoroPart },
   { part: "handsfree", title: "Hands-free", run: handsFreePart },
   { part: "turn", title: "Voice turn", run: voiceTurnPart },
+  { part: "gpu", title: "GPU (CUDA execution provider)", run: gpuPart },
 ];
