@@ -61,3 +61,18 @@ export function assertOnnxCommunityNames(session: ort.InferenceSession, numLayer
   ]);
   assert.deepEqual(session.outputNames, ["logits", ...kv.map((n) => `present.${n}`)]);
 }
+
+/** A small Qwen3-like decoder (2 layers, GQA, q/k norm, tied embeddings) for graph-rewrite tests. */
+export const SMALL_DECODER: import("../../src/core/onnx-builder/transformer").DecoderOnlyConfig = {
+  vocabSize: 300,
+  hiddenSize: 64,
+  numLayers: 2,
+  numHeads: 4,
+  numKvHeads: 2,
+  headDim: 16,
+  intermediateSize: 96,
+  rmsNormEps: 1e-6,
+  ropeTheta: 10000,
+  qkNorm: true,
+  tieWordEmbeddings: true,
+};

@@ -11,20 +11,9 @@ import { loadLlm } from "../../src/core/llm/engines/onnx/loader";
 import { localLoadContext } from "../../src/core/registry";
 import { randomDecoderOnlyWeights, writeDecoderOnlyModel, type DecoderOnlyConfig } from "../../src/core/onnx-builder/transformer";
 import { fixtureDir } from "../helpers/fixtures";
+import { SMALL_DECODER } from "./decoder-support";
 
-const config: DecoderOnlyConfig = {
-  vocabSize: 300,
-  hiddenSize: 64,
-  numLayers: 2,
-  numHeads: 4,
-  numKvHeads: 2,
-  headDim: 16,
-  intermediateSize: 96,
-  rmsNormEps: 1e-6,
-  ropeTheta: 10000,
-  qkNorm: true,
-  tieWordEmbeddings: true,
-};
+const config: DecoderOnlyConfig = SMALL_DECODER;
 
 const matMulNBits = (bytes: Uint8Array) => (onnx.ModelProto.decode(bytes).graph!.node ?? []).filter((n) => n.opType === "MatMulNBits").length;
 

@@ -16,20 +16,9 @@ import {
   writeDecoderOnlyModel,
   type DecoderOnlyConfig,
 } from "../../src/core/onnx-builder/transformer";
+import { SMALL_DECODER } from "./decoder-support";
 
-const config: DecoderOnlyConfig = {
-  vocabSize: 300,
-  hiddenSize: 64,
-  numLayers: 2,
-  numHeads: 4,
-  numKvHeads: 2,
-  headDim: 16,
-  intermediateSize: 96,
-  rmsNormEps: 1e-6,
-  ropeTheta: 10000,
-  qkNorm: true,
-  tieWordEmbeddings: true,
-};
+const config: DecoderOnlyConfig = SMALL_DECODER;
 
 function prefillFeeds(ids: number[], c: DecoderOnlyConfig): Record<string, ort.Tensor> {
   const n = ids.length;

@@ -7,20 +7,9 @@ import { lastLogitsModel } from "../../src/core/onnx/decoder/last-logits-graph";
 import { KvCacheDecoder } from "../../src/core/onnx/decoder/kv-cache-decoder";
 import { sessionOptions } from "../../src/core/onnx/session-factory";
 import { randomDecoderOnlyWeights, writeDecoderOnlyModel, type DecoderOnlyConfig } from "../../src/core/onnx-builder/transformer";
+import { SMALL_DECODER } from "./decoder-support";
 
-const base: DecoderOnlyConfig = {
-  vocabSize: 300,
-  hiddenSize: 64,
-  numLayers: 2,
-  numHeads: 4,
-  numKvHeads: 2,
-  headDim: 16,
-  intermediateSize: 96,
-  rmsNormEps: 1e-6,
-  ropeTheta: 10000,
-  qkNorm: true,
-  tieWordEmbeddings: true,
-};
+const base: DecoderOnlyConfig = SMALL_DECODER;
 
 /** Scattered ids in an order of their own (not ascending), as a codec's code order may be. */
 const ROWS = [299, 0, 17, 150, 3, 298, 42, 151, 5];
