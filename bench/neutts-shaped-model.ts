@@ -19,7 +19,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { writeCodecTts, type CodecTtsModelOptions } from "../fixtures/tiny-codec-tts";
-import type { WeightVariant } from "./qwen3-shaped-model";
+import { variantMarker, type WeightVariant } from "./qwen3-shaped-model";
 
 /** Qwen2's padded text vocabulary (embedding rows), before NeuTTS's speech tokens. */
 const QWEN2_TEXT_VOCAB = 151936;
@@ -46,6 +46,8 @@ export const NEUTTS_SHAPE = (variant: WeightVariant): CodecTtsModelOptions => ({
   codebookSize: NEUCODEC_CODEBOOK,
   seed: 7_000_000,
   weightFormats: [variant],
+  // As transformers.js's conversion script writes q4 (no zero points).
+  q4Symmetric: true,
   maxPositions: 32768,
   // A reference clip of 5 s, as NeuTTS voices use a few seconds of speech.
   referenceFrames: 250,
@@ -56,13 +58,13 @@ export const NEUTTS_VOCAB = QWEN2_TEXT_VOCAB + NEUCODEC_CODEBOOK;
 
 /** Whether `dir` already holds a complete copy of `variant`. */
 export function hasNeuttsVariant(dir: string, variant: WeightVariant): boolean {
-  return fs.existsSync(path.join(dir, `.complete-${variant}`));
+  return fs.existsSync(path.join(dir, variantMarker(variant)));
 }
 
 /** Writes one weight variant with the shared files (minutes: ~550M random weights, then MatMul or 4-bit layouts). */
 export async function writeNeuttsVariant(dir: string, variant: WeightVariant): Promise<void> {
   await writeCodecTts(dir, NEUTTS_SHAPE(variant));
-  fs.writeFileSync(path.join(dir, `.complete-${variant}`), new Date().toISOString() + "\n");
+  fs.writeFileSync(path.join(dir, variantMarker(variant)), new Date().toISOString() + "\n");
 }
 
 if (require.main === module) {

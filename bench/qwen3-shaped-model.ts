@@ -35,9 +35,16 @@ export type WeightVariant = "fp32" | "q4";
 
 export const variantFile = (variant: WeightVariant): string => (variant === "q4" ? "model_q4.onnx" : "model.onnx");
 
+/**
+ * The file that marks a complete copy of `variant`. The q4 variant has symmetric blocks without zero
+ * points, as transformers.js's conversion script writes q4 (and llama.cpp's Q4_0 is); a copy from
+ * before (with zero points, marked `.complete-q4`) is rewritten.
+ */
+export const variantMarker = (variant: WeightVariant): string => (variant === "q4" ? ".complete-q4-symmetric" : `.complete-${variant}`);
+
 /** Whether `dir` already holds a complete copy of `variant`. */
 export function hasVariant(dir: string, variant: WeightVariant): boolean {
-  return fs.existsSync(path.join(dir, `.complete-${variant}`));
+  return fs.existsSync(path.join(dir, variantMarker(variant)));
 }
 
 /** config.json, tokenizer files and generation_config.json (cheap; written with every variant). */
@@ -102,8 +109,8 @@ export async function writeVariant(dir: string, variant: WeightVariant): Promise
   await writeMetadata(dir);
   // A small embedding spread, as in tiny-llm, so greedy decoding does not just echo its input.
   const weights = randomDecoderOnlyWeights(QWEN3_06B_SHAPE, QWEN3_SEED, { embeddingStd: 0.1 });
-  writeDecoderOnlyModel(dir, QWEN3_06B_SHAPE, weights, { weightFormat: variant });
-  fs.writeFileSync(path.join(dir, `.complete-${variant}`), new Date().toISOString() + "\n");
+  writeDecoderOnlyModel(dir, QWEN3_06B_SHAPE, weights, { weightFormat: variant, q4Symmetric: true });
+  fs.writeFileSync(path.join(dir, variantMarker(variant)), new Date().toISOString() + "\n");
 }
 
 if (require.main === module) {

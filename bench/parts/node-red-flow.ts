@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { fmt } from "../stats";
 import type { BenchOptions } from "../options";
+import { hasVariant } from "../qwen3-shaped-model";
 
 function worker(args: Record<string, unknown>): Record<string, any> {
   const out = execFileSync(process.execPath, [path.join(__dirname, "node-red-worker.js"), JSON.stringify(args)], {
@@ -51,7 +52,7 @@ export async function nodeRedPart(options: BenchOptions, log: (line: string) => 
   }
   log(`  flow: ${flow.error ?? "done"}`);
 
-  const shareModel = fs.existsSync(path.join(qwenQ4, ".complete-q4")) && !options.quick ? { llmDir: qwenQ4, llmDtype: "q4", label: "Qwen3-0.6B-shaped q4" } : { llmDir: stories, label: "stories260K" };
+  const shareModel = hasVariant(qwenQ4, "q4") && !options.quick ? { llmDir: qwenQ4, llmDtype: "q4", label: "Qwen3-0.6B-shaped q4" } : { llmDir: stories, label: "stories260K" };
   const share = [1, 5].map((nodes) => worker({ mode: "share", llmDir: shareModel.llmDir, llmDtype: shareModel.llmDtype, nodes }));
   lines.push(`Model sharing: N llm-stream nodes on one voice-model config node (${shareModel.label}), RSS after every node has generated once.`, "");
   const shareError = share.find((s) => s.error)?.error;

@@ -30,8 +30,8 @@ const CONFIG: DecoderOnlyConfig = {
 };
 
 /** The float weights a q4 graph effectively uses: every linear layer (and the head) through quantize → dequantize. */
-function dequantizedWeights(c: DecoderOnlyConfig, w: DecoderOnlyWeights, blockSize: number): DecoderOnlyWeights {
-  const roundTrip = (data: Float32Array, n: number, k: number) => dequantize4bit(quantize4bit(data, n, k, blockSize));
+function dequantizedWeights(c: DecoderOnlyConfig, w: DecoderOnlyWeights, blockSize: number, symmetric = false): DecoderOnlyWeights {
+  const roundTrip = (data: Float32Array, n: number, k: number) => dequantize4bit(quantize4bit(data, n, k, blockSize, symmetric));
   const { hiddenSize: H, numHeads: nh, numKvHeads: nkv, headDim: hd, intermediateSize: I, vocabSize: V } = c;
   return {
     embedTokens: w.embedTokens,
@@ -70,7 +70,7 @@ describe("onnx-builder 4-bit (MatMulNBits) decoder", () => {
       const q = quantize4bit(w, n, k, block);
       assert.equal(q.blocks, Math.ceil(k / block));
       assert.equal(q.packed.length, n * q.blocks * (block / 2));
-      assert.equal(q.zeroPoints.length, n * Math.ceil(q.blocks / 2));
+      assert.equal(q.zeroPoints!.length, n * Math.ceil(q.blocks / 2));
       const back = dequantize4bit(q);
       for (let r = 0; r < n; r++) {
         for (let i = 0; i < k; i++) {
@@ -85,13 +85,43 @@ describe("onnx-builder 4-bit (MatMulNBits) decoder", () => {
     for (let i = 0; i < 32; i += 3) assert.equal(back[i], 0);
   });
 
-  it("q4 graph logits equal the float graph on the dequantized weights (prefill and stepwise), within 1e-4", async () => {
+  it("symmetric blocks (transformers.js's q4, llama.cpp's Q4_0): no zero points, the largest magnitude exact, the rest within half a step (one where the far end clamps)", () => {
+    const rng = new SeededRandom(6);
+    for (const [n, k, block] of [
+      [3, 64, 32],
+      [5, 172, 32],
+    ]) {
+      const w = rng.normalArray(n * k, 0.5);
+      const q = quantize4bit(w, n, k, block, true);
+      assert.equal(q.zeroPoints, undefined);
+      const back = dequantize4bit(q);
+      for (let r = 0; r < n; r++) {
+        for (let b = 0; b < q.blocks; b++) {
+          const from = b * block;
+          const to = Math.min(k, from + block);
+          let extreme = 0;
+          for (let i = from; i < to; i++) if (Math.abs(w[r * k + i]) > Math.abs(extreme)) extreme = w[r * k + i];
+          const scale = q.scales[r * q.blocks + b];
+          assert.ok(Math.abs(scale - extreme / -8) < 1e-6, `scale of block [${r}, ${b}]`);
+          for (let i = from; i < to; i++) {
+            if (w[r * k + i] === extreme) assert.ok(Math.abs(back[r * k + i] - extreme) < 1e-6, "the extreme maps to code 0 exactly");
+            // Codes run from −8 to 7 steps: only values past 7.5 steps the other way from the extreme clamp (at most one step off).
+            const steps = w[r * k + i] / scale;
+            const bound = steps <= 7.5 ? Math.abs(scale) / 2 : Math.abs(scale);
+            assert.ok(Math.abs(back[r * k + i] - w[r * k + i]) <= bound + 1e-6, `[${r}, ${i}]`);
+          }
+        }
+      }
+    }
+  });
+
+  for (const symmetric of [false, true]) it(`q4 graph logits (${symmetric ? "symmetric, no zero points" : "zero points"}) equal the float graph on the dequantized weights (prefill and stepwise), within 1e-4`, async () => {
     const weights = randomDecoderOnlyWeights(CONFIG, 9, { embeddingStd: 0.3 });
     const q4 = await ort.InferenceSession.create(
-      buildDecoderOnlyGraph(CONFIG, weights, { weightFormat: "q4" }).toBytes({ extraOpsets: { "com.microsoft": 1 } }),
+      buildDecoderOnlyGraph(CONFIG, weights, { weightFormat: "q4", q4Symmetric: symmetric }).toBytes({ extraOpsets: { "com.microsoft": 1 } }),
     );
     const reference = await ort.InferenceSession.create(
-      buildDecoderOnlyGraph({ ...CONFIG, tieWordEmbeddings: false }, dequantizedWeights(CONFIG, weights, 32)).toBytes(),
+      buildDecoderOnlyGraph({ ...CONFIG, tieWordEmbeddings: false }, dequantizedWeights(CONFIG, weights, 32, symmetric)).toBytes(),
     );
     const ids = [5, 61, 2, 2, 40, 17, 33, 8];
     const expected = (await logitsOf(reference, ids)).logits;

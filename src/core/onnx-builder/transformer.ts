@@ -205,6 +205,8 @@ export interface DecoderOnlyBuildOptions {
   weightFormat?: "fp32" | "q4";
   /** Quantization block size along the input dimension for "q4"; default 32. */
   blockSize?: number;
+  /** "q4": symmetric blocks without zero points, as transformers.js's conversion script writes q4 (default: asymmetric). */
+  q4Symmetric?: boolean;
 }
 
 /** Returns the graph, ready for `save()` / `toBytes()`. */
@@ -235,13 +237,13 @@ export function buildDecoderOnlyGraph(
   };
   const matMul = (x: string, name: string, data: Float32Array, out: number, inp: number): string => {
     if (options.weightFormat !== "q4") return g.op("MatMul", [x, g.initializer(name, transpose2d(data, out, inp), [inp, out])]);
-    const q = quantize4bit(data, out, inp, options.blockSize ?? 32);
+    const q = quantize4bit(data, out, inp, options.blockSize ?? 32, options.q4Symmetric === true);
     const inputs = [
       x,
       g.initializer(`${name}_Q4`, q.packed, [out, q.blocks, q.blockSize / 2]),
       g.initializer(`${name}_scales`, q.scales, [out * q.blocks]),
-      g.initializer(`${name}_zero_points`, q.zeroPoints, [q.zeroPoints.length]),
     ];
+    if (q.zeroPoints) inputs.push(g.initializer(`${name}_zero_points`, q.zeroPoints, [q.zeroPoints.length]));
     return g.op("MatMulNBits", inputs, { K: inp, N: out, bits: 4, block_size: q.blockSize }, { domain: "com.microsoft" });
   };
 
