@@ -19,8 +19,9 @@ import { lastLogitsModel } from "./last-logits-graph";
  * config.q4_accuracy_level (0–4): onnxruntime's MatMulNBits accuracy level for 4-bit models.
  * On the CPU the default is 4 (int8 activations): on the Qwen3-0.6B-shaped bench model it decodes
  * 1.5× faster than the exact path (25.9 against 17.2 tok/s) and moves the next-token distribution
- * from fp32 no more than the exact q4 path does, and less than llama.cpp's Q4_0 (mean KL 0.82 /
- * 0.82 / 1.29; bench/RESULTS.md, "LLM: ours against llama.cpp"). 0 gives the exact path.
+ * from fp32 no more than the exact q4 path does (mean KL 0.82 / 0.82 with zero-point blocks, 1.33 / 1.34
+ * with symmetric ones, llama.cpp's Q4_0 1.29 on the same weights; bench/RESULTS.md, "LLM: ours against
+ * llama.cpp"). 0 gives the exact path.
  * Models without 4-bit MatMuls are unaffected.
  */
 export const CPU_DEFAULT_Q4_ACCURACY_LEVEL = 4;
