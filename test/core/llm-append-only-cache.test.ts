@@ -50,6 +50,14 @@ describe("llm append-only KV cache (position-major cache, new rows only)", () =>
     });
   }
 
+  it("config.append_only_cache must be true or false: another value is an error naming the model, not silently the size rule", async () => {
+    const dir = await fixtureDir("tiny-llm");
+    await assert.rejects(
+      loadLlm(localLoadContext("llm", { enginesPath: dir, config: { append_only_cache: "yes", worker_thread: false } })),
+      (err: Error) => err.message === `the config of model ${dir}: append_only_cache must be true or false, got "yes"`,
+    );
+  });
+
   it("the loader uses it on request (config.append_only_cache) and the greedy text matches the file's own layout", async () => {
     const dir = await fixtureDir("tiny-llm");
     let outputs: readonly string[] = [];

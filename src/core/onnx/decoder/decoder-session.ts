@@ -13,6 +13,7 @@
 import type { InferenceSession } from "onnxruntime-node";
 import type { LoadContext, RewrittenModel } from "../../types";
 import type { KvCacheShape } from "./kv-cache-decoder";
+import { configFlag } from "../config-flag";
 import { lastLogitsModel } from "./last-logits-graph";
 
 /**
@@ -47,17 +48,14 @@ function accuracyLevel(ctx: LoadContext): number | undefined {
 const APPEND_ONLY_FROM_BYTES_PER_POSITION = 8 * 1024;
 
 function wantsAppendOnlyCache(ctx: LoadContext, shape: KvCacheShape): boolean {
-  const forced = ctx.spec.config?.append_only_cache;
-  if (typeof forced === "boolean") return forced;
+  const forced = configFlag(ctx.spec.config, "append_only_cache", `the config of model ${ctx.source.id}`);
+  if (forced !== undefined) return forced;
   return shape.numLayers * 2 * shape.numKvHeads * shape.headDim * 4 >= APPEND_ONLY_FROM_BYTES_PER_POSITION;
 }
 
 /** config.fuse_matmuls (default true): same logits, bit for bit; false keeps the file's separate MatMuls (an A/B). */
 function wantsFusedMatMuls(ctx: LoadContext): boolean {
-  const value = ctx.spec.config?.fuse_matmuls;
-  if (value === undefined || value === null || value === true) return true;
-  if (value === false) return false;
-  throw new Error(`the config of model ${ctx.source.id}: fuse_matmuls must be true or false, got ${JSON.stringify(value)}`);
+  return configFlag(ctx.spec.config, "fuse_matmuls", `the config of model ${ctx.source.id}`) ?? true;
 }
 
 /**

@@ -21,6 +21,7 @@ import { Sampler } from "../../../onnx/decoder/sampler";
 import type { DecoderModel, DecoderModelPlan, SequenceDecoder } from "../../../onnx/decoder/sequence-decoder";
 import { WorkerDecoderModel } from "../../../onnx/decoder/worker-decoder-model";
 import { workerThreadSetting } from "../../../onnx/worker/worker-thread-setting";
+import { configFlag } from "../../../onnx/config-flag";
 import { AsyncQueue } from "../../async-queue";
 import { configuredVoice } from "../../configured-voice";
 import { CodecChunker, type DecodeRequest } from "./codec-chunker";
@@ -204,10 +205,7 @@ export class CodecTtsEngine implements TtsEngine {
  * the file describes; the codes are the same (a bench A/B, or a head this rewrite cannot read).
  */
 function speechLogitsOnly(ctx: LoadContext): boolean {
-  const value = ctx.spec.config?.speech_logits_only;
-  if (value === undefined || value === null || value === true) return true;
-  if (value === false) return false;
-  throw new Error(`the config of model ${ctx.source.id}: speech_logits_only must be true or false, got ${JSON.stringify(value)}`);
+  return configFlag(ctx.spec.config, "speech_logits_only", `the config of model ${ctx.source.id}`) ?? true;
 }
 
 /** Seed of span `index` in a stream seeded `seed`: spans sample independently of each other. */
