@@ -44,12 +44,15 @@ function asBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/** A spawn failure as it crossed the IPC channel, back as an Error with its `code` (e.g. ENOENT). */
+function spawnError(error: { message: string; code?: string }): NodeJS.ErrnoException {
+  const err = new Error(error.message) as NodeJS.ErrnoException;
+  if (error.code) err.code = error.code;
+  return err;
+}
+
 function settle(outcome: ToolOutcome | Extract<FromLauncher, { type: "done" }>, pending: Pick<Pending, "resolve" | "reject">): void {
-  if ("error" in outcome) {
-    const err = new Error(outcome.error.message) as NodeJS.ErrnoException;
-    if (outcome.error.code) err.code = outcome.error.code;
-    return pending.reject(err);
-  }
+  if ("error" in outcome) return pending.reject(spawnError(outcome.error));
   pending.resolve({ code: outcome.code, signal: outcome.signal, stdout: asBuffer(outcome.stdout), stderr: asBuffer(outcome.stderr) });
 }
 
@@ -60,8 +63,6 @@ function settle(outcome: ToolOutcome | Extract<FromLauncher, { type: "done" }>, 
  */
 export class LaunchedProcess extends EventEmitter {
   pid: number | undefined;
-  exitCode: number | null = null;
-  signalCode: NodeJS.Signals | null = null;
   /** Whether it ended (exit or a failed start). */
   ended = false;
 
@@ -92,8 +93,6 @@ export class LaunchedProcess extends EventEmitter {
   exited(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.ended) return;
     this.ended = true;
-    this.exitCode = code;
-    this.signalCode = signal;
     this.emit("exit", code, signal);
   }
 
@@ -101,9 +100,7 @@ export class LaunchedProcess extends EventEmitter {
   failed(error: { message: string; code?: string }): void {
     if (this.ended) return;
     this.ended = true;
-    const err = new Error(error.message) as NodeJS.ErrnoException;
-    if (error.code) err.code = error.code;
-    this.emit("error", err);
+    this.emit("error", spawnError(error));
   }
 }
 
