@@ -32,7 +32,7 @@ export class HeldStreams {
   /** `expired(id, msgs)` gets a hold nobody ended within `timeoutMs`, already dropped, to complete its msgs and say so. */
   constructor(
     private readonly expired: (id: string, msgs: HeldMsg[]) => void,
-    private readonly timeoutMs = holdTimeoutMs(),
+    readonly timeoutMs = holdTimeoutMs(),
   ) {}
 
   /**

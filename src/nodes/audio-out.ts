@@ -10,7 +10,7 @@ import type { Node, NodeAPI, NodeDef } from "node-red";
 import { hasNonFinite, toFloat32 } from "../core/audio/pcm";
 import { Player, type PlayerEvent } from "../core/audio/player";
 import { AUDIO_OUT_SETTINGS as SETTINGS, CHUNK_RATE, type AudioOutSettings as Settings } from "./audio-out-settings";
-import { HeldStreams, holdTimeoutMs } from "./audio-out-hold";
+import { HeldStreams } from "./audio-out-hold";
 import { annotateText, idleText, makeSink, type Cleanup } from "./audio-out-sinks";
 import { NodeRuntime, type Done } from "./shared/node-runtime";
 import { deploySettings, readSettings, SettingError } from "./shared/settings";
@@ -81,7 +81,7 @@ module.exports = function register(RED: NodeAPI) {
     const held = new HeldStreams((id, msgs) => {
       node.send({ event: "stopped", stream_id: id, payload: "stopped" } as never);
       const reason = new Error(
-        `held stream '${id}' got no msg.release (nor a cancel) within ${holdTimeoutMs() / 1000} s: its audio was dropped unplayed — ` +
+        `held stream '${id}' got no msg.release (nor a cancel) within ${held.timeoutMs / 1000} s: its audio was dropped unplayed — ` +
           "send {release: true, stream_id} once the turn is confirmed, or a cancel when it is not",
       );
       msgs.slice(0, -1).forEach(({ done }) => done());
