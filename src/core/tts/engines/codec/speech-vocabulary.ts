@@ -61,16 +61,16 @@ export class SpeechVocabulary {
   }
 
   /**
-   * The scores to sample from: speech tokens, plus the end token once `allowEnd`. `reuse`, a row
-   * this method returned before, is rewritten in place (only the speech and end entries ever
-   * change), so a span's steps share one row instead of allocating one each step.
+   * The scores to sample from: speech tokens, plus the end token once `allowEnd`. Rows of the
+   * speech tokens only are those scores already: the end is masked in `logits` itself (the caller's
+   * until its next model call), no copy a step. A whole-vocabulary row is masked into `reuse`, a row
+   * this method returned before (only the speech and end entries ever change), so a span's steps
+   * share one row instead of allocating one each step.
    */
   scores(logits: Float32Array, allowEnd: boolean, reuse?: Float32Array): Float32Array {
     if (this.compact(logits)) {
-      const row = reuse && reuse.length === logits.length ? reuse : new Float32Array(logits.length);
-      row.set(logits);
-      if (!allowEnd) row[row.length - 1] = -Infinity;
-      return row;
+      if (!allowEnd) logits[logits.length - 1] = -Infinity;
+      return logits;
     }
     const row = reuse && reuse.length === logits.length ? reuse : new Float32Array(logits.length).fill(-Infinity);
     const ids = this.idOfCode;
