@@ -11,6 +11,7 @@ import { kokoroPart } from "./parts/kokoro-tts";
 import { handsFreePart } from "./parts/hands-free";
 import { voiceTurnPart } from "./turn/turn-section";
 import { gpuPart } from "./parts/gpu-section";
+import { kernelBoundPart } from "./parts/kernel-bound";
 
 export interface ExtraSection {
   part: Part;
@@ -26,6 +27,7 @@ export const extraSections: ExtraSection[] = [
   { part: "wyoming", title: "Wyoming over loopback", run: wyomingPart },
   { part: "levers", title: "Voice-turn latency levers", run: latencyLeversPart },
   { part: "llamacpp", title: "LLM: ours against llama.cpp on the same weights", run: llamaCppPart },
+  { part: "kernel", title: "What bounds a 4-bit decode step (the MatMulNBits kernel)", run: kernelBoundPart },
   { part: "kokoro", title: "Kokoro TTS: a Kokoro-82M-shaped model, ours vs kokoro-js", run: kokoroPart },
   { part: "handsfree", title: "Hands-free", run: handsFreePart },
   { part: "turn", title: "Voice turn", run: voiceTurnPart },

@@ -119,7 +119,7 @@ function drift(label: string, reference: Float32Array[], variant: Float32Array[]
   return { label, meanKl: kl / reference.length, top1Agreement: agree / reference.length };
 }
 
-function prepareGguf(dir: string, type: GgufTensorType, log: (line: string) => void): string {
+export function prepareGguf(dir: string, type: GgufTensorType, log: (line: string) => void): string {
   if (!hasGguf(dir, type)) {
     log(`  writing the Qwen3-0.6B-shaped ${type} GGUF into ${dir} (a minute or two)`);
     execFileSync(process.execPath, [path.join(__dirname, "..", "qwen3-shaped-gguf.js"), dir, type], { stdio: "inherit" });

@@ -1,0 +1,202 @@
+/**
+ * Part "kernel" of `npm run bench`: what bounds a 4-bit decode step on this CPU. For the
+ * Qwen3-0.6B-shaped LLM and the NeuTTS-shaped codec LM, both as the engine loads them (q4,
+ * int8 activations, fused q/k/v and gate/up, append-only cache, the codec's speech-only head):
+ * one step after a cache of typical length, against the step's 4-bit MatMuls alone
+ * (llm/matmul-only-graph.ts: same weights, kernel and prepacking), interleaved in one process;
+ * beside them llama.cpp's whole decode step on the same Qwen3-shaped weights (Q4_0, same
+ * threads) and the codec's real-time budget (20 ms a frame at 50 frames/s).
+ *
+ * If the MatMuls alone take as long as llama.cpp's whole step (or the frame budget), no change
+ * outside onnxruntime's MatMulNBits kernel can reach those goals of issue 20.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as ort from "onnxruntime-node";
+import { lastLogitsModel } from "../../src/core/onnx/decoder/last-logits-graph";
+import { readModelShape } from "../../src/core/onnx/decoder/model-config";
+import { sessionOptions } from "../../src/core/onnx/session-factory";
+import { SpeechVocabulary } from "../../src/core/tts/engines/codec/speech-vocabulary";
+import { CPU_DEFAULT_Q4_ACCURACY_LEVEL } from "../../src/core/onnx/decoder/decoder-session";
+import type { BenchOptions } from "../options";
+import { fmt, median } from "../stats";
+import { LlamaCppRunner } from "../llm/llama-cpp";
+import { prepareGguf } from "../llm/llama-cpp-section";
+import { prepareQwen3 } from "../llm/llm-section";
+import { matMulNBitsOnly } from "../llm/matmul-only-graph";
+import { prepareNeutts } from "./speech-synthesis";
+
+/** Steps timed per side per round (after one untimed step). */
+const STEPS = 16;
+/** llama.cpp: tokens generated per round after a 32-token prompt (its cache then spans 32–96, like ours at 64). */
+const LLAMA_PROMPT = 32;
+const LLAMA_NEW = 64;
+
+interface Case {
+  label: string;
+  file: string;
+  /** Cached positions the timed step attends to. */
+  past: number;
+  numLayers: number;
+  numKvHeads: number;
+  headDim: number;
+  logitRows?: number[];
+  /** What the step is measured against: a label and, for llama.cpp, a runner to time each round. */
+  reference: { label: string; fixedMs?: number; runner?: LlamaCppRunner };
+}
+
+interface Timed {
+  wholeMs: number[];
+  matMulsMs: number[];
+  referenceMs: number[];
+  matMuls: number;
+  nodes: number;
+}
+
+async function openSession(bytes: Uint8Array, folder: string): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, {
+    ...sessionOptions(["cpu"], {}),
+    extra: { session: { model_external_initializers_file_folder_path: folder } },
+  });
+}
+
+/** One decode step's feeds for the rewritten graph (append-only cache: the past is position-major). */
+function stepFeeds(c: Case): Record<string, ort.Tensor> {
+  const int64 = (values: number[], dims: number[]) => new ort.Tensor("int64", BigInt64Array.from(values.map(BigInt)), dims);
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: int64([42], [1, 1]),
+    attention_mask: int64(new Array(c.past + 1).fill(1), [1, c.past + 1]),
+    position_ids: int64([c.past], [1, 1]),
+  };
+  // Small values: a cache of zeros would give the softmax a flat row, which costs the same.
+  const rows = c.past * c.numKvHeads * c.headDim;
+  for (let i = 0; i < c.numLayers; i++) {
+    for (const kind of ["key", "value"]) {
+      const data = new Float32Array(rows);
+      for (let j = 0; j < rows; j++) data[j] = Math.sin(j * 0.37 + i) * 0.1;
+      feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor("float32", data, [1, c.past, c.numKvHeads, c.headDim]);
+    }
+  }
+  return feeds;
+}
+
+async function timeRuns(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, count: number): Promise<number[]> {
+  await session.run(feeds);
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    await session.run(feeds);
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+async function measure(c: Case, rounds: number, log: (line: string) => void): Promise<Timed> {
+  // As createDecoderSession prepares it on the CPU (both models pass the append-only size rule).
+  const rewritten = lastLogitsModel(c.file, {
+    matMulNBitsAccuracyLevel: CPU_DEFAULT_Q4_ACCURACY_LEVEL,
+    appendOnlyCache: true,
+    fuseSiblingMatMuls: true,
+    logitRows: c.logitRows,
+  });
+  if (!rewritten) throw new Error(`${c.file}: the decoder graph could not be prepared as the engine does`);
+  if (c.logitRows && !rewritten.keptRows) throw new Error(`${c.file}: the head did not take the speech-only rows`);
+  const only = matMulNBitsOnly(rewritten.bytes);
+  const whole = await openSession(rewritten.bytes, rewritten.externalDataFolder);
+  const alone = await openSession(only.bytes, rewritten.externalDataFolder);
+  try {
+    const feeds = stepFeeds(c);
+    const xs: Record<string, ort.Tensor> = {};
+    for (const k of only.widths) xs[`x${k}`] = new ort.Tensor("float32", Float32Array.from({ length: k }, (_, i) => Math.cos(i) * 0.5), [1, 1, k]);
+    const timed: Timed = { wholeMs: [], matMulsMs: [], referenceMs: [], matMuls: only.matMuls, nodes: 0 };
+    const ids = Array.from({ length: LLAMA_PROMPT }, (_, i) => 100 + i * 37);
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? ["whole", "alone", "reference"] : ["reference", "alone", "whole"];
+      for (const side of order) {
+        if (side === "whole") timed.wholeMs.push(...(await timeRuns(whole, feeds, STEPS)));
+        else if (side === "alone") timed.matMulsMs.push(...(await timeRuns(alone, xs, STEPS)));
+        else if (c.reference.runner) {
+          const g = await c.reference.runner.generate(ids, LLAMA_NEW);
+          timed.referenceMs.push(1000 / g.tokensPerSecond);
+        }
+      }
+      log(`  ${c.label} round ${round + 1}: step ${fmt(median(timed.wholeMs.slice(-STEPS)), 1)} ms, 4-bit MatMuls alone ${fmt(median(timed.matMulsMs.slice(-STEPS)), 1)} ms` +
+        (c.reference.runner ? `, llama.cpp step ${fmt(timed.referenceMs[timed.referenceMs.length - 1], 1)} ms` : ""));
+    }
+    return timed;
+  } finally {
+    await whole.release();
+    await alone.release();
+  }
+}
+
+function codecRows(dir: string): number[] {
+  const config = JSON.parse(fs.readFileSync(path.join(dir, "tts_config.json"), "utf8")) as { speech_token: string; speech_end_token: string; codebook_size: number };
+  const tokenizer = JSON.parse(fs.readFileSync(path.join(dir, "backbone", "tokenizer.json"), "utf8")) as { added_tokens?: { id: number; content: string }[]; model?: { vocab?: Record<string, number> } };
+  const ids = new Map<string, number>();
+  for (const t of tokenizer.added_tokens ?? []) ids.set(t.content, t.id);
+  for (const [token, id] of Object.entries(tokenizer.model?.vocab ?? {})) if (!ids.has(token)) ids.set(token, id);
+  const vocabulary = SpeechVocabulary.of({ token_to_id: (t) => ids.get(t) }, config.speech_token, config.speech_end_token, config.codebook_size, {
+    vocabSize: readModelShape(JSON.parse(fs.readFileSync(path.join(dir, "backbone", "config.json"), "utf8")), "backbone/config.json").vocabSize,
+  });
+  return vocabulary.rows;
+}
+
+export async function kernelBoundPart(options: BenchOptions, log: (line: string) => void): Promise<{ json: unknown; markdown: string }> {
+  if (options.quick) return { json: { skipped: "--quick" }, markdown: "Skipped with --quick (it needs the Qwen3- and NeuTTS-shaped q4 models)." };
+  const threads = os.availableParallelism?.() ?? os.cpus().length;
+  const rounds = Math.max(options.runs, 3);
+  const qwenDir = prepareQwen3(options.outDir, "q4", log);
+  const qwen = readModelShape(JSON.parse(fs.readFileSync(path.join(qwenDir, "config.json"), "utf8")));
+  const neutts = prepareNeutts(options, "q4", log).dir;
+  const codec = readModelShape(JSON.parse(fs.readFileSync(path.join(neutts, "backbone", "config.json"), "utf8")), "backbone/config.json");
+  const runner = await LlamaCppRunner.open(prepareGguf(qwenDir, "Q4_0", log), threads);
+  const cases: Case[] = [
+    {
+      label: "Qwen3-0.6B-shaped q4 (LLM)",
+      file: path.join(qwenDir, "onnx", "model_q4.onnx"),
+      past: 64,
+      ...qwen,
+      reference: { label: "llama.cpp Q4_0, whole decode step (same weights, same threads)", runner },
+    },
+    {
+      // 321 prompt tokens (text + the voice's 250 reference codes) and ~60 frames into a span.
+      label: "NeuTTS-shaped q4 (codec LM, speech-only head)",
+      file: path.join(neutts, "backbone", "onnx", "model_q4.onnx"),
+      past: 380,
+      ...codec,
+      logitRows: codecRows(neutts),
+      reference: { label: "real time: 50 frames/s", fixedMs: 20 },
+    },
+  ];
+  const results: { c: Case; t: Timed }[] = [];
+  try {
+    for (const c of cases) results.push({ c, t: await measure(c, rounds, log) });
+  } finally {
+    await runner.dispose();
+  }
+  const lines = [
+    `One decode step as the engine runs it on the CPU (q4, int8 activations, fused q/k/v and gate/up, append-only cache; ${threads} threads) against ` +
+      `the same step's 4-bit MatMuls alone (every node but its MatMulNBits removed: same weights, kernel, accuracy level and prepacking; ` +
+      `bench/llm/matmul-only-graph.ts), ${STEPS} steps a side per round, ${rounds} rounds interleaved in one process (order alternating); ` +
+      `llama.cpp's step is 1 ÷ its decode rate over ${LLAMA_NEW} tokens after a ${LLAMA_PROMPT}-token prompt, in the same rounds. Medians, ms:`,
+    "",
+    "| model | cached positions | whole step | 4-bit MatMuls alone (count) | their share of the step | reference | reference step | MatMuls alone ÷ reference |",
+    "|---|---:|---:|---:|---:|---|---:|---:|",
+  ];
+  const json = results.map(({ c, t }) => {
+    const whole = median(t.wholeMs);
+    const alone = median(t.matMulsMs);
+    const reference = c.reference.fixedMs ?? median(t.referenceMs);
+    lines.push(`| ${c.label} | ${c.past} | ${fmt(whole, 1)} | ${fmt(alone, 1)} (${t.matMuls}) | ${fmt(alone / whole, 2)} | ${c.reference.label} | ${fmt(reference, 1)} | ${fmt(alone / reference, 2)}× |`);
+    return { label: c.label, past: c.past, wholeStepMs: whole, matMulsAloneMs: alone, matMuls: t.matMuls, referenceLabel: c.reference.label, referenceStepMs: reference, samples: t.wholeMs.length };
+  });
+  lines.push(
+    "",
+    "Below 1.0×, the kernel alone leaves room under the reference and the rest of the step (norms, rotary embedding, attention, " +
+      "cache, one onnxruntime node each) is the gap that graph fusion at load can close; at or above 1.0×, nothing outside " +
+      "onnxruntime's MatMulNBits kernel can bring the step under it (only a faster kernel or a GPU).",
+  );
+  return { json, markdown: lines.join("\n") };
+}
