@@ -32,6 +32,8 @@ const STEPS = 16;
 /** llama.cpp: tokens generated per round after a 32-token prompt (its cache then spans 32–96, like ours at 64). */
 const LLAMA_PROMPT = 32;
 const LLAMA_NEW = 64;
+/** llama.cpp in the sweep: tokens generated after each prompt length (the first comes from the prefill). */
+const SWEEP_NEW = 9;
 
 interface Case {
   label: string;
@@ -42,6 +44,8 @@ interface Case {
   numKvHeads: number;
   headDim: number;
   logitRows?: number[];
+  /** Cache lengths of the sweep: how the step grows with the context (llama.cpp's too, where it is the reference). */
+  sweep: number[];
   /** What the step is measured against: a label and, for llama.cpp, a runner to time each round. */
   reference: { label: string; fixedMs?: number; runner?: LlamaCppRunner };
 }
@@ -51,7 +55,7 @@ interface Timed {
   matMulsMs: number[];
   referenceMs: number[];
   matMuls: number;
-  nodes: number;
+  sweep: { past: number; oursMs: number[]; llamaMs: number[] }[];
 }
 
 async function openSession(bytes: Uint8Array, folder: string): Promise<ort.InferenceSession> {
@@ -61,21 +65,21 @@ async function openSession(bytes: Uint8Array, folder: string): Promise<ort.Infer
   });
 }
 
-/** One decode step's feeds for the rewritten graph (append-only cache: the past is position-major). */
-function stepFeeds(c: Case): Record<string, ort.Tensor> {
+/** One decode step's feeds for the rewritten graph after `past` positions (append-only cache: the past is position-major). */
+function stepFeeds(c: Case, past = c.past): Record<string, ort.Tensor> {
   const int64 = (values: number[], dims: number[]) => new ort.Tensor("int64", BigInt64Array.from(values.map(BigInt)), dims);
   const feeds: Record<string, ort.Tensor> = {
     input_ids: int64([42], [1, 1]),
-    attention_mask: int64(new Array(c.past + 1).fill(1), [1, c.past + 1]),
-    position_ids: int64([c.past], [1, 1]),
+    attention_mask: int64(new Array(past + 1).fill(1), [1, past + 1]),
+    position_ids: int64([past], [1, 1]),
   };
   // Small values: a cache of zeros would give the softmax a flat row, which costs the same.
-  const rows = c.past * c.numKvHeads * c.headDim;
+  const rows = past * c.numKvHeads * c.headDim;
   for (let i = 0; i < c.numLayers; i++) {
     for (const kind of ["key", "value"]) {
       const data = new Float32Array(rows);
       for (let j = 0; j < rows; j++) data[j] = Math.sin(j * 0.37 + i) * 0.1;
-      feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor("float32", data, [1, c.past, c.numKvHeads, c.headDim]);
+      feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor("float32", data, [1, past, c.numKvHeads, c.headDim]);
     }
   }
   return feeds;
@@ -109,7 +113,7 @@ async function measure(c: Case, rounds: number, log: (line: string) => void): Pr
     const feeds = stepFeeds(c);
     const xs: Record<string, ort.Tensor> = {};
     for (const k of only.widths) xs[`x${k}`] = new ort.Tensor("float32", Float32Array.from({ length: k }, (_, i) => Math.cos(i) * 0.5), [1, 1, k]);
-    const timed: Timed = { wholeMs: [], matMulsMs: [], referenceMs: [], matMuls: only.matMuls, nodes: 0 };
+    const timed: Timed = { wholeMs: [], matMulsMs: [], referenceMs: [], matMuls: only.matMuls, sweep: c.sweep.map((past) => ({ past, oursMs: [], llamaMs: [] })) };
     const ids = Array.from({ length: LLAMA_PROMPT }, (_, i) => 100 + i * 37);
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? ["whole", "alone", "reference"] : ["reference", "alone", "whole"];
@@ -123,6 +127,20 @@ async function measure(c: Case, rounds: number, log: (line: string) => void): Pr
       }
       log(`  ${c.label} round ${round + 1}: step ${fmt(median(timed.wholeMs.slice(-STEPS)), 1)} ms, 4-bit MatMuls alone ${fmt(median(timed.matMulsMs.slice(-STEPS)), 1)} ms` +
         (c.reference.runner ? `, llama.cpp step ${fmt(timed.referenceMs[timed.referenceMs.length - 1], 1)} ms` : ""));
+    }
+    // The sweep: the same session after longer and longer caches, llama.cpp after prompts of those lengths.
+    const sweepFeeds = c.sweep.map((past) => stepFeeds(c, past));
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < c.sweep.length; k++) {
+        const i = (k + round) % c.sweep.length;
+        const point = timed.sweep[i];
+        point.oursMs.push(...(await timeRuns(whole, sweepFeeds[i], STEPS / 2)));
+        if (c.reference.runner) {
+          const prompt = Array.from({ length: point.past }, (_, j) => 100 + ((j * 37) % 5000));
+          point.llamaMs.push(1000 / (await c.reference.runner.generate(prompt, SWEEP_NEW)).tokensPerSecond);
+        }
+      }
+      log(`  ${c.label} sweep round ${round + 1}: ` + timed.sweep.map((p) => `${p.past}: ${fmt(median(p.oursMs.slice(-STEPS / 2)), 1)}` + (p.llamaMs.length ? `/${fmt(p.llamaMs[p.llamaMs.length - 1], 1)}` : "") + " ms").join(", "));
     }
     return timed;
   } finally {
@@ -157,6 +175,7 @@ export async function kernelBoundPart(options: BenchOptions, log: (line: string)
       label: "Qwen3-0.6B-shaped q4 (LLM)",
       file: path.join(qwenDir, "onnx", "model_q4.onnx"),
       past: 64,
+      sweep: [4, 64, 256, 512],
       ...qwen,
       reference: { label: "llama.cpp Q4_0, whole decode step (same weights, same threads)", runner },
     },
@@ -165,6 +184,7 @@ export async function kernelBoundPart(options: BenchOptions, log: (line: string)
       label: "NeuTTS-shaped q4 (codec LM, speech-only head)",
       file: path.join(neutts, "backbone", "onnx", "model_q4.onnx"),
       past: 380,
+      sweep: [4, 128, 380, 640],
       ...codec,
       logitRows: codecRows(neutts),
       reference: { label: "real time: 50 frames/s", fixedMs: 20 },
@@ -190,8 +210,32 @@ export async function kernelBoundPart(options: BenchOptions, log: (line: string)
     const alone = median(t.matMulsMs);
     const reference = c.reference.fixedMs ?? median(t.referenceMs);
     lines.push(`| ${c.label} | ${c.past} | ${fmt(whole, 1)} | ${fmt(alone, 1)} (${t.matMuls}) | ${fmt(alone / whole, 2)} | ${c.reference.label} | ${fmt(reference, 1)} | ${fmt(alone / reference, 2)}× |`);
-    return { label: c.label, past: c.past, wholeStepMs: whole, matMulsAloneMs: alone, matMuls: t.matMuls, referenceLabel: c.reference.label, referenceStepMs: reference, samples: t.wholeMs.length };
+    return {
+      label: c.label,
+      past: c.past,
+      wholeStepMs: whole,
+      matMulsAloneMs: alone,
+      matMuls: t.matMuls,
+      referenceLabel: c.reference.label,
+      referenceStepMs: reference,
+      samples: t.wholeMs.length,
+      sweep: t.sweep.map((p) => ({ past: p.past, oursStepMs: median(p.oursMs), llamaCppStepMs: p.llamaMs.length ? median(p.llamaMs) : undefined })),
+    };
   });
+  lines.push(
+    "",
+    `**The step against the cache's length** — the same sessions fed caches of these lengths (${STEPS / 2} steps a round), ` +
+      `llama.cpp decoding ${SWEEP_NEW - 1} tokens after prompts of those lengths, ${rounds} rounds with the order rotating; medians, ms:`,
+    "",
+    "| model | cached positions | our step | llama.cpp step | ours ÷ llama.cpp |",
+    "|---|---:|---:|---:|---:|",
+  );
+  for (const { c, t } of results) {
+    for (const p of t.sweep) {
+      const llama = p.llamaMs.length ? median(p.llamaMs) : undefined;
+      lines.push(`| ${c.label} | ${p.past} | ${fmt(median(p.oursMs), 1)} | ${llama === undefined ? "—" : fmt(llama, 1)} | ${llama === undefined ? "—" : fmt(median(p.oursMs) / llama, 2) + "×"} |`);
+    }
+  }
   lines.push(
     "",
     "Below 1.0×, the kernel alone leaves room under the reference and the rest of the step (norms, rotary embedding, attention, " +
