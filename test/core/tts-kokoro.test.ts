@@ -115,6 +115,15 @@ describe("tts kokoro engine (tiny-kokoro)", function () {
     assert.ok(Math.abs(final.audio_seconds! - audio.reduce((n, c) => n + c.audio.length, 0) / 24000) < 1e-9);
   });
 
+  it("first_span_words cuts the first span early (first audio need not wait for the whole sentence); 0 keeps it whole", async () => {
+    const text = "The kitchen light in the north wing is on now. Goodbye.";
+    const early = samples(await speak(engine, text, { first_span_words: 3 }));
+    assert.deepEqual([...new Set(early.map((c) => c.text))], ["The kitchen light", "in the north wing is on now.", "Goodbye."]);
+    const whole = samples(await speak(engine, text, { first_span_words: 0 }));
+    assert.deepEqual([...new Set(whole.map((c) => c.text))], ["The kitchen light in the north wing is on now.", "Goodbye."]);
+    assert.throws(() => engine.openStreamer({ first_span_words: -2 }), /first_span_words must be a whole number of words from 0 \(off\) to 100, got -2/);
+  });
+
   it("takes speed and voice per streamer: speed 2 halves the length, voices and blends change the sound", async () => {
     const text = "Speed and voice.";
     const base = samples(await speak(engine, text))[0].audio;

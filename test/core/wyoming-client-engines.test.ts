@@ -104,6 +104,24 @@ describe("wyoming client engines", function () {
     assert.throws(() => engine.openStreamer({ voice: "carol" }), /has no voice 'carol'; it offers alice, bob/);
   });
 
+  it("tts without streaming support: first_span_words makes the first synthesize the sentence's first words", async () => {
+    const service = await fake((event, c) => {
+      if (event.type !== "synthesize") return;
+      c.send("audio-start", { rate: 22050, width: 2, channels: 1 });
+      c.send("audio-chunk", { rate: 22050, width: 2, channels: 1 }, Buffer.alloc(400));
+      c.send("audio-stop");
+    });
+    const engine = (await loadModel("tts", { enginesPath: service.url })) as WyomingTtsEngine;
+    assert.throws(() => engine.openStreamer({ first_span_words: 1.5 }), /first_span_words must be a whole number of words from 0 \(off\) to 100, got 1.5/);
+    const streamer = engine.openStreamer({ first_span_words: 3 });
+    const out = collect<TtsStreamChunk>(streamer.output$);
+    streamer.send("The kitchen light in the north wing is on now. Goodbye.");
+    streamer.finish();
+    await out.done;
+    const synths = service.connections.flatMap((c) => c.events.filter((e) => e.type === "synthesize"));
+    assert.deepEqual(synths.map((e) => e.data.text), ["The kitchen light", "in the north wing is on now.", "Goodbye."]);
+  });
+
   it("tts with streaming support: synthesize-start, chunks as they come, the compat synthesize, synthesize-stop → audio until synthesize-stopped", async () => {
     const info = { ...FAKE_INFO, tts: [{ ...FAKE_INFO.tts[0], supports_synthesize_streaming: true }] };
     const service = await fake((event, c) => {

@@ -72,6 +72,19 @@ describe("openai tts engine: /audio/speech", function () {
     assert.deepEqual(chunks.map((c) => (c as TtsChunk).chunk_index), chunks.map((_, i) => i));
   });
 
+  it("first_span_words: the first request is the sentence's first clause or first words, so the first audio comes sooner", async () => {
+    engine = await remoteTts(server.url, { model: MODELS.tts, voice: "nova" });
+    const before = server.requests.length;
+    const streamer = engine.openStreamer({ first_span_words: 3 });
+    const done = collect(streamer.output$);
+    streamer.send("The kitchen light in the north wing is on now. Goodbye.");
+    streamer.finish();
+    const { error } = await done;
+    assert.equal(error, undefined);
+    const inputs = server.requests.slice(before).filter((r) => r.path === SPEECH).map((r) => r.json!.input);
+    assert.deepEqual(inputs, ["The kitchen light", "in the north wing is on now.", "Goodbye."]);
+  });
+
   it("runs the next span's request one ahead while the current one streams", async () => {
     await server.close();
     server = await startOpenAiTestServer({ speechPieceDelayMs: 3 });

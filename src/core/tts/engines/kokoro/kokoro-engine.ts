@@ -134,7 +134,7 @@ export class KokoroEngine implements TtsEngine {
         sink({ audio, last: i === pieces.length - 1 } satisfies SpanPiece);
       }
     });
-    return new SpanStreamer(pipeline, { sampleRateOut: config.sample_rate_out, resampler: spanResampler });
+    return new SpanStreamer(pipeline, { sampleRateOut: config.sample_rate_out, resampler: spanResampler, firstSpanWords: config.first_span_words });
   }
 
   /** Token ids of a phoneme string, "$" pads included (unknown symbols are dropped by the tokenizer). */

@@ -48,7 +48,7 @@ export class OpenAiTtsEngine implements TtsEngine {
       speed: options.speed ?? this.settings.speed,
       pcmRate: this.settings.pcmRate ?? OPENAI_PCM_RATE,
     });
-    return new SpanStreamer(pipeline, { sampleRateOut: config.sample_rate_out, resampler: spanResampler });
+    return new SpanStreamer(pipeline, { sampleRateOut: config.sample_rate_out, resampler: spanResampler, firstSpanWords: config.first_span_words });
   }
 
   /** Closes every connection, in flight ones too: open streams end with an error naming the server. */

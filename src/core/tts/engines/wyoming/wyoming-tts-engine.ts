@@ -13,6 +13,7 @@ import { pcmToMono, readFormat, type AudioFormat } from "../../../wyoming/audio-
 import { clientOptionsFrom, describeService, parseWyomingUrl, serviceError, WyomingConnection, type WyomingClientOptions, type WyomingTarget } from "../../../wyoming/client";
 import type { DescribedService } from "../../../wyoming/info";
 import { SentenceSplitter } from "../../sentence-splitter";
+import { resolveStreamConfig } from "../../stream-config";
 import type { ModelSpec, TtsEngine, TtsStreamChunk, TtsStreamConfig, TtsStreamer } from "../../../types";
 
 export class WyomingTtsStreamer implements TtsStreamer {
@@ -21,7 +22,7 @@ export class WyomingTtsStreamer implements TtsStreamer {
   private connection: WyomingConnection | undefined;
   private readonly ready: Promise<WyomingConnection | undefined>;
   private readonly openedAt = Date.now();
-  private readonly splitter = new SentenceSplitter();
+  private readonly splitter: SentenceSplitter;
   /** Sentences sent as plain synthesize requests, waiting for their audio-stop (oldest first). */
   private readonly spans: string[] = [];
   private allText = "";
@@ -44,7 +45,10 @@ export class WyomingTtsStreamer implements TtsStreamer {
     private readonly sampleRateOut: number | undefined,
     options: WyomingClientOptions,
     private readonly onClose: (s: WyomingTtsStreamer) => void,
+    /** Cut the first sentence early (first_span_words) — for services that take one sentence at a time. */
+    firstSpanWords?: number,
   ) {
+    this.splitter = new SentenceSplitter({ firstSpanWords });
     this.ready = WyomingConnection.connect(target, options).then(
       (connection) => {
         if (this.over) {
@@ -257,7 +261,9 @@ export class WyomingTtsEngine implements TtsEngine {
     if (voice && this.voices.length > 0 && !this.voices.includes(voice)) {
       throw new Error(`Wyoming service ${this.target.url} has no voice '${voice}'; it offers ${this.voices.slice(0, 20).join(", ")}`);
     }
-    const streamer = new WyomingTtsStreamer(this.target, this.streaming, voice, config.sample_rate_out, this.options, (s) => this.open.delete(s));
+    // Range-checked as for the local voices (the voice is checked above against the service's list).
+    const { first_span_words: firstSpanWords } = resolveStreamConfig({ first_span_words: config.first_span_words }, []);
+    const streamer = new WyomingTtsStreamer(this.target, this.streaming, voice, config.sample_rate_out, this.options, (s) => this.open.delete(s), firstSpanWords);
     this.open.add(streamer);
     return streamer;
   }
