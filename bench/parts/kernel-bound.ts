@@ -18,7 +18,8 @@ import { lastLogitsModel } from "../../src/core/onnx/decoder/last-logits-graph";
 import { readModelShape } from "../../src/core/onnx/decoder/model-config";
 import { sessionOptions } from "../../src/core/onnx/session-factory";
 import { SpeechVocabulary } from "../../src/core/tts/engines/codec/speech-vocabulary";
-import { CPU_DEFAULT_Q4_ACCURACY_LEVEL } from "../../src/core/onnx/decoder/decoder-session";
+import { appendOnlyLayoutBySize, CPU_DEFAULT_Q4_ACCURACY_LEVEL } from "../../src/core/onnx/decoder/decoder-session";
+import type { AppendOnlyLayout } from "../../src/core/onnx/decoder/append-only-cache";
 import type { BenchOptions } from "../options";
 import { fmt, median } from "../stats";
 import { LlamaCppRunner } from "../llm/llama-cpp";
@@ -46,6 +47,9 @@ interface Case {
   logitRows?: number[];
   /** Cache lengths of the sweep: how the step grows with the context (llama.cpp's too, where it is the reference). */
   sweep: number[];
+  /** The engine's cache layout (the main table and the sweep), and the other one (the sweep's A/B). */
+  layout: AppendOnlyLayout;
+  otherLayout: AppendOnlyLayout;
   /** What the step is measured against: a label and, for llama.cpp, a runner to time each round. */
   reference: { label: string; fixedMs?: number; runner?: LlamaCppRunner };
 }
@@ -55,7 +59,7 @@ interface Timed {
   matMulsMs: number[];
   referenceMs: number[];
   matMuls: number;
-  sweep: { past: number; oursMs: number[]; llamaMs: number[] }[];
+  sweep: { past: number; oursMs: number[]; otherMs: number[]; llamaMs: number[] }[];
 }
 
 async function openSession(bytes: Uint8Array, folder: string): Promise<ort.InferenceSession> {
@@ -65,21 +69,33 @@ async function openSession(bytes: Uint8Array, folder: string): Promise<ort.Infer
   });
 }
 
-/** One decode step's feeds for the rewritten graph after `past` positions (append-only cache: the past is position-major). */
-function stepFeeds(c: Case, past = c.past): Record<string, ort.Tensor> {
+/**
+ * The heads layout's masked spare positions in these steps: the decoder keeps 0–32 (SLACK in
+ * kv-cache-decoder.ts), 16 on average.
+ */
+const HEADS_SPARE = 16;
+
+/**
+ * One decode step's feeds for the rewritten graph after `past` positions: position-major rows, or
+ * heads-major buffers with HEADS_SPARE masked spare positions, as the decoder feeds them.
+ */
+function stepFeeds(c: Case, layout: AppendOnlyLayout, past = c.past): Record<string, ort.Tensor> {
   const int64 = (values: number[], dims: number[]) => new ort.Tensor("int64", BigInt64Array.from(values.map(BigInt)), dims);
+  const capacity = layout === "heads" ? past + HEADS_SPARE : past;
+  const mask = new Array(capacity + 1).fill(1).fill(0, past, capacity);
   const feeds: Record<string, ort.Tensor> = {
     input_ids: int64([42], [1, 1]),
-    attention_mask: int64(new Array(past + 1).fill(1), [1, past + 1]),
+    attention_mask: int64(mask, [1, capacity + 1]),
     position_ids: int64([past], [1, 1]),
   };
   // Small values: a cache of zeros would give the softmax a flat row, which costs the same.
-  const rows = past * c.numKvHeads * c.headDim;
+  const rows = capacity * c.numKvHeads * c.headDim;
   for (let i = 0; i < c.numLayers; i++) {
     for (const kind of ["key", "value"]) {
       const data = new Float32Array(rows);
       for (let j = 0; j < rows; j++) data[j] = Math.sin(j * 0.37 + i) * 0.1;
-      feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor("float32", data, [1, past, c.numKvHeads, c.headDim]);
+      const dims = layout === "heads" ? [1, c.numKvHeads, capacity, c.headDim] : [1, capacity, c.numKvHeads, c.headDim];
+      feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor("float32", data, dims);
     }
   }
   return feeds;
@@ -96,24 +112,32 @@ async function timeRuns(session: ort.InferenceSession, feeds: Record<string, ort
   return times;
 }
 
-async function measure(c: Case, rounds: number, log: (line: string) => void): Promise<Timed> {
-  // As createDecoderSession prepares it on the CPU (both models pass the append-only size rule).
+/** The decoder graph as createDecoderSession prepares it on the CPU (both models pass the append-only size rule). */
+function prepared(c: Case, layout: AppendOnlyLayout) {
   const rewritten = lastLogitsModel(c.file, {
     matMulNBitsAccuracyLevel: CPU_DEFAULT_Q4_ACCURACY_LEVEL,
     appendOnlyCache: true,
+    appendOnlyLayout: layout,
     fuseSiblingMatMuls: true,
     logitRows: c.logitRows,
   });
   if (!rewritten) throw new Error(`${c.file}: the decoder graph could not be prepared as the engine does`);
   if (c.logitRows && !rewritten.keptRows) throw new Error(`${c.file}: the head did not take the speech-only rows`);
+  return rewritten;
+}
+
+async function measure(c: Case, rounds: number, log: (line: string) => void): Promise<Timed> {
+  const rewritten = prepared(c, c.layout);
+  const other = prepared(c, c.otherLayout);
   const only = matMulNBitsOnly(rewritten.bytes);
   const whole = await openSession(rewritten.bytes, rewritten.externalDataFolder);
+  const otherWhole = await openSession(other.bytes, other.externalDataFolder);
   const alone = await openSession(only.bytes, rewritten.externalDataFolder);
   try {
-    const feeds = stepFeeds(c);
+    const feeds = stepFeeds(c, c.layout);
     const xs: Record<string, ort.Tensor> = {};
     for (const k of only.widths) xs[`x${k}`] = new ort.Tensor("float32", Float32Array.from({ length: k }, (_, i) => Math.cos(i) * 0.5), [1, 1, k]);
-    const timed: Timed = { wholeMs: [], matMulsMs: [], referenceMs: [], matMuls: only.matMuls, sweep: c.sweep.map((past) => ({ past, oursMs: [], llamaMs: [] })) };
+    const timed: Timed = { wholeMs: [], matMulsMs: [], referenceMs: [], matMuls: only.matMuls, sweep: c.sweep.map((past) => ({ past, oursMs: [], otherMs: [], llamaMs: [] })) };
     const ids = Array.from({ length: LLAMA_PROMPT }, (_, i) => 100 + i * 37);
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? ["whole", "alone", "reference"] : ["reference", "alone", "whole"];
@@ -129,22 +153,28 @@ async function measure(c: Case, rounds: number, log: (line: string) => void): Pr
         (c.reference.runner ? `, llama.cpp step ${fmt(timed.referenceMs[timed.referenceMs.length - 1], 1)} ms` : ""));
     }
     // The sweep: the same session after longer and longer caches, llama.cpp after prompts of those lengths.
-    const sweepFeeds = c.sweep.map((past) => stepFeeds(c, past));
+    const sweepFeeds = c.sweep.map((past) => stepFeeds(c, c.layout, past));
+    const otherFeeds = c.sweep.map((past) => stepFeeds(c, c.otherLayout, past));
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < c.sweep.length; k++) {
         const i = (k + round) % c.sweep.length;
         const point = timed.sweep[i];
-        point.oursMs.push(...(await timeRuns(whole, sweepFeeds[i], STEPS / 2)));
+        // The two layouts back to back, their order alternating by round.
+        for (const side of round % 2 === 0 ? ["ours", "other"] : ["other", "ours"]) {
+          if (side === "ours") point.oursMs.push(...(await timeRuns(whole, sweepFeeds[i], STEPS / 2)));
+          else point.otherMs.push(...(await timeRuns(otherWhole, otherFeeds[i], STEPS / 2)));
+        }
         if (c.reference.runner) {
           const prompt = Array.from({ length: point.past }, (_, j) => 100 + ((j * 37) % 5000));
           point.llamaMs.push(1000 / (await c.reference.runner.generate(prompt, SWEEP_NEW)).tokensPerSecond);
         }
       }
-      log(`  ${c.label} sweep round ${round + 1}: ` + timed.sweep.map((p) => `${p.past}: ${fmt(median(p.oursMs.slice(-STEPS / 2)), 1)}` + (p.llamaMs.length ? `/${fmt(p.llamaMs[p.llamaMs.length - 1], 1)}` : "") + " ms").join(", "));
+      log(`  ${c.label} sweep round ${round + 1}: ` + timed.sweep.map((p) => `${p.past}: ${fmt(median(p.oursMs.slice(-STEPS / 2)), 1)} (${c.otherLayout} ${fmt(median(p.otherMs.slice(-STEPS / 2)), 1)})` + (p.llamaMs.length ? `/${fmt(p.llamaMs[p.llamaMs.length - 1], 1)}` : "") + " ms").join(", "));
     }
     return timed;
   } finally {
     await whole.release();
+    await otherWhole.release();
     await alone.release();
   }
 }
@@ -177,6 +207,8 @@ export async function kernelBoundPart(options: BenchOptions, log: (line: string)
       past: 64,
       sweep: [4, 64, 256, 512],
       ...qwen,
+      layout: appendOnlyLayoutBySize(qwen),
+      otherLayout: appendOnlyLayoutBySize(qwen) === "heads" ? "positions" : "heads",
       reference: { label: "llama.cpp Q4_0, whole decode step (same weights, same threads)", runner },
     },
     {
@@ -186,6 +218,8 @@ export async function kernelBoundPart(options: BenchOptions, log: (line: string)
       past: 380,
       sweep: [4, 128, 380, 640],
       ...codec,
+      layout: appendOnlyLayoutBySize(codec),
+      otherLayout: appendOnlyLayoutBySize(codec) === "heads" ? "positions" : "heads",
       logitRows: codecRows(neutts),
       reference: { label: "real time: 50 frames/s", fixedMs: 20 },
     },
@@ -209,7 +243,7 @@ export async function kernelBoundPart(options: BenchOptions, log: (line: string)
     const whole = median(t.wholeMs);
     const alone = median(t.matMulsMs);
     const reference = c.reference.fixedMs ?? median(t.referenceMs);
-    lines.push(`| ${c.label} | ${c.past} | ${fmt(whole, 1)} | ${fmt(alone, 1)} (${t.matMuls}) | ${fmt(alone / whole, 2)} | ${c.reference.label} | ${fmt(reference, 1)} | ${fmt(alone / reference, 2)}× |`);
+    lines.push(`| ${c.label}, ${c.layout === "heads" ? "heads" : "position"}-major cache | ${c.past} | ${fmt(whole, 1)} | ${fmt(alone, 1)} (${t.matMuls}) | ${fmt(alone / whole, 2)} | ${c.reference.label} | ${fmt(reference, 1)} | ${fmt(alone / reference, 2)}× |`);
     return {
       label: c.label,
       past: c.past,
@@ -219,21 +253,34 @@ export async function kernelBoundPart(options: BenchOptions, log: (line: string)
       referenceLabel: c.reference.label,
       referenceStepMs: reference,
       samples: t.wholeMs.length,
-      sweep: t.sweep.map((p) => ({ past: p.past, oursStepMs: median(p.oursMs), llamaCppStepMs: p.llamaMs.length ? median(p.llamaMs) : undefined })),
+      layout: c.layout,
+      sweep: t.sweep.map((p) => ({
+        past: p.past,
+        oursStepMs: median(p.oursMs),
+        otherLayout: c.otherLayout,
+        otherLayoutStepMs: median(p.otherMs),
+        llamaCppStepMs: p.llamaMs.length ? median(p.llamaMs) : undefined,
+      })),
     };
   });
   lines.push(
     "",
-    `**The step against the cache's length** — the same sessions fed caches of these lengths (${STEPS / 2} steps a round), ` +
-      `llama.cpp decoding ${SWEEP_NEW - 1} tokens after prompts of those lengths, ${rounds} rounds with the order rotating; medians, ms:`,
+    `**The step against the cache's length** — the same sessions fed caches of these lengths (${STEPS / 2} steps a round), in the ` +
+      `append-only cache layout the engine picks for the model and in the other one (heads-major buffers carry ${HEADS_SPARE} masked spare ` +
+      `positions, the decoder's average), llama.cpp decoding ${SWEEP_NEW - 1} tokens after prompts of those lengths, ${rounds} rounds with ` +
+      "the order rotating; medians, ms:",
     "",
-    "| model | cached positions | our step | llama.cpp step | ours ÷ llama.cpp |",
-    "|---|---:|---:|---:|---:|",
+    "| model | cached positions | our step (the engine's layout) | the other layout | engine's ÷ other | llama.cpp step | ours ÷ llama.cpp |",
+    "|---|---:|---:|---:|---:|---:|---:|",
   );
   for (const { c, t } of results) {
     for (const p of t.sweep) {
       const llama = p.llamaMs.length ? median(p.llamaMs) : undefined;
-      lines.push(`| ${c.label} | ${p.past} | ${fmt(median(p.oursMs), 1)} | ${llama === undefined ? "—" : fmt(llama, 1)} | ${llama === undefined ? "—" : fmt(median(p.oursMs) / llama, 2) + "×"} |`);
+      const [ours, other] = [median(p.oursMs), median(p.otherMs)];
+      lines.push(
+        `| ${c.label} | ${p.past} | ${fmt(ours, 1)} (${c.layout}) | ${fmt(other, 1)} (${c.otherLayout}) | ${fmt(ours / other, 2)}× | ` +
+          `${llama === undefined ? "—" : fmt(llama, 1)} | ${llama === undefined ? "—" : fmt(ours / llama, 2) + "×"} |`,
+      );
     }
   }
   lines.push(

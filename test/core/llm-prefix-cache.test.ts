@@ -30,8 +30,14 @@ const system = "You are a calm home assistant. Answer in one short sentence, nam
 const turn = (question: string): LlmRequest => ({ system, prompt: question, temperature: 0, max_new_tokens: 10 });
 
 
-for (const appendOnly of [false, true]) {
-  describe(`llm prefix KV cache (${appendOnly ? "append-only" : "head-major"} cache layout)`, function () {
+const LAYOUTS = [
+  { name: "the file's present outputs", config: { append_only_cache: false } },
+  { name: "append-only, position-major", config: { append_only_cache: true, heads_major_cache: false } },
+  { name: "append-only, heads-major with spare positions", config: { append_only_cache: true, heads_major_cache: true } },
+];
+
+for (const layout of LAYOUTS) {
+  describe(`llm prefix KV cache (${layout.name})`, function () {
     let dir: string;
     before(async () => {
       dir = await fixtureDir("tiny-llm");
@@ -40,11 +46,11 @@ for (const appendOnly of [false, true]) {
     it("a second prompt with the same system prompt prefills only its new tokens and gives the tokens of a cold engine", async () => {
       const counter = new FedPositions();
       // In this thread, so the wrapper sees the session's runs.
-      const ctx = localLoadContext("llm", { enginesPath: dir, config: { append_only_cache: appendOnly, worker_thread: false } });
+      const ctx = localLoadContext("llm", { enginesPath: dir, config: { ...layout.config, worker_thread: false } });
       const create = ctx.createSession.bind(ctx);
       ctx.createSession = async (file, rewritten) => counter.wrap(await create(file, rewritten));
       const warm = await loadLlm(ctx);
-      const cold = await loadLlm(localLoadContext("llm", { enginesPath: dir, config: { append_only_cache: appendOnly, prefix_cache_mb: 0 } }));
+      const cold = await loadLlm(localLoadContext("llm", { enginesPath: dir, config: { ...layout.config, prefix_cache_mb: 0 } }));
       try {
         const first = await collect(warm.generate(turn("Is the kitchen light on?")));
         assert.equal(finalOf(first).cached_prompt_tokens, 0, "nothing cached before the first prompt");
@@ -74,7 +80,7 @@ for (const appendOnly of [false, true]) {
     });
 
     it("seeded logits match a whole prefill within float tolerance", async () => {
-      const engine = await loadLlm(localLoadContext("llm", { enginesPath: dir, config: { append_only_cache: appendOnly, worker_thread: false } }));
+      const engine = await loadLlm(localLoadContext("llm", { enginesPath: dir, config: { ...layout.config, worker_thread: false } }));
       try {
         const ids = engine.tokenizer.encodePrompt({ system, prompt: "What is the weather?" });
         const whole = new KvCacheDecoder(sessionOf(engine), engine.shape);

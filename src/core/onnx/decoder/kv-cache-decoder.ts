@@ -8,13 +8,17 @@
  * inputs (no copy), so one instance is one sequence's cache: never share an instance between
  * two sequences. The LLM engine and the codec TTS engine both use it.
  *
- * Graphs rewritten by append-only-cache.ts (decoder-session.ts does this when it can) take the
- * cache position-major and return only each step's new rows: then the decoder keeps one
- * growing buffer per cache input, appends the rows, and feeds a prefix view of it, so a step
- * allocates nothing in JavaScript for the cache.
+ * Graphs rewritten by append-only-cache.ts (decoder-session.ts does this when it can) return
+ * only each step's new rows, and the decoder keeps one growing buffer per cache input:
+ *  - position-major ([positions, kv_heads, head_dim]): rows are appended and a prefix view is fed;
+ *  - heads-major ([kv_heads, capacity, head_dim], the file's own layout): each head's rows are
+ *    written `capacity` positions apart, the whole buffer is fed, and the positions not written
+ *    yet are masked out by attention_mask zeros. The capacity grows SLACK positions at a time
+ *    (the masked positions still cost attention work; a growth re-lays the buffer out once).
+ * Either way a step allocates nothing in JavaScript for the cache.
  */
 import * as ort from "onnxruntime-node";
-import { NEW_CACHE_PREFIX } from "./append-only-cache";
+import { NEW_CACHE_PREFIX, NEW_HEADS_PREFIX } from "./append-only-cache";
 import type { CacheBufferPool } from "./cache-buffer-pool";
 
 type CacheArray = Float32Array | Uint16Array;
@@ -22,6 +26,7 @@ type CacheArray = Float32Array | Uint16Array;
 /** The first positions of one sequence's cache (see KvCacheDecoder.snapshot). */
 export interface CacheSnapshot {
   positions: number;
+  /** Whether `arrays` are position-major (else [kv_heads, positions, head_dim]). */
   appendOnly: boolean;
   /** KV heads (the runs of a head-major array). */
   heads: number;
@@ -58,6 +63,16 @@ interface CacheSlot {
 
 const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
 
+/**
+ * Heads-major buffers: spare positions added at a growth. A masked position costs about as much
+ * attention work as a cached one, and a growth copies the cache once, so a few dozen balances the
+ * two (Qwen3-0.6B: ~0.03 ms a masked position, ~0.02 ms a position to re-lay out).
+ */
+const SLACK = 32;
+
+/** How the cache lives between calls: the outputs fed back (plain graphs), or our buffers in one of two layouts. */
+type CacheLayout = "present" | "positions" | "heads";
+
 export class KvCacheDecoder {
   private past = new Map<string, ort.Tensor>();
   private readonly slots: CacheSlot[];
@@ -66,16 +81,21 @@ export class KvCacheDecoder {
   private disposed = false;
   /** Positions already in the cache. */
   private cached = 0;
-  /** Append-only graphs: the cache rows per input, [capacity, kv_heads, head_dim] position-major. */
-  private readonly appendOnly: boolean;
+  private readonly layout: CacheLayout;
+  /**
+   * Append-only graphs: the cache per input, [capacity, kv_heads, head_dim] (positions layout) or
+   * [kv_heads, capacity, head_dim] (heads layout) in its first capacity × rowSize floats.
+   */
   private rows = new Map<string, Float32Array>();
   private capacity = 0;
   /** Whether `rows` are buffers of ours (grown or pooled) rather than the prefill's output arrays. */
   private ownsRows = false;
   private readonly pool: CacheBufferPool | undefined;
   private readonly fetches: string[] | undefined;
-  /** Backing store of the attention mask (ones only: this decoder never pads). */
+  /** Backing store of the attention mask (positions layout: ones only, this decoder never pads). */
   private ones = new BigInt64Array(0);
+  /** Heads layout: the mask over capacity + new positions (zeros where nothing is written yet). */
+  private mask = new BigInt64Array(0);
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -92,11 +112,12 @@ export class KvCacheDecoder {
       const meta = session.inputMetadata?.find((m) => m.name === name);
       return meta && meta.isTensor ? (meta.type as ort.Tensor.Type) : "float32";
     };
-    this.appendOnly = session.outputNames.includes(`${NEW_CACHE_PREFIX}0.key`);
+    this.layout = session.outputNames.includes(`${NEW_HEADS_PREFIX}0.key`) ? "heads" : session.outputNames.includes(`${NEW_CACHE_PREFIX}0.key`) ? "positions" : "present";
+    const outputPrefix = { heads: NEW_HEADS_PREFIX, positions: NEW_CACHE_PREFIX, present: "present." }[this.layout];
     this.slots = session.inputNames
       .filter((name) => PAST.test(name))
       .map((input) => {
-        const output = input.replace("past_key_values.", this.appendOnly ? NEW_CACHE_PREFIX : "present.");
+        const output = input.replace("past_key_values.", outputPrefix);
         if (!session.outputNames.includes(output)) throw new Error(`the ONNX model has input ${input} but no output ${output}`);
         return { input, output, type: typeOf(input) };
       });
@@ -106,8 +127,16 @@ export class KvCacheDecoder {
       );
     }
     if (this.appendOnly && this.slots.some((slot) => slot.type !== "float32")) throw new Error("an append-only cache graph must have float32 cache inputs");
+    if (this.layout === "heads" && !(this.inputs.has("attention_mask") && this.inputs.has("position_ids"))) {
+      throw new Error("a heads-major append-only cache graph must take attention_mask and position_ids");
+    }
     // Append-only graphs: fetch only what the loop reads.
     this.fetches = this.appendOnly ? [this.logitsName, ...this.slots.map((slot) => slot.output)] : undefined;
+  }
+
+  /** Whether the decoder keeps the cache in its own buffers (an append-only graph). */
+  private get appendOnly(): boolean {
+    return this.layout !== "present";
   }
 
   /** Positions in the cache (prompt and generated tokens fed so far). */
@@ -133,28 +162,34 @@ export class KvCacheDecoder {
 
   /**
    * A copy of the first `positions` cached positions, one array per cache input, in a layout
-   * `seed()` takes back (the prefix KV cache keeps these). Position-major for append-only graphs,
+   * `seed()` takes back (the prefix KV cache keeps these). Position-major for the positions layout,
    * [kv_heads, positions, head_dim] otherwise.
    */
   snapshot(positions: number): CacheSnapshot {
     if (positions < 1 || positions > this.cached) throw new Error(`cannot snapshot ${positions} of ${this.cached} cached positions`);
     const rowSize = this.rowSize;
     const arrays = this.slots.map((slot) => {
-      if (this.appendOnly) return this.rows.get(slot.input)!.slice(0, positions * rowSize);
+      if (this.layout === "positions") return this.rows.get(slot.input)!.slice(0, positions * rowSize);
+      if (this.layout === "heads") return headMajorPrefix(this.rows.get(slot.input)!, this.shape.numKvHeads, this.capacity, positions, this.shape.headDim);
       const past = this.past.get(slot.input)!;
       return headMajorPrefix(past.data as CacheArray, this.shape.numKvHeads, this.cached, positions, this.shape.headDim);
     });
-    return { positions, appendOnly: this.appendOnly, heads: this.shape.numKvHeads, arrays };
+    return { positions, appendOnly: this.layout === "positions", heads: this.shape.numKvHeads, arrays };
   }
 
   /** Starts this (fresh) decoder from a snapshot of another sequence's first positions. */
   seed(snapshot: CacheSnapshot): void {
     if (this.cached !== 0) throw new Error("seed() needs an empty decoder");
-    if (snapshot.appendOnly !== this.appendOnly || snapshot.arrays.length !== this.slots.length) {
+    if (snapshot.appendOnly !== (this.layout === "positions") || snapshot.arrays.length !== this.slots.length) {
       throw new Error("this cache snapshot comes from a differently shaped decoder");
     }
     const positions = snapshot.positions;
-    if (this.appendOnly) {
+    if (this.layout === "heads") {
+      if (snapshot.arrays.some((a) => !(a instanceof Float32Array))) throw new Error("this cache snapshot comes from a differently shaped decoder");
+      // The snapshot's arrays stay the prefix cache's: copied, never pooled.
+      this.releaseRows();
+      this.relayHeads(snapshot.arrays as Float32Array[], positions, positions, positions + SLACK, false);
+    } else if (this.appendOnly) {
       const rowSize = this.rowSize;
       const capacity = positions + 64;
       const pooled = this.pool?.take(this.slots.length, capacity * rowSize);
@@ -201,6 +236,8 @@ export class KvCacheDecoder {
     const count = options.skipInputIds ? (options.newPositions ?? 0) : ids.length;
     if (count < 1) throw new Error("a forward pass needs at least one new position");
     const start = this.cached;
+    // A new sequence in the heads layout starts from no buffer (the last one's would only be masked work).
+    if (this.layout === "heads" && start === 0) this.releaseRows();
     const feeds: Record<string, ort.Tensor> = { ...options.extraFeeds };
     if (!options.skipInputIds) feeds.input_ids = int64Row(ids);
     if (this.inputs.has("attention_mask")) feeds.attention_mask = this.attentionMask(start + count);
@@ -211,8 +248,10 @@ export class KvCacheDecoder {
     for (const name of ["num_logits_to_keep", "logits_to_keep"]) {
       if (this.inputs.has(name) && !feeds[name]) feeds[name] = new ort.Tensor("int64", BigInt64Array.from([1n]), []);
     }
+    if (this.layout === "heads") feeds.attention_mask = this.headsMask(start, count);
     for (const slot of this.slots) {
-      feeds[slot.input] = this.appendOnly ? this.cacheView(slot.input, start) : (this.past.get(slot.input) ?? this.emptyPast(slot.type));
+      feeds[slot.input] =
+        this.layout === "heads" ? this.headsView(slot.input) : this.appendOnly ? this.cacheView(slot.input, start) : (this.past.get(slot.input) ?? this.emptyPast(slot.type));
     }
 
     const outputs = this.fetches ? await this.session.run(feeds, this.fetches) : await this.session.run(feeds);
@@ -220,7 +259,9 @@ export class KvCacheDecoder {
       disposeAll(Object.values(outputs));
       throw new Error("this KV-cache decoder was disposed during a forward pass");
     }
-    if (this.appendOnly) {
+    if (this.layout === "heads") {
+      this.appendHeads(outputs, start, count);
+    } else if (this.appendOnly) {
       this.append(outputs, start, count);
     } else {
       // The old cache is dead once the new one exists: release it, keep the outputs as-is.
@@ -238,6 +279,89 @@ export class KvCacheDecoder {
   private attentionMask(positions: number): ort.Tensor {
     if (this.ones.length < positions) this.ones = new BigInt64Array(Math.max(256, 2 * positions)).fill(1n);
     return new ort.Tensor("int64", this.ones.subarray(0, positions), [1, positions]);
+  }
+
+  /**
+   * Heads layout: ones over the `cached` positions, zeros over the capacity not written yet, ones
+   * over the `count` new positions (which the graph puts after the whole past it is fed).
+   */
+  private headsMask(cached: number, count: number): ort.Tensor {
+    const length = this.capacity + count;
+    if (this.mask.length < length) this.mask = new BigInt64Array(Math.max(256, 2 * length));
+    this.mask.fill(1n, 0, cached);
+    this.mask.fill(0n, cached, this.capacity);
+    this.mask.fill(1n, this.capacity, length);
+    return new ort.Tensor("int64", this.mask.subarray(0, length), [1, length]);
+  }
+
+  /** Heads layout: the whole buffer of an input, [1, kv_heads, capacity, head_dim] (no copy). */
+  private headsView(input: string): ort.Tensor {
+    const rows = this.rows.get(input) ?? new Float32Array(0);
+    return new ort.Tensor("float32", rows.subarray(0, this.capacity * this.rowSize), [1, this.shape.numKvHeads, this.capacity, this.shape.headDim]);
+  }
+
+  /**
+   * Heads layout: this call's rows ([1, kv_heads, count, head_dim]) written behind the `start`
+   * cached positions of each head; the buffers are re-laid out with SLACK spare positions first
+   * when they are full.
+   */
+  private appendHeads(outputs: ort.InferenceSession.OnnxValueMapType, start: number, count: number): void {
+    const { numKvHeads: heads, headDim } = this.shape;
+    const added = this.slots.map((slot) => {
+      const tensor = outputs[slot.output] as ort.Tensor;
+      const data = tensor.data as Float32Array;
+      if (data.length !== count * this.rowSize) {
+        throw new Error(`cache output ${slot.output} has ${data.length} values, expected ${count} positions × ${this.rowSize}`);
+      }
+      return { tensor, data };
+    });
+    if (start === 0) {
+      // A new sequence: its rows are the whole cache, already [kv_heads, count, head_dim]: adopt them
+      // (no copy before the first token); the first decode step makes room.
+      this.releaseRows();
+      this.slots.forEach((slot, i) => this.rows.set(slot.input, added[i].data));
+      this.capacity = count;
+      return;
+    }
+    if (start + count > this.capacity) {
+      this.relayHeads(this.slots.map((slot) => this.rows.get(slot.input)!), this.capacity, start, start + count + SLACK, this.ownsRows);
+    }
+    this.slots.forEach((slot, i) => {
+      const rows = this.rows.get(slot.input)!;
+      for (let h = 0; h < heads; h++) {
+        rows.set(added[i].data.subarray(h * count * headDim, (h + 1) * count * headDim), (h * this.capacity + start) * headDim);
+      }
+      added[i].tensor.dispose();
+    });
+  }
+
+  /**
+   * Heads layout: buffers of `capacity` positions a head holding the first `positions` of `from`
+   * (heads `stride` positions apart); the rest is zeroed, so a masked position never holds a NaN
+   * (a masked score times a NaN value is still NaN). Buffers of ours (`owned`) with room for it are
+   * re-laid out in place; otherwise new ones come from the pool or are allocated with room to
+   * double, so a long sequence re-lays out in place instead of touching fresh memory each time
+   * (first touches cost a page fault per 4 KB here). Buffers of ours that are left go back to the pool.
+   */
+  private relayHeads(from: Float32Array[], stride: number, positions: number, capacity: number, owned: boolean): void {
+    const { numKvHeads: heads, headDim } = this.shape;
+    const floats = capacity * this.rowSize;
+    const inPlace = owned && from.every((a) => a.length >= floats);
+    const fresh = inPlace ? undefined : (this.pool?.take(this.slots.length, floats) ?? this.slots.map(() => new Float32Array(Math.max(floats, 2 * stride * this.rowSize))));
+    this.slots.forEach((slot, i) => {
+      const buffer = inPlace ? from[i] : fresh![i];
+      // Last head first: a head's new place never reaches the old place of a head before it.
+      for (let h = heads - 1; h >= 0; h--) {
+        const at = h * capacity * headDim;
+        if (inPlace) buffer.copyWithin(at, h * stride * headDim, (h * stride + positions) * headDim);
+        else buffer.set(from[i].subarray(h * stride * headDim, (h * stride + positions) * headDim), at);
+        buffer.fill(0, at + positions * headDim, at + capacity * headDim);
+      }
+      this.rows.set(slot.input, buffer);
+    });
+    if (!inPlace && owned && this.pool) this.pool.give(from);
+    this.capacity = capacity;
+    this.ownsRows = true;
   }
 
   /** The first `positions` rows of an append-only cache input, as a tensor over the buffer itself (no copy). */

@@ -16,7 +16,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { onnx } from "onnx-proto";
-import { appendOnlyCache } from "./append-only-cache";
+import { appendOnlyCache, type AppendOnlyLayout } from "./append-only-cache";
 import { fuseSiblingMatMuls } from "./fuse-sibling-matmuls";
 import { keepLogitRows } from "./logit-rows-graph";
 
@@ -209,6 +209,8 @@ export interface LastLogitsOptions {
   matMulNBitsAccuracyLevel?: number;
   /** Also rewrite the KV cache as append-only (see append-only-cache.ts) when its form allows. */
   appendOnlyCache?: boolean;
+  /** The append-only cache's layout (default "positions"); "heads" where the graph allows it. */
+  appendOnlyLayout?: AppendOnlyLayout;
   /**
    * Compute the logits of these vocabulary ids only, in this order (logit-rows-graph.ts): for a
    * caller that can sample nothing else. The result's `keptRows` says whether the head allowed it.
@@ -241,6 +243,6 @@ export function lastLogitsModel(file: string, options: LastLogitsOptions = {}): 
   const keptRows = options.logitRows ? keepLogitRows(model.graph!, head, options.logitRows, logitsName) : false;
   if (options.matMulNBitsAccuracyLevel !== undefined) setAccuracyLevel(model.graph!, options.matMulNBitsAccuracyLevel);
   if (options.fuseSiblingMatMuls) fuseSiblingMatMuls(model.graph!);
-  if (options.appendOnlyCache) appendOnlyCache(model.graph!);
+  if (options.appendOnlyCache) appendOnlyCache(model.graph!, options.appendOnlyLayout);
   return { bytes: onnx.ModelProto.encode(model).finish(), externalDataFolder: path.dirname(path.resolve(file)), keptRows };
 }
