@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { chooseRecorder, FrameSplitter, wavFileFrames } from "../../src/core/audio/capture";
+import { chooseRecorder, FrameSplitter, microphoneFrames, wavFileFrames } from "../../src/core/audio/capture";
 import { ManualClock } from "../../src/core/audio/clock";
 import { resample } from "../../src/core/audio/resample";
 import { writeWavFile } from "../../src/core/audio/wav";
@@ -64,6 +64,22 @@ describe("audio capture sources", () => {
     clock.advance(1000);
     assert.equal(got.length, 1);
     assert.equal(clock.pendingTimers, 0);
+  });
+
+  it("a microphone's recorder runs in the launcher's helper, not in this process: its s16le output becomes frames, its last stderr line names why it stopped", async () => {
+    // A stand-in for arecord: three samples (1000, -1000, 32767) in two writes, then it stops, naming its parent.
+    const bin = fs.mkdtempSync(path.join(tmp, "bin-"));
+    const fake = path.join(bin, "arecord");
+    fs.writeFileSync(fake, `#!/bin/sh\nprintf '\\350\\003\\030'; sleep 0.05; printf '\\374\\377\\177'; sleep 0.05; echo "parent $PPID" >&2; exit 1\n`);
+    fs.chmodSync(fake, 0o755);
+    const frames: Float32Array[] = [];
+    const err = await new Promise<Error>((resolve) =>
+      microphoneFrames({ recorder: "arecord", frameSize: 1, envPath: bin }).subscribe({ next: (f) => frames.push(f), error: resolve, complete: () => resolve(new Error("completed")) }),
+    );
+    assert.deepEqual(frames.map((f) => Math.round(f[0] * 32768)), [1000, -1000, 32767]);
+    const parent = Number(/parent (\d+)/.exec(err.message)?.[1]);
+    assert.match(err.message, /^arecord stopped recording unexpectedly \(code 1\): parent \d+$/);
+    assert.ok(parent > 0 && parent !== process.pid, `the recorder's parent ${parent} is the helper, not ${process.pid}`);
   });
 
   it("recorder choice: clear errors when none or the chosen one is missing", () => {

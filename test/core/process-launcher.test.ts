@@ -145,6 +145,46 @@ describe("process launcher: tools run from one small helper process", () => {
     });
   });
 
+  describe("a tool read as it goes (open with stdout: the microphone's recorder)", () => {
+    /** A recorder stand-in: binary output in three writes, its parent's pid on stderr. */
+    const recorder = ["-c", `echo "$PPID" >&2; printf 'ab\\000c'; sleep 0.05; printf '\\377de'; sleep 0.05; printf 'f'`];
+    const record = (l: ProcessLauncher) =>
+      new Promise<{ out: Buffer; parent: number; exit: [number | null, string | null] }>((resolve) => {
+        const p = l.open("sh", recorder, process.env, { stdout: true });
+        p.end();
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        p.on("stdout", (d: Buffer) => out.push(d));
+        p.on("stderr", (d: Buffer) => err.push(d));
+        p.once("exit", (code, signal) => resolve({ out: Buffer.concat(out), parent: Number(Buffer.concat(err).toString().trim()), exit: [code, signal] }));
+      });
+
+    it("its output comes back byte for byte, in order, before its exit; its parent is the helper (spawned here with VOICE_STREAM_LAUNCHER=0)", async () => {
+      const expected = Buffer.from([0x61, 0x62, 0x00, 0x63, 0xff, 0x64, 0x65, 0x66]);
+      const viaHelper = await record(launcher);
+      assert.deepEqual(viaHelper.out, expected);
+      assert.deepEqual(viaHelper.exit, [0, null]);
+      assert.ok(viaHelper.parent > 0 && viaHelper.parent !== process.pid, `its parent ${viaHelper.parent} is the helper, not ${process.pid}`);
+      process.env.VOICE_STREAM_LAUNCHER = "0";
+      try {
+        const direct = await record(launcher);
+        assert.deepEqual(direct.out, expected);
+        assert.equal(direct.parent, process.pid);
+      } finally {
+        delete process.env.VOICE_STREAM_LAUNCHER;
+      }
+    });
+
+    it("a player's stdout stays ignored (no stdout events without the option)", async () => {
+      const p = launcher.open("sh", ["-c", "printf hidden"], process.env);
+      p.end();
+      let seen = 0;
+      p.on("stdout", () => seen++);
+      await new Promise((resolve) => p.once("exit", resolve));
+      assert.equal(seen, 0);
+    });
+  });
+
   it("the helper does not keep a process alive: a script that ran a tool exits by itself", () => {
     const module = path.join(__dirname, "../../src/core/process/process-launcher.js");
     const script = `require(${JSON.stringify(module)}).processLauncher.run("sh", ["-c", "printf ok"], "").then((r) => process.stdout.write(r.stdout.toString()))`;

@@ -4,8 +4,8 @@
  * mono s16le to stdout, and WAV files played back as frames, in real time or as fast as
  * possible. The last frame may be shorter; the Observable completes at the end.
  */
-import { spawn } from "child_process";
 import { Observable } from "rxjs";
+import { processLauncher } from "../process/process-launcher";
 import { systemClock, type Clock } from "./clock";
 import { s16leToFloat } from "./pcm";
 import { resample } from "./resample";
@@ -91,7 +91,9 @@ export interface MicrophoneOptions {
 /**
  * Frames from a microphone until unsubscribed (the recorder is killed then). A recorder
  * that cannot start or exits on its own errors the Observable with its reason.
- * The recorder is chosen on subscribe, so a missing one errors there.
+ * The recorder is chosen on subscribe, so a missing one errors there. It runs through the
+ * process launcher (process/process-launcher.ts): a spawn from Node-RED's own process, models
+ * loaded, would stall its event loop while the kernel copies the page tables.
  */
 export function microphoneFrames(options: MicrophoneOptions): Observable<Float32Array> {
   return new Observable<Float32Array>((subscriber) => {
@@ -99,17 +101,16 @@ export function microphoneFrames(options: MicrophoneOptions): Observable<Float32
     const spec = RECORDERS[command];
     const device = options.device?.trim() || undefined;
     const splitter = new FrameSplitter(options.frameSize);
-    const child = spawn(path, spec.args(device), {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, ...(spec.env?.(device) ?? {}) },
-    });
+    const child = processLauncher.open(path, spec.args(device), { ...process.env, ...(spec.env?.(device) ?? {}) }, { stdout: true });
+    // A recorder reads nothing: its stdin closes at once.
+    child.end();
     let stopping = false;
     let odd: Buffer | undefined;
     let stderr = "";
-    child.stderr?.on("data", (d: Buffer) => {
+    child.on("stderr", (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-500);
     });
-    child.stdout?.on("data", (data: Buffer) => {
+    child.on("stdout", (data: Buffer) => {
       if (stopping) return;
       // A read may end inside a sample: keep the odd byte for the next one.
       let bytes = odd ? Buffer.concat([odd, data]) : data;
@@ -121,14 +122,14 @@ export function microphoneFrames(options: MicrophoneOptions): Observable<Float32
       for (const frame of splitter.push(s16leToFloat(bytes))) subscriber.next(frame);
     });
     child.on("error", (err) => subscriber.error(withStatusText(new Error(`could not run ${command}: ${err.message}`), "audio recorder failed")));
-    child.on("exit", (code, signal) => {
+    child.on("exit", (code: number | null, signal: NodeJS.Signals | null) => {
       if (stopping) return;
       const why = stderr.trim() ? `: ${stderr.trim().split("\n").slice(-1)[0]}` : "";
       subscriber.error(withStatusText(new Error(`${command} stopped recording unexpectedly (${signal ?? `code ${code}`})${why}`), deviceFailureText("recorder", signal, stderr)));
     });
     return () => {
       stopping = true;
-      child.kill("SIGKILL");
+      child.kill();
     };
   });
 }

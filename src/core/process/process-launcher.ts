@@ -1,6 +1,6 @@
 /**
- * Runs tools (espeak-ng, once per TTS span; the speaker's player, fed as it plays) through one
- * small helper process instead of spawning them from this one.
+ * Runs tools (espeak-ng, once per TTS span; the speaker's player, fed as it plays; the microphone's
+ * recorder, read as it records) through one small helper process instead of spawning them from this one.
  *
  * Why: Node's spawn() forks the calling process, and on Linux the fork copies its page tables
  * while the event loop waits. In Node-RED with models loaded that is ~20 ms per GB mapped (1 GB
@@ -57,9 +57,10 @@ function settle(outcome: ToolOutcome | Extract<FromLauncher, { type: "done" }>, 
 }
 
 /**
- * A long-running tool fed as it goes (the speaker's player), wherever it was spawned. Events:
- * "stderr" (Buffer), "error" (Error with the spawn's `code`, e.g. ENOENT; no "exit" follows) and
- * "exit" (code, signal). `pid` is known once it started.
+ * A long-running tool fed as it goes (the speaker's player) or read as it goes (a recorder),
+ * wherever it was spawned. Events: "stdout" (Buffer; opened with `stdout`), "stderr" (Buffer),
+ * "error" (Error with the spawn's `code`, e.g. ENOENT; no "exit" follows) and "exit" (code, signal).
+ * `pid` is known once it started.
  */
 export class LaunchedProcess extends EventEmitter {
   pid: number | undefined;
@@ -146,12 +147,14 @@ export class ProcessLauncher {
   }
 
   /**
-   * Starts `command` to be fed as it goes (stdin "pipe", stdout ignored, stderr reported), with
-   * `env` as its whole environment. Through the helper when it runs, else spawned here.
+   * Starts `command` to be fed as it goes (stdin "pipe", stderr reported; stdout reported as
+   * "stdout" events with `options.stdout`, else ignored), with `env` as its whole environment.
+   * Through the helper when it runs, else spawned here.
    */
-  open(command: string, args: string[], env: NodeJS.ProcessEnv): LaunchedProcess {
+  open(command: string, args: string[], env: NodeJS.ProcessEnv, options: { stdout?: boolean } = {}): LaunchedProcess {
+    const stdout = options.stdout === true;
     const helper = process.env.VOICE_STREAM_LAUNCHER === "0" ? undefined : this.helper();
-    if (!helper) return this.openDirect(command, args, env);
+    if (!helper) return this.openDirect(command, args, env, stdout);
     const id = this.nextId++;
     const launched = new LaunchedProcess({
       write: (data) => this.send({ type: "write", id, data }),
@@ -166,7 +169,7 @@ export class ProcessLauncher {
     launched.once("error", done);
     this.streams.set(id, { owner: helper, command, process: launched });
     this.idle(false);
-    this.send({ type: "open", id, command, args, env });
+    this.send({ type: "open", id, command, args, env, stdout });
     return launched;
   }
 
@@ -192,6 +195,7 @@ export class ProcessLauncher {
         if (!stream) return;
         if (message.type === "started") stream.started(message.pid);
         else if (message.type === "stderr") stream.emit("stderr", asBuffer(message.data));
+        else if (message.type === "stdout") stream.emit("stdout", asBuffer(message.data));
         else if (message.type === "exit") stream.exited(message.code, message.signal);
         else if (message.type === "failed") stream.failed(message.error);
       });
@@ -225,7 +229,7 @@ export class ProcessLauncher {
     if (this.pending.size === 0 && this.streams.size === 0) this.idle(true);
   }
 
-  private openDirect(command: string, args: string[], env: NodeJS.ProcessEnv): LaunchedProcess {
+  private openDirect(command: string, args: string[], env: NodeJS.ProcessEnv, stdout: boolean): LaunchedProcess {
     const launched: LaunchedProcess = new LaunchedProcess({
       write: (data) => child?.stdin?.write(data),
       end: () => child?.stdin?.end(),
@@ -234,6 +238,7 @@ export class ProcessLauncher {
     const child = startFedTool(command, args, env, {
       started: (pid) => launched.started(pid),
       stderr: (data) => launched.emit("stderr", data),
+      stdout: stdout ? (data) => launched.emit("stdout", data) : undefined,
       exited: (code, signal) => launched.exited(code, signal),
       failed: (error) => launched.failed(error),
     });

@@ -38,17 +38,22 @@ export function runTool(command: string, args: string[], stdin: string | Uint8Ar
 export interface FedToolEvents {
   started(pid: number): void;
   stderr(data: Buffer): void;
+  /** Its output as it comes, when it was started with `stdout` (a recorder); else its stdout is ignored. */
+  stdout?(data: Buffer): void;
   /** After every stderr chunk ('close', not 'exit': the reason a player gives comes first). */
   exited(code: number | null, signal: NodeJS.Signals | null): void;
   /** It could not start (e.g. ENOENT); nothing follows. */
   failed(error: { message: string; code?: string }): void;
 }
 
-/** Starts `command` to be fed on stdin as it goes (stdout ignored); returns the child, or undefined when it could not start. */
+/**
+ * Starts `command` to be fed on stdin as it goes (its stdout to `events.stdout` when given, else
+ * ignored); returns the child, or undefined when it could not start.
+ */
 export function startFedTool(command: string, args: string[], env: NodeJS.ProcessEnv, events: FedToolEvents): ChildProcess | undefined {
   let child: ChildProcess;
   try {
-    child = spawn(command, args, { stdio: ["pipe", "ignore", "pipe"], env });
+    child = spawn(command, args, { stdio: ["pipe", events.stdout ? "pipe" : "ignore", "pipe"], env });
   } catch (err) {
     const error = { message: (err as Error).message, code: (err as NodeJS.ErrnoException).code };
     setImmediate(() => events.failed(error)); // as a spawn error would come: after the caller has listened
@@ -57,6 +62,7 @@ export function startFedTool(command: string, args: string[], env: NodeJS.Proces
   let failed = false;
   child.on("spawn", () => events.started(child.pid!));
   child.stderr!.on("data", (data: Buffer) => events.stderr(data));
+  if (events.stdout) child.stdout!.on("data", (data: Buffer) => events.stdout!(data));
   child.stdin!.on("error", () => undefined); // EPIPE when the tool died: its exit says why
   child.on("error", (e: NodeJS.ErrnoException) => {
     failed = true;
