@@ -240,7 +240,8 @@ export class KvCacheDecoder {
     if (this.layout === "heads" && start === 0) this.releaseRows();
     const feeds: Record<string, ort.Tensor> = { ...options.extraFeeds };
     if (!options.skipInputIds) feeds.input_ids = int64Row(ids);
-    if (this.inputs.has("attention_mask")) feeds.attention_mask = this.attentionMask(start + count);
+    if (this.layout === "heads") feeds.attention_mask = this.headsMask(start, count);
+    else if (this.inputs.has("attention_mask")) feeds.attention_mask = this.attentionMask(start + count);
     if (this.inputs.has("position_ids")) feeds.position_ids = int64Range(start, count);
     // Merged optimum decoders pick their branch with this flag.
     if (this.inputs.has("use_cache_branch")) feeds.use_cache_branch = new ort.Tensor("bool", [start > 0], [1]);
@@ -248,7 +249,6 @@ export class KvCacheDecoder {
     for (const name of ["num_logits_to_keep", "logits_to_keep"]) {
       if (this.inputs.has(name) && !feeds[name]) feeds[name] = new ort.Tensor("int64", BigInt64Array.from([1n]), []);
     }
-    if (this.layout === "heads") feeds.attention_mask = this.headsMask(start, count);
     for (const slot of this.slots) {
       feeds[slot.input] =
         this.layout === "heads" ? this.headsView(slot.input) : this.appendOnly ? this.cacheView(slot.input, start) : (this.past.get(slot.input) ?? this.emptyPast(slot.type));
