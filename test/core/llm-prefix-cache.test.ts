@@ -116,6 +116,16 @@ describe("PrefixCache", () => {
     assert.equal(cache.lookup(range(12))?.snapshot.arrays[0].length, 11 * 4, "a hit is cut to its positions");
   });
 
+  it("a hit on a heads-major snapshot keeps its arrays (no copy) and says how far apart its heads are", () => {
+    const cache = new PrefixCache();
+    const arrays = [new Float32Array(2 * 20 * 3)]; // 2 heads × 20 positions × head_dim 3
+    cache.store(range(20), { positions: 20, appendOnly: false, heads: 2, arrays });
+    const hit = cache.lookup([...range(12), 99])!;
+    assert.equal(hit.positions, 12);
+    assert.equal(hit.snapshot.arrays[0], arrays[0], "the same array, not a copy");
+    assert.equal(hit.snapshot.stride, 20);
+  });
+
   it("replaces an entry a longer sequence extends, and evicts the least recently used past its bounds", () => {
     const cache = new PrefixCache(1000 * 16, 2);
     cache.store(range(20), snap(20));

@@ -30,6 +30,8 @@ export interface CacheSnapshot {
   appendOnly: boolean;
   /** KV heads (the runs of a head-major array). */
   heads: number;
+  /** Head-major arrays: positions from one head's run to the next (default `positions`; more after a truncation). */
+  stride?: number;
   arrays: CacheArray[];
 }
 
@@ -188,7 +190,7 @@ export class KvCacheDecoder {
       if (snapshot.arrays.some((a) => !(a instanceof Float32Array))) throw new Error("this cache snapshot comes from a differently shaped decoder");
       // The snapshot's arrays stay the prefix cache's: copied, never pooled.
       this.releaseRows();
-      this.relayHeads(snapshot.arrays as Float32Array[], positions, positions, positions + SLACK, false);
+      this.relayHeads(snapshot.arrays as Float32Array[], snapshot.stride ?? positions, positions, positions + SLACK, false);
     } else if (this.appendOnly) {
       const rowSize = this.rowSize;
       const capacity = positions + 64;
@@ -202,8 +204,9 @@ export class KvCacheDecoder {
       this.ownsRows = true;
     } else {
       const dims = [1, this.shape.numKvHeads, positions, this.shape.headDim];
+      const stride = snapshot.stride ?? positions;
       this.slots.forEach((slot, i) => {
-        const data = snapshot.arrays[i].slice();
+        const data = headMajorPrefix(snapshot.arrays[i], this.shape.numKvHeads, stride, positions, this.shape.headDim);
         const tensor = data instanceof Uint16Array ? new ort.Tensor("float16", data, dims) : new ort.Tensor("float32", data as Float32Array, dims);
         this.past.set(slot.input, tensor);
       });

@@ -104,25 +104,15 @@ function commonPrefix(a: readonly number[], b: readonly number[]): number {
   return i;
 }
 
-/** The first `positions` of a snapshot (a view for position-major arrays; seed() copies anyway). */
+/**
+ * The first `positions` of a snapshot, without copying (seed() copies anyway): a view for
+ * position-major arrays; heads-major arrays stay whole with their heads `stride` positions apart
+ * (copying them here cost a Qwen3-0.6B-sized turn ~15 ms of its time to first token).
+ */
 function truncate(snapshot: CacheSnapshot, positions: number): CacheSnapshot {
   if (snapshot.appendOnly) {
     const perPosition = snapshot.arrays[0].length / snapshot.positions;
     return { ...snapshot, positions, arrays: snapshot.arrays.map((a) => a.subarray(0, positions * perPosition)) };
   }
-  // [heads, total, headDim] → [heads, positions, headDim]: one run per head.
-  return {
-    positions,
-    appendOnly: false,
-    heads: snapshot.heads,
-    arrays: snapshot.arrays.map((a) => sliceHeadMajor(a, snapshot.positions, positions, snapshot.heads)),
-  };
-}
-
-function sliceHeadMajor(a: Float32Array | Uint16Array, total: number, positions: number, heads: number): Float32Array | Uint16Array {
-  const perHead = a.length / heads;
-  const headDim = perHead / total;
-  const out = a instanceof Uint16Array ? new Uint16Array(heads * positions * headDim) : new Float32Array(heads * positions * headDim);
-  for (let h = 0; h < heads; h++) out.set(a.subarray(h * perHead, h * perHead + positions * headDim), h * positions * headDim);
-  return out;
+  return { ...snapshot, positions, stride: snapshot.stride ?? snapshot.positions };
 }
