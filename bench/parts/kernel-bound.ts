@@ -20,6 +20,7 @@ import { sessionOptions } from "../../src/core/onnx/session-factory";
 import { SpeechVocabulary } from "../../src/core/tts/engines/codec/speech-vocabulary";
 import { appendOnlyLayoutBySize, CPU_DEFAULT_Q4_ACCURACY_LEVEL } from "../../src/core/onnx/decoder/decoder-session";
 import type { AppendOnlyLayout } from "../../src/core/onnx/decoder/append-only-cache";
+import type { KvCacheShape } from "../../src/core/onnx/decoder/kv-cache-decoder";
 import type { BenchOptions } from "../options";
 import { fmt, median } from "../stats";
 import { LlamaCppRunner } from "../llm/llama-cpp";
@@ -179,16 +180,20 @@ async function measure(c: Case, rounds: number, log: (line: string) => void): Pr
   }
 }
 
-function codecRows(dir: string): number[] {
-  const config = JSON.parse(fs.readFileSync(path.join(dir, "tts_config.json"), "utf8")) as { speech_token: string; speech_end_token: string; codebook_size: number };
-  const tokenizer = JSON.parse(fs.readFileSync(path.join(dir, "backbone", "tokenizer.json"), "utf8")) as { added_tokens?: { id: number; content: string }[]; model?: { vocab?: Record<string, number> } };
-  const ids = new Map<string, number>();
-  for (const t of tokenizer.added_tokens ?? []) ids.set(t.content, t.id);
-  for (const [token, id] of Object.entries(tokenizer.model?.vocab ?? {})) if (!ids.has(token)) ids.set(token, id);
-  const vocabulary = SpeechVocabulary.of({ token_to_id: (t) => ids.get(t) }, config.speech_token, config.speech_end_token, config.codebook_size, {
-    vocabSize: readModelShape(JSON.parse(fs.readFileSync(path.join(dir, "backbone", "config.json"), "utf8")), "backbone/config.json").vocabSize,
-  });
-  return vocabulary.rows;
+/** The layout the engine picks for a cache of `shape`, and the other one (the sweep's A/B). */
+function layouts(shape: KvCacheShape): { layout: AppendOnlyLayout; otherLayout: AppendOnlyLayout } {
+  const layout = appendOnlyLayoutBySize(shape);
+  return { layout, otherLayout: layout === "heads" ? "positions" : "heads" };
+}
+
+/** The speech tokens and end token the codec engine asks its LM's head for, read as the engine reads them. */
+async function codecRows(dir: string): Promise<number[]> {
+  const readJson = (rel: string) => JSON.parse(fs.readFileSync(path.join(dir, rel), "utf8"));
+  const config = readJson("tts_config.json") as { speech_token: string; speech_end_token: string; codebook_size: number };
+  const { Tokenizer } = await import("@huggingface/tokenizers");
+  const tokenizer = new Tokenizer(readJson("backbone/tokenizer.json"), readJson("backbone/tokenizer_config.json"));
+  const { vocabSize } = readModelShape(readJson("backbone/config.json"), "backbone/config.json");
+  return SpeechVocabulary.of(tokenizer, config.speech_token, config.speech_end_token, config.codebook_size, { vocabSize }).rows;
 }
 
 export async function kernelBoundPart(options: BenchOptions, log: (line: string) => void): Promise<{ json: unknown; markdown: string }> {
@@ -207,8 +212,7 @@ export async function kernelBoundPart(options: BenchOptions, log: (line: string)
       past: 64,
       sweep: [4, 64, 256, 512],
       ...qwen,
-      layout: appendOnlyLayoutBySize(qwen),
-      otherLayout: appendOnlyLayoutBySize(qwen) === "heads" ? "positions" : "heads",
+      ...layouts(qwen),
       reference: { label: "llama.cpp Q4_0, whole decode step (same weights, same threads)", runner },
     },
     {
@@ -218,9 +222,8 @@ export async function kernelBoundPart(options: BenchOptions, log: (line: string)
       past: 380,
       sweep: [4, 128, 380, 640],
       ...codec,
-      layout: appendOnlyLayoutBySize(codec),
-      otherLayout: appendOnlyLayoutBySize(codec) === "heads" ? "positions" : "heads",
-      logitRows: codecRows(neutts),
+      ...layouts(codec),
+      logitRows: await codecRows(neutts),
       reference: { label: "real time: 50 frames/s", fixedMs: 20 },
     },
   ];

@@ -104,7 +104,7 @@ describe("wyoming client engines", function () {
     assert.throws(() => engine.openStreamer({ voice: "carol" }), /has no voice 'carol'; it offers alice, bob/);
   });
 
-  it("tts without streaming support: first_span_words makes the first synthesize the sentence's first words", async () => {
+  it("tts without streaming support: first_span_words makes the first synthesize the sentence's first words; bad stream settings are refused as for every voice", async () => {
     const service = await fake((event, c) => {
       if (event.type !== "synthesize") return;
       c.send("audio-start", { rate: 22050, width: 2, channels: 1 });
@@ -113,6 +113,7 @@ describe("wyoming client engines", function () {
     });
     const engine = (await loadModel("tts", { enginesPath: service.url })) as WyomingTtsEngine;
     assert.throws(() => engine.openStreamer({ first_span_words: 1.5 }), /first_span_words must be a whole number of words from 0 \(off\) to 100, got 1.5/);
+    assert.throws(() => engine.openStreamer({ sample_rate_out: 100 }), /sample_rate_out must be a whole number of Hz between 8000 and 192000, got 100/);
     const streamer = engine.openStreamer({ first_span_words: 3 });
     const out = collect<TtsStreamChunk>(streamer.output$);
     streamer.send("The kitchen light in the north wing is on now. Goodbye.");

@@ -50,10 +50,15 @@ function accuracyLevel(ctx: LoadContext): number | undefined {
  */
 const APPEND_ONLY_FROM_BYTES_PER_POSITION = 8 * 1024;
 
+/** Bytes of float32 KV cache one position takes, keys and values of every layer. */
+function cacheBytesPerPosition(shape: KvCacheShape): number {
+  return shape.numLayers * 2 * shape.numKvHeads * shape.headDim * 4;
+}
+
 function wantsAppendOnlyCache(ctx: LoadContext, shape: KvCacheShape): boolean {
   const forced = configFlag(ctx.spec.config, "append_only_cache", `the config of model ${ctx.source.id}`);
   if (forced !== undefined) return forced;
-  return shape.numLayers * 2 * shape.numKvHeads * shape.headDim * 4 >= APPEND_ONLY_FROM_BYTES_PER_POSITION;
+  return cacheBytesPerPosition(shape) >= APPEND_ONLY_FROM_BYTES_PER_POSITION;
 }
 
 /**
@@ -69,7 +74,7 @@ const HEADS_MAJOR_FROM_BYTES_PER_POSITION = 64 * 1024;
 
 /** The append-only layout the size rule picks for a cache of `shape` (the bench measures the step as the engine runs it). */
 export function appendOnlyLayoutBySize(shape: KvCacheShape): "heads" | "positions" {
-  return shape.numLayers * 2 * shape.numKvHeads * shape.headDim * 4 >= HEADS_MAJOR_FROM_BYTES_PER_POSITION ? "heads" : "positions";
+  return cacheBytesPerPosition(shape) >= HEADS_MAJOR_FROM_BYTES_PER_POSITION ? "heads" : "positions";
 }
 
 function wantsHeadsMajorCache(ctx: LoadContext, shape: KvCacheShape): boolean {

@@ -319,9 +319,9 @@ export class KvCacheDecoder {
       return { tensor, data };
     });
     if (start === 0) {
-      // A new sequence: its rows are the whole cache, already [kv_heads, count, head_dim]: adopt them
-      // (no copy before the first token); the first decode step makes room.
-      this.releaseRows();
+      // A new sequence (forward() released the last one's buffers before feeding): its rows are the
+      // whole cache, already [kv_heads, count, head_dim]: adopt them (no copy before the first token);
+      // the first decode step makes room.
       this.slots.forEach((slot, i) => this.rows.set(slot.input, added[i].data));
       this.capacity = count;
       return;

@@ -27,8 +27,8 @@ import { configuredVoice } from "../../configured-voice";
 import { CodecChunker, type DecodeRequest } from "./codec-chunker";
 import { SpeechVocabulary } from "./speech-vocabulary";
 import { PRIORITY, PriorityRunner } from "../../priority-runner";
-import { spanResampler } from "../../resampling";
-import { BusyClock, SpanStreamer, type Span, type SpanEmit, type SpanPipeline, type TtsMetrics } from "../../span-streamer";
+import { configuredSpanStreamer } from "../../configured-span-streamer";
+import { BusyClock, type Span, type SpanEmit, type SpanPipeline, type TtsMetrics } from "../../span-streamer";
 import { resolveStreamConfig } from "../../stream-config";
 import { resolveChunking, type ChunkingConfig } from "../../chunking";
 
@@ -164,7 +164,7 @@ export class CodecTtsEngine implements TtsEngine {
     const config = { ...resolveStreamConfig(options, this.voices, this.config.defaultVoice), ...chunking };
     const voice = this.voiceTable.get(config.voice!)!;
     const pipeline = new CodecPipeline(this, voice, config);
-    return new SpanStreamer(pipeline, { sampleRateOut: config.sample_rate_out, resampler: spanResampler, firstSpanWords: config.first_span_words });
+    return configuredSpanStreamer(pipeline, config);
   }
 
   /** Prompt token ids for `text` in `voice`. */

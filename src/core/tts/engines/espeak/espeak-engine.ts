@@ -4,8 +4,7 @@
  */
 import type { TtsEngine, TtsStreamConfig, TtsStreamer } from "../../../types";
 import { espeakSpeak, espeakVoices, isEspeakVoice } from "../../espeak";
-import { spanResampler } from "../../resampling";
-import { SpanStreamer } from "../../span-streamer";
+import { configuredSpanStreamer } from "../../configured-span-streamer";
 import { resolveStreamConfig } from "../../stream-config";
 import { WholeSpanPipeline } from "../../whole-span-pipeline";
 
@@ -45,7 +44,7 @@ export class EspeakEngine implements TtsEngine {
     if (!VOICE_NAME.test(voice)) throw new Error(`unknown voice '${voice}': espeak-ng voices look like en-us, en-gb, de, fr`);
     if (this.known && !isEspeakVoice(voice, this.known)) throw new Error(`unknown voice '${voice}': espeak-ng has: ${this.known.join(", ")}`);
     const pipeline = new WholeSpanPipeline(ESPEAK_RATE, async (text, signal) => (await espeakSpeak(text, voice, { signal })).audio);
-    return new SpanStreamer(pipeline, { sampleRateOut: config.sample_rate_out ?? ESPEAK_DEFAULT_RATE, resampler: spanResampler, firstSpanWords: config.first_span_words });
+    return configuredSpanStreamer(pipeline, config, ESPEAK_DEFAULT_RATE);
   }
 
   async dispose(): Promise<void> {

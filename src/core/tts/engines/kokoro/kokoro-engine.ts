@@ -19,8 +19,7 @@ import { readModelJson, readOptionalModelJson } from "../../../hub/model-json";
 import { configuredVoice } from "../../configured-voice";
 import { TTS_SPEED_RANGE } from "../../engine";
 import { PRIORITY, PriorityRunner } from "../../priority-runner";
-import { spanResampler } from "../../resampling";
-import { SpanStreamer } from "../../span-streamer";
+import { configuredSpanStreamer } from "../../configured-span-streamer";
 import { resolveStreamConfig } from "../../stream-config";
 import { PiecewiseSpanPipeline, type SpanPiece } from "../../whole-span-pipeline";
 import { languageOfVoice, phonemizeForKokoro } from "./phonemize";
@@ -134,7 +133,7 @@ export class KokoroEngine implements TtsEngine {
         sink({ audio, last: i === pieces.length - 1 } satisfies SpanPiece);
       }
     });
-    return new SpanStreamer(pipeline, { sampleRateOut: config.sample_rate_out, resampler: spanResampler, firstSpanWords: config.first_span_words });
+    return configuredSpanStreamer(pipeline, config);
   }
 
   /** Token ids of a phoneme string, "$" pads included (unknown symbols are dropped by the tokenizer). */

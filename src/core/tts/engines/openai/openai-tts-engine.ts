@@ -7,8 +7,7 @@
  * (the server's PCM rate when it is not 24000).
  */
 import type { TtsEngine, TtsStreamConfig, TtsStreamer } from "../../../types";
-import { spanResampler } from "../../resampling";
-import { SpanStreamer } from "../../span-streamer";
+import { configuredSpanStreamer } from "../../configured-span-streamer";
 import { resolveStreamConfig } from "../../stream-config";
 import { OpenAiHttpClient } from "../../../openai/http-client";
 import type { OpenAiEndpoint } from "../../../openai/endpoint";
@@ -48,7 +47,7 @@ export class OpenAiTtsEngine implements TtsEngine {
       speed: options.speed ?? this.settings.speed,
       pcmRate: this.settings.pcmRate ?? OPENAI_PCM_RATE,
     });
-    return new SpanStreamer(pipeline, { sampleRateOut: config.sample_rate_out, resampler: spanResampler, firstSpanWords: config.first_span_words });
+    return configuredSpanStreamer(pipeline, config);
   }
 
   /** Closes every connection, in flight ones too: open streams end with an error naming the server. */

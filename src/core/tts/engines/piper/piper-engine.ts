@@ -10,8 +10,7 @@ import type { LoadContext, TtsEngine, TtsStreamConfig, TtsStreamer } from "../..
 import { takeFloat32 } from "../../../onnx/outputs";
 import { espeakPhonemes } from "../../espeak";
 import { PRIORITY, PriorityRunner } from "../../priority-runner";
-import { spanResampler } from "../../resampling";
-import { SpanStreamer } from "../../span-streamer";
+import { configuredSpanStreamer } from "../../configured-span-streamer";
 import { resolveStreamConfig } from "../../stream-config";
 import { WholeSpanPipeline } from "../../whole-span-pipeline";
 import { configuredVoice } from "../../configured-voice";
@@ -132,7 +131,7 @@ export class PiperEngine implements TtsEngine {
     const config = resolveStreamConfig(options, this.voices, this.defaultVoice);
     const speaker = this.config.speakers.get(config.voice!);
     const pipeline = new WholeSpanPipeline(this.config.sampleRate, (text, signal) => this.synthesize(text, speaker, signal));
-    return new SpanStreamer(pipeline, { sampleRateOut: config.sample_rate_out, resampler: spanResampler, firstSpanWords: config.first_span_words });
+    return configuredSpanStreamer(pipeline, config);
   }
 
   async synthesize(text: string, speaker: number | undefined, signal?: AbortSignal): Promise<Float32Array> {

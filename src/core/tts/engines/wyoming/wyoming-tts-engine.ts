@@ -261,9 +261,9 @@ export class WyomingTtsEngine implements TtsEngine {
     if (voice && this.voices.length > 0 && !this.voices.includes(voice)) {
       throw new Error(`Wyoming service ${this.target.url} has no voice '${voice}'; it offers ${this.voices.slice(0, 20).join(", ")}`);
     }
-    // Range-checked as for the local voices (the voice is checked above against the service's list).
-    const { first_span_words: firstSpanWords } = resolveStreamConfig({ first_span_words: config.first_span_words }, []);
-    const streamer = new WyomingTtsStreamer(this.target, this.streaming, voice, config.sample_rate_out, this.options, (s) => this.open.delete(s), firstSpanWords);
+    // The other settings are range-checked as for every voice (the voice above, against the service's list).
+    const checked = resolveStreamConfig({ ...config, voice: undefined }, []);
+    const streamer = new WyomingTtsStreamer(this.target, this.streaming, voice, checked.sample_rate_out, this.options, (s) => this.open.delete(s), checked.first_span_words);
     this.open.add(streamer);
     return streamer;
   }
