@@ -46,6 +46,12 @@ export interface KvCacheDecoderOptions {
   logitsName?: string;
   /** Where append-only cache buffers come from and go back to between sequences (one per model). */
   bufferPool?: CacheBufferPool;
+  /**
+   * A second session over the same graph form (same inputs and outputs, e.g. int8 MatMuls:
+   * int8-prefill-graph.ts) that runs the calls feeding `fromRows` positions or more; the cache it
+   * writes is the one the main session continues from.
+   */
+  prefill?: { session: ort.InferenceSession; fromRows: number };
 }
 
 export interface ForwardOptions {
@@ -98,6 +104,8 @@ export class KvCacheDecoder {
   private ones = new BigInt64Array(0);
   /** Heads layout: the mask over capacity + new positions (zeros where nothing is written yet). */
   private mask = new BigInt64Array(0);
+  private readonly prefillSession: ort.InferenceSession | undefined;
+  private readonly prefillFrom: number;
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -107,6 +115,11 @@ export class KvCacheDecoder {
     this.logitsName = options.logitsName ?? "logits";
     this.pool = options.bufferPool;
     this.inputs = new Set(session.inputNames);
+    this.prefillSession = options.prefill?.session;
+    this.prefillFrom = options.prefill?.fromRows ?? Infinity;
+    if (this.prefillSession && !(sameNames(this.prefillSession.inputNames, session.inputNames) && sameNames(this.prefillSession.outputNames, session.outputNames))) {
+      throw new Error("the prefill session's inputs and outputs differ from the decoder session's");
+    }
     if (!session.outputNames.includes(this.logitsName)) {
       throw new Error(`the ONNX model has no '${this.logitsName}' output (outputs: ${session.outputNames.join(", ")})`);
     }
@@ -257,7 +270,8 @@ export class KvCacheDecoder {
         this.layout === "heads" ? this.headsView(slot.input) : this.appendOnly ? this.cacheView(slot.input, start) : (this.past.get(slot.input) ?? this.emptyPast(slot.type));
     }
 
-    const outputs = this.fetches ? await this.session.run(feeds, this.fetches) : await this.session.run(feeds);
+    const session = count >= this.prefillFrom ? this.prefillSession! : this.session;
+    const outputs = this.fetches ? await session.run(feeds, this.fetches) : await session.run(feeds);
     if (this.disposed) {
       disposeAll(Object.values(outputs));
       throw new Error("this KV-cache decoder was disposed during a forward pass");
@@ -423,6 +437,10 @@ export class KvCacheDecoder {
     disposeAll(this.past.values());
     this.past.clear();
   }
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && [...a].sort().every((name, i) => name === [...b].sort()[i]);
 }
 
 /** The first `positions` of a [heads, total, headDim] cache, copied into [heads, positions, headDim]. */

@@ -18,6 +18,7 @@ import * as path from "path";
 import { onnx } from "onnx-proto";
 import { appendOnlyCache, type AppendOnlyLayout } from "./append-only-cache";
 import { fuseSiblingMatMuls } from "./fuse-sibling-matmuls";
+import { int8MatMuls, type InitializerReader } from "./int8-prefill-graph";
 import { keepLogitRows } from "./logit-rows-graph";
 
 /** Initializers smaller than this stay inline in the rewritten graph. */
@@ -218,6 +219,30 @@ export interface LastLogitsOptions {
   logitRows?: readonly number[];
   /** Fuse 4-bit MatMuls that read the same input (q/k/v, gate/up) into one each (fuse-sibling-matmuls.ts). */
   fuseSiblingMatMuls?: boolean;
+  /** The prefill form: every 4-bit MatMul but the lm_head as an int8 one (int8-prefill-graph.ts). */
+  int8MatMuls?: boolean;
+}
+
+/** Reads an initializer's bytes: inline (raw, float or int32 fields) or external data relative to `folder`. */
+function initializerReader(folder: string): InitializerReader {
+  return (tensor) => {
+    if (tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
+      const entry = (key: string) => (tensor.externalData ?? []).find((e) => e.key === key)?.value;
+      const location = entry("location");
+      if (!location) throw new Error(`initializer ${tensor.name} has external data with no location`);
+      const file = new ProtoFile(path.join(folder, location));
+      try {
+        const offset = Number(entry("offset") ?? 0);
+        return file.read(offset, Number(entry("length") ?? file.size - offset));
+      } finally {
+        file.close();
+      }
+    }
+    if (tensor.rawData && tensor.rawData.length > 0) return tensor.rawData;
+    if (tensor.floatData && tensor.floatData.length > 0) return new Uint8Array(Float32Array.from(tensor.floatData).buffer);
+    if (tensor.int32Data && tensor.int32Data.length > 0) return Uint8Array.from(tensor.int32Data);
+    return new Uint8Array(0);
+  };
 }
 
 /** Sets accuracy_level on MatMulNBits nodes that have none; returns how many were changed. */
@@ -241,6 +266,7 @@ export function lastLogitsModel(file: string, options: LastLogitsOptions = {}): 
   const head = findLmHead(model.graph!, logitsName);
   if (!head || !sliceBeforeHead(model.graph!, head, logitsName)) return undefined;
   const keptRows = options.logitRows ? keepLogitRows(model.graph!, head, options.logitRows, logitsName) : false;
+  if (options.int8MatMuls && int8MatMuls(model.graph!, initializerReader(path.dirname(path.resolve(file))), new Set([head])) === 0) return undefined;
   if (options.matMulNBitsAccuracyLevel !== undefined) setAccuracyLevel(model.graph!, options.matMulNBitsAccuracyLevel);
   if (options.fuseSiblingMatMuls) fuseSiblingMatMuls(model.graph!);
   if (options.appendOnlyCache) appendOnlyCache(model.graph!, options.appendOnlyLayout);

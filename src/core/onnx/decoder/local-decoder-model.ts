@@ -7,7 +7,7 @@ import * as ort from "onnxruntime-node";
 import type { LoadContext } from "../../types";
 import { takeFloat32 } from "../outputs";
 import { CacheBufferPool } from "./cache-buffer-pool";
-import { createDecoderSession } from "./decoder-session";
+import { createDecoderSession, createPrefillSession, INT8_PREFILL_FROM_ROWS } from "./decoder-session";
 import { KvCacheDecoder, type KvCacheShape } from "./kv-cache-decoder";
 import { PrefixCache } from "./prefix-cache";
 import type { DecoderModel, DecoderModelPlan, SequenceDecoder, SideInput } from "./sequence-decoder";
@@ -15,6 +15,7 @@ import type { DecoderModel, DecoderModelPlan, SequenceDecoder, SideInput } from 
 /** Opens the sessions `plan` names; a decoder whose graph does not match the shape is a load error naming the model. */
 export async function openLocalDecoderModel(ctx: LoadContext, plan: DecoderModelPlan): Promise<LocalDecoderModel> {
   const session = await createDecoderSession(ctx, plan.decoder, plan.shape, plan.logitRows);
+  const opened = [session];
   try {
     // Fails now, at load time, when the graph's cache inputs do not match config.json.
     new KvCacheDecoder(session, plan.shape).dispose();
@@ -23,13 +24,23 @@ export async function openLocalDecoderModel(ctx: LoadContext, plan: DecoderModel
     throw new Error(`model ${ctx.source.id} does not fit the ${plan.engineName}: ${(err as Error).message}`);
   }
   const side = new Map<string, ort.InferenceSession>();
+  let prefill: ort.InferenceSession | undefined;
   try {
-    for (const [name, file] of Object.entries(plan.side ?? {})) side.set(name, await ctx.createSession(file));
+    prefill = await createPrefillSession(ctx, plan.decoder, plan.shape, plan.logitRows);
+    if (prefill) {
+      opened.push(prefill);
+      new KvCacheDecoder(session, plan.shape, { prefill: { session: prefill, fromRows: INT8_PREFILL_FROM_ROWS } }).dispose();
+    }
+    for (const [name, file] of Object.entries(plan.side ?? {})) {
+      const sideSession = await ctx.createSession(file);
+      opened.push(sideSession);
+      side.set(name, sideSession);
+    }
   } catch (err) {
-    await Promise.all([session, ...side.values()].map((s) => s.release()));
+    await Promise.all(opened.map((s) => s.release()));
     throw err;
   }
-  return new LocalDecoderModel(session, plan.shape, plan.prefixCacheBytes, side);
+  return new LocalDecoderModel(session, plan.shape, plan.prefixCacheBytes, side, prefill);
 }
 
 export class LocalDecoderModel implements DecoderModel {
@@ -43,12 +54,15 @@ export class LocalDecoderModel implements DecoderModel {
     readonly shape: KvCacheShape,
     prefixCacheBytes: number,
     private readonly side = new Map<string, ort.InferenceSession>(),
+    /** The int8 prefill session, where the model has one (decoder-session.ts). */
+    readonly prefillSession?: ort.InferenceSession,
   ) {
     this.prefixCache = prefixCacheBytes > 0 ? new PrefixCache(prefixCacheBytes) : undefined;
   }
 
   open(): SequenceDecoder {
-    return new LocalSequence(new KvCacheDecoder(this.session, this.shape, { bufferPool: this.bufferPool }), this.prefixCache);
+    const prefill = this.prefillSession ? { session: this.prefillSession, fromRows: INT8_PREFILL_FROM_ROWS } : undefined;
+    return new LocalSequence(new KvCacheDecoder(this.session, this.shape, { bufferPool: this.bufferPool, prefill }), this.prefixCache);
   }
 
   async runSide(name: string, input: SideInput): Promise<Float32Array> {
@@ -62,6 +76,7 @@ export class LocalDecoderModel implements DecoderModel {
     this.bufferPool.clear();
     this.prefixCache?.clear();
     await this.session.release();
+    await this.prefillSession?.release();
     for (const session of this.side.values()) await session.release();
   }
 }
