@@ -102,6 +102,25 @@ async function oursProbabilities(engine: OnnxLlmEngine, ids: number[], positions
   }
 }
 
+/**
+ * The int8 prefill session's rows along the same positions: each one the last row of a prefill of
+ * the sequence up to it (that session only ever computes prefills; every one here is 33+ rows).
+ */
+async function prefillProbabilities(engine: OnnxLlmEngine, ids: number[], positions: number): Promise<Float32Array[]> {
+  const session = (engine as unknown as { parts: { decoders: { prefillSession?: import("onnxruntime-node").InferenceSession } } }).parts.decoders.prefillSession;
+  if (!session) throw new Error("the engine with CPU defaults has no int8 prefill session");
+  const rows: Float32Array[] = [];
+  for (let end = ids.length - positions + 1; end <= ids.length; end++) {
+    const decoder = new KvCacheDecoder(session, engine.shape);
+    try {
+      rows.push(softmax(await decoder.prefill(ids.slice(0, end))));
+    } finally {
+      decoder.dispose();
+    }
+  }
+  return rows;
+}
+
 function drift(label: string, reference: Float32Array[], variant: Float32Array[]): DriftRow {
   let kl = 0;
   let agree = 0;
@@ -152,9 +171,15 @@ export async function llamaCppPart(options: BenchOptions, log: (line: string) =>
         runners.push(await LlamaCppRunner.open(f32File, threads));
         sides.push(llamaCpp("llama.cpp F32", runners[0]));
       } else {
-        engines.push(await loadLlm(localLoadContext("llm", { enginesPath: dir, config: { dtype: "q4", q4_accuracy_level: 0, prefix_cache_mb: 0, ...IN_PROCESS } })));
-        engines.push(await loadLlm(localLoadContext("llm", { enginesPath: dir, config: { dtype: "q4", q4_accuracy_level: 4, prefix_cache_mb: 0, ...IN_PROCESS } })));
-        sides.push(ours("ours q4, exact (q4_accuracy_level 0)", engines[0]), ours("ours q4, int8 activations (q4_accuracy_level 4, the CPU default)", engines[1]));
+        const q4 = (config: Record<string, unknown>) => loadLlm(localLoadContext("llm", { enginesPath: dir, config: { dtype: "q4", prefix_cache_mb: 0, ...IN_PROCESS, ...config } }));
+        engines.push(await q4({ q4_accuracy_level: 0, int8_prefill: false }));
+        engines.push(await q4({ q4_accuracy_level: 4, int8_prefill: false }));
+        engines.push(await q4({}));
+        sides.push(
+          ours("ours q4, exact (q4_accuracy_level 0, int8_prefill false)", engines[0]),
+          ours("ours q4, int8 activations, 4-bit prefill (int8_prefill false)", engines[1]),
+          ours("ours q4, CPU defaults (int8 activations + int8 prefill)", engines[2]),
+        );
         runners.push(await LlamaCppRunner.open(q40File, threads));
         sides.push(llamaCpp("llama.cpp Q4_0", runners[0]));
       }
@@ -183,6 +208,7 @@ export async function llamaCppPart(options: BenchOptions, log: (line: string) =>
         const sequence = Array.from(probabilityRows.sequence[0]);
         probabilityRows["ours q4"] = await oursProbabilities(engines[0], sequence, DRIFT_POSITIONS);
         probabilityRows["ours q4, int8 activations"] = await oursProbabilities(engines[1], sequence, DRIFT_POSITIONS);
+        probabilityRows["ours q4, int8 prefill"] = await prefillProbabilities(engines[2], sequence, DRIFT_POSITIONS);
         probabilityRows["llama.cpp Q4_0"] = await runners[0].probabilities(sequence, DRIFT_POSITIONS, QWEN3_06B_SHAPE.vocabSize);
       }
     } finally {
@@ -192,7 +218,7 @@ export async function llamaCppPart(options: BenchOptions, log: (line: string) =>
   }
 
   const reference = probabilityRows["ours fp32"];
-  const drifts = ["llama.cpp F32", "ours q4", "ours q4, int8 activations", "llama.cpp Q4_0"].map((label) => drift(label, reference, probabilityRows[label]));
+  const drifts = ["llama.cpp F32", "ours q4", "ours q4, int8 activations", "ours q4, int8 prefill", "llama.cpp Q4_0"].map((label) => drift(label, reference, probabilityRows[label]));
   const sameGreedy = greedyF32 ? greedyF32.ours.join() === greedyF32.theirs.join() : false;
   return { json: { threads, rounds, tables, drifts, sameGreedy }, markdown: render(threads, rounds, tables, drifts, sameGreedy, greedyF32) };
 }

@@ -27,7 +27,7 @@ import { lastLogitsModel, type LastLogitsOptions } from "./last-logits-graph";
  * 1.5× faster than the exact path (25.9 against 17.2 tok/s) and moves the next-token distribution
  * from fp32 no more than the exact q4 path does (mean KL 0.82 / 0.82 with zero-point blocks, 1.33 / 1.34
  * with symmetric ones, llama.cpp's Q4_0 1.29 on the same weights; bench/RESULTS.md, "LLM: ours against
- * llama.cpp"). 0 gives the exact path.
+ * llama.cpp"). 0 gives the exact path (with int8_prefill false: the prefill too).
  * Models without 4-bit MatMuls are unaffected.
  */
 export const CPU_DEFAULT_Q4_ACCURACY_LEVEL = 4;
