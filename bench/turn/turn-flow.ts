@@ -21,6 +21,8 @@ export interface TurnFlowModels {
   asr: ModelSpec;
   llm: ModelSpec;
   tts: ModelSpec;
+  /** The voice has a decoder LM of its own (a codec voice), which int8_prefill acts on. */
+  ttsDecoder?: boolean;
 }
 
 export interface TurnFlowOptions {
@@ -36,6 +38,12 @@ export interface TurnFlowOptions {
   speculativeFinal?: boolean;
   /** Also a second whisper-streamer on the ASR model's 8-bit files (dtype q8), for turns set up with asr_q8. */
   q8Asr?: boolean;
+  /**
+   * Also an llm-stream on a copy of the LLM with int8_prefill false, feeding its own reply script and a
+   * tts-streamer on a copy of the voice with int8_prefill false (a codec voice; others share theirs),
+   * for turns whose frames carry int8_prefill false.
+   */
+  fourBitPrefill?: boolean;
 }
 
 type FlowNode = Record<string, unknown> & { id: string; type: string };
@@ -74,13 +82,13 @@ return toAsr(msg);
 `;
 
 /**
- * whisper-streamer's output 2 → the LLMs (outputs 1, 2: prefix cache on, off) and audio-out
- * (output 3). A turn whose frames carry "preempt" answers the speculative final at once, as a
+ * whisper-streamer's output 2 → the LLMs (outputs 1, 2: prefix cache on, off; output 4: int8 prefill
+ * off) and audio-out (output 3). A turn whose frames carry "preempt" answers the speculative final at once, as a
  * stream of its own ("<turn>/s<n>") whose audio audio-out holds; the final either names that
  * speculation (release it) or not (cancel it and answer the final). Other turns answer the final.
  */
 const ROUTE = `
-const toLlm = (m) => (m.prefix_cache === false ? [null, m, null] : [m, null, null]);
+const toLlm = (m) => (m.int8_prefill === false ? [null, null, null, m] : m.prefix_cache === false ? [null, m, null] : [m, null, null]);
 const answers = context.get("answers") || {};
 if (msg.kind === "speculative") {
   if (msg.preempt !== true) return null;
@@ -120,15 +128,27 @@ return msg;
 
 export function turnFlow(options: TurnFlowOptions): FlowNode[] {
   const { models } = options;
-  const llm = (id: string, model: string): FlowNode => ({
+  const llm = (id: string, model: string, script = "n_script"): FlowNode => ({
     id,
     type: "llm-stream",
     model,
     system: options.systemPrompt,
     maxNewTokens: options.replyPieces.length,
     temperature: 0,
-    wires: [["n_script", TAPS.llm], []],
+    wires: [[script, TAPS.llm], []],
   });
+  // Only a codec voice has a decoder to prefill; eSpeak and piper turns share the one tts model.
+  const codecVoice = models.ttsDecoder === true;
+  const fourBit = (spec: ModelSpec): ModelSpec => ({ ...spec, config: { ...spec.config, int8_prefill: false } });
+  const fourBitNodes: FlowNode[] = options.fourBitPrefill
+    ? [
+        modelNode("m_llm_4b", "llm", fourBit(models.llm)),
+        llm("n_llm_4b", "m_llm_4b", "n_script_4b"),
+        { id: "n_script_4b", type: "function", func: scriptCode(options.replyPieces), outputs: 1, wires: [["n_tts_4b", TAPS.script]] },
+        ...(codecVoice ? [modelNode("m_tts_4b", "tts", fourBit(models.tts))] : []),
+        { id: "n_tts_4b", type: "tts-streamer", model: codecVoice ? "m_tts_4b" : "m_tts", wires: [["n_out", TAPS.tts]] },
+      ]
+    : [];
   const asr = (id: string, model: string): FlowNode => ({
     id,
     type: "whisper-streamer",
@@ -147,12 +167,13 @@ export function turnFlow(options: TurnFlowOptions): FlowNode[] {
     { id: "n_gate", type: "function", func: GATE, outputs: 2, wires: [["n_asr"], options.q8Asr ? ["n_asr_q8"] : []] },
     asr("n_asr", "m_asr"),
     ...(options.q8Asr ? [modelNode("m_asr_q8", "asr", { ...models.asr, config: { ...models.asr.config, dtype: "q8" } }), asr("n_asr_q8", "m_asr_q8")] : []),
-    { id: "n_route", type: "function", func: ROUTE, outputs: 3, wires: [["n_llm"], options.noCacheLlm ? ["n_llm_nc"] : [], ["n_out"]] },
+    { id: "n_route", type: "function", func: ROUTE, outputs: 4, wires: [["n_llm"], options.noCacheLlm ? ["n_llm_nc"] : [], ["n_out"], options.fourBitPrefill ? ["n_llm_4b"] : []] },
     llm("n_llm", "m_llm"),
     ...(options.noCacheLlm ? [modelNode("m_llm_nc", "llm", { ...models.llm, config: { ...models.llm.config, prefix_cache_mb: 0 } }), llm("n_llm_nc", "m_llm_nc")] : []),
     { id: "n_script", type: "function", func: scriptCode(options.replyPieces), outputs: 1, wires: [["n_tts", TAPS.script]] },
     { id: "n_tts", type: "tts-streamer", model: "m_tts", wires: [["n_out", TAPS.tts]] },
     { id: "n_out", type: "audio-out", sink: "null", wires: [[TAPS.out]] },
+    ...fourBitNodes,
     ...Object.values(TAPS).map((id) => ({ id, type: "helper" })),
   ];
 }

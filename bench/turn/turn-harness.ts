@@ -30,6 +30,8 @@ export interface TurnVariant {
   firstAudioPriority?: boolean;
   /** The turn goes to a whisper-streamer on the ASR model's 8-bit files (dtype q8). */
   asrQ8?: boolean;
+  /** false: the turn goes to an llm-stream (and, for a codec voice, a tts-streamer) whose model has int8_prefill false. */
+  int8Prefill?: boolean;
 }
 
 export const STAGES = ["vadEnd", "asrFinal", "llmFirstToken", "firstSpan", "firstAudio", "playing"] as const;
@@ -149,7 +151,7 @@ async function prime(helper: any, options: RunTurnsOptions, seen: Record<string,
     const started = now();
     const played = () => seen[TAPS.out].some((e) => e.msg.stream_id === streamId && e.msg.event === "started");
     while (!played() && errors().length === 0 && now() - started < 15 * 60 * 1000) await sleep(50);
-    for (const id of ["n_llm", "n_llm_nc", "n_tts", "n_out"]) helper.getNode(id)?.receive({ cancel: true, stream_id: streamId });
+    for (const id of ["n_llm", "n_llm_nc", "n_llm_4b", "n_tts", "n_tts_4b", "n_out"]) helper.getNode(id)?.receive({ cancel: true, stream_id: streamId });
     if (errors().length > 0) throw new Error(`the turn flow reported an error while loading: ${errors()[0]}`);
     if (!played()) throw new Error("the models did not answer a first turn within 15 minutes");
     await sleep(1000);
@@ -159,7 +161,7 @@ async function prime(helper: any, options: RunTurnsOptions, seen: Record<string,
 /** Loads the flow into `helper` (node-red-node-test-helper, initialised), runs the schedule, unloads. */
 export async function runTurns(helper: any, options: RunTurnsOptions): Promise<TurnTimeline[]> {
   const log = options.log ?? (() => {});
-  await helper.load(turnNodes(), turnFlow({ ...options, noCacheLlm: options.noCacheLlm ?? options.schedule.some((v) => !v.prefixCache), q8Asr: options.schedule.some((v) => v.asrQ8) }));
+  await helper.load(turnNodes(), turnFlow({ ...options, noCacheLlm: options.noCacheLlm ?? options.schedule.some((v) => !v.prefixCache), q8Asr: options.schedule.some((v) => v.asrQ8), fourBitPrefill: options.schedule.some((v) => v.int8Prefill === false) }));
   const seen: Record<string, { t: number; msg: Msg }[]> = Object.fromEntries(Object.values(TAPS).map((id) => [id, []]));
   for (const id of Object.values(TAPS)) helper.getNode(id).on("input", (msg: Msg) => seen[id].push({ t: now(), msg }));
   // Node errors (done(err), node.error) reach the runtime's log (the helper spies on it): a turn
@@ -214,6 +216,7 @@ export async function runTurns(helper: any, options: RunTurnsOptions): Promise<T
           prefix_cache: variant.prefixCache,
           first_span_words: variant.firstSpanWords,
           preempt: variant.preempt === true,
+          ...(variant.int8Prefill === false ? { int8_prefill: false } : {}),
         });
         if (at <= endSample - 1 && endSample - 1 < at + FRAME) speechEndAt = sentAt;
         if (playing() || errors().length > 0) break;
@@ -221,7 +224,7 @@ export async function runTurns(helper: any, options: RunTurnsOptions): Promise<T
       }
       // Stop the answers (the harness is done with them) and wait until every node has let them go.
       const answerIds = new Set([streamId, ...[TAPS.llm, TAPS.tts].flatMap((tap) => ofTurn(tap).map((e) => String(e.msg.stream_id)))]);
-      for (const answer of answerIds) for (const id of ["n_llm", "n_llm_nc", "n_tts", "n_out"]) helper.getNode(id)?.receive({ cancel: true, stream_id: answer });
+      for (const answer of answerIds) for (const id of ["n_llm", "n_llm_nc", "n_llm_4b", "n_tts", "n_tts_4b", "n_out"]) helper.getNode(id)?.receive({ cancel: true, stream_id: answer });
       const played = String(playing()?.msg.stream_id ?? streamId);
       const ofAnswer = (id: string) => seen[id].filter((e) => e.msg.stream_id === played);
       const stopped = () => ofAnswer(TAPS.out).some((e) => e.msg.event === "stopped" || e.msg.event === "drained") && ofAnswer(TAPS.tts).some((e) => e.msg.is_final === true);

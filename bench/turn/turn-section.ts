@@ -54,6 +54,7 @@ const LEVERS: { variant: TurnVariant; lever: string; a: string; b: string; stage
   { variant: { ...BASE, label: "answer early + first_span_words 8", preempt: true, firstSpanWords: 8 }, lever: "answer early and cut the first span", a: "answer the final, first_span_words 0", b: "answer early, first_span_words 8", stage: "playing" },
   { variant: { ...BASE, label: "ASR q8", asrQ8: true }, lever: "Whisper in 8 bits", a: "fp32 files (the picker's default)", b: "dtype q8 (the _quantized files)", stage: "asrFinal" },
   { variant: { ...BASE, label: "ASR q8 + answer early + first_span_words 8", asrQ8: true, preempt: true, firstSpanWords: 8 }, lever: "Whisper q8, answer early, first span cut", a: "fp32 Whisper, answer the final, first_span_words 0", b: "q8 Whisper, answer early, first_span_words 8", stage: "playing" },
+  { variant: { ...BASE, label: "4-bit prefill", int8Prefill: false }, lever: "int8 prefill (LLM, codec LM)", a: "int8 prefill (the CPU default for 4-bit models)", b: "int8_prefill false (the 4-bit prefill)", stage: "firstAudio" },
   { variant: { ...BASE, label: "ASR q8 + answer early + first_span_words 4", asrQ8: true, preempt: true, firstSpanWords: 4 }, lever: "Whisper q8, answer early, first span of 4 words", a: "fp32 Whisper, answer the final, first_span_words 0", b: "q8 Whisper, answer early, first_span_words 4", stage: "playing" },
 ];
 
@@ -69,6 +70,8 @@ const STAGE_NAMES: Record<Stage, string> = {
 interface VoiceCase {
   voice: string;
   tts: ModelSpec;
+  /** A codec voice (a decoder LM of its own). */
+  codec?: boolean;
   /** Lever variants this voice's process interleaves with its base turns. */
   levers: TurnVariant[];
   /** A lever turn in every `leverEvery`-th round (the levers taking turns). */
@@ -179,14 +182,21 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
   const q8Lever = lever("ASR q8");
   const q8EarlySpanLever = lever("ASR q8 + answer early + first_span_words 8");
   const q8EarlySpan4Lever = lever("ASR q8 + answer early + first_span_words 4");
-  const voices: VoiceCase[] = [{ voice: "eSpeak NG", tts: { enginesPath: "espeak", config: { engine: "espeak" } }, levers: [q8EarlySpan4Lever, q8Lever, q8EarlySpanLever, earlyLever, earlySpanLever, priorityLever, spanLever, prefixLever, asrLever], leverEvery: 1, budgetMinutes: 9 }];
+  const prefillLever = lever("4-bit prefill");
+  const voices: VoiceCase[] = [{ voice: "eSpeak NG", tts: { enginesPath: "espeak", config: { engine: "espeak" } }, levers: [prefillLever, q8EarlySpan4Lever, q8Lever, q8EarlySpanLever, earlyLever, earlySpanLever, priorityLever, spanLever, prefixLever, asrLever], leverEvery: 1, budgetMinutes: 9 }];
   if (!options.quick) {
     const piperDir = preparePiperMedium(options.outDir, log);
-    voices.push({ voice: "piper (medium-shaped VITS)", tts: { enginesPath: piperDir, config: {} }, levers: [q8EarlySpan4Lever, q8EarlySpanLever, earlyLever, earlySpanLever, priorityLever], leverEvery: 1, budgetMinutes: 6 });
+    voices.push({ voice: "piper (medium-shaped VITS)", tts: { enginesPath: piperDir, config: {} }, levers: [prefillLever, q8EarlySpan4Lever, q8EarlySpanLever, earlyLever, earlySpanLever, priorityLever], leverEvery: 1, budgetMinutes: 6 });
     const neutts = prepareNeutts(options, "q4", log);
     // BENCH_TTS_WORKER=off runs the codec's sessions on the main thread (worker_thread false) to A/B its worker.
     const codecConfig = { ...(neutts.spec.config as Record<string, unknown>), ...(process.env.BENCH_TTS_WORKER === "off" ? { worker_thread: false } : {}) };
-    voices.push({ voice: "codec, NeuTTS-shaped q4", tts: { enginesPath: neutts.dir, config: codecConfig }, levers: [q8EarlySpanLever, earlyLever, priorityLever], leverEvery: 1, budgetMinutes: 8 });
+    voices.push({ voice: "codec, NeuTTS-shaped q4", tts: { enginesPath: neutts.dir, config: codecConfig }, codec: true, levers: [prefillLever, q8EarlySpanLever, q8EarlySpan4Lever, earlyLever, priorityLever], leverEvery: 1, budgetMinutes: 8 });
+  }
+  // BENCH_TURN_LEVERS="label,label" keeps only those levers (a focused A/B with more turns each).
+  const only = process.env.BENCH_TURN_LEVERS?.split(",").map((l) => l.trim());
+  if (only) {
+    for (const label of only) lever(label);
+    for (const v of voices) v.levers = v.levers.filter((l) => only.includes(l.label));
   }
   const pieces = replyPieces(REPLY);
   const results: VoiceResult[] = [];
@@ -195,9 +205,9 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
     log(`  ${v.voice}: ${turns.length} turns (${options.runs} base${v.levers.map((l) => `, ${l.label}`).join("")})`);
     // Warm-up: the models load during the first turn; a turn on the prefix-cache-off LLM and one on the q8 Whisper warm those copies too.
     const warmup: TurnVariant[] = [];
-    for (let w = 0; w < options.warmup; w++) warmup.push(BASE, ...v.levers.filter((l) => !l.prefixCache), ...(v.levers.some((l) => l.asrQ8) ? [q8Lever] : []));
+    for (let w = 0; w < options.warmup; w++) warmup.push(BASE, ...v.levers.filter((l) => !l.prefixCache || l.int8Prefill === false), ...(v.levers.some((l) => l.asrQ8) ? [q8Lever] : []));
     const result = worker({
-      models: { asr: { enginesPath: asr.dir, config: asrConfig() }, llm: llm.spec, tts: v.tts },
+      models: { asr: { enginesPath: asr.dir, config: asrConfig() }, llm: llm.spec, tts: v.tts, ttsDecoder: v.codec === true },
       questionWav,
       systemPrompt: SYSTEM_PROMPT,
       replyPieces: pieces,
