@@ -67,13 +67,14 @@ export function prepareNeutts(options: BenchOptions, variant: WeightVariant, log
 const CASES: EngineCase[] = [
   { label: "codec (tiny-codec-tts)", prepare: (o) => fixture("tiny-codec-tts", o) },
   { label: "codec, NeuTTS-shaped fp32", prepare: async (o, log) => prepareNeutts(o, "fp32", log), big: true },
-  { label: "codec, NeuTTS-shaped q4, exact (q4_accuracy_level 0)", prepare: async (o, log) => prepareNeutts(o, "q4", log, { q4_accuracy_level: 0 }), big: true },
-  // The opt-in int8-activation kernel (slightly different logits): how near real time it brings the speech LM.
+  { label: "codec, NeuTTS-shaped q4, exact (q4_accuracy_level 0, int8_prefill false)", prepare: async (o, log) => prepareNeutts(o, "q4", log, { q4_accuracy_level: 0, int8_prefill: false }), big: true },
+  // The int8-activation kernel (slightly different logits) with the 4-bit prefill: the int8 prefill's A/B.
   {
-    label: "codec, NeuTTS-shaped q4, int8 activations (q4_accuracy_level 4, the CPU default)",
-    prepare: async (o, log) => prepareNeutts(o, "q4", log, { q4_accuracy_level: 4 }),
+    label: "codec, NeuTTS-shaped q4, int8 activations, 4-bit prefill (int8_prefill false)",
+    prepare: async (o, log) => prepareNeutts(o, "q4", log, { q4_accuracy_level: 4, int8_prefill: false }),
     big: true,
   },
+  { label: "codec, NeuTTS-shaped q4, CPU defaults (int8 activations + int8 prefill)", prepare: async (o, log) => prepareNeutts(o, "q4", log), big: true },
   { label: "piper (tiny-piper)", prepare: (o) => fixture("tiny-piper", o) },
   // A VITS of piper's medium dimensions (random weights): what a real medium voice costs.
   { label: "piper (medium-shaped VITS)", prepare: async (o, log) => ({ dir: preparePiperMedium(o.outDir, log), spec: {} }) },
