@@ -15,8 +15,10 @@ import type { OnnxLlmEngine } from "../../src/core/llm/engines/onnx/onnx-llm-eng
 import { localLoadContext } from "../../src/core/registry";
 import { dequantize4bit, quantize4bit } from "../../src/core/onnx-builder/quantize-4bit";
 import { randomDecoderOnlyWeights, writeDecoderOnlyModel, type DecoderOnlyConfig } from "../../src/core/onnx-builder/transformer";
+import { convertLlama2c } from "../../src/core/llm/llama2c/convert";
 import { fixtureDir } from "../helpers/fixtures";
 import { SMALL_DECODER } from "./decoder-support";
+import { readReferenceIds, STORIES, STORIES_PROMPTS } from "./llm-support";
 
 const config: DecoderOnlyConfig = SMALL_DECODER;
 
@@ -180,6 +182,56 @@ describe("int8 prefill: 4-bit weights re-quantized to int8 for many-row prefills
       await appendOnly.session.release();
       await plain.session.release();
     }
+  });
+
+  it("on real trained weights (stories260K, converted with q4), the int8 prefill moves the next-token distribution from fp32 about as far as the 4-bit prefill", async () => {
+    const out = path.join(dir, "stories260K");
+    convertLlama2c(path.join(STORIES, "stories260K.bin"), path.join(STORIES, "tok512.bin"), out, { q4: true });
+    const model = JSON.parse(fs.readFileSync(path.join(out, "config.json"), "utf8"));
+    const shape = { numLayers: model.num_hidden_layers, numKvHeads: model.num_key_value_heads, headDim: model.hidden_size / model.num_attention_heads };
+    const fp32 = await open(path.join(out, "onnx", "model.onnx"), {});
+    const q4 = await open(path.join(out, "onnx", "model_q4.onnx"), { matMulNBitsAccuracyLevel: 4 });
+    const int8 = await open(path.join(out, "onnx", "model_q4.onnx"), { matMulNBitsAccuracyLevel: 4, int8MatMuls: true });
+    const softmax = (row: Float32Array) => {
+      const max = Math.max(...row);
+      const e = Float64Array.from(row, (v) => Math.exp(v - max));
+      const sum = e.reduce((a, b) => a + b, 0);
+      return e.map((v) => v / sum);
+    };
+    const kl = (p: Float64Array, q: Float64Array) => p.reduce((k, pi, i) => (pi > 0 ? k + pi * Math.log(pi / Math.max(q[i], 1e-30)) : k), 0);
+    const total = { q4: 0, int8: 0, agreeQ4: 0, agreeInt8: 0, prefills: 0 };
+    try {
+      for (const name of Object.keys(STORIES_PROMPTS)) {
+        const { prompt, generated } = readReferenceIds(name);
+        const ids = [...prompt, ...generated];
+        // Prefills of 16+ rows: the ones the engine sends to the int8 session.
+        for (let end = 16; end <= ids.length; end += 4) {
+          const last = async (session: ort.InferenceSession) => {
+            const decoder = new KvCacheDecoder(session, shape);
+            try {
+              return (await decoder.prefill(ids.slice(0, end))).slice();
+            } finally {
+              decoder.dispose();
+            }
+          };
+          const [reference, a, b] = [await last(fp32.session), await last(q4.session), await last(int8.session)];
+          const p = softmax(reference);
+          total.q4 += kl(p, softmax(a));
+          total.int8 += kl(p, softmax(b));
+          total.agreeQ4 += Number(argmax(a) === argmax(reference));
+          total.agreeInt8 += Number(argmax(b) === argmax(reference));
+          total.prefills++;
+        }
+      }
+    } finally {
+      await Promise.all([fp32.session.release(), q4.session.release(), int8.session.release()]);
+    }
+    const klQ4 = total.q4 / total.prefills;
+    const klInt8 = total.int8 / total.prefills;
+    console.log(`      stories260K, ${total.prefills} prefills: mean KL(fp32 ‖ 4-bit) ${klQ4.toExponential(2)}, (fp32 ‖ int8) ${klInt8.toExponential(2)}; top-1 agreement ${total.agreeQ4} / ${total.agreeInt8}`);
+    assert.ok(total.prefills >= 20, `${total.prefills} prefills`);
+    assert.ok(klInt8 <= 1.25 * klQ4, `int8 prefill drift ${klInt8} against the 4-bit prefill's ${klQ4}`);
+    assert.ok(total.agreeInt8 >= total.agreeQ4 - 1, `top-1 agreement with fp32: int8 ${total.agreeInt8}, 4-bit ${total.agreeQ4} of ${total.prefills}`);
   });
 
   describe("in the LLM engine (tiny-llm's 4-bit variant)", () => {
