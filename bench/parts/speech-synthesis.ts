@@ -13,7 +13,7 @@ import { writeFixture } from "../../fixtures/cli";
 import { CodecTtsEngine, type CodecVoice } from "../../src/core/tts/engines/codec/codec-engine";
 import { loadTts } from "../../src/core/tts/loader";
 import { localLoadContext } from "../../src/core/registry";
-import type { ModelSpec, TtsEngine, TtsStreamChunk } from "../../src/core/types";
+import type { ModelSpec, TtsEngine, TtsStreamChunk, TtsStreamConfig } from "../../src/core/types";
 import { FRAMES_PER_CHAR, hasNeuttsVariant } from "../neutts-shaped-model";
 import type { WeightVariant } from "../qwen3-shaped-model";
 import { fmt, median, nowMs } from "../stats";
@@ -40,6 +40,8 @@ interface EngineCase {
   prepare(options: BenchOptions, log: (line: string) => void): Promise<Prepared>;
   /** A large model: skipped with --quick, at most BIG_MODEL_RUNS runs. */
   big?: boolean;
+  /** Stream settings other than the defaults (e.g. the guide's faster-first-audio knob). */
+  stream?: Partial<TtsStreamConfig>;
 }
 
 async function fixture(name: string, options: BenchOptions): Promise<Prepared> {
@@ -75,6 +77,13 @@ const CASES: EngineCase[] = [
     big: true,
   },
   { label: "codec, NeuTTS-shaped q4, CPU defaults (int8 activations + int8 prefill)", prepare: async (o, log) => prepareNeutts(o, "q4", log), big: true },
+  // The guide's knob for faster first audio ("e.g. from 12 to 6"): a shorter first chunk.
+  {
+    label: "codec, NeuTTS-shaped q4, CPU defaults, first_frames_per_chunk 6",
+    prepare: async (o, log) => prepareNeutts(o, "q4", log),
+    big: true,
+    stream: { first_frames_per_chunk: 6 },
+  },
   { label: "piper (tiny-piper)", prepare: (o) => fixture("tiny-piper", o) },
   // A VITS of piper's medium dimensions (random weights): what a real medium voice costs.
   { label: "piper (medium-shaped VITS)", prepare: async (o, log) => ({ dir: preparePiperMedium(o.outDir, log), spec: {} }) },
@@ -98,7 +107,7 @@ export interface Sample {
   spans?: SpanTrace[];
 }
 
-export function speakOnce(engine: TtsEngine, text: string, voice?: CodecVoice): Promise<Sample> {
+export function speakOnce(engine: TtsEngine, text: string, voice?: CodecVoice, stream: Partial<TtsStreamConfig> = {}): Promise<Sample> {
   const traces = new Map<number, SpanTrace>();
   if (engine instanceof CodecTtsEngine && voice) {
     engine.observer = {
@@ -113,7 +122,7 @@ export function speakOnce(engine: TtsEngine, text: string, voice?: CodecVoice): 
     let samples = 0;
     let rate = 24000;
     let chunks = 0;
-    const streamer = engine.openStreamer({});
+    const streamer = engine.openStreamer(stream);
     streamer.output$.subscribe({
       next: (chunk: TtsStreamChunk) => {
         if (chunk.kind !== "audio") return;
@@ -183,8 +192,8 @@ export async function synthesisPart(options: BenchOptions, log: (line: string) =
       const voice = readVoice(engine, dir);
       const samples: Sample[] = [];
       try {
-        for (let r = 0; r < options.warmup; r++) await speakOnce(engine, WARMUP_TEXT, voice);
-        for (let r = 0; r < runs; r++) samples.push(await speakOnce(engine, TEXT, voice));
+        for (let r = 0; r < options.warmup; r++) await speakOnce(engine, WARMUP_TEXT, voice, c.stream);
+        for (let r = 0; r < runs; r++) samples.push(await speakOnce(engine, TEXT, voice, c.stream));
       } finally {
         await engine.dispose();
       }

@@ -32,6 +32,8 @@ export interface TurnVariant {
   asrQ8?: boolean;
   /** false: the turn goes to an llm-stream (and, for a codec voice, a tts-streamer) whose model has int8_prefill false. */
   int8Prefill?: boolean;
+  /** tts-streamer's first_frames_per_chunk for this turn (msg override; a codec voice's first chunk). */
+  firstFramesPerChunk?: number;
 }
 
 export const STAGES = ["vadEnd", "asrFinal", "llmFirstToken", "firstSpan", "firstAudio", "playing"] as const;
@@ -217,6 +219,7 @@ export async function runTurns(helper: any, options: RunTurnsOptions): Promise<T
           first_span_words: variant.firstSpanWords,
           preempt: variant.preempt === true,
           ...(variant.int8Prefill === false ? { int8_prefill: false } : {}),
+          ...(variant.firstFramesPerChunk !== undefined ? { first_frames_per_chunk: variant.firstFramesPerChunk } : {}),
         });
         if (at <= endSample - 1 && endSample - 1 < at + FRAME) speechEndAt = sentAt;
         if (playing() || errors().length > 0) break;

@@ -56,6 +56,13 @@ const LEVERS: { variant: TurnVariant; lever: string; a: string; b: string; stage
   { variant: { ...BASE, label: "ASR q8 + answer early + first_span_words 8", asrQ8: true, preempt: true, firstSpanWords: 8 }, lever: "Whisper q8, answer early, first span cut", a: "fp32 Whisper, answer the final, first_span_words 0", b: "q8 Whisper, answer early, first_span_words 8", stage: "playing" },
   { variant: { ...BASE, label: "4-bit prefill", int8Prefill: false }, lever: "int8 prefill (LLM, codec LM)", a: "int8 prefill (the CPU default for 4-bit models)", b: "int8_prefill false (the 4-bit prefill)", stage: "firstAudio" },
   { variant: { ...BASE, label: "ASR q8 + answer early + first_span_words 4", asrQ8: true, preempt: true, firstSpanWords: 4 }, lever: "Whisper q8, answer early, first span of 4 words", a: "fp32 Whisper, answer the final, first_span_words 0", b: "q8 Whisper, answer early, first_span_words 4", stage: "playing" },
+  {
+    variant: { ...BASE, label: "ASR q8 + answer early + first_span_words 4 + first_frames_per_chunk 6", asrQ8: true, preempt: true, firstSpanWords: 4, firstFramesPerChunk: 6 },
+    lever: "Whisper q8, answer early, first span of 4 words, first chunk of 6 frames",
+    a: "fp32 Whisper, answer the final, first_span_words 0, first_frames_per_chunk 12",
+    b: "q8 Whisper, answer early, first_span_words 4, first_frames_per_chunk 6",
+    stage: "playing",
+  },
 ];
 
 const STAGE_NAMES: Record<Stage, string> = {
@@ -183,6 +190,7 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
   const q8EarlySpanLever = lever("ASR q8 + answer early + first_span_words 8");
   const q8EarlySpan4Lever = lever("ASR q8 + answer early + first_span_words 4");
   const prefillLever = lever("4-bit prefill");
+  const q8EarlySpan4Frames6Lever = lever("ASR q8 + answer early + first_span_words 4 + first_frames_per_chunk 6");
   const voices: VoiceCase[] = [{ voice: "eSpeak NG", tts: { enginesPath: "espeak", config: { engine: "espeak" } }, levers: [prefillLever, q8EarlySpan4Lever, q8Lever, q8EarlySpanLever, earlyLever, earlySpanLever, priorityLever, spanLever, prefixLever, asrLever], leverEvery: 1, budgetMinutes: 9 }];
   if (!options.quick) {
     const piperDir = preparePiperMedium(options.outDir, log);
@@ -190,7 +198,7 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
     const neutts = prepareNeutts(options, "q4", log);
     // BENCH_TTS_WORKER=off runs the codec's sessions on the main thread (worker_thread false) to A/B its worker.
     const codecConfig = { ...(neutts.spec.config as Record<string, unknown>), ...(process.env.BENCH_TTS_WORKER === "off" ? { worker_thread: false } : {}) };
-    voices.push({ voice: "codec, NeuTTS-shaped q4", tts: { enginesPath: neutts.dir, config: codecConfig }, codec: true, levers: [prefillLever, q8EarlySpanLever, q8EarlySpan4Lever, earlyLever, priorityLever], leverEvery: 1, budgetMinutes: 8 });
+    voices.push({ voice: "codec, NeuTTS-shaped q4", tts: { enginesPath: neutts.dir, config: codecConfig }, codec: true, levers: [prefillLever, q8EarlySpan4Frames6Lever, q8EarlySpanLever, q8EarlySpan4Lever, earlyLever, priorityLever], leverEvery: 1, budgetMinutes: 8 });
   }
   // BENCH_TURN_LEVERS="label,label" keeps only those levers (a focused A/B with more turns each).
   const only = process.env.BENCH_TURN_LEVERS?.split(",").map((l) => l.trim());

@@ -10,8 +10,9 @@ import type { Setting } from "./shared/settings";
 export type TtsNodeSettings = Partial<TtsStreamConfig> & { format: "float32" | "s16le" };
 
 export const TTS_SETTINGS: readonly Setting[] = [
-  // Chunking: defaults and ranges live in the core's table, checked there once per stream.
-  ...CHUNKING_FIELDS.map((f): Setting => ({ key: f.key, editor: f.editor, type: "number" })),
+  // Chunking: defaults and ranges live in the core's table, checked there once per stream. A msg may
+  // set them for its stream, as the vendor SDK's stream_config does per call.
+  ...CHUNKING_FIELDS.map((f): Setting => ({ key: f.key, editor: f.editor, msg: f.key, type: "number" })),
   { key: "sample_rate_out", editor: "sampleRateOut", type: "number" },
   // Range-checked by the core (tts/stream-config.ts); empty: the first span is a whole sentence.
   { key: "first_span_words", editor: "firstSpanWords", msg: "first_span_words", type: "integer" },

@@ -222,6 +222,20 @@ describe("tts-streamer node", function () {
     assert.equal(msgs[0].sample_rate, 24000);
   });
 
+  it("msg.first_frames_per_chunk (and the other chunking settings) set a codec stream's chunking, as the SDK's per-call stream_config; a bad one is a caught error naming it", async () => {
+    const { tts, ended, errors } = await load();
+    tts.receive({ payload: LONG, stream_id: "default", seed: 1 });
+    const byDefault = (await ended("default")).filter((m) => !m.is_final);
+    tts.receive({ payload: LONG, stream_id: "short", seed: 1, first_frames_per_chunk: 4, frames_per_chunk: 10 });
+    const short = (await ended("short")).filter((m) => !m.is_final);
+    const first = (msgs: Msg[]) => (msgs[0].payload as Float32Array).length;
+    assert.ok(first(short) < first(byDefault), `first chunk ${first(short)} samples with 4 frames, ${first(byDefault)} with the default 12`);
+    assert.ok(short.length > byDefault.length, `${short.length} chunks of 10 frames, ${byDefault.length} of 25`);
+    tts.receive({ payload: LONG, stream_id: "bad", first_frames_per_chunk: 0 });
+    await waitFor(() => errors.length > 0);
+    assert.match(String((errors[0].error as { message?: string })?.message), /first_frames_per_chunk must be a whole number ≥ 1, got 0/);
+  });
+
   it("ends the first span early with the node's First piece setting, and msg.first_span_words overrides it", async () => {
     const { tts, ended } = await load({ firstSpanWords: "3" }, "espeak");
     const text = "The kitchen light in the north wing is on now. Goodbye.";
