@@ -263,6 +263,30 @@ describe("int8 prefill: 4-bit weights re-quantized to int8 for many-row prefills
       }
     });
 
+    it("a prefill session that fails to open leaves the model on its 4-bit prefill, with a warning naming the model", async () => {
+      const warnings: string[] = [];
+      const ctx = localLoadContext("llm", { enginesPath: await fixtureDir("tiny-llm"), config: { dtype: "q4", worker_thread: false } }, { warn: (m) => warnings.push(m) });
+      const failing = {
+        ...ctx,
+        createSession: (file: string, rewritten?: Parameters<typeof ctx.createSession>[1]) => {
+          const int8 = rewritten && opCount(rewritten.bytes, "DynamicQuantizeMatMul") > 0;
+          return int8 ? Promise.reject(new Error("no kernel for DynamicQuantizeMatMul")) : ctx.createSession(file, rewritten);
+        },
+      };
+      const engine = await loadLlm(failing);
+      try {
+        assert.equal(decodersOf(engine).prefillSession, undefined);
+        assert.ok(warnings.some((w) => /no int8 prefill session, prefilling in 4 bits \(no kernel for DynamicQuantizeMatMul\)/.test(w)), warnings.join("\n"));
+        let text = "";
+        await new Promise<void>((resolve, reject) =>
+          engine.generate({ prompt: "Tell me a long story about a cat who lived on a boat", temperature: 0, max_new_tokens: 4 }).subscribe({ next: (c) => (text += c.delta ?? ""), error: reject, complete: resolve }),
+        );
+        assert.ok(text.length > 0);
+      } finally {
+        await engine.dispose();
+      }
+    });
+
     it("int8_prefill must be true or false (an error naming the model)", async () => {
       await assert.rejects(
         loadLlm(localLoadContext("llm", { enginesPath: await fixtureDir("tiny-llm"), config: { dtype: "q4", int8_prefill: "yes", worker_thread: false } })),

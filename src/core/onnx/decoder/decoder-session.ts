@@ -148,12 +148,12 @@ export async function createPrefillSession(
 ): Promise<InferenceSession | undefined> {
   const wanted = configFlag(ctx.spec.config, "int8_prefill", `the config of model ${ctx.source.id}`) ?? true;
   if (!wanted || ctx.spec.config?.execution_provider === "cuda") return undefined;
-  let rewritten: RewrittenModel | undefined;
+  // An optimization: whatever goes wrong here leaves the model on its 4-bit prefill, with a warning.
   try {
-    rewritten = lastLogitsModel(modelFile, { ...rewriteOptions(ctx, shape, logitRows), int8MatMuls: true });
+    const rewritten = lastLogitsModel(modelFile, { ...rewriteOptions(ctx, shape, logitRows), int8MatMuls: true });
+    return rewritten ? await ctx.createSession(modelFile, rewritten) : undefined;
   } catch (err) {
-    ctx.warn(`model ${ctx.source.id}: no int8 prefill session (${(err as Error).message})`);
+    ctx.warn(`model ${ctx.source.id}: no int8 prefill session, prefilling in 4 bits (${(err as Error).message})`);
     return undefined;
   }
-  return rewritten ? ctx.createSession(modelFile, rewritten) : undefined;
 }
