@@ -138,6 +138,48 @@ describe("tts codec engine (tiny-codec-tts)", function () {
     }
   });
 
+  it("keeps the voice's prompt head (template and reference text) in the prefix cache: later spans prefill only their text and the codes; seeded, the same codes as with the cache off", async () => {
+    const dir = await fixtureDir("tiny-codec-tts");
+    const cachedEngine = await loadTts(localLoadContext("tts", { enginesPath: dir, config: { worker_thread: false } }));
+    const uncached = await loadTts(localLoadContext("tts", { enginesPath: dir, config: { worker_thread: false, prefix_cache_mb: 0 } }));
+    try {
+      assert.ok(cachedEngine instanceof CodecTtsEngine && uncached instanceof CodecTtsEngine);
+      const voice = fixtureVoice(cachedEngine);
+      const prompt = cachedEngine.promptIds(voice, "Hello there.");
+      const head = cachedEngine.voicePrefix(voice, prompt);
+      const refTextIds = cachedEngine.promptIds(voice, "x").length - cachedEngine.promptIds({ ...voice, refText: "" }, "x").length;
+      assert.ok(head.length >= refTextIds && head.length >= 8, `a prefix of ${head.length} ids (the reference text alone is ${refTextIds})`);
+      assert.deepEqual([...head], prompt.slice(0, head.length));
+      for (const other of ["Other words.", "a", "Zebra crossing, then left."]) {
+        assert.deepEqual(cachedEngine.promptIds(voice, other).slice(0, head.length), [...head], `every prompt of the voice starts with it ("${other}")`);
+      }
+      // Count the positions each LM prefill feeds.
+      const fed: number[] = [];
+      const sequences = (cachedEngine as unknown as { sessions: { open(): { prefill(ids: number[]): Promise<Float32Array> } } }).sessions;
+      const open = sequences.open.bind(sequences);
+      sequences.open = () => {
+        const sequence = open();
+        const prefill = sequence.prefill.bind(sequence);
+        sequence.prefill = (ids: number[]) => (fed.push(ids.length), prefill(ids));
+        return sequence;
+      };
+      const text = `Hello there. ${LONG}`;
+      const a = await speak(cachedEngine, text, {});
+      const b = await speak(uncached, text, {});
+      assert.deepEqual([...a.trace.codes.entries()], [...b.trace.codes.entries()]);
+      assert.ok(fed.length >= 2, `${fed.length} spans`);
+      const spans = [...a.trace.codes.keys()].length;
+      assert.equal(fed.length, spans);
+      const texts = a.chunks.filter((c) => !c.is_final).map((c) => String(c.text));
+      const firstTwo = [...new Set(texts)].slice(0, 2);
+      assert.equal(fed[0], cachedEngine.promptIds(voice, firstTwo[0]).length, "the first span prefills its whole prompt");
+      assert.equal(fed[1], cachedEngine.promptIds(voice, firstTwo[1]).length - head.length, "the next one all but the voice's prefix");
+    } finally {
+      await cachedEngine.dispose();
+      await uncached.dispose();
+    }
+  });
+
   it("speech_logits_only must be true or false", async () => {
     const dir = await fixtureDir("tiny-codec-tts");
     await assert.rejects(loadTts(localLoadContext("tts", { enginesPath: dir, config: { speech_logits_only: "yes" } })), /speech_logits_only must be true or false, got "yes"/);

@@ -7,7 +7,21 @@
  * Bounded in bytes (least recently used entries leave first) and in entries; an entry that one
  * longer sequence extends is replaced by it rather than kept twice.
  */
+import type { LoadContext } from "../../types";
 import type { CacheSnapshot } from "./kv-cache-decoder";
+
+/**
+ * config.prefix_cache_mb: megabytes of KV cache a model keeps between prompts (0 turns the prefix
+ * cache off); `defaultMb` when unset (the LLM: 256, a codec voice's LM: 32).
+ */
+export function prefixCacheBytes(ctx: LoadContext, defaultMb: number): number {
+  const value = ctx.spec.config?.prefix_cache_mb;
+  if (value === undefined || value === null) return defaultMb * 1024 * 1024;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new Error(`config.prefix_cache_mb of model ${ctx.source.id} must be a number of megabytes ≥ 0 (0 turns the prefix cache off), got ${JSON.stringify(value)}`);
+  }
+  return Math.round(value * 1024 * 1024);
+}
 
 export interface PrefixHit {
   /** How many leading prompt tokens the snapshot covers. */

@@ -11,6 +11,7 @@ import type { DecoderModelPlan } from "../../../onnx/decoder/sequence-decoder";
 import { WorkerDecoderModel } from "../../../onnx/decoder/worker-decoder-model";
 import { workerThreadSetting } from "../../../onnx/worker/worker-thread-setting";
 import { LlmTokenizer } from "./llm-tokenizer";
+import { prefixCacheBytes } from "../../../onnx/decoder/prefix-cache";
 import { readGenerationDefaults, readModelShape } from "../../../onnx/decoder/model-config";
 import { OnnxLlmEngine } from "./onnx-llm-engine";
 
@@ -20,19 +21,6 @@ const readJson = (ctx: LoadContext, relPath: string): Promise<Json> => readModel
 const readOptionalJson = (ctx: LoadContext, relPath: string): Promise<Json | undefined> => readOptionalModelJson(ctx.source, relPath);
 
 /**
- * config.prefix_cache_mb: megabytes of KV cache kept between prompts so a shared system prompt or
- * conversation is prefilled once (0 turns it off). Default 256.
- */
-function prefixCacheBytes(ctx: LoadContext): number {
-  const value = ctx.spec.config?.prefix_cache_mb;
-  if (value === undefined || value === null) return 256 * 1024 * 1024;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new Error(`config.prefix_cache_mb of model ${ctx.source.id} must be a number of megabytes ≥ 0 (0 turns the prefix cache off), got ${JSON.stringify(value)}`);
-  }
-  return Math.round(value * 1024 * 1024);
-}
-
-/**
  * The tokenizer, the sampler and the loop stay in this thread; the session, the KV caches and the
  * prefix cache live in a worker thread unless config.worker_thread is false (see
  * onnx/decoder/sequence-decoder.ts).
@@ -40,7 +28,7 @@ function prefixCacheBytes(ctx: LoadContext): number {
 export const loadLlm: FamilyLoader<OnnxLlmEngine> = async (ctx) => {
   const id = ctx.source.id;
   const inWorker = workerThreadSetting(ctx.spec.config, `the config of model ${id}`);
-  const prefixBytes = prefixCacheBytes(ctx);
+  const prefixBytes = prefixCacheBytes(ctx, 256);
   const config = await readJson(ctx, "config.json");
   const shape = readModelShape(config, `config.json of model ${id}`);
   const generation = await readOptionalJson(ctx, "generation_config.json");

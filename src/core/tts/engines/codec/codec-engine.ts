@@ -16,6 +16,7 @@
 import { readModelJson, readOptionalModelJson } from "../../../hub/model-json";
 import type { LoadContext, TtsEngine, TtsStreamConfig, TtsStreamer } from "../../../types";
 import { openLocalDecoderModel } from "../../../onnx/decoder/local-decoder-model";
+import { prefixCacheBytes } from "../../../onnx/decoder/prefix-cache";
 import { readModelShape } from "../../../onnx/decoder/model-config";
 import { Sampler } from "../../../onnx/decoder/sampler";
 import type { DecoderModel, DecoderModelPlan, SequenceDecoder } from "../../../onnx/decoder/sequence-decoder";
@@ -68,6 +69,9 @@ interface Tokenizer {
 
 const FADE_SECONDS = 0.01;
 
+/** config.prefix_cache_mb's default for a codec voice's LM: a voice's prefix is a few dozen positions (NeuTTS-sized: 24 KB each). */
+const CODEC_PREFIX_CACHE_MB = 32;
+
 export class CodecTtsEngine implements TtsEngine {
   readonly kind = "tts" as const;
   readonly voices: string[];
@@ -75,6 +79,8 @@ export class CodecTtsEngine implements TtsEngine {
   observer: CodecObserver | undefined;
   /** One queue of model calls for all streams, codec decodes first (see priority-runner.ts). */
   private readonly runner = new PriorityRunner();
+  /** Per voice: how many leading prompt tokens every span's prompt shares (see voicePrefix). */
+  private readonly prefixLengths = new Map<string, number>();
 
   constructor(
     readonly config: CodecTtsConfig,
@@ -139,14 +145,15 @@ export class CodecTtsEngine implements TtsEngine {
     }
     // The llm loader's preparation (last-position logits, append-only cache where it pays): a
     // NeuTTS prompt of ~320 tokens otherwise returns logits for every position (279 MB). Its
-    // prompts put the text before the voice's codes, so a prefix cache would hold little: off.
+    // prompts put the text before the voice's codes, so the prefix cache holds only what comes
+    // before the text (the template's head and the voice's reference text; see voicePrefix).
     // The LM samples speech tokens and the end token only, so its head computes only those rows
     // (NeuTTS: 65537 of 217472, a third of the weights a step reads).
     const plan: DecoderModelPlan = {
       decoder: await ctx.onnxFile("model", "backbone/onnx"),
       side: { codec: await ctx.source.file("codec/decoder.onnx") },
       shape,
-      prefixCacheBytes: 0,
+      prefixCacheBytes: prefixCacheBytes(ctx, CODEC_PREFIX_CACHE_MB),
       logitRows: vocabulary.asksRows ? vocabulary.rows : undefined,
       engineName: "codec tts engine",
     };
@@ -175,6 +182,24 @@ export class CodecTtsEngine implements TtsEngine {
       .replace("{text}", text)
       .replace("{ref_codes}", refCodes);
     return this.tokenizer.encode(prompt, { add_special_tokens: false }).ids;
+  }
+
+  /**
+   * The leading ids of `promptIds` (a prompt of `voice`) that every span's prompt in this voice
+   * shares: the template's head and the reference text, up to where the span's text starts. Found
+   * once per voice as the common start of two prompts with different texts, so a tokenizer that
+   * merges across the boundary only shortens it.
+   */
+  voicePrefix(voice: CodecVoice, promptIds: readonly number[]): readonly number[] {
+    let length = this.prefixLengths.get(voice.id);
+    if (length === undefined) {
+      const a = this.promptIds(voice, "a");
+      const b = this.promptIds(voice, "b");
+      length = 0;
+      while (length < a.length && length < b.length && a[length] === b[length]) length++;
+      this.prefixLengths.set(voice.id, length);
+    }
+    return promptIds.slice(0, Math.min(length, promptIds.length - 1));
   }
 
   /** Whether the sessions run in a worker thread (config worker_thread). */
@@ -241,7 +266,11 @@ class CodecPipeline implements SpanPipeline<number> {
       engine.schedule(PRIORITY.step, () => clock.time(() => this.lmClock.time(fn)));
     try {
       if (signal.aborted) return;
-      let logits = await lmCall(() => cursor.prefill(promptIds));
+      // The voice's prefix (template head and reference text) comes from the model's prefix cache
+      // after its first span; only the text and the reference codes are prefilled.
+      const cached = await cursor.seedFromPrefix(promptIds);
+      let logits = await lmCall(() => cursor.prefill(promptIds.slice(cached)));
+      if (cached === 0) cursor.keepPrefix([...engine.voicePrefix(this.voice, promptIds)]);
       const vocabulary = engine.vocabulary;
       let scores: Float32Array | undefined;
       for (let frames = 0; frames < maxFrames; ) {
