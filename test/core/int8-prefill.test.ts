@@ -263,29 +263,36 @@ describe("int8 prefill: 4-bit weights re-quantized to int8 for many-row prefills
       }
     });
 
-    it("a prefill session that fails to open leaves the model on its 4-bit prefill, with a warning naming the model", async () => {
-      const warnings: string[] = [];
-      const ctx = localLoadContext("llm", { enginesPath: await fixtureDir("tiny-llm"), config: { dtype: "q4", worker_thread: false } }, { warn: (m) => warnings.push(m) });
-      const failing = {
-        ...ctx,
-        createSession: (file: string, rewritten?: Parameters<typeof ctx.createSession>[1]) => {
-          const int8 = rewritten && opCount(rewritten.bytes, "DynamicQuantizeMatMul") > 0;
-          return int8 ? Promise.reject(new Error("no kernel for DynamicQuantizeMatMul")) : ctx.createSession(file, rewritten);
-        },
-      };
-      const engine = await loadLlm(failing);
-      try {
-        assert.equal(decodersOf(engine).prefillSession, undefined);
-        assert.ok(warnings.some((w) => /no int8 prefill session, prefilling in 4 bits \(no kernel for DynamicQuantizeMatMul\)/.test(w)), warnings.join("\n"));
-        let text = "";
-        await new Promise<void>((resolve, reject) =>
-          engine.generate({ prompt: "Tell me a long story about a cat who lived on a boat", temperature: 0, max_new_tokens: 4 }).subscribe({ next: (c) => (text += c.delta ?? ""), error: reject, complete: resolve }),
-        );
-        assert.ok(text.length > 0);
-      } finally {
-        await engine.dispose();
-      }
-    });
+    const failures: Array<{ what: string; message: RegExp; open: (ctx: ReturnType<typeof localLoadContext>, file: string) => ReturnType<ReturnType<typeof localLoadContext>["createSession"]> }> = [
+      { what: "fails to open", message: /\(no kernel for DynamicQuantizeMatMul\)/, open: () => Promise.reject(new Error("no kernel for DynamicQuantizeMatMul")) },
+      // The file as it is: plain present.* outputs where the decoder's session has the append-only cache's.
+      { what: "does not match the decoder's inputs and outputs", message: /prefill session's inputs and outputs differ/, open: (ctx, file) => ctx.createSession(file) },
+    ];
+    for (const failure of failures) {
+      it(`a prefill session that ${failure.what} leaves the model on its 4-bit prefill, with a warning naming the model`, async () => {
+        const warnings: string[] = [];
+        const ctx = localLoadContext("llm", { enginesPath: await fixtureDir("tiny-llm"), config: { dtype: "q4", worker_thread: false, append_only_cache: true } }, { warn: (m) => warnings.push(m) });
+        const failing = {
+          ...ctx,
+          createSession: (file: string, rewritten?: Parameters<typeof ctx.createSession>[1]) => {
+            const int8 = rewritten && opCount(rewritten.bytes, "DynamicQuantizeMatMul") > 0;
+            return int8 ? failure.open(ctx, file) : ctx.createSession(file, rewritten);
+          },
+        };
+        const engine = await loadLlm(failing);
+        try {
+          assert.equal(decodersOf(engine).prefillSession, undefined);
+          assert.ok(warnings.some((w) => /no int8 prefill session, prefilling in 4 bits/.test(w) && failure.message.test(w) && w.includes(ctx.source.id)), warnings.join("\n"));
+          let text = "";
+          await new Promise<void>((resolve, reject) =>
+            engine.generate({ prompt: "Tell me a long story about a cat who lived on a boat", temperature: 0, max_new_tokens: 4 }).subscribe({ next: (c) => (text += c.delta ?? ""), error: reject, complete: resolve }),
+          );
+          assert.ok(text.length > 0);
+        } finally {
+          await engine.dispose();
+        }
+      });
+    }
 
     it("int8_prefill must be true or false (an error naming the model)", async () => {
       await assert.rejects(

@@ -440,7 +440,8 @@ export class KvCacheDecoder {
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && [...a].sort().every((name, i) => name === [...b].sort()[i]);
+  const sorted = [...b].sort();
+  return a.length === b.length && [...a].sort().every((name, i) => name === sorted[i]);
 }
 
 /** The first `positions` of a [heads, total, headDim] cache, copied into [heads, positions, headDim]. */

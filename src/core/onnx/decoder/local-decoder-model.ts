@@ -28,8 +28,15 @@ export async function openLocalDecoderModel(ctx: LoadContext, plan: DecoderModel
   try {
     prefill = await createPrefillSession(ctx, plan.decoder, plan.shape, plan.logitRows);
     if (prefill) {
-      opened.push(prefill);
-      new KvCacheDecoder(session, plan.shape, { prefill: { session: prefill, fromRows: INT8_PREFILL_FROM_ROWS } }).dispose();
+      try {
+        new KvCacheDecoder(session, plan.shape, { prefill: { session: prefill, fromRows: INT8_PREFILL_FROM_ROWS } }).dispose();
+        opened.push(prefill);
+      } catch (err) {
+        // An optimization that does not fit this graph: the model prefills in 4 bits.
+        ctx.warn(`model ${ctx.source.id}: no int8 prefill session, prefilling in 4 bits (${(err as Error).message})`);
+        await prefill.release();
+        prefill = undefined;
+      }
     }
     for (const [name, file] of Object.entries(plan.side ?? {})) {
       const sideSession = await ctx.createSession(file);
