@@ -107,7 +107,7 @@ async function oursProbabilities(engine: OnnxLlmEngine, ids: number[], positions
  * the sequence up to it (that session only ever computes prefills; every one here is 33+ rows).
  */
 async function prefillProbabilities(engine: OnnxLlmEngine, ids: number[], positions: number): Promise<Float32Array[]> {
-  const session = (engine as unknown as { parts: { decoders: { prefillSession?: import("onnxruntime-node").InferenceSession } } }).parts.decoders.prefillSession;
+  const session = (engine as unknown as { parts: { decoders: { prefill?: { session: import("onnxruntime-node").InferenceSession } } } }).parts.decoders.prefill?.session;
   if (!session) throw new Error("the engine with CPU defaults has no int8 prefill session");
   const rows: Float32Array[] = [];
   for (let end = ids.length - positions + 1; end <= ids.length; end++) {

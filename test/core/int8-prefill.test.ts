@@ -243,9 +243,9 @@ describe("int8 prefill: 4-bit weights re-quantized to int8 for many-row prefills
       const without = await loadLlm(localLoadContext("llm", { enginesPath, config: { dtype: "q4", worker_thread: false, prefix_cache_mb: 0, int8_prefill: false } }));
       const float = await loadLlm(localLoadContext("llm", { enginesPath, config: { worker_thread: false } }));
       try {
-        assert.ok(decodersOf(withInt8).prefillSession, "default: a prefill session");
-        assert.equal(decodersOf(without).prefillSession, undefined);
-        assert.equal(decodersOf(float).prefillSession, undefined);
+        assert.ok(decodersOf(withInt8).prefill?.session, "default: a prefill session");
+        assert.equal(decodersOf(without).prefill?.session, undefined);
+        assert.equal(decodersOf(float).prefill?.session, undefined);
         const prompt = "Tell me a long story about a cat who lived on a boat and sailed the seven seas with friends";
         assert.ok(withInt8.tokenizer.encode(prompt, false).length >= INT8_PREFILL_FROM_ROWS);
         const text = async (engine: OnnxLlmEngine) => {
@@ -281,7 +281,7 @@ describe("int8 prefill: 4-bit weights re-quantized to int8 for many-row prefills
         };
         const engine = await loadLlm(failing);
         try {
-          assert.equal(decodersOf(engine).prefillSession, undefined);
+          assert.equal(decodersOf(engine).prefill?.session, undefined);
           assert.ok(warnings.some((w) => /no int8 prefill session, prefilling in 4 bits/.test(w) && failure.message.test(w) && w.includes(ctx.source.id)), warnings.join("\n"));
           let text = "";
           await new Promise<void>((resolve, reject) =>

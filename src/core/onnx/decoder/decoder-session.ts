@@ -17,7 +17,7 @@
  */
 import type { InferenceSession } from "onnxruntime-node";
 import type { LoadContext, RewrittenModel } from "../../types";
-import type { KvCacheShape } from "./kv-cache-decoder";
+import { KvCacheDecoder, type KvCacheShape, type PrefillOption } from "./kv-cache-decoder";
 import { configFlag } from "../config-flag";
 import { lastLogitsModel, type LastLogitsOptions } from "./last-logits-graph";
 
@@ -135,24 +135,34 @@ export async function createDecoderSession(
 export const INT8_PREFILL_FROM_ROWS = 16;
 
 /**
- * The int8 prefill session for a 4-bit decoder (int8-prefill-graph.ts), or undefined: not a 4-bit
- * model, config.int8_prefill false, a GPU provider (onnxruntime's integer GEMM is a CPU kernel),
- * or a graph the rewrite does not understand (then with a warning). It costs a second copy of the
- * transformer's weights at 8 bits (Qwen3-0.6B: ~430 MB) and ~3–5 s more at load.
+ * The int8 prefill session for a 4-bit decoder (int8-prefill-graph.ts), as the KvCacheDecoder
+ * option that uses it for prefills of INT8_PREFILL_FROM_ROWS rows or more, or undefined: not a
+ * 4-bit model, config.int8_prefill false, or a GPU provider (onnxruntime's integer GEMM is a CPU
+ * kernel). It costs a second copy of the transformer's weights at 8 bits (Qwen3-0.6B: ~430 MB) and
+ * ~3–5 s more at load. An optimization: a graph the rewrite does not understand, a session that
+ * fails to open or whose inputs and outputs differ from `decoder`'s leaves the model on its 4-bit
+ * prefill, with a warning.
  */
-export async function createPrefillSession(
+export async function createPrefillOption(
   ctx: LoadContext,
   modelFile: string,
   shape: KvCacheShape,
+  decoder: InferenceSession,
   logitRows?: readonly number[],
-): Promise<InferenceSession | undefined> {
+): Promise<PrefillOption | undefined> {
   const wanted = configFlag(ctx.spec.config, "int8_prefill", `the config of model ${ctx.source.id}`) ?? true;
   if (!wanted || ctx.spec.config?.execution_provider === "cuda") return undefined;
-  // An optimization: whatever goes wrong here leaves the model on its 4-bit prefill, with a warning.
+  let session: InferenceSession | undefined;
   try {
     const rewritten = lastLogitsModel(modelFile, { ...rewriteOptions(ctx, shape, logitRows), int8MatMuls: true });
-    return rewritten ? await ctx.createSession(modelFile, rewritten) : undefined;
+    if (!rewritten) return undefined;
+    session = await ctx.createSession(modelFile, rewritten);
+    const option = { session, fromRows: INT8_PREFILL_FROM_ROWS };
+    // Throws when the two sessions' inputs and outputs differ.
+    new KvCacheDecoder(decoder, shape, { prefill: option }).dispose();
+    return option;
   } catch (err) {
+    await session?.release();
     ctx.warn(`model ${ctx.source.id}: no int8 prefill session, prefilling in 4 bits (${(err as Error).message})`);
     return undefined;
   }

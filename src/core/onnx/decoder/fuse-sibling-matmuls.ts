@@ -14,14 +14,10 @@
  * within noise (42.9 against 43.3 and 40.1 against 41.3 frames/s in two runs).
  */
 import { onnx } from "onnx-proto";
+import { intAttribute } from "./node-attributes";
 
 const PREFIX = "voice_stream_fused";
 const INT64 = onnx.TensorProto.DataType.INT64;
-
-function intAttribute(node: onnx.INodeProto, name: string): number | undefined {
-  const found = (node.attribute ?? []).find((a) => a.name === name);
-  return found ? Number(found.i ?? 0) : undefined;
-}
 
 /** The attributes that must agree for two MatMulNBits to share one node (all but N). */
 function signature(node: onnx.INodeProto): string {

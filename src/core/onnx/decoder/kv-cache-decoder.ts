@@ -46,12 +46,17 @@ export interface KvCacheDecoderOptions {
   logitsName?: string;
   /** Where append-only cache buffers come from and go back to between sequences (one per model). */
   bufferPool?: CacheBufferPool;
-  /**
-   * A second session over the same graph form (same inputs and outputs, e.g. int8 MatMuls:
-   * int8-prefill-graph.ts) that runs the calls feeding `fromRows` positions or more; the cache it
-   * writes is the one the main session continues from.
-   */
-  prefill?: { session: ort.InferenceSession; fromRows: number };
+  prefill?: PrefillOption;
+}
+
+/**
+ * A second session over the same graph form (same inputs and outputs, e.g. int8 MatMuls:
+ * int8-prefill-graph.ts) that runs the calls feeding `fromRows` positions or more; the cache it
+ * writes is the one the main session continues from.
+ */
+export interface PrefillOption {
+  session: ort.InferenceSession;
+  fromRows: number;
 }
 
 export interface ForwardOptions {

@@ -7,8 +7,8 @@ import * as ort from "onnxruntime-node";
 import type { LoadContext } from "../../types";
 import { takeFloat32 } from "../outputs";
 import { CacheBufferPool } from "./cache-buffer-pool";
-import { createDecoderSession, createPrefillSession, INT8_PREFILL_FROM_ROWS } from "./decoder-session";
-import { KvCacheDecoder, type KvCacheShape } from "./kv-cache-decoder";
+import { createDecoderSession, createPrefillOption } from "./decoder-session";
+import { KvCacheDecoder, type KvCacheShape, type PrefillOption } from "./kv-cache-decoder";
 import { PrefixCache } from "./prefix-cache";
 import type { DecoderModel, DecoderModelPlan, SequenceDecoder, SideInput } from "./sequence-decoder";
 
@@ -24,20 +24,10 @@ export async function openLocalDecoderModel(ctx: LoadContext, plan: DecoderModel
     throw new Error(`model ${ctx.source.id} does not fit the ${plan.engineName}: ${(err as Error).message}`);
   }
   const side = new Map<string, ort.InferenceSession>();
-  let prefill: ort.InferenceSession | undefined;
+  let prefill: PrefillOption | undefined;
   try {
-    prefill = await createPrefillSession(ctx, plan.decoder, plan.shape, plan.logitRows);
-    if (prefill) {
-      try {
-        new KvCacheDecoder(session, plan.shape, { prefill: { session: prefill, fromRows: INT8_PREFILL_FROM_ROWS } }).dispose();
-        opened.push(prefill);
-      } catch (err) {
-        // An optimization that does not fit this graph: the model prefills in 4 bits.
-        ctx.warn(`model ${ctx.source.id}: no int8 prefill session, prefilling in 4 bits (${(err as Error).message})`);
-        await prefill.release();
-        prefill = undefined;
-      }
-    }
+    prefill = await createPrefillOption(ctx, plan.decoder, plan.shape, session, plan.logitRows);
+    if (prefill) opened.push(prefill.session);
     for (const [name, file] of Object.entries(plan.side ?? {})) {
       const sideSession = await ctx.createSession(file);
       opened.push(sideSession);
@@ -61,15 +51,14 @@ export class LocalDecoderModel implements DecoderModel {
     readonly shape: KvCacheShape,
     prefixCacheBytes: number,
     private readonly side = new Map<string, ort.InferenceSession>(),
-    /** The int8 prefill session, where the model has one (decoder-session.ts). */
-    readonly prefillSession?: ort.InferenceSession,
+    /** The int8 prefill session and when it runs, where the model has one (decoder-session.ts). */
+    readonly prefill?: PrefillOption,
   ) {
     this.prefixCache = prefixCacheBytes > 0 ? new PrefixCache(prefixCacheBytes) : undefined;
   }
 
   open(): SequenceDecoder {
-    const prefill = this.prefillSession ? { session: this.prefillSession, fromRows: INT8_PREFILL_FROM_ROWS } : undefined;
-    return new LocalSequence(new KvCacheDecoder(this.session, this.shape, { bufferPool: this.bufferPool, prefill }), this.prefixCache);
+    return new LocalSequence(new KvCacheDecoder(this.session, this.shape, { bufferPool: this.bufferPool, prefill: this.prefill }), this.prefixCache);
   }
 
   async runSide(name: string, input: SideInput): Promise<Float32Array> {
@@ -83,7 +72,7 @@ export class LocalDecoderModel implements DecoderModel {
     this.bufferPool.clear();
     this.prefixCache?.clear();
     await this.session.release();
-    await this.prefillSession?.release();
+    await this.prefill?.session.release();
     for (const session of this.side.values()) await session.release();
   }
 }
