@@ -121,6 +121,7 @@ function prepared(c: Case, layout: AppendOnlyLayout) {
     appendOnlyLayout: layout,
     fuseSiblingMatMuls: true,
     logitRows: c.logitRows,
+    pastInPlaceAttention: true,
   });
   if (!rewritten) throw new Error(`${c.file}: the decoder graph could not be prepared as the engine does`);
   if (c.logitRows && !rewritten.keptRows) throw new Error(`${c.file}: the head did not take the speech-only rows`);
@@ -187,7 +188,7 @@ function layouts(shape: KvCacheShape): { layout: AppendOnlyLayout; otherLayout: 
 }
 
 /** The speech tokens and end token the codec engine asks its LM's head for, read as the engine reads them. */
-async function codecRows(dir: string): Promise<number[]> {
+export async function codecRows(dir: string): Promise<number[]> {
   const readJson = (rel: string) => JSON.parse(fs.readFileSync(path.join(dir, rel), "utf8"));
   const config = readJson("tts_config.json") as { speech_token: string; speech_end_token: string; codebook_size: number };
   const { Tokenizer } = await import("@huggingface/tokenizers");

@@ -79,6 +79,12 @@ const CASES: EngineCase[] = [
   { label: "codec, NeuTTS-shaped q4, CPU defaults (int8 activations + int8 prefill)", prepare: async (o, log) => prepareNeutts(o, "q4", log), big: true },
   // The voice's prompt head from the prefix cache (the default) against prefilling it every span.
   { label: "codec, NeuTTS-shaped q4, CPU defaults, prefix_cache_mb 0", prepare: async (o, log) => prepareNeutts(o, "q4", log, { prefix_cache_mb: 0 }), big: true },
+  // The per-step Concat of the cache (and the position-major layout this cache size had before): the A/B of the past attended in place.
+  {
+    label: "codec, NeuTTS-shaped q4, CPU defaults, past_in_place_attention false",
+    prepare: async (o, log) => prepareNeutts(o, "q4", log, { past_in_place_attention: false }),
+    big: true,
+  },
   // The guide's knob for faster first audio ("e.g. from 12 to 6"): a shorter first chunk.
   {
     label: "codec, NeuTTS-shaped q4, CPU defaults, first_frames_per_chunk 6",

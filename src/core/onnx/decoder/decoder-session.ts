@@ -14,6 +14,9 @@
  *   fuse_matmuls       true (default)/false: fuse 4-bit q/k/v and gate/up MatMuls (fuse-sibling-matmuls.ts)
  *   int8_prefill       true (CPU default)/false: a second session over the same file with int8 MatMuls for
  *                      prefills of INT8_PREFILL_FROM_ROWS rows or more (int8-prefill-graph.ts); 4-bit models only
+ *   past_in_place_attention  true (default)/false: with the append-only cache, the decode session attends
+ *                      over the past where it lies instead of concatenating it with the new rows
+ *                      (past-in-place-attention.ts); it also makes the heads-major layout the rule
  */
 import type { InferenceSession } from "onnxruntime-node";
 import type { LoadContext, RewrittenModel } from "../../types";
@@ -74,15 +77,25 @@ function wantsAppendOnlyCache(ctx: LoadContext, shape: KvCacheShape): boolean {
  */
 const HEADS_MAJOR_FROM_BYTES_PER_POSITION = 64 * 1024;
 
-/** The append-only layout the size rule picks for a cache of `shape` (the bench measures the step as the engine runs it). */
-export function appendOnlyLayoutBySize(shape: KvCacheShape): "heads" | "positions" {
-  return cacheBytesPerPosition(shape) >= HEADS_MAJOR_FROM_BYTES_PER_POSITION ? "heads" : "positions";
+/**
+ * The append-only layout the size rule picks for a cache of `shape` (the bench measures the step as
+ * the engine runs it). With the past attended in place, heads-major wherever the cache is
+ * append-only: then neither the past's Transpose nor the Concat copies the cache, and the codec
+ * backbone's 24 KB a position decode faster heads-major too (bench part "inplace").
+ */
+export function appendOnlyLayoutBySize(shape: KvCacheShape, pastInPlace = true): "heads" | "positions" {
+  return pastInPlace || cacheBytesPerPosition(shape) >= HEADS_MAJOR_FROM_BYTES_PER_POSITION ? "heads" : "positions";
 }
 
 function wantsHeadsMajorCache(ctx: LoadContext, shape: KvCacheShape): boolean {
   const forced = configFlag(ctx.spec.config, "heads_major_cache", `the config of model ${ctx.source.id}`);
   if (forced !== undefined) return forced;
-  return appendOnlyLayoutBySize(shape) === "heads";
+  return appendOnlyLayoutBySize(shape, wantsPastInPlace(ctx)) === "heads";
+}
+
+/** config.past_in_place_attention (default true): logits within float32 rounding of the Concat form (past-in-place-attention.ts). */
+function wantsPastInPlace(ctx: LoadContext): boolean {
+  return configFlag(ctx.spec.config, "past_in_place_attention", `the config of model ${ctx.source.id}`) ?? true;
 }
 
 /** config.fuse_matmuls (default true): same logits, bit for bit; false keeps the file's separate MatMuls (an A/B). */
@@ -98,6 +111,9 @@ function rewriteOptions(ctx: LoadContext, shape: KvCacheShape, logitRows?: reado
     appendOnlyLayout: wantsHeadsMajorCache(ctx, shape) ? "heads" : "positions",
     logitRows,
     fuseSiblingMatMuls: wantsFusedMatMuls(ctx),
+    // The decode session only: it copies the cache every step. A prefill's one copy is small beside
+    // its MatMuls (a 321-token 4-bit prefill was 1.03× slower split), and the I/O is the same either way.
+    pastInPlaceAttention: wantsPastInPlace(ctx),
   };
 }
 
@@ -154,7 +170,7 @@ export async function createPrefillOption(
   if (!wanted || ctx.spec.config?.execution_provider === "cuda") return undefined;
   let session: InferenceSession | undefined;
   try {
-    const rewritten = lastLogitsModel(modelFile, { ...rewriteOptions(ctx, shape, logitRows), int8MatMuls: true });
+    const rewritten = lastLogitsModel(modelFile, { ...rewriteOptions(ctx, shape, logitRows), int8MatMuls: true, pastInPlaceAttention: false });
     if (!rewritten) return undefined;
     session = await ctx.createSession(modelFile, rewritten);
     const option = { session, fromRows: INT8_PREFILL_FROM_ROWS };

@@ -18,6 +18,7 @@ import * as path from "path";
 import { onnx } from "onnx-proto";
 import { appendOnlyCache, type AppendOnlyLayout } from "./append-only-cache";
 import { fuseSiblingMatMuls } from "./fuse-sibling-matmuls";
+import { pastInPlaceAttention } from "./past-in-place-attention";
 import { int8MatMuls, type InitializerReader } from "./int8-prefill-graph";
 import { keepLogitRows } from "./logit-rows-graph";
 
@@ -31,6 +32,8 @@ export interface LastLogitsModel {
   externalDataFolder: string;
   /** Whether the logits are those of `logitRows` only (in that order), as asked. */
   keptRows: boolean;
+  /** Layers whose attention reads the past in place (past-in-place-attention.ts), as asked. */
+  pastInPlaceLayers: number;
 }
 
 /** Reads fields of a protobuf message straight from a file, without loading big byte fields. */
@@ -221,6 +224,8 @@ export interface LastLogitsOptions {
   fuseSiblingMatMuls?: boolean;
   /** The prefill form: every 4-bit MatMul but the lm_head as an int8 one (int8-prefill-graph.ts). */
   int8MatMuls?: boolean;
+  /** With the append-only cache: attend over the past where it lies, without the Concat's copy (past-in-place-attention.ts). */
+  pastInPlaceAttention?: boolean;
 }
 
 /** Reads an initializer's bytes: inline (raw, float or int32 fields) or external data relative to `folder`. */
@@ -269,6 +274,8 @@ export function lastLogitsModel(file: string, options: LastLogitsOptions = {}): 
   if (options.int8MatMuls && int8MatMuls(model.graph!, initializerReader(path.dirname(path.resolve(file))), new Set([head])) === 0) return undefined;
   if (options.matMulNBitsAccuracyLevel !== undefined) setAccuracyLevel(model.graph!, options.matMulNBitsAccuracyLevel);
   if (options.fuseSiblingMatMuls) fuseSiblingMatMuls(model.graph!);
-  if (options.appendOnlyCache) appendOnlyCache(model.graph!, options.appendOnlyLayout);
-  return { bytes: onnx.ModelProto.encode(model).finish(), externalDataFolder: path.dirname(path.resolve(file)), keptRows };
+  const appended = options.appendOnlyCache ? appendOnlyCache(model.graph!, options.appendOnlyLayout) : false;
+  const opset = Number((model.opsetImport ?? []).find((o) => !o.domain || o.domain === "ai.onnx")?.version ?? 0);
+  const pastInPlaceLayers = appended && options.pastInPlaceAttention ? pastInPlaceAttention(model.graph!, opset) : 0;
+  return { bytes: onnx.ModelProto.encode(model).finish(), externalDataFolder: path.dirname(path.resolve(file)), keptRows, pastInPlaceLayers };
 }
