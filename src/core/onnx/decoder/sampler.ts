@@ -170,12 +170,16 @@ function topCandidates(scores: Float32Array, k: number): number[] {
   }
   // Partial selection: keep a sorted list of the best k seen so far (k is small in practice).
   const best: number[] = [];
+  // The k-th best score so far: a plain comparison turns most ids away (a codec LM's 65537 scores
+  // each step) before the ordering closure, which decides ties and NaNs exactly as before.
+  let worst = -Infinity;
   for (let id = 0; id < scores.length; id++) {
-    if (best.length === k && order(id, best[k - 1]) >= 0) continue;
+    if (best.length === k && (scores[id] < worst || order(id, best[k - 1]) >= 0)) continue;
     let at = best.length;
     while (at > 0 && order(id, best[at - 1]) < 0) at--;
     best.splice(at, 0, id);
     if (best.length > k) best.pop();
+    if (best.length === k) worst = scores[best[k - 1]];
   }
   return best;
 }
