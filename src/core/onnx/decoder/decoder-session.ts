@@ -67,8 +67,9 @@ function wantsAppendOnlyCache(ctx: LoadContext, shape: KvCacheShape): boolean {
 }
 
 /**
- * The append-only cache in the heads-major layout (no Transpose of the whole past each step; masked
- * spare positions instead) where a position's cache is at least this big. Measured in one process,
+ * Without the past attended in place (config.past_in_place_attention false): the append-only cache in
+ * the heads-major layout (no Transpose of the whole past each step; masked spare positions instead)
+ * where a position's cache is at least this big. Measured in one process,
  * the decoder loop alternating layouts: Qwen3-0.6B-shaped q4 (229 KB a position) decodes after
  * 200–264 positions in 37.8 against 38.7 ms a step (36.9 / 38.6 in another run), after 400–464 in
  * 41.6 against 45.7, after 24–88 alike (34.1 / 33.9); a Qwen2-0.5B-sized codec backbone (24 KB a
@@ -111,8 +112,8 @@ function rewriteOptions(ctx: LoadContext, shape: KvCacheShape, logitRows?: reado
     appendOnlyLayout: wantsHeadsMajorCache(ctx, shape) ? "heads" : "positions",
     logitRows,
     fuseSiblingMatMuls: wantsFusedMatMuls(ctx),
-    // The decode session only: it copies the cache every step. A prefill's one copy is small beside
-    // its MatMuls (a 321-token 4-bit prefill was 1.03× slower split), and the I/O is the same either way.
+    // createPrefillOption turns it off for the int8 prefill session: a prefill copies the cache once,
+    // small beside its MatMuls (a 321-token 4-bit prefill was 1.03× slower split); same I/O either way.
     pastInPlaceAttention: wantsPastInPlace(ctx),
   };
 }

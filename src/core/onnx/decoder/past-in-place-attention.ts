@@ -23,6 +23,8 @@
 import { onnx } from "onnx-proto";
 
 const PREFIX = "voice_stream_past_in_place";
+/** [2]: the positions axis of a [batch, kv_heads, positions, head_dim] cache tensor. */
+const AXIS_2 = `${PREFIX}_axis_2`;
 const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
 
 interface Graph {
@@ -146,9 +148,12 @@ export function pastInPlaceAttention(graph: onnx.IGraphProto, opset: number): nu
     ];
     const probs = value.matMul.input![0];
     // The split sizes: the past's and the new rows' lengths (axis 2 of the Concat's inputs).
+    // (Shape → Gather rather than Shape's start/end, which need opset 15.)
     const weighted: onnx.INodeProto[] = [
-      node("Shape", [pastV], [tag("past_length")], [intAttr("start", 2), intAttr("end", 3)]),
-      node("Shape", [newV], [tag("new_length")], [intAttr("start", 2), intAttr("end", 3)]),
+      node("Shape", [pastV], [tag("past_shape")]),
+      node("Gather", [tag("past_shape"), AXIS_2], [tag("past_length")], [intAttr("axis", 0)]),
+      node("Shape", [newV], [tag("new_shape")]),
+      node("Gather", [tag("new_shape"), AXIS_2], [tag("new_length")], [intAttr("axis", 0)]),
       node("Concat", [tag("past_length"), tag("new_length")], [tag("split")], [intAttr("axis", 0)]),
       node("Split", [probs, tag("split")], [tag("probs_past"), tag("probs_new")], [intAttr("axis", -1)]),
       ...vPast.nodes,
@@ -167,5 +172,9 @@ export function pastInPlaceAttention(graph: onnx.IGraphProto, opset: number): nu
     if (!removed.has(n)) nodes.push(n);
   }
   graph.node = nodes;
+  graph.initializer = [
+    ...(graph.initializer ?? []),
+    onnx.TensorProto.create({ name: AXIS_2, dims: [1], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(new BigInt64Array([2n]).buffer) }),
+  ];
   return plans.length;
 }
