@@ -76,3 +76,23 @@ export const SMALL_DECODER: import("../../src/core/onnx-builder/transformer").De
   qkNorm: true,
   tieWordEmbeddings: true,
 };
+
+/** What stepDecodersAlike steps: a KvCacheDecoder, or anything with its step(). */
+interface Stepper {
+  step(id: number): Promise<Float32Array>;
+}
+
+/**
+ * Steps two decoders with the same ids from logits `la` / `lb` (their last prefills), asserting
+ * before every step that the two rows are within `tolerance` (`steps` of them: past the decoder's
+ * first 64-position buffer exercises its growth).
+ */
+export async function stepDecodersAlike(a: Stepper, b: Stepper, la: Float32Array, lb: Float32Array, steps: number, tolerance: number): Promise<void> {
+  for (let step = 0; step < steps; step++) {
+    const diff = la.reduce((m, v, i) => Math.max(m, Math.abs(v - lb[i])), 0);
+    assert.ok(diff <= tolerance, `step ${step}: max |Δ| ${diff}`);
+    const next = (step * 37 + 11) % la.length;
+    la = await a.step(next);
+    lb = await b.step(next);
+  }
+}

@@ -10,6 +10,7 @@ import { KvCacheDecoder } from "../../src/core/onnx/decoder/kv-cache-decoder";
 import { readModelShape } from "../../src/core/onnx/decoder/model-config";
 import { NEW_CACHE_PREFIX, NEW_HEADS_PREFIX, type AppendOnlyLayout } from "../../src/core/onnx/decoder/append-only-cache";
 import { loadEngine } from "./llm-support";
+import { stepDecodersAlike } from "./decoder-support";
 import { loadLlm } from "../../src/core/llm/engines/onnx/loader";
 import { localLoadContext } from "../../src/core/registry";
 
@@ -31,19 +32,11 @@ describe("llm append-only KV cache (new rows only; position-major, or heads-majo
         assert.ok(!appendOnly.outputNames.some((n) => n.startsWith("present.")), "the whole-cache outputs are gone");
         const a = new KvCacheDecoder(plain, shape);
         const b = new KvCacheDecoder(appendOnly, shape);
-        let la = await a.prefill([5, 17, 42, 99, 3]);
-        let lb = await b.prefill([5, 17, 42, 99, 3]);
-        // Past the decoder's first 64-position buffer too, so growth is exercised.
-        for (let step = 0; step < 70; step++) {
-          // The heads layout also sums the masked spare positions (weight 0) and puts the new key after them:
-          // the same numbers added in another order.
-          const tolerance = file.includes("q4") ? 1e-4 : layout === "heads" ? 1e-5 : 1e-6;
-          const diff = la.reduce((m, v, i) => Math.max(m, Math.abs(v - lb[i])), 0);
-          assert.ok(diff <= tolerance, `step ${step}: max |Δ| ${diff}`);
-          const next = (step * 37 + 11) % la.length;
-          la = await a.step(next);
-          lb = await b.step(next);
-        }
+        const la = await a.prefill([5, 17, 42, 99, 3]);
+        const lb = await b.prefill([5, 17, 42, 99, 3]);
+        // The heads layout also sums the masked spare positions (weight 0) and puts the new key after them:
+        // the same numbers added in another order.
+        await stepDecodersAlike(a, b, la, lb, 70, file.includes("q4") ? 1e-4 : layout === "heads" ? 1e-5 : 1e-6);
         assert.equal(b.length, a.length);
         a.dispose();
         b.dispose();
