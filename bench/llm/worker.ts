@@ -42,7 +42,11 @@ interface Generator {
 }
 
 async function ours(args: LlmWorkerArgs): Promise<Generator> {
-  const engine = await loadLlm(localLoadContext("llm", { enginesPath: args.modelDir, config: { dtype: args.dtype, ...args.engineConfig } }));
+  // In this worker's own thread, so the session.run wrapper sees every run (the model's worker thread
+  // would hide them), and without the prefix cache: every run prefills its prompt, as transformers.js does
+  // (the same prompt repeats each run, which the cache would otherwise answer at once).
+  const config = { dtype: args.dtype, worker_thread: false, prefix_cache_mb: 0, ...args.engineConfig };
+  const engine = await loadLlm(localLoadContext("llm", { enginesPath: args.modelDir, config }));
   return {
     generate(text, newTokens) {
       return new Promise((resolve, reject) => {
