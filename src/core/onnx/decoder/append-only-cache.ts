@@ -34,6 +34,7 @@
  * (com.microsoft GroupQueryAttention, which take past/present themselves) are left alone.
  */
 import { onnx } from "onnx-proto";
+import { intAttribute } from "./node-attributes";
 
 export const NEW_CACHE_PREFIX = "voice_stream_new.";
 /** Outputs of the heads-major layout: this step's rows as [batch, kv_heads, new, head_dim]. */
@@ -43,11 +44,6 @@ export type AppendOnlyLayout = "positions" | "heads";
 const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
 
 const perm0213 = () => onnx.AttributeProto.create({ name: "perm", type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 2, 1, 3] });
-
-function axisOf(node: onnx.INodeProto): number | undefined {
-  const attr = (node.attribute ?? []).find((a) => a.name === "axis");
-  return attr ? Number(attr.i) : undefined;
-}
 
 /**
  * Rewrites `graph` in place; returns the layout it took ("heads" falls back to "positions" when
@@ -75,7 +71,7 @@ export function appendOnlyCache(graph: onnx.IGraphProto, wanted: AppendOnlyLayou
     const concats = nodes.filter((n) => n.opType === "Concat" && (n.input ?? [])[0] === name);
     if (concats.length !== 1) return false;
     const concat = concats[0];
-    const axis = axisOf(concat);
+    const axis = intAttribute(concat, "axis");
     if ((axis !== 2 && axis !== -2) || (concat.input ?? []).length !== 2) return false;
     const present = concat.output![0];
     const [, layer, kind] = PAST.exec(name)!;

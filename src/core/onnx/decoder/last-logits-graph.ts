@@ -21,6 +21,7 @@ import { fuseSiblingMatMuls } from "./fuse-sibling-matmuls";
 import { pastInPlaceAttention } from "./past-in-place-attention";
 import { int8MatMuls, type InitializerReader } from "./int8-prefill-graph";
 import { keepLogitRows } from "./logit-rows-graph";
+import { intAttributeProto } from "./node-attributes";
 
 /** Initializers smaller than this stay inline in the rewritten graph. */
 const EXTERNAL_ABOVE = 4096;
@@ -255,7 +256,7 @@ function setAccuracyLevel(graph: onnx.IGraphProto, level: number): number {
   let changed = 0;
   for (const node of graph.node ?? []) {
     if (node.opType !== "MatMulNBits" || (node.attribute ?? []).some((a) => a.name === "accuracy_level")) continue;
-    node.attribute = [...(node.attribute ?? []), onnx.AttributeProto.create({ name: "accuracy_level", type: onnx.AttributeProto.AttributeType.INT, i: level })];
+    node.attribute = [...(node.attribute ?? []), intAttributeProto("accuracy_level", level)];
     changed++;
   }
   return changed;

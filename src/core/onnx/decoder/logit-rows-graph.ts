@@ -14,6 +14,7 @@
  * is left alone (the caller then gets every row).
  */
 import { onnx } from "onnx-proto";
+import { intAttributeProto } from "./node-attributes";
 
 const INT64 = onnx.TensorProto.DataType.INT64;
 const PREFIX = "voice_stream_logit_rows";
@@ -47,7 +48,7 @@ export function keepLogitRows(graph: onnx.IGraphProto, head: onnx.INodeProto, ro
         opType: "Gather",
         input: [input, `${PREFIX}_ids`],
         output: [output],
-        attribute: [onnx.AttributeProto.create({ name: "axis", type: onnx.AttributeProto.AttributeType.INT, i: axis })],
+        attribute: [intAttributeProto("axis", axis)],
       }),
     );
     return output;

@@ -21,6 +21,7 @@
  * left as it is.
  */
 import { onnx } from "onnx-proto";
+import { intAttribute, intAttributeProto as intAttr } from "./node-attributes";
 
 const PREFIX = "voice_stream_past_in_place";
 /** [2]: the positions axis of a [batch, kv_heads, positions, head_dim] cache tensor. */
@@ -49,14 +50,14 @@ function indexGraph(graph: onnx.IGraphProto): Graph {
   const constants = new Set((graph.initializer ?? []).map((t) => t.name ?? ""));
   for (const node of nodes) {
     for (const out of node.output ?? []) producer.set(out, node);
-    for (const input of node.input ?? []) consumers.set(input, [...(consumers.get(input) ?? []), node]);
+    for (const input of node.input ?? []) {
+      const readers = consumers.get(input);
+      if (readers) readers.push(node);
+      else consumers.set(input, [node]);
+    }
     if (node.opType === "Constant") for (const out of node.output ?? []) constants.add(out);
   }
   return { nodes, producer, consumers, constants, outputs: new Set((graph.output ?? []).map((o) => o.name ?? "")) };
-}
-
-function axisOf(node: onnx.INodeProto): number {
-  return Number((node.attribute ?? []).find((a) => a.name === "axis")?.i ?? 0);
 }
 
 /** The past Concat fed (directly or through a Transpose) by `past_key_values.<layer>.<kind>`. */
@@ -68,7 +69,7 @@ function pastConcat(g: Graph, layer: number, kind: string): onnx.INodeProto | un
   const found = [...direct, ...viaTranspose];
   if (found.length !== 1) return undefined;
   const concat = found[0];
-  const axis = axisOf(concat);
+  const axis = intAttribute(concat, "axis") ?? 0;
   return (axis === 2 || axis === -2) && concat.input!.length === 2 ? concat : undefined;
 }
 
@@ -94,7 +95,6 @@ function attentionSide(g: Graph, concat: onnx.INodeProto): Side | undefined {
 function node(opType: string, input: string[], output: string[], attribute: onnx.IAttributeProto[] = []): onnx.INodeProto {
   return onnx.NodeProto.create({ name: `${PREFIX}_${output[0]}`, opType, input, output, attribute });
 }
-const intAttr = (name: string, i: number) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i });
 
 /** The chain's nodes again, reading `from` instead of the Concat's output; returns the nodes and the tensor they end in. */
 function cloneChain(chain: onnx.INodeProto[], from: string, tag: string): { nodes: onnx.INodeProto[]; end: string } {

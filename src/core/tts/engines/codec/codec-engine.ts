@@ -190,7 +190,7 @@ export class CodecTtsEngine implements TtsEngine {
    * once per voice as the common start of two prompts with different texts, so a tokenizer that
    * merges across the boundary only shortens it.
    */
-  voicePrefix(voice: CodecVoice, promptIds: readonly number[]): readonly number[] {
+  voicePrefix(voice: CodecVoice, promptIds: readonly number[]): number[] {
     let length = this.prefixLengths.get(voice.id);
     if (length === undefined) {
       const a = this.promptIds(voice, "a");
@@ -270,7 +270,7 @@ class CodecPipeline implements SpanPipeline<number> {
       // after its first span; only the text and the reference codes are prefilled.
       const cached = await cursor.seedFromPrefix(promptIds);
       let logits = await lmCall(() => cursor.prefill(promptIds.slice(cached)));
-      if (cached === 0) cursor.keepPrefix([...engine.voicePrefix(this.voice, promptIds)]);
+      if (cached === 0) cursor.keepPrefix(engine.voicePrefix(this.voice, promptIds));
       const vocabulary = engine.vocabulary;
       let scores: Float32Array | undefined;
       for (let frames = 0; frames < maxFrames; ) {
