@@ -99,6 +99,11 @@ function wantsPastInPlace(ctx: LoadContext): boolean {
   return configFlag(ctx.spec.config, "past_in_place_attention", `the config of model ${ctx.source.id}`) ?? true;
 }
 
+/** config.top_logits (default true): a top-k sampler fetches the k best logits, not the row; same draws (top-logits-graph.ts). */
+function wantsTopLogits(ctx: LoadContext): boolean {
+  return configFlag(ctx.spec.config, "top_logits", `the config of model ${ctx.source.id}`) ?? true;
+}
+
 /** config.fuse_matmuls (default true): same logits, bit for bit; false keeps the file's separate MatMuls (an A/B). */
 function wantsFusedMatMuls(ctx: LoadContext): boolean {
   return configFlag(ctx.spec.config, "fuse_matmuls", `the config of model ${ctx.source.id}`) ?? true;
@@ -115,6 +120,7 @@ function rewriteOptions(ctx: LoadContext, shape: KvCacheShape, logitRows?: reado
     // createPrefillOption turns it off for the int8 prefill session: a prefill copies the cache once,
     // small beside its MatMuls (a 321-token 4-bit prefill was 1.03× slower split); same I/O either way.
     pastInPlaceAttention: wantsPastInPlace(ctx),
+    topLogits: wantsTopLogits(ctx),
   };
 }
 

@@ -19,12 +19,14 @@ export type DecoderCall =
   | { op: "seed"; seq: number; ids: number[] }
   | { op: "prefill"; seq: number; ids: number[] }
   | { op: "step"; seq: number; id: number }
+  | { op: "stepTop"; seq: number; id: number; top: number }
   | { op: "side"; name: string; input: { name: string; data: Int32Array; dims: number[]; output: string } };
 
-/** `positions` answers a seed; `values` a prefill, step or side run. */
+/** `positions` answers a seed; `values` a prefill, step or side run; `values` and `ids` a stepTop that got the best logits only. */
 export interface DecoderReply {
   positions?: number;
   values?: Float32Array;
+  ids?: Int32Array;
 }
 
 /** Sequence bookkeeping that gets no reply (queued behind the calls before it). */

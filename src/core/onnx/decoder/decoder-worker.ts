@@ -9,6 +9,7 @@ import { serveModel, type WorkerAnswer } from "../worker/serve-model";
 import { openLocalDecoderModel, type LocalDecoderModel } from "./local-decoder-model";
 import type { DecoderCall, DecoderNote, DecoderReply, DecoderWorkerExtra } from "./decoder-worker-protocol";
 import type { SequenceDecoder } from "./sequence-decoder";
+import type { LogitsRow } from "./sampler";
 
 const sequences = new Map<number, SequenceDecoder>();
 
@@ -24,6 +25,12 @@ function logits(values: Float32Array): WorkerAnswer<DecoderReply> {
   return { value: { values: own }, transfer: [own.buffer as ArrayBuffer] };
 }
 
+/** A stepTop's answer: the best logits and their ids (two small buffers), or a whole row. */
+function row(values: LogitsRow): WorkerAnswer<DecoderReply> {
+  if (values instanceof Float32Array) return logits(values);
+  return { value: { values: values.values, ids: values.ids }, transfer: [values.values.buffer as ArrayBuffer, values.ids.buffer as ArrayBuffer] };
+}
+
 async function answer(model: LocalDecoderModel, request: DecoderCall): Promise<WorkerAnswer<DecoderReply>> {
   switch (request.op) {
     case "seed":
@@ -32,6 +39,8 @@ async function answer(model: LocalDecoderModel, request: DecoderCall): Promise<W
       return logits(await sequence(request.seq).prefill(request.ids));
     case "step":
       return logits(await sequence(request.seq).step(request.id));
+    case "stepTop":
+      return row(await sequence(request.seq).stepTop(request.id, request.top));
     case "side":
       return logits(await model.runSide(request.name, request.input));
   }

@@ -20,6 +20,8 @@
 import * as ort from "onnxruntime-node";
 import { NEW_CACHE_PREFIX, NEW_HEADS_PREFIX } from "./append-only-cache";
 import type { CacheBufferPool } from "./cache-buffer-pool";
+import type { LogitsRow, TopLogits } from "./sampler";
+import { TOP_IDS_OUTPUT, TOP_K_INPUT, TOP_VALUES_OUTPUT } from "./top-logits-graph";
 
 type CacheArray = Float32Array | Uint16Array;
 
@@ -104,7 +106,12 @@ export class KvCacheDecoder {
   /** Whether `rows` are buffers of ours (grown or pooled) rather than the prefill's output arrays. */
   private ownsRows = false;
   private readonly pool: CacheBufferPool | undefined;
-  private readonly fetches: string[] | undefined;
+  /** The cache outputs a call fetches besides the logits (all of them, or an append-only graph's new rows). */
+  private readonly cacheFetches: string[];
+  /** Whether the graph outputs the k best logits for a fed k (top-logits-graph.ts). */
+  private readonly hasTop: boolean;
+  /** Entries of a logits row, from the last whole row returned (TopK refuses a k above it). */
+  private rowWidth: number | undefined;
   /** Backing store of the attention mask (positions layout: ones only, this decoder never pads). */
   private ones = new BigInt64Array(0);
   /** Heads layout: the mask over capacity + new positions (zeros where nothing is written yet). */
@@ -150,8 +157,9 @@ export class KvCacheDecoder {
     if (this.layout === "heads" && !(this.inputs.has("attention_mask") && this.inputs.has("position_ids"))) {
       throw new Error("a heads-major append-only cache graph must take attention_mask and position_ids");
     }
-    // Append-only graphs: fetch only what the loop reads.
-    this.fetches = this.appendOnly ? [this.logitsName, ...this.slots.map((slot) => slot.output)] : undefined;
+    // Fetch only what the loop reads: the logits (or their k best) and the cache.
+    this.cacheFetches = this.slots.map((slot) => slot.output);
+    this.hasTop = this.inputs.has(TOP_K_INPUT) && session.outputNames.includes(TOP_VALUES_OUTPUT) && session.outputNames.includes(TOP_IDS_OUTPUT);
   }
 
   /** Whether the decoder keeps the cache in its own buffers (an append-only graph). */
@@ -165,13 +173,26 @@ export class KvCacheDecoder {
   }
 
   /** Feeds `ids` after what is cached (the whole prompt, or a further chunk of it); returns the last position's logits. */
-  prefill(ids: number[], options: ForwardOptions = {}): Promise<Float32Array> {
-    return this.forward(ids, options);
+  async prefill(ids: number[], options: ForwardOptions = {}): Promise<Float32Array> {
+    const count = options.skipInputIds ? (options.newPositions ?? 0) : ids.length;
+    return this.wholeRow(await this.forward(ids, options, undefined), count);
   }
 
   /** Feeds one token; returns the logits for the position after it. */
-  step(id: number, options: ForwardOptions = {}): Promise<Float32Array> {
-    return this.forward([id], options);
+  async step(id: number, options: ForwardOptions = {}): Promise<Float32Array> {
+    return this.wholeRow(await this.forward([id], options, undefined), 1);
+  }
+
+  /**
+   * Feeds one token; returns the `top` best logits of the position after it (TopLogits) where the
+   * graph outputs them (top-logits-graph.ts), else the whole row: a graph without them, no whole row
+   * returned yet (its width is not known), or `top` not below the width (a sampler keeps the whole
+   * row then anyway).
+   */
+  async stepTop(id: number, top: number, options: ForwardOptions = {}): Promise<LogitsRow> {
+    const k = Number.isInteger(top) && top >= 1 && this.hasTop && this.rowWidth !== undefined && top < this.rowWidth ? top : undefined;
+    const outputs = await this.forward([id], options, k);
+    return k === undefined ? this.wholeRow(outputs, 1) : topLogits(outputs);
   }
 
   /** Forgets the cache (the next call starts a new sequence at position 0). */
@@ -252,7 +273,8 @@ export class KvCacheDecoder {
     this.ownsRows = false;
   }
 
-  private async forward(ids: number[], options: ForwardOptions): Promise<Float32Array> {
+  /** Runs one call and keeps its cache rows; returns the outputs fetched: the logits, or their `top` best. */
+  private async forward(ids: number[], options: ForwardOptions, top: number | undefined): Promise<ort.InferenceSession.OnnxValueMapType> {
     if (this.disposed) throw new Error("this KV-cache decoder was disposed");
     const count = options.skipInputIds ? (options.newPositions ?? 0) : ids.length;
     if (count < 1) throw new Error("a forward pass needs at least one new position");
@@ -275,8 +297,11 @@ export class KvCacheDecoder {
         this.layout === "heads" ? this.headsView(slot.input) : this.appendOnly ? this.cacheView(slot.input, start) : (this.past.get(slot.input) ?? this.emptyPast(slot.type));
     }
 
+    if (this.hasTop) feeds[TOP_K_INPUT] = new ort.Tensor("int64", BigInt64Array.of(BigInt(top ?? 1)), [1]);
+    const logitFetches = top === undefined ? [this.logitsName] : [TOP_VALUES_OUTPUT, TOP_IDS_OUTPUT];
+
     const session = count >= this.prefillFrom ? this.prefillSession! : this.session;
-    const outputs = this.fetches ? await session.run(feeds, this.fetches) : await session.run(feeds);
+    const outputs = await session.run(feeds, [...logitFetches, ...this.cacheFetches]);
     if (this.disposed) {
       disposeAll(Object.values(outputs));
       throw new Error("this KV-cache decoder was disposed during a forward pass");
@@ -291,7 +316,14 @@ export class KvCacheDecoder {
       for (const slot of this.slots) this.past.set(slot.input, outputs[slot.output]);
     }
     this.cached = start + count;
-    return lastRow(outputs[this.logitsName], count);
+    return outputs;
+  }
+
+  /** The last position's whole logits row; remembers its width for later top-k calls. */
+  private wholeRow(outputs: ort.InferenceSession.OnnxValueMapType, count: number): Float32Array {
+    const row = lastRow(outputs[this.logitsName], count);
+    this.rowWidth = row.length;
+    return row;
   }
 
   /**
@@ -469,6 +501,15 @@ function int64Row(values: number[]): ort.Tensor {
   const data = new BigInt64Array(values.length);
   for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]);
   return new ort.Tensor("int64", data, [1, values.length]);
+}
+
+/** The k best logits of a one-position call, best first, as TopK output them. */
+function topLogits(outputs: ort.InferenceSession.OnnxValueMapType): TopLogits {
+  const values = outputs[TOP_VALUES_OUTPUT].data as Float32Array;
+  const indices = outputs[TOP_IDS_OUTPUT].data as BigInt64Array;
+  const ids = new Int32Array(indices.length);
+  for (let i = 0; i < ids.length; i++) ids[i] = Number(indices[i]);
+  return { values, ids };
 }
 
 /** The logits row of the last of `count` positions, as float32 (fp16 models are widened). */

@@ -22,6 +22,7 @@ import { pastInPlaceAttention } from "./past-in-place-attention";
 import { int8MatMuls, type InitializerReader } from "./int8-prefill-graph";
 import { keepLogitRows } from "./logit-rows-graph";
 import { intAttributeProto } from "./node-attributes";
+import { addTopLogits } from "./top-logits-graph";
 
 /** Initializers smaller than this stay inline in the rewritten graph. */
 const EXTERNAL_ABOVE = 4096;
@@ -35,6 +36,8 @@ export interface LastLogitsModel {
   keptRows: boolean;
   /** Layers whose attention reads the past in place (past-in-place-attention.ts), as asked. */
   pastInPlaceLayers: number;
+  /** Whether the graph also outputs the k best logits (top-logits-graph.ts), as asked. */
+  topLogits: boolean;
 }
 
 /** Reads fields of a protobuf message straight from a file, without loading big byte fields. */
@@ -227,6 +230,8 @@ export interface LastLogitsOptions {
   int8MatMuls?: boolean;
   /** With the append-only cache: attend over the past where it lies, without the Concat's copy (past-in-place-attention.ts). */
   pastInPlaceAttention?: boolean;
+  /** Also output the k best logits, k fed per run (top-logits-graph.ts): a top-k sampler fetches those instead of the row. */
+  topLogits?: boolean;
 }
 
 /** Reads an initializer's bytes: inline (raw, float or int32 fields) or external data relative to `folder`. */
@@ -278,5 +283,6 @@ export function lastLogitsModel(file: string, options: LastLogitsOptions = {}): 
   const appended = options.appendOnlyCache ? appendOnlyCache(model.graph!, options.appendOnlyLayout) : false;
   const opset = Number((model.opsetImport ?? []).find((o) => !o.domain || o.domain === "ai.onnx")?.version ?? 0);
   const pastInPlaceLayers = appended && options.pastInPlaceAttention ? pastInPlaceAttention(model.graph!, opset) : 0;
-  return { bytes: onnx.ModelProto.encode(model).finish(), externalDataFolder: path.dirname(path.resolve(file)), keptRows, pastInPlaceLayers };
+  const topLogits = options.topLogits ? addTopLogits(model.graph!, logitsName, opset) : false;
+  return { bytes: onnx.ModelProto.encode(model).finish(), externalDataFolder: path.dirname(path.resolve(file)), keptRows, pastInPlaceLayers, topLogits };
 }

@@ -11,6 +11,7 @@ import { createDecoderSession, createPrefillOption } from "./decoder-session";
 import { KvCacheDecoder, type KvCacheShape, type PrefillOption } from "./kv-cache-decoder";
 import { PrefixCache } from "./prefix-cache";
 import type { DecoderModel, DecoderModelPlan, SequenceDecoder, SideInput } from "./sequence-decoder";
+import type { LogitsRow } from "./sampler";
 
 /** Opens the sessions `plan` names; a decoder whose graph does not match the shape is a load error naming the model. */
 export async function openLocalDecoderModel(ctx: LoadContext, plan: DecoderModelPlan): Promise<LocalDecoderModel> {
@@ -102,6 +103,10 @@ class LocalSequence implements SequenceDecoder {
 
   step(id: number): Promise<Float32Array> {
     return this.decoder.step(id);
+  }
+
+  stepTop(id: number, top: number): Promise<LogitsRow> {
+    return this.decoder.stepTop(id, top);
   }
 
   keepPrefix(fed: number[]): void {

@@ -2,7 +2,22 @@
  * Picks the next token from a row of logits: greedy at temperature 0, otherwise
  * repetition penalty → temperature → top-k → top-p → a draw from a seeded PRNG, so the
  * same seed on the same logits always gives the same tokens.
+ *
+ * It also draws from the row's k best entries alone (TopLogits, from a decoder graph with
+ * top-logits-graph.ts's outputs) when it needs no more than those: greedy (k ≥ 1) or top-k ≤ k
+ * without a repetition penalty (`topCandidatesNeeded`). Same candidates in the same order, same
+ * arithmetic: the same token as from the whole row.
  */
+
+/** A logits row's k best entries, best first (equal values: lower index first). */
+export interface TopLogits {
+  values: Float32Array;
+  /** Their indices in the row. */
+  ids: Int32Array;
+}
+
+/** What a decoder step returns: the whole row, or its k best entries when asked for those. */
+export type LogitsRow = Float32Array | TopLogits;
 
 export interface SamplingOptions {
   /** 0 (or less) is greedy. */
@@ -60,13 +75,36 @@ export class Sampler {
   }
 
   /**
+   * How many best entries of a row this sampler needs to draw exactly what it would from the whole
+   * row (undefined: the whole row): 1 when greedy, top-k when it cuts to top-k; never with a
+   * repetition penalty (it moves entries of the context into or out of the best).
+   */
+  get topCandidatesNeeded(): number | undefined {
+    const { temperature, topK, repetitionPenalty } = this.options;
+    if (repetitionPenalty !== undefined && repetitionPenalty !== 1) return undefined;
+    if (temperature <= 0) return 1;
+    return topK && topK > 0 ? topK : undefined;
+  }
+
+  /**
    * The next token id. `logits` is not modified. `context` are the ids the repetition
    * penalty looks at (prompt and generated so far).
    */
-  next(logits: Float32Array, context: Iterable<number> = []): number {
+  next(logits: LogitsRow, context: Iterable<number> = []): number {
+    if (!(logits instanceof Float32Array)) return this.nextOfTop(logits);
     const scores = this.penalised(logits, context);
     if (this.options.temperature <= 0) return argmax(scores);
     return this.draw(scores);
+  }
+
+  /** The next token id from a row's best entries (at least topCandidatesNeeded of them). */
+  private nextOfTop(top: TopLogits): number {
+    const needed = this.topCandidatesNeeded;
+    if (needed === undefined || top.ids.length < needed) {
+      throw new Error(`this sampler needs ${needed === undefined ? "the whole logits row" : `the ${needed} best logits`}, not ${top.ids.length}`);
+    }
+    if (this.options.temperature <= 0) return top.ids[0];
+    return this.drawAmong(top.ids.subarray(0, needed), top.values.subarray(0, needed), top.values[0]);
   }
 
   private penalised(logits: Float32Array, context: Iterable<number>): Float32Array {
@@ -103,7 +141,21 @@ export class Sampler {
       candidates = nucleusCandidates(scores, weights, mass, topP, max, temperature);
     }
 
-    const weights = Float64Array.from(candidates, (id) => Math.exp((scores[id] - max) / temperature));
+    return this.drawAmong(candidates, Float32Array.from(candidates, (id) => scores[id]), max, mass);
+  }
+
+  /**
+   * A draw among `candidates` (best first) with scores `candidateScores`: temperature, top-p, then
+   * the PRNG. `max` is the best score; `mass` the candidates' total weight (computed when absent).
+   */
+  private drawAmong(candidates: ArrayLike<number>, candidateScores: Float32Array, max: number, mass?: number): number {
+    const { temperature } = this.options;
+    const topP = this.options.topP ?? 1;
+    const weights = Float64Array.from(candidateScores, (score) => Math.exp((score - max) / temperature));
+    if (mass === undefined) {
+      mass = 0;
+      for (let i = 0; i < weights.length; i++) mass += weights[i];
+    }
     let keep = weights.length;
     if (topP < 1) {
       // Smallest prefix whose probability mass reaches top_p (always at least one token).

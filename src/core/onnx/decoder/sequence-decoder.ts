@@ -6,6 +6,7 @@
  * ids go in and one logits row comes out per call. The loop itself (tokenizer, sampler, stop
  * sequences, metrics, its RunGate) stays on the caller's side and does not know which it got.
  */
+import type { LogitsRow } from "./sampler";
 
 /** One sequence's decoder: its own KV cache, never shared with another sequence. */
 export interface SequenceDecoder {
@@ -20,6 +21,11 @@ export interface SequenceDecoder {
   prefill(ids: number[]): Promise<Float32Array>;
   /** Feeds one token; resolves to the logits of the position after it. */
   step(id: number): Promise<Float32Array>;
+  /**
+   * Feeds one token; resolves to the `top` best logits of the position after it where the model
+   * outputs them (top-logits-graph.ts), else to the whole row (see KvCacheDecoder.stepTop).
+   */
+  stepTop(id: number, top: number): Promise<LogitsRow>;
   /** Offers the cache rows of `fed` (the first fed ids, fed.length ≤ length) to the prefix cache. */
   keepPrefix(fed: number[]): void;
   /** Frees this sequence's cache. */

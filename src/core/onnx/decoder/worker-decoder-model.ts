@@ -11,6 +11,7 @@ import type { LoadContext } from "../../types";
 import { ModelWorkerClient } from "../worker/model-worker-client";
 import type { DecoderCall, DecoderNote, DecoderReply, DecoderWorkerExtra } from "./decoder-worker-protocol";
 import type { DecoderModel, DecoderModelPlan, SequenceDecoder, SideInput } from "./sequence-decoder";
+import type { LogitsRow } from "./sampler";
 
 export class WorkerDecoderModel implements DecoderModel {
   readonly inWorker = true;
@@ -92,6 +93,12 @@ class WorkerSequence implements SequenceDecoder {
     const reply = await this.model.call({ op: "step", seq: this.seq, id });
     this.fed += 1;
     return reply.values!;
+  }
+
+  async stepTop(id: number, top: number): Promise<LogitsRow> {
+    const reply = await this.model.call({ op: "stepTop", seq: this.seq, id, top });
+    this.fed += 1;
+    return reply.ids ? { values: reply.values!, ids: reply.ids } : reply.values!;
   }
 
   keepPrefix(fed: number[]): void {

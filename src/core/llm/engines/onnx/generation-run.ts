@@ -12,7 +12,7 @@ import type { LlmTokenizer } from "./llm-tokenizer";
 import type { LlmGenerationDefaults, LlmModelShape } from "../../../onnx/decoder/model-config";
 import type { RunGate } from "./run-gate";
 import type { DecoderModel, SequenceDecoder } from "../../../onnx/decoder/sequence-decoder";
-import { Sampler } from "../../../onnx/decoder/sampler";
+import { Sampler, type LogitsRow } from "../../../onnx/decoder/sampler";
 import { StopSequenceFilter } from "../../stop-sequences";
 import { StreamingDetokenizer } from "./streaming-detokenizer";
 import { firstAudioPriority, type FirstAudioPriority } from "../../../scheduling/first-audio-priority";
@@ -106,6 +106,8 @@ export class GenerationRun {
         repetitionPenalty: request.repetition_penalty,
         seed: request.seed,
       });
+      // A step returns only the logits the sampler looks at where it can (top-logits-graph.ts).
+      const top = sampler.topCandidatesNeeded;
       const detokenizer = new StreamingDetokenizer((ids) => tokenizer.decode(ids), promptIds);
       const stops = new StopSequenceFilter(request.stop_sequences);
       context = [...promptIds];
@@ -117,7 +119,7 @@ export class GenerationRun {
       if (cached > 0) this.metrics.cachedPromptTokens = cached;
       // A long prompt is fed in slices, one gate turn each, so it never holds up the other
       // streams' tokens for the whole prefill.
-      let logits: Float32Array | undefined;
+      let logits: LogitsRow | undefined;
       for (let at = cached; at < promptIds.length; at += PREFILL_SLICE) {
         const slice = promptIds.slice(at, at + PREFILL_SLICE);
         logits = await gate.run(() => dec.prefill(slice), () => this.ended);
@@ -143,7 +145,7 @@ export class GenerationRun {
         // A local TTS making a stream's first audio goes first (first-audio-priority.ts).
         await priority.yieldTo();
         if (this.ended) return;
-        logits = await gate.run(() => dec.step(id), () => this.ended);
+        logits = await gate.run(() => (top === undefined ? dec.step(id) : dec.stepTop(id, top)), () => this.ended);
       }
     } catch (err) {
       failed = true;

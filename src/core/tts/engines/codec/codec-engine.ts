@@ -18,7 +18,7 @@ import type { LoadContext, TtsEngine, TtsStreamConfig, TtsStreamer } from "../..
 import { openLocalDecoderModel } from "../../../onnx/decoder/local-decoder-model";
 import { prefixCacheBytes } from "../../../onnx/decoder/prefix-cache";
 import { readModelShape } from "../../../onnx/decoder/model-config";
-import { Sampler } from "../../../onnx/decoder/sampler";
+import { Sampler, type LogitsRow } from "../../../onnx/decoder/sampler";
 import type { DecoderModel, DecoderModelPlan, SequenceDecoder } from "../../../onnx/decoder/sequence-decoder";
 import { WorkerDecoderModel } from "../../../onnx/decoder/worker-decoder-model";
 import { workerThreadSetting } from "../../../onnx/worker/worker-thread-setting";
@@ -262,21 +262,27 @@ class CodecPipeline implements SpanPipeline<number> {
     engine.observer?.spanStart?.(span);
     const promptIds = engine.promptIds(this.voice, span.text);
     const cursor = engine.newLmCursor();
-    const lmCall = (fn: () => Promise<Float32Array>) =>
+    const lmCall = <T>(fn: () => Promise<T>) =>
       engine.schedule(PRIORITY.step, () => clock.time(() => this.lmClock.time(fn)));
     try {
       if (signal.aborted) return;
       // The voice's prefix (template head and reference text) comes from the model's prefix cache
       // after its first span; only the text and the reference codes are prefilled.
       const cached = await cursor.seedFromPrefix(promptIds);
-      let logits = await lmCall(() => cursor.prefill(promptIds.slice(cached)));
+      const first = await lmCall(() => cursor.prefill(promptIds.slice(cached)));
       if (cached === 0) cursor.keepPrefix(engine.voicePrefix(this.voice, promptIds));
       const vocabulary = engine.vocabulary;
-      let scores: Float32Array | undefined;
+      const width = first.length;
+      // Where the LM computes the speech rows only, a step returns the best top-k + 1 of them (one
+      // more: the end token may still be masked) instead of the row (top-logits-graph.ts).
+      const top = sampler.topCandidatesNeeded;
+      const stepTop = top !== undefined && vocabulary.compactRow(width) ? top + 1 : undefined;
+      let logits: LogitsRow = first;
+      let scores: LogitsRow | undefined;
       for (let frames = 0; frames < maxFrames; ) {
         if (signal.aborted) return;
         scores = vocabulary.scores(logits, frames >= minFrames, scores);
-        const code = vocabulary.codeAt(sampler.next(scores), scores.length);
+        const code = vocabulary.codeAt(sampler.next(scores), width);
         if (code < 0) break; // the end token
         frames++;
         this.generated++;
@@ -284,7 +290,7 @@ class CodecPipeline implements SpanPipeline<number> {
         sink(code);
         if (frames >= maxFrames || signal.aborted) break;
         const id = vocabulary.idOf(code);
-        logits = await lmCall(() => cursor.step(id));
+        logits = await lmCall(() => (stepTop === undefined ? cursor.step(id) : cursor.stepTop(id, stepTop)));
       }
     } finally {
       cursor.dispose();

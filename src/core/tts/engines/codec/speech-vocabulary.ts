@@ -7,6 +7,8 @@
  * token; see onnx/decoder/logit-rows-graph.ts), and index i of its logits is code i (the last
  * index the end); otherwise it returns the whole vocabulary and the other ids are masked out.
  */
+import type { LogitsRow, TopLogits } from "../../../onnx/decoder/sampler";
+
 export interface SpeechTokenizer {
   token_to_id(token: string): number | undefined;
 }
@@ -55,9 +57,9 @@ export class SpeechVocabulary {
     return [...this.idOfCode, this.endId];
   }
 
-  /** Whether `logits` holds `rows` only (else the whole vocabulary). */
-  private compact(logits: Float32Array): boolean {
-    return this.asksRows && logits.length === this.idOfCode.length + 1;
+  /** Whether a logits row of `width` entries holds `rows` only (else the whole vocabulary). */
+  compactRow(width: number): boolean {
+    return this.asksRows && width === this.idOfCode.length + 1;
   }
 
   /**
@@ -67,12 +69,16 @@ export class SpeechVocabulary {
    * this method returned before (only the speech and end entries ever change), so a span's steps
    * share one row instead of allocating one each step.
    */
-  scores(logits: Float32Array, allowEnd: boolean, reuse?: Float32Array): Float32Array {
-    if (this.compact(logits)) {
+  scores(logits: Float32Array, allowEnd: boolean, reuse?: LogitsRow): Float32Array;
+  scores(logits: LogitsRow, allowEnd: boolean, reuse?: LogitsRow): LogitsRow;
+  scores(logits: LogitsRow, allowEnd: boolean, reuse?: LogitsRow): LogitsRow {
+    // The best entries of a `rows` row (the LM was asked for one more than the sampler needs): without the end until it is allowed.
+    if (!(logits instanceof Float32Array)) return allowEnd ? logits : withoutIndex(logits, this.idOfCode.length);
+    if (this.compactRow(logits.length)) {
       if (!allowEnd) logits[logits.length - 1] = -Infinity;
       return logits;
     }
-    const row = reuse && reuse.length === logits.length ? reuse : new Float32Array(logits.length).fill(-Infinity);
+    const row = reuse instanceof Float32Array && reuse.length === logits.length ? reuse : new Float32Array(logits.length).fill(-Infinity);
     const ids = this.idOfCode;
     for (let code = 0; code < ids.length; code++) row[ids[code]] = logits[ids[code]];
     row[this.endId] = allowEnd ? logits[this.endId] : -Infinity;
@@ -81,7 +87,7 @@ export class SpeechVocabulary {
 
   /** The code at `index` of a `scores` row of length `rowLength`; -1 for the end token. */
   codeAt(index: number, rowLength: number): number {
-    if (this.asksRows && rowLength === this.idOfCode.length + 1) return index === this.idOfCode.length ? -1 : index;
+    if (this.compactRow(rowLength)) return index === this.idOfCode.length ? -1 : index;
     return index === this.endId ? -1 : (this.codeOfId[index] ?? -1);
   }
 
@@ -89,4 +95,12 @@ export class SpeechVocabulary {
   idOf(code: number): number {
     return this.idOfCode[code];
   }
+}
+
+/** `top` without the entry for row index `index` (order kept). */
+function withoutIndex(top: TopLogits, index: number): TopLogits {
+  const at = top.ids.indexOf(index);
+  if (at < 0) return top;
+  const keep = (_: number, i: number) => i !== at;
+  return { values: top.values.filter(keep), ids: top.ids.filter(keep) };
 }
