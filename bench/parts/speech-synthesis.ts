@@ -85,6 +85,12 @@ const CASES: EngineCase[] = [
     prepare: async (o, log) => prepareNeutts(o, "q4", log, { past_in_place_attention: false }),
     big: true,
   },
+  // Every step's whole speech row (65537 floats) instead of the sampler's best 51: the A/B of the top logits.
+  {
+    label: "codec, NeuTTS-shaped q4, CPU defaults, top_logits false",
+    prepare: async (o, log) => prepareNeutts(o, "q4", log, { top_logits: false }),
+    big: true,
+  },
   // The guide's knob for faster first audio ("e.g. from 12 to 6"): a shorter first chunk.
   {
     label: "codec, NeuTTS-shaped q4, CPU defaults, first_frames_per_chunk 6",
