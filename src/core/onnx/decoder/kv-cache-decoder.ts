@@ -3,7 +3,8 @@
  * optimum layout: inputs input_ids, attention_mask, position_ids, past_key_values.N.key|value
  * [batch, kv_heads, past_len, head_dim]; outputs logits, present.N.key|value).
  *
- * prefill(ids) → logits of the last position; step(id) → logits of the next. Each call hands
+ * prefill(ids) → logits of the last position; step(id) → logits of the next; stepTop(id, k) → only
+ * their k best where the graph outputs them (top-logits-graph.ts). Each call hands
  * the session's `present.*` output tensors straight back as the next call's `past_key_values.*`
  * inputs (no copy), so one instance is one sequence's cache: never share an instance between
  * two sequences. The LLM engine and the codec TTS engine both use it.

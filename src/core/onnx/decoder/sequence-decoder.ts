@@ -3,7 +3,7 @@
  * decoder-only model, wherever its sessions run: in this thread (local-decoder-model.ts) or in a
  * worker thread (worker-decoder-model.ts). The KV cache, the prefix cache and the cache buffer
  * pool stay wherever the session is, so a worker never ships a cache across threads: only token
- * ids go in and one logits row comes out per call. The loop itself (tokenizer, sampler, stop
+ * ids go in and one logits row (or its k best) comes out per call. The loop itself (tokenizer, sampler, stop
  * sequences, metrics, its RunGate) stays on the caller's side and does not know which it got.
  */
 import type { LogitsRow } from "./sampler";
