@@ -57,6 +57,33 @@ describe("codec speech vocabulary (speech codes ↔ ids, the sampler's scores)",
     }
   });
 
+  it("seeded, the best top_k + 1 speech rows (as the LM's TopK gives them) draw the same codes as the whole rows, the end only once allowed", () => {
+    const rowsOnly = vocabulary({ vocabSize: VOCAB });
+    const width = CODES + 1;
+    assert.equal(rowsOnly.compactRow(width), true);
+    assert.equal(rowsOnly.compactRow(VOCAB), false);
+    for (const allowEnd of [false, true]) {
+      const a = new Sampler({ temperature: 1, topK: 4, seed: 5 });
+      const b = new Sampler({ temperature: 1, topK: 4, seed: 5 });
+      const codesA: number[] = [];
+      const codesB: number[] = [];
+      for (let step = 0; step < 200; step++) {
+        const logits = fullLogits(step + 7);
+        const compact = Float32Array.from(rowsOnly.rows, (id) => logits[id]);
+        // What TopK returns for k = top_k + 1: the best first, equal values lower index first.
+        const order = Array.from(compact.keys()).sort((x, y) => compact[y] - compact[x] || x - y).slice(0, 5);
+        const top = { ids: Int32Array.from(order), values: Float32Array.from(order, (i) => compact[i]) };
+        const scores = rowsOnly.scores(top, allowEnd);
+        assert.ok(!(scores instanceof Float32Array));
+        assert.equal(scores.ids.includes(CODES), allowEnd && order.includes(CODES), "the end token's entry only once allowed");
+        codesA.push(rowsOnly.codeAt(a.next(scores), width));
+        codesB.push(rowsOnly.codeAt(b.next(rowsOnly.scores(compact, allowEnd)), width));
+      }
+      assert.deepEqual(codesA, codesB);
+      assert.equal(codesA.includes(-1), allowEnd);
+    }
+  });
+
   it("a logits row of the whole vocabulary still works when rows were asked but the head kept them all", () => {
     const v = vocabulary({ vocabSize: VOCAB });
     const logits = new Float32Array(VOCAB).fill(-5);
