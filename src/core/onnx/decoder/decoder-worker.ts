@@ -19,16 +19,23 @@ function sequence(seq: number): SequenceDecoder {
   return found;
 }
 
+/** `array` itself when it is a whole buffer of its own (safe to transfer), else a copy. */
+function owned<T extends Float32Array | Int32Array>(array: T): T {
+  return array.byteOffset === 0 && array.byteLength === array.buffer.byteLength ? array : (array.slice() as T);
+}
+
 /** Hands a logits row over without a copy when it is a whole buffer of its own (last-position graphs). */
 function logits(values: Float32Array): WorkerAnswer<DecoderReply> {
-  const own = values.byteOffset === 0 && values.byteLength === values.buffer.byteLength ? values : values.slice();
+  const own = owned(values);
   return { value: { values: own }, transfer: [own.buffer as ArrayBuffer] };
 }
 
 /** A stepTop's answer: the best logits and their ids (two small buffers), or a whole row. */
 function row(values: LogitsRow): WorkerAnswer<DecoderReply> {
   if (values instanceof Float32Array) return logits(values);
-  return { value: { values: values.values, ids: values.ids }, transfer: [values.values.buffer as ArrayBuffer, values.ids.buffer as ArrayBuffer] };
+  const best = owned(values.values);
+  const ids = owned(values.ids);
+  return { value: { values: best, ids }, transfer: [best.buffer as ArrayBuffer, ids.buffer as ArrayBuffer] };
 }
 
 async function answer(model: LocalDecoderModel, request: DecoderCall): Promise<WorkerAnswer<DecoderReply>> {
