@@ -91,12 +91,6 @@ const CASES: EngineCase[] = [
     prepare: async (o, log) => prepareNeutts(o, "q4", log, { top_logits: false }),
     big: true,
   },
-  // The file's RMSNorms as they are (seven small nodes each) instead of fused: the A/B of the norm fusion.
-  {
-    label: "codec, NeuTTS-shaped q4, CPU defaults, fuse_rms_norms false",
-    prepare: async (o, log) => prepareNeutts(o, "q4", log, { fuse_rms_norms: false }),
-    big: true,
-  },
   // The guide's knob for faster first audio ("e.g. from 12 to 6"): a shorter first chunk.
   {
     label: "codec, NeuTTS-shaped q4, CPU defaults, first_frames_per_chunk 6",

@@ -104,18 +104,13 @@ function wantsTopLogits(ctx: LoadContext): boolean {
   return configFlag(ctx.spec.config, "top_logits", `the config of model ${ctx.source.id}`) ?? true;
 }
 
-/** config.fuse_rms_norms (default: the caller's, see DecoderModelPlan.fuseRmsNormsByDefault): each RMSNorm as one SimplifiedLayerNormalization (fuse-rms-norms.ts). */
-function wantsFusedRmsNorms(ctx: LoadContext, byDefault: boolean): boolean {
-  return configFlag(ctx.spec.config, "fuse_rms_norms", `the config of model ${ctx.source.id}`) ?? byDefault;
-}
-
 /** config.fuse_matmuls (default true): same logits, bit for bit; false keeps the file's separate MatMuls (an A/B). */
 function wantsFusedMatMuls(ctx: LoadContext): boolean {
   return configFlag(ctx.spec.config, "fuse_matmuls", `the config of model ${ctx.source.id}`) ?? true;
 }
 
 /** How decoder-session.ts rewrites a decoder (shared by the decode and the prefill session, so their inputs and outputs agree). */
-function rewriteOptions(ctx: LoadContext, shape: KvCacheShape, logitRows?: readonly number[], fuseRmsNormsByDefault = false): LastLogitsOptions {
+function rewriteOptions(ctx: LoadContext, shape: KvCacheShape, logitRows?: readonly number[]): LastLogitsOptions {
   return {
     matMulNBitsAccuracyLevel: accuracyLevel(ctx),
     appendOnlyCache: wantsAppendOnlyCache(ctx, shape),
@@ -126,7 +121,6 @@ function rewriteOptions(ctx: LoadContext, shape: KvCacheShape, logitRows?: reado
     // small beside its MatMuls (a 321-token 4-bit prefill was 1.03× slower split); same I/O either way.
     pastInPlaceAttention: wantsPastInPlace(ctx),
     topLogits: wantsTopLogits(ctx),
-    fuseRmsNorms: wantsFusedRmsNorms(ctx, fuseRmsNormsByDefault),
   };
 }
 
@@ -142,10 +136,9 @@ export async function createDecoderSession(
   modelFile: string,
   shape: KvCacheShape,
   logitRows?: readonly number[],
-  fuseRmsNormsByDefault = false,
 ): Promise<InferenceSession> {
   // Settings first: a bad value is the user's error, not a graph the rewrite could not read.
-  const options = rewriteOptions(ctx, shape, logitRows, fuseRmsNormsByDefault);
+  const options = rewriteOptions(ctx, shape, logitRows);
   let rewritten: RewrittenModel | undefined;
   try {
     rewritten = lastLogitsModel(modelFile, options);
@@ -179,13 +172,12 @@ export async function createPrefillOption(
   shape: KvCacheShape,
   decoder: InferenceSession,
   logitRows?: readonly number[],
-  fuseRmsNormsByDefault = false,
 ): Promise<PrefillOption | undefined> {
   const wanted = configFlag(ctx.spec.config, "int8_prefill", `the config of model ${ctx.source.id}`) ?? true;
   if (!wanted || ctx.spec.config?.execution_provider === "cuda") return undefined;
   let session: InferenceSession | undefined;
   try {
-    const rewritten = lastLogitsModel(modelFile, { ...rewriteOptions(ctx, shape, logitRows, fuseRmsNormsByDefault), int8MatMuls: true, pastInPlaceAttention: false });
+    const rewritten = lastLogitsModel(modelFile, { ...rewriteOptions(ctx, shape, logitRows), int8MatMuls: true, pastInPlaceAttention: false });
     if (!rewritten) return undefined;
     session = await ctx.createSession(modelFile, rewritten);
     const option = { session, fromRows: INT8_PREFILL_FROM_ROWS };

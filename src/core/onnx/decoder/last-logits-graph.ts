@@ -18,7 +18,6 @@ import * as path from "path";
 import { onnx } from "onnx-proto";
 import { appendOnlyCache, type AppendOnlyLayout } from "./append-only-cache";
 import { fuseSiblingMatMuls } from "./fuse-sibling-matmuls";
-import { fuseRmsNorms } from "./fuse-rms-norms";
 import { pastInPlaceAttention } from "./past-in-place-attention";
 import { int8MatMuls, type InitializerReader } from "./int8-prefill-graph";
 import { keepLogitRows } from "./logit-rows-graph";
@@ -39,8 +38,6 @@ export interface LastLogitsModel {
   pastInPlaceLayers: number;
   /** Whether the graph also outputs the k best logits (top-logits-graph.ts), as asked. */
   topLogits: boolean;
-  /** RMSNorms fused into SimplifiedLayerNormalization (fuse-rms-norms.ts), as asked. */
-  rmsNorms: number;
 }
 
 /** Reads fields of a protobuf message straight from a file, without loading big byte fields. */
@@ -235,8 +232,6 @@ export interface LastLogitsOptions {
   pastInPlaceAttention?: boolean;
   /** Also output the k best logits, k fed per run (top-logits-graph.ts): a top-k sampler fetches those instead of the row. */
   topLogits?: boolean;
-  /** Fuse the spelled-out RMSNorms into SimplifiedLayerNormalization (fuse-rms-norms.ts). */
-  fuseRmsNorms?: boolean;
 }
 
 /** Reads an initializer's bytes: inline (raw, float or int32 fields) or external data relative to `folder`. */
@@ -288,7 +283,6 @@ export function lastLogitsModel(file: string, options: LastLogitsOptions = {}): 
   const appended = options.appendOnlyCache ? appendOnlyCache(model.graph!, options.appendOnlyLayout) : false;
   const opset = Number((model.opsetImport ?? []).find((o) => !o.domain || o.domain === "ai.onnx")?.version ?? 0);
   const pastInPlaceLayers = appended && options.pastInPlaceAttention ? pastInPlaceAttention(model.graph!, opset) : 0;
-  const rmsNorms = options.fuseRmsNorms ? fuseRmsNorms(model.graph!) : 0;
   const topLogits = options.topLogits ? addTopLogits(model.graph!, logitsName, opset) : false;
-  return { bytes: onnx.ModelProto.encode(model).finish(), externalDataFolder: path.dirname(path.resolve(file)), keptRows, pastInPlaceLayers, topLogits, rmsNorms };
+  return { bytes: onnx.ModelProto.encode(model).finish(), externalDataFolder: path.dirname(path.resolve(file)), keptRows, pastInPlaceLayers, topLogits };
 }

@@ -15,7 +15,7 @@ import type { LogitsRow } from "./sampler";
 
 /** Opens the sessions `plan` names; a decoder whose graph does not match the shape is a load error naming the model. */
 export async function openLocalDecoderModel(ctx: LoadContext, plan: DecoderModelPlan): Promise<LocalDecoderModel> {
-  const session = await createDecoderSession(ctx, plan.decoder, plan.shape, plan.logitRows, plan.fuseRmsNormsByDefault);
+  const session = await createDecoderSession(ctx, plan.decoder, plan.shape, plan.logitRows);
   const opened = [session];
   try {
     // Fails now, at load time, when the graph's cache inputs do not match config.json.
@@ -27,7 +27,7 @@ export async function openLocalDecoderModel(ctx: LoadContext, plan: DecoderModel
   const side = new Map<string, ort.InferenceSession>();
   let prefill: PrefillOption | undefined;
   try {
-    prefill = await createPrefillOption(ctx, plan.decoder, plan.shape, session, plan.logitRows, plan.fuseRmsNormsByDefault);
+    prefill = await createPrefillOption(ctx, plan.decoder, plan.shape, session, plan.logitRows);
     if (prefill) opened.push(prefill.session);
     for (const [name, file] of Object.entries(plan.side ?? {})) {
       const sideSession = await ctx.createSession(file);

@@ -72,10 +72,4 @@ export interface DecoderModelPlan {
   logitRows?: number[];
   /** The engine, for "model X does not fit the <engine>" load errors ("llm engine"). */
   engineName: string;
-  /**
-   * Whether RMSNorms are fused (fuse-rms-norms.ts) where config.fuse_rms_norms does not say: the codec
-   * TTS's speech LM decoded 1.09–1.10× the frames a second fused, the Qwen3-shaped LLM 0.95–0.99× the
-   * tokens, so only the codec asks for it.
-   */
-  fuseRmsNormsByDefault?: boolean;
 }

@@ -155,7 +155,6 @@ export class CodecTtsEngine implements TtsEngine {
       shape,
       prefixCacheBytes: prefixCacheBytes(ctx, CODEC_PREFIX_CACHE_MB),
       logitRows: vocabulary.asksRows ? vocabulary.rows : undefined,
-      fuseRmsNormsByDefault: true,
       engineName: "codec tts engine",
     };
     const sessions = inWorker ? await WorkerDecoderModel.start(ctx, plan, "codec TTS") : await openLocalDecoderModel(ctx, plan);
