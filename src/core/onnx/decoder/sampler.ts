@@ -126,22 +126,19 @@ export class Sampler {
     const topP = this.options.topP ?? 1;
     const max = scores[argmax(scores)];
 
-    // Candidates best first (ties: lower id), so the draw is deterministic.
-    let candidates: ArrayLike<number>;
-    let mass: number;
+    // Candidates best first (ties: lower id), so the draw is deterministic. A top-k cut's mass is
+    // its candidates' own (drawAmong sums it); a nucleus without one is cut from the whole row's.
+    const scoresOf = (candidates: number[]) => Float32Array.from(candidates, (id) => scores[id]);
     if (topK < vocab) {
-      candidates = topCandidates(scores, topK);
-      mass = 0;
-      for (let i = 0; i < candidates.length; i++) mass += Math.exp((scores[candidates[i]] - max) / temperature);
-    } else {
-      const weights = new Float64Array(vocab);
-      mass = 0;
-      for (let id = 0; id < vocab; id++) mass += weights[id] = Math.exp((scores[id] - max) / temperature);
-      if (topP >= 1) return this.pick(weights, mass);
-      candidates = nucleusCandidates(scores, weights, mass, topP, max, temperature);
+      const candidates = topCandidates(scores, topK);
+      return this.drawAmong(candidates, scoresOf(candidates), max);
     }
-
-    return this.drawAmong(candidates, Float32Array.from(candidates, (id) => scores[id]), max, mass);
+    const weights = new Float64Array(vocab);
+    let mass = 0;
+    for (let id = 0; id < vocab; id++) mass += weights[id] = Math.exp((scores[id] - max) / temperature);
+    if (topP >= 1) return this.pick(weights, mass);
+    const candidates = nucleusCandidates(scores, weights, mass, topP, max, temperature);
+    return this.drawAmong(candidates, scoresOf(candidates), max, mass);
   }
 
   /**
