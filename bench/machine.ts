@@ -35,7 +35,7 @@ export function machineInfo(): MachineInfo {
   let flags = "";
   try {
     const line = fs.readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => l.startsWith("flags")) ?? "";
-    flags = ["avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16"].filter((f) => line.includes(` ${f}`)).join(" ");
+    flags = ["avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_int8"].filter((f) => line.includes(` ${f}`)).join(" ");
   } catch {
     // Not Linux: no flags to show.
   }

@@ -64,7 +64,8 @@ function mergeStamp(results: BenchResults): string {
   const load = (l?: number[]) => (l ? l.map((v) => v.toFixed(2)).join(" / ") : "–");
   return (
     `_Measured separately from the run above, by \`npm run bench -- ${(results.argv ?? []).join(" ")}\`: ${m.startedAt} → ${m.finishedAt ?? "?"} ` +
-    `(${(results.seconds / 60).toFixed(1)} min), medians over ${results.options.runs} runs after ${results.options.warmup} warm-up run(s); ` +
+    `(${(results.seconds / 60).toFixed(1)} min) on ${m.nproc} cores (${m.cpuModel}; ${m.cpuFlags || "no AVX flags read"}), ` +
+    `medians over ${results.options.runs} runs after ${results.options.warmup} warm-up run(s); ` +
     `load average (1/5/15 min) before ${load(m.loadAverageBefore)}, after ${load(m.loadAverageAfter)}._`
   );
 }
