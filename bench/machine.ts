@@ -33,15 +33,23 @@ function packageVersion(name: string): string {
 
 export function machineInfo(): MachineInfo {
   let flags = "";
+  // A VM often names its CPU only "AMD EPYC" or "Intel(R) Xeon(R) Processor": family and model tell the
+  // generations apart (speeds differ between them, e.g. the integer GEMM with and without AMX).
+  let generation = "";
   try {
-    const line = fs.readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => l.startsWith("flags")) ?? "";
+    const lines = fs.readFileSync("/proc/cpuinfo", "utf8").split("\n");
+    const field = (name: string) => lines.find((l) => l.startsWith(name))?.split(":")[1]?.trim();
+    const line = lines.find((l) => l.startsWith("flags")) ?? "";
     flags = ["avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_int8"].filter((f) => line.includes(` ${f}`)).join(" ");
+    const family = field("cpu family");
+    const model = field("model\t");
+    if (family && model) generation = ` (family ${family} model ${model})`;
   } catch {
     // Not Linux: no flags to show.
   }
   return {
     nproc: os.availableParallelism?.() ?? os.cpus().length,
-    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    cpuModel: (os.cpus()[0]?.model ?? "unknown") + generation,
     cpuFlags: flags,
     ramGiB: os.totalmem() / 1024 ** 3,
     node: process.version,
