@@ -5,6 +5,8 @@
  */
 import { strict as assert } from "assert";
 import * as ort from "onnxruntime-node";
+import type { RewrittenModel } from "../../src/core/types";
+import { sessionOptions } from "../../src/core/onnx/session-factory";
 
 /** What a run needs to know of the model: the KV cache's layout. */
 export interface CacheShape {
@@ -95,4 +97,12 @@ export async function stepDecodersAlike(a: Stepper, b: Stepper, la: Float32Array
     la = await a.step(next);
     lb = await b.step(next);
   }
+}
+
+/** A CPU session over a rewritten decoder graph (lastLogitsModel's bytes), its external weights read from beside the file. */
+export function openRewritten(model: RewrittenModel): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(model.bytes, {
+    ...sessionOptions(["cpu"], {}),
+    extra: { session: { model_external_initializers_file_folder_path: model.externalDataFolder } },
+  });
 }

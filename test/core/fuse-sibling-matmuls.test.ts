@@ -2,16 +2,14 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as ort from "onnxruntime-node";
 import { onnx } from "onnx-proto";
 import { lastLogitsModel } from "../../src/core/onnx/decoder/last-logits-graph";
 import { KvCacheDecoder } from "../../src/core/onnx/decoder/kv-cache-decoder";
-import { sessionOptions } from "../../src/core/onnx/session-factory";
 import { loadLlm } from "../../src/core/llm/engines/onnx/loader";
 import { localLoadContext } from "../../src/core/registry";
 import { randomDecoderOnlyWeights, writeDecoderOnlyModel, type DecoderOnlyConfig } from "../../src/core/onnx-builder/transformer";
 import { fixtureDir } from "../helpers/fixtures";
-import { SMALL_DECODER } from "./decoder-support";
+import { SMALL_DECODER, openRewritten } from "./decoder-support";
 
 const config: DecoderOnlyConfig = SMALL_DECODER;
 
@@ -20,10 +18,7 @@ const matMulNBits = (bytes: Uint8Array) => (onnx.ModelProto.decode(bytes).graph!
 async function logitsAlong(file: string, options: Parameters<typeof lastLogitsModel>[1]): Promise<{ rows: Float32Array[]; nodes: number }> {
   const model = lastLogitsModel(file, options);
   assert.ok(model);
-  const session = await ort.InferenceSession.create(model.bytes, {
-    ...sessionOptions(["cpu"], {}),
-    extra: { session: { model_external_initializers_file_folder_path: model.externalDataFolder } },
-  });
+  const session = await openRewritten(model);
   const decoder = new KvCacheDecoder(session, config);
   try {
     const rows = [(await decoder.prefill([3, 14, 15, 92, 65]).then((r) => r.slice()))];

@@ -9,7 +9,6 @@ import { requantizeToInt8 } from "../../src/core/onnx/decoder/int8-prefill-graph
 import { KvCacheDecoder } from "../../src/core/onnx/decoder/kv-cache-decoder";
 import { LocalDecoderModel } from "../../src/core/onnx/decoder/local-decoder-model";
 import { INT8_PREFILL_FROM_ROWS } from "../../src/core/onnx/decoder/decoder-session";
-import { sessionOptions } from "../../src/core/onnx/session-factory";
 import { loadLlm } from "../../src/core/llm/engines/onnx/loader";
 import type { OnnxLlmEngine } from "../../src/core/llm/engines/onnx/onnx-llm-engine";
 import { localLoadContext } from "../../src/core/registry";
@@ -17,7 +16,7 @@ import { dequantize4bit, quantize4bit } from "../../src/core/onnx-builder/quanti
 import { randomDecoderOnlyWeights, writeDecoderOnlyModel, type DecoderOnlyConfig } from "../../src/core/onnx-builder/transformer";
 import { convertLlama2c } from "../../src/core/llm/llama2c/convert";
 import { fixtureDir } from "../helpers/fixtures";
-import { SMALL_DECODER } from "./decoder-support";
+import { SMALL_DECODER, openRewritten } from "./decoder-support";
 import { readReferenceIds, STORIES, STORIES_PROMPTS } from "./llm-support";
 
 const config: DecoderOnlyConfig = SMALL_DECODER;
@@ -35,10 +34,7 @@ const opCount = (bytes: Uint8Array, opType: string) => (onnx.ModelProto.decode(b
 async function open(file: string, options: LastLogitsOptions): Promise<{ session: ort.InferenceSession; bytes: Uint8Array }> {
   const model = lastLogitsModel(file, options);
   assert.ok(model, "the rewrite understood the graph");
-  const session = await ort.InferenceSession.create(model.bytes, {
-    ...sessionOptions(["cpu"], {}),
-    extra: { session: { model_external_initializers_file_folder_path: model.externalDataFolder } },
-  });
+  const session = await openRewritten(model);
   return { session, bytes: model.bytes };
 }
 

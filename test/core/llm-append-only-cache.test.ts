@@ -5,12 +5,11 @@ import * as ort from "onnxruntime-node";
 import { onnx } from "onnx-proto";
 import { fixtureDir } from "../helpers/fixtures";
 import { lastLogitsModel } from "../../src/core/onnx/decoder/last-logits-graph";
-import { sessionOptions } from "../../src/core/onnx/session-factory";
 import { KvCacheDecoder } from "../../src/core/onnx/decoder/kv-cache-decoder";
 import { readModelShape } from "../../src/core/onnx/decoder/model-config";
 import { NEW_CACHE_PREFIX, NEW_HEADS_PREFIX, type AppendOnlyLayout } from "../../src/core/onnx/decoder/append-only-cache";
 import { loadEngine } from "./llm-support";
-import { stepDecodersAlike } from "./decoder-support";
+import { openRewritten, stepDecodersAlike } from "./decoder-support";
 import { loadLlm } from "../../src/core/llm/engines/onnx/loader";
 import { localLoadContext } from "../../src/core/registry";
 
@@ -22,10 +21,7 @@ describe("llm append-only KV cache (new rows only; position-major, or heads-majo
       const shape = readModelShape(JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8")));
       const onnxFile = path.join(dir, "onnx", file);
       const rewritten = lastLogitsModel(onnxFile, { appendOnlyCache: true, appendOnlyLayout: layout })!;
-      const appendOnly = await ort.InferenceSession.create(rewritten.bytes, {
-        ...sessionOptions(["cpu"], {}),
-        extra: { session: { model_external_initializers_file_folder_path: rewritten.externalDataFolder } },
-      });
+      const appendOnly = await openRewritten(rewritten);
       const plain = await ort.InferenceSession.create(onnxFile);
       try {
         assert.ok(appendOnly.outputNames.includes(`${prefixOf[layout]}0.key`), appendOnly.outputNames.join(", "));
@@ -63,10 +59,7 @@ describe("llm append-only KV cache (new rows only; position-major, or heads-majo
     const headsGraph = lastLogitsModel(onnxFile, { appendOnlyCache: true, appendOnlyLayout: "heads" })!;
     const transposes = (bytes: Uint8Array) => onnx.ModelProto.decode(bytes).graph!.node!.filter((n) => n.opType === "Transpose").length;
     assert.equal(transposes(positionsGraph.bytes) - transposes(headsGraph.bytes), 4 * shape.numLayers, "two per cache input gone");
-    const session = await ort.InferenceSession.create(headsGraph.bytes, {
-      ...sessionOptions(["cpu"], {}),
-      extra: { session: { model_external_initializers_file_folder_path: headsGraph.externalDataFolder } },
-    });
+    const session = await openRewritten(headsGraph);
     try {
       const a = new KvCacheDecoder(session, shape);
       await a.prefill([5, 17, 42, 99, 3]);

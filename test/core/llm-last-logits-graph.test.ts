@@ -9,14 +9,13 @@ import { CPU_DEFAULT_Q4_ACCURACY_LEVEL } from "../../src/core/onnx/decoder/decod
 import { lastLogitsModel } from "../../src/core/onnx/decoder/last-logits-graph";
 import { loadLlm } from "../../src/core/llm/engines/onnx/loader";
 import { localLoadContext } from "../../src/core/registry";
-import { sessionOptions } from "../../src/core/onnx/session-factory";
 import { DataType, GraphBuilder } from "../../src/core/onnx-builder/graph";
 import {
   randomDecoderOnlyWeights,
   writeDecoderOnlyModel,
   type DecoderOnlyConfig,
 } from "../../src/core/onnx-builder/transformer";
-import { SMALL_DECODER } from "./decoder-support";
+import { SMALL_DECODER, openRewritten } from "./decoder-support";
 
 const config: DecoderOnlyConfig = SMALL_DECODER;
 
@@ -35,13 +34,10 @@ function prefillFeeds(ids: number[], c: DecoderOnlyConfig): Record<string, ort.T
   return feeds;
 }
 
-const openRewritten = (file: string) => {
+const openLastLogits = (file: string) => {
   const model = lastLogitsModel(file);
   assert.ok(model, "the decoder graph is recognised");
-  return ort.InferenceSession.create(model.bytes, {
-    ...sessionOptions(["cpu"], {}),
-    extra: { session: { model_external_initializers_file_folder_path: model.externalDataFolder } },
-  });
+  return openRewritten(model);
 };
 
 const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
@@ -67,7 +63,7 @@ describe("llm last-position logits graph", () => {
       });
       if (c.externalDataAbove) assert.ok(fs.existsSync(`${file}_data`), "the fixture really uses external data");
       const original = await ort.InferenceSession.create(file);
-      const rewritten = await openRewritten(file);
+      const rewritten = await openLastLogits(file);
       try {
         const ids = [5, 17, 42, 99, 3, 250, 7];
         const a = await original.run(prefillFeeds(ids, config));
@@ -105,9 +101,8 @@ describe("llm last-position logits graph", () => {
     const nodes = onnx.ModelProto.decode(int8.bytes).graph!.node!.filter((n) => n.opType === "MatMulNBits");
     assert.ok(nodes.length >= 7 * config.numLayers);
     for (const n of nodes) assert.equal(Number(n.attribute!.find((a) => a.name === "accuracy_level")?.i), 4, n.name!);
-    const options = (m: typeof plain) => ({ ...sessionOptions(["cpu"], {}), extra: { session: { model_external_initializers_file_folder_path: m.externalDataFolder } } });
-    const a = await ort.InferenceSession.create(plain.bytes, options(plain));
-    const b = await ort.InferenceSession.create(int8.bytes, options(int8));
+    const a = await openRewritten(plain);
+    const b = await openRewritten(int8);
     try {
       const ids = [5, 17, 42, 99];
       const la = (await a.run(prefillFeeds(ids, config))).logits.data as Float32Array;

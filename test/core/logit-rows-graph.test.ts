@@ -5,9 +5,8 @@ import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { lastLogitsModel } from "../../src/core/onnx/decoder/last-logits-graph";
 import { KvCacheDecoder } from "../../src/core/onnx/decoder/kv-cache-decoder";
-import { sessionOptions } from "../../src/core/onnx/session-factory";
 import { randomDecoderOnlyWeights, writeDecoderOnlyModel, type DecoderOnlyConfig } from "../../src/core/onnx-builder/transformer";
-import { SMALL_DECODER } from "./decoder-support";
+import { SMALL_DECODER, openRewritten } from "./decoder-support";
 
 const base: DecoderOnlyConfig = SMALL_DECODER;
 
@@ -18,10 +17,7 @@ const PROMPT = [1, 9, 33, 120, 7, 250];
 async function open(file: string, logitRows?: number[]) {
   const model = lastLogitsModel(file, { logitRows });
   assert.ok(model, "the decoder graph is recognised");
-  const session = await ort.InferenceSession.create(model.bytes, {
-    ...sessionOptions(["cpu"], {}),
-    extra: { session: { model_external_initializers_file_folder_path: model.externalDataFolder } },
-  });
+  const session = await openRewritten(model);
   return { session, keptRows: model.keptRows };
 }
 

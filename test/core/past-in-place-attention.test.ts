@@ -4,25 +4,17 @@ import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { onnx } from "onnx-proto";
 import { fixtureDir } from "../helpers/fixtures";
-import { lastLogitsModel, type LastLogitsModel } from "../../src/core/onnx/decoder/last-logits-graph";
+import { lastLogitsModel } from "../../src/core/onnx/decoder/last-logits-graph";
 import { pastInPlaceAttention } from "../../src/core/onnx/decoder/past-in-place-attention";
 import { appendOnlyLayoutBySize } from "../../src/core/onnx/decoder/decoder-session";
-import { sessionOptions } from "../../src/core/onnx/session-factory";
 import { KvCacheDecoder } from "../../src/core/onnx/decoder/kv-cache-decoder";
 import { readModelShape } from "../../src/core/onnx/decoder/model-config";
 import { loadLlm } from "../../src/core/llm/engines/onnx/loader";
 import type { OnnxLlmEngine } from "../../src/core/llm/engines/onnx/onnx-llm-engine";
 import { localLoadContext } from "../../src/core/registry";
-import { stepDecodersAlike } from "./decoder-support";
+import { stepDecodersAlike, openRewritten } from "./decoder-support";
 
 const PAST = /^past_key_values\.\d+\.(key|value)/;
-
-async function open(model: LastLogitsModel): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(model.bytes, {
-    ...sessionOptions(["cpu"], {}),
-    extra: { session: { model_external_initializers_file_folder_path: model.externalDataFolder } },
-  });
-}
 
 /** Concat nodes that read the cache (the input itself, or its position-major input's Transpose). */
 function cacheConcats(bytes: Uint8Array): number {
@@ -49,9 +41,9 @@ describe("attention over the past in place (no Concat copy of the KV cache per s
       assert.equal(cacheConcats(concatForm.bytes), 2 * shape.numLayers, "the Concat form copies each cache input");
       assert.equal(cacheConcats(inPlace.bytes), 0);
       const plain = await ort.InferenceSession.create(onnxFile);
-      const session = await open(inPlace);
+      const session = await openRewritten(inPlace);
       try {
-        assert.deepEqual([...session.inputNames].sort(), [...(await open(concatForm)).inputNames].sort(), "same inputs as the append-only form");
+        assert.deepEqual([...session.inputNames].sort(), [...(await openRewritten(concatForm)).inputNames].sort(), "same inputs as the append-only form");
         const a = new KvCacheDecoder(plain, shape);
         const b = new KvCacheDecoder(session, shape);
         // The first prompt has an empty past (a zero-length split); the second chunk attends over a past and itself.

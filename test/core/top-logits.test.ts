@@ -1,13 +1,12 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import * as ort from "onnxruntime-node";
 import { onnx } from "onnx-proto";
 import { lastValueFrom, toArray } from "rxjs";
 import { fixtureDir } from "../helpers/fixtures";
-import { lastLogitsModel, type LastLogitsModel } from "../../src/core/onnx/decoder/last-logits-graph";
+import { lastLogitsModel } from "../../src/core/onnx/decoder/last-logits-graph";
 import { addTopLogits, TOP_IDS_OUTPUT, TOP_K_INPUT, TOP_VALUES_OUTPUT } from "../../src/core/onnx/decoder/top-logits-graph";
-import { sessionOptions } from "../../src/core/onnx/session-factory";
+import { openRewritten } from "./decoder-support";
 import { KvCacheDecoder } from "../../src/core/onnx/decoder/kv-cache-decoder";
 import { readModelShape } from "../../src/core/onnx/decoder/model-config";
 import { Sampler, type SamplingOptions, type TopLogits } from "../../src/core/onnx/decoder/sampler";
@@ -17,13 +16,6 @@ import { CodecTtsEngine } from "../../src/core/tts/engines/codec/codec-engine";
 import { loadTts } from "../../src/core/tts/loader";
 import { localLoadContext } from "../../src/core/registry";
 import type { TtsChunk, TtsStreamChunk } from "../../src/core/types";
-
-async function open(model: LastLogitsModel): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(model.bytes, {
-    ...sessionOptions(["cpu"], {}),
-    extra: { session: { model_external_initializers_file_folder_path: model.externalDataFolder } },
-  });
-}
 
 /** The k best entries of `row` as the sampler orders candidates: best first, equal values lower index first. */
 function bestOf(row: Float32Array, k: number): TopLogits {
@@ -51,7 +43,7 @@ describe("top logits: a step returns the k best logits a top-k sampler needs ins
       const withTop = lastLogitsModel(onnxFile, { appendOnlyCache: true, appendOnlyLayout: layout, pastInPlaceAttention: true, topLogits: true })!;
       assert.equal(withTop.topLogits, true);
       assert.equal(lastLogitsModel(onnxFile, { appendOnlyCache: true })!.topLogits, false, "not asked");
-      const session = await open(withTop);
+      const session = await openRewritten(withTop);
       try {
         assert.ok(session.inputNames.includes(TOP_K_INPUT));
         assert.ok(session.outputNames.includes(TOP_VALUES_OUTPUT) && session.outputNames.includes(TOP_IDS_OUTPUT));
@@ -82,8 +74,8 @@ describe("top logits: a step returns the k best logits a top-k sampler needs ins
     const dir = await fixtureDir("tiny-llm");
     const shape = readModelShape(JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8")));
     const onnxFile = path.join(dir, "onnx", "model.onnx");
-    const plain = await open(lastLogitsModel(onnxFile, { appendOnlyCache: true })!);
-    const withTop = await open(lastLogitsModel(onnxFile, { appendOnlyCache: true, topLogits: true })!);
+    const plain = await openRewritten(lastLogitsModel(onnxFile, { appendOnlyCache: true })!);
+    const withTop = await openRewritten(lastLogitsModel(onnxFile, { appendOnlyCache: true, topLogits: true })!);
     try {
       const a = new KvCacheDecoder(plain, shape);
       const width = (await a.prefill([1, 2, 3])).length;
