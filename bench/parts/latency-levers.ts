@@ -24,6 +24,7 @@ import { prepareNeutts } from "./speech-synthesis";
 import { preparePiperMedium } from "../piper-medium-shaped-model";
 import { fmt, median, nowMs } from "../stats";
 import { asrFinalCase, renderAsrFinal, type AsrFinalRow } from "./asr-final-lever";
+import { asrWindowCases, renderAsrWindow, type AsrWindowRow } from "./asr-window-lever";
 
 /** ~300 tokens of system prompt, as a home assistant's would be (rules, rooms, devices). */
 const SYSTEM_PROMPT = [
@@ -153,7 +154,8 @@ async function spanCase(voice: string, engine: TtsEngine, rounds: number, log: (
 export async function latencyLeversPart(options: BenchOptions, log: (line: string) => void): Promise<{ json: unknown; markdown: string }> {
   const rounds = Math.max(options.runs, 5);
   const asrFinal = await asrFinalCase(options, options.runs, log);
-  if (process.env.VOICE_BENCH_LEVERS === "asr") return { json: { asrFinal }, markdown: renderAsrFinal(asrFinal).join("\n").trim() };
+  const asrWindow = await asrWindowCases(options, rounds, log);
+  if (process.env.VOICE_BENCH_LEVERS === "asr") return { json: { asrFinal, asrWindow }, markdown: [...renderAsrFinal(asrFinal), ...renderAsrWindow(asrWindow)].join("\n").trim() };
   const prefix: PrefixRow[] = [];
   // stories260K holds 512 positions and spends a token per byte or two: a shorter system prompt there.
   if (options.quick) prefix.push(await prefixCase("stories260K", prepareStories(options.outDir, log), {}, SYSTEM_PROMPT.slice(0, 400), rounds, log));
@@ -170,10 +172,10 @@ export async function latencyLeversPart(options: BenchOptions, log: (line: strin
     const neutts = prepareNeutts(options, "q4", log);
     spans.push(await spanCase("codec, NeuTTS-shaped q4", await loadTts(localLoadContext("tts", { enginesPath: neutts.dir, ...neutts.spec })), Math.min(rounds, 3), log));
   }
-  return { json: { prefix, spans, asrFinal }, markdown: render(prefix, spans, asrFinal) };
+  return { json: { prefix, spans, asrFinal, asrWindow }, markdown: render(prefix, spans, asrFinal, asrWindow) };
 }
 
-function render(prefix: PrefixRow[], spans: SpanRow[], asrFinal: AsrFinalRow): string {
+function render(prefix: PrefixRow[], spans: SpanRow[], asrFinal: AsrFinalRow, asrWindow: AsrWindowRow[]): string {
   const lines = [
     "Interleaved A/B in one process (sides alternate which goes first each round); medians.",
     "",
@@ -199,6 +201,6 @@ function render(prefix: PrefixRow[], spans: SpanRow[], asrFinal: AsrFinalRow): s
     const on = median(r.onMs);
     lines.push(`| ${r.voice} | ${fmt(off, 0)} | ${fmt(on, 0)} | ${fmt(on / off)}× |`);
   }
-  lines.push(...renderAsrFinal(asrFinal));
+  lines.push(...renderAsrFinal(asrFinal), ...renderAsrWindow(asrWindow));
   return lines.join("\n");
 }

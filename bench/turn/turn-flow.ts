@@ -36,8 +36,10 @@ export interface TurnFlowOptions {
   noCacheLlm?: boolean;
   /** whisper-streamer's speculative final (the node's default, on, when absent). */
   speculativeFinal?: boolean;
-  /** Also a second whisper-streamer on the ASR model's 8-bit files (dtype q8), for turns set up with asr_q8. */
+  /** Also a second whisper-streamer on the ASR model's 8-bit files (dtype q8), for turns set up with asr "q8". */
   q8Asr?: boolean;
+  /** Also a whisper-streamer on the 8-bit files with this encoder_window_s (seconds), for turns set up with asr "window". */
+  windowAsrS?: number;
   /**
    * Also an llm-stream on a copy of the LLM with int8_prefill false, feeding its own reply script and a
    * tts-streamer on a copy of the voice with int8_prefill false (a codec voice; others share theirs),
@@ -58,18 +60,18 @@ function modelNode(id: string, kind: string, spec: ModelSpec): FlowNode {
 /**
  * Frames pass until their turn's speech-end; the speech-end ends the whisper turn (finish, or
  * flush then finish). Output 1 is the ASR on the model as it is, output 2 the one on its 8-bit
- * files, as the turn's setup asks.
+ * files, output 3 the 8-bit one with a shortened encoder window, as the turn's setup asks.
  */
 const GATE = `
 const ended = context.get("ended") || {};
 const modes = context.get("modes") || {};
 if (msg.topic === "turn-setup") {
-  modes[msg.stream_id] = { end: msg.asr_end, q8: msg.asr_q8 === true };
+  modes[msg.stream_id] = { end: msg.asr_end, asr: msg.asr };
   context.set("modes", modes);
   return null;
 }
 const mode = modes[msg.stream_id] || {};
-const toAsr = (m) => (mode.q8 ? [null, m] : [m, null]);
+const toAsr = (m) => (mode.asr === "window" ? [null, null, m] : mode.asr === "q8" ? [null, m, null] : [m, null, null]);
 if (msg.kind === "speech-start") return null;
 if (msg.kind === "speech-end") {
   if (ended[msg.stream_id]) return null;
@@ -164,9 +166,12 @@ export function turnFlow(options: TurnFlowOptions): FlowNode[] {
     modelNode("m_llm", "llm", models.llm),
     modelNode("m_tts", "tts", models.tts),
     { id: "n_vad", type: "vad", minSilenceMs: String(options.minSilenceMs ?? 700), pass: "all", wires: [["n_gate"], ["n_gate", TAPS.vad]] },
-    { id: "n_gate", type: "function", func: GATE, outputs: 2, wires: [["n_asr"], options.q8Asr ? ["n_asr_q8"] : []] },
+    { id: "n_gate", type: "function", func: GATE, outputs: 3, wires: [["n_asr"], options.q8Asr ? ["n_asr_q8"] : [], options.windowAsrS ? ["n_asr_win"] : []] },
     asr("n_asr", "m_asr"),
     ...(options.q8Asr ? [modelNode("m_asr_q8", "asr", { ...models.asr, config: { ...models.asr.config, dtype: "q8" } }), asr("n_asr_q8", "m_asr_q8")] : []),
+    ...(options.windowAsrS
+      ? [modelNode("m_asr_win", "asr", { ...models.asr, config: { ...models.asr.config, dtype: "q8", encoder_window_s: options.windowAsrS } }), asr("n_asr_win", "m_asr_win")]
+      : []),
     { id: "n_route", type: "function", func: ROUTE, outputs: 4, wires: [["n_llm"], options.noCacheLlm ? ["n_llm_nc"] : [], ["n_out"], options.fourBitPrefill ? ["n_llm_4b"] : []] },
     llm("n_llm", "m_llm"),
     ...(options.noCacheLlm ? [modelNode("m_llm_nc", "llm", { ...models.llm, config: { ...models.llm.config, prefix_cache_mb: 0 } }), llm("n_llm_nc", "m_llm_nc")] : []),

@@ -30,11 +30,17 @@ export interface TurnVariant {
   firstAudioPriority?: boolean;
   /** The turn goes to a whisper-streamer on the ASR model's 8-bit files (dtype q8). */
   asrQ8?: boolean;
+  /** The turn goes to a whisper-streamer on the 8-bit files whose encoder reads this many seconds at least (encoder_window_s). */
+  asrWindowS?: number;
   /** false: the turn goes to an llm-stream (and, for a codec voice, a tts-streamer) whose model has int8_prefill false. */
   int8Prefill?: boolean;
   /** tts-streamer's first_frames_per_chunk for this turn (msg override; a codec voice's first chunk). */
   firstFramesPerChunk?: number;
 }
+
+/** Which whisper-streamer of the flow a turn goes to (turn-flow.ts GATE). */
+type AsrCopy = "fp32" | "q8" | "window";
+const asrCopy = (v: TurnVariant): AsrCopy => (v.asrWindowS ? "window" : v.asrQ8 ? "q8" : "fp32");
 
 export const STAGES = ["vadEnd", "asrFinal", "llmFirstToken", "firstSpan", "firstAudio", "playing"] as const;
 export type Stage = (typeof STAGES)[number];
@@ -138,15 +144,16 @@ const norm = (s: string) => s.replace(/\s+/g, " ").trim();
  */
 async function prime(helper: any, options: RunTurnsOptions, seen: Record<string, { t: number; msg: Msg }[]>, errors: () => string[]): Promise<void> {
   // One priming turn per model copy the schedule uses: the LLM with and without prefix cache, the ASR as it is and in 8 bits.
-  const copies = [{ prefixCache: true, asrQ8: false }];
-  if (options.schedule.some((v) => !v.prefixCache)) copies.push({ prefixCache: false, asrQ8: false });
-  if (options.schedule.some((v) => v.asrQ8)) copies.push({ prefixCache: true, asrQ8: true });
-  for (const { prefixCache, asrQ8 } of copies) {
-    const streamId = `prime-${prefixCache ? "cache" : "nocache"}${asrQ8 ? "-q8" : ""}-${Date.now()}`;
+  const copies: { prefixCache: boolean; asr: AsrCopy }[] = [{ prefixCache: true, asr: "fp32" }];
+  if (options.schedule.some((v) => !v.prefixCache)) copies.push({ prefixCache: false, asr: "fp32" });
+  if (options.schedule.some((v) => asrCopy(v) === "q8")) copies.push({ prefixCache: true, asr: "q8" });
+  if (options.schedule.some((v) => asrCopy(v) === "window")) copies.push({ prefixCache: true, asr: "window" });
+  for (const { prefixCache, asr } of copies) {
+    const streamId = `prime-${prefixCache ? "cache" : "nocache"}-${asr}-${Date.now()}`;
     const audio = new Float32Array(options.question.length + RATE);
     audio.set(options.question);
     audio.set(roomTone(RATE, 99), options.question.length);
-    helper.getNode("n_gate").receive({ topic: "turn-setup", stream_id: streamId, asr_end: "finish", asr_q8: asrQ8 });
+    helper.getNode("n_gate").receive({ topic: "turn-setup", stream_id: streamId, asr_end: "finish", asr });
     for (let at = 0; at < audio.length; at += FRAME) {
       helper.getNode("n_vad").receive({ payload: audio.slice(at, at + FRAME), sample_rate: RATE, stream_id: streamId, prefix_cache: prefixCache, first_span_words: 0 });
     }
@@ -163,7 +170,7 @@ async function prime(helper: any, options: RunTurnsOptions, seen: Record<string,
 /** Loads the flow into `helper` (node-red-node-test-helper, initialised), runs the schedule, unloads. */
 export async function runTurns(helper: any, options: RunTurnsOptions): Promise<TurnTimeline[]> {
   const log = options.log ?? (() => {});
-  await helper.load(turnNodes(), turnFlow({ ...options, noCacheLlm: options.noCacheLlm ?? options.schedule.some((v) => !v.prefixCache), q8Asr: options.schedule.some((v) => v.asrQ8), fourBitPrefill: options.schedule.some((v) => v.int8Prefill === false) }));
+  await helper.load(turnNodes(), turnFlow({ ...options, noCacheLlm: options.noCacheLlm ?? options.schedule.some((v) => !v.prefixCache), q8Asr: options.schedule.some((v) => asrCopy(v) === "q8"), windowAsrS: options.schedule.find((v) => v.asrWindowS)?.asrWindowS, fourBitPrefill: options.schedule.some((v) => v.int8Prefill === false) }));
   const seen: Record<string, { t: number; msg: Msg }[]> = Object.fromEntries(Object.values(TAPS).map((id) => [id, []]));
   for (const id of Object.values(TAPS)) helper.getNode(id).on("input", (msg: Msg) => seen[id].push({ t: now(), msg }));
   // Node errors (done(err), node.error) reach the runtime's log (the helper spies on it): a turn
@@ -195,7 +202,7 @@ export async function runTurns(helper: any, options: RunTurnsOptions): Promise<T
       const streamId = `turn-${turn}-${Date.now()}`;
       // The same module instance the nodes use (dist/src/core): the lever switches for this turn only.
       firstAudioPriority.enabled = variant.firstAudioPriority !== false;
-      helper.getNode("n_gate").receive({ topic: "turn-setup", stream_id: streamId, asr_end: variant.asrEnd, asr_q8: variant.asrQ8 === true });
+      helper.getNode("n_gate").receive({ topic: "turn-setup", stream_id: streamId, asr_end: variant.asrEnd, asr: asrCopy(variant) });
       // The turn's answers are streams of their own ("<turn>/s<n>", "<turn>/f") when it preempts.
       const ofTurn = (id: string) => seen[id].filter((e) => e.msg.stream_id === streamId || String(e.msg.stream_id).startsWith(`${streamId}/`));
       const playing = () => ofTurn(TAPS.out).find((e) => e.msg.event === "started");

@@ -9,7 +9,8 @@
  *
  * The levers that act on the whole turn are A/B rows, interleaved with the base turns in the
  * same process: prefix KV cache off (prefix_cache_mb 0), first_span_words 8 (against the
- * default 0), and vad's speech-end sending whisper-streamer flush + finish (against finish).
+ * default 0), vad's speech-end sending whisper-streamer flush + finish (against finish), Whisper
+ * in 8 bits and with a shortened encoder window (encoder_window_s), answering early, and more.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -56,6 +57,21 @@ const LEVERS: { variant: TurnVariant; lever: string; a: string; b: string; stage
   { variant: { ...BASE, label: "ASR q8 + answer early + first_span_words 8", asrQ8: true, preempt: true, firstSpanWords: 8 }, lever: "Whisper q8, answer early, first span cut", a: "fp32 Whisper, answer the final, first_span_words 0", b: "q8 Whisper, answer early, first_span_words 8", stage: "playing" },
   { variant: { ...BASE, label: "4-bit prefill", int8Prefill: false }, lever: "int8 prefill (LLM, codec LM)", a: "int8 prefill (the CPU default for 4-bit models)", b: "int8_prefill false (the 4-bit prefill)", stage: "firstAudio" },
   { variant: { ...BASE, label: "ASR q8 + answer early + first_span_words 4", asrQ8: true, preempt: true, firstSpanWords: 4 }, lever: "Whisper q8, answer early, first span of 4 words", a: "fp32 Whisper, answer the final, first_span_words 0", b: "q8 Whisper, answer early, first_span_words 4", stage: "playing" },
+  { variant: { ...BASE, label: "ASR q8 window 5 s", asrQ8: true, asrWindowS: 5 }, lever: "Whisper q8 with a 5 s encoder window", a: "fp32 files, the 30 s window", b: "dtype q8, encoder_window_s 5", stage: "asrFinal" },
+  {
+    variant: { ...BASE, label: "ASR q8 window 5 s + answer early + first_span_words 4", asrQ8: true, asrWindowS: 5, preempt: true, firstSpanWords: 4 },
+    lever: "Whisper q8 with a 5 s window, answer early, first span of 4 words",
+    a: "fp32 Whisper (30 s window), answer the final, first_span_words 0",
+    b: "q8 Whisper, encoder_window_s 5, answer early, first_span_words 4",
+    stage: "playing",
+  },
+  {
+    variant: { ...BASE, label: "ASR q8 window 5 s + answer early + first_span_words 4 + first_frames_per_chunk 6", asrQ8: true, asrWindowS: 5, preempt: true, firstSpanWords: 4, firstFramesPerChunk: 6 },
+    lever: "Whisper q8 with a 5 s window, answer early, first span of 4 words, first chunk of 6 frames",
+    a: "fp32 Whisper (30 s window), answer the final, first_span_words 0, first_frames_per_chunk 12",
+    b: "q8 Whisper, encoder_window_s 5, answer early, first_span_words 4, first_frames_per_chunk 6",
+    stage: "playing",
+  },
   {
     variant: { ...BASE, label: "ASR q8 + answer early + first_span_words 4 + first_frames_per_chunk 6", asrQ8: true, preempt: true, firstSpanWords: 4, firstFramesPerChunk: 6 },
     lever: "Whisper q8, answer early, first span of 4 words, first chunk of 6 frames",
@@ -191,14 +207,17 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
   const q8EarlySpan4Lever = lever("ASR q8 + answer early + first_span_words 4");
   const prefillLever = lever("4-bit prefill");
   const q8EarlySpan4Frames6Lever = lever("ASR q8 + answer early + first_span_words 4 + first_frames_per_chunk 6");
-  const voices: VoiceCase[] = [{ voice: "eSpeak NG", tts: { enginesPath: "espeak", config: { engine: "espeak" } }, levers: [prefillLever, q8EarlySpan4Lever, q8Lever, q8EarlySpanLever, earlyLever, earlySpanLever, priorityLever, spanLever, prefixLever, asrLever], leverEvery: 1, budgetMinutes: 9 }];
+  const windowLever = lever("ASR q8 window 5 s");
+  const windowEarlySpan4Lever = lever("ASR q8 window 5 s + answer early + first_span_words 4");
+  const windowEarlySpan4Frames6Lever = lever("ASR q8 window 5 s + answer early + first_span_words 4 + first_frames_per_chunk 6");
+  const voices: VoiceCase[] = [{ voice: "eSpeak NG", tts: { enginesPath: "espeak", config: { engine: "espeak" } }, levers: [windowEarlySpan4Lever, windowLever, prefillLever, q8EarlySpan4Lever, q8Lever, q8EarlySpanLever, earlyLever, earlySpanLever, priorityLever, spanLever, prefixLever, asrLever], leverEvery: 1, budgetMinutes: 9 }];
   if (!options.quick) {
     const piperDir = preparePiperMedium(options.outDir, log);
-    voices.push({ voice: "piper (medium-shaped VITS)", tts: { enginesPath: piperDir, config: {} }, levers: [prefillLever, q8EarlySpan4Lever, q8EarlySpanLever, earlyLever, earlySpanLever, priorityLever], leverEvery: 1, budgetMinutes: 6 });
+    voices.push({ voice: "piper (medium-shaped VITS)", tts: { enginesPath: piperDir, config: {} }, levers: [windowEarlySpan4Lever, prefillLever, q8EarlySpan4Lever, q8EarlySpanLever, earlyLever, earlySpanLever, priorityLever], leverEvery: 1, budgetMinutes: 6 });
     const neutts = prepareNeutts(options, "q4", log);
     // BENCH_TTS_WORKER=off runs the codec's sessions on the main thread (worker_thread false) to A/B its worker.
     const codecConfig = { ...(neutts.spec.config as Record<string, unknown>), ...(process.env.BENCH_TTS_WORKER === "off" ? { worker_thread: false } : {}) };
-    voices.push({ voice: "codec, NeuTTS-shaped q4", tts: { enginesPath: neutts.dir, config: codecConfig }, codec: true, levers: [prefillLever, q8EarlySpan4Frames6Lever, q8EarlySpanLever, q8EarlySpan4Lever, earlyLever, priorityLever], leverEvery: 1, budgetMinutes: 8 });
+    voices.push({ voice: "codec, NeuTTS-shaped q4", tts: { enginesPath: neutts.dir, config: codecConfig }, codec: true, levers: [windowEarlySpan4Frames6Lever, windowEarlySpan4Lever, prefillLever, q8EarlySpan4Frames6Lever, q8EarlySpanLever, q8EarlySpan4Lever, earlyLever, priorityLever], leverEvery: 1, budgetMinutes: 8 });
   }
   // BENCH_TURN_LEVERS="label,label" keeps only those levers (a focused A/B with more turns each).
   const only = process.env.BENCH_TURN_LEVERS?.split(",").map((l) => l.trim());
@@ -213,7 +232,7 @@ export async function voiceTurnPart(options: BenchOptions, log: (line: string) =
     log(`  ${v.voice}: ${turns.length} turns (${options.runs} base${v.levers.map((l) => `, ${l.label}`).join("")})`);
     // Warm-up: the models load during the first turn; a turn on the prefix-cache-off LLM and one on the q8 Whisper warm those copies too.
     const warmup: TurnVariant[] = [];
-    for (let w = 0; w < options.warmup; w++) warmup.push(BASE, ...v.levers.filter((l) => !l.prefixCache || l.int8Prefill === false), ...(v.levers.some((l) => l.asrQ8) ? [q8Lever] : []));
+    for (let w = 0; w < options.warmup; w++) warmup.push(BASE, ...v.levers.filter((l) => !l.prefixCache || l.int8Prefill === false), ...(v.levers.some((l) => l.asrQ8 && !l.asrWindowS) ? [q8Lever] : []), ...(v.levers.some((l) => l.asrWindowS) ? [windowLever] : []));
     const result = worker({
       models: { asr: { enginesPath: asr.dir, config: asrConfig() }, llm: llm.spec, tts: v.tts, ttsDecoder: v.codec === true },
       questionWav,

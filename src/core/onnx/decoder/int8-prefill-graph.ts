@@ -16,15 +16,13 @@
  * the activations share one uint8 scale per call (per tensor), which is where the logits move.
  */
 import { onnx } from "onnx-proto";
+import type { InitializerReader } from "../graph-file";
 import { intAttribute } from "./node-attributes";
 
 const PREFIX = "voice_stream_int8";
 const INT8 = onnx.TensorProto.DataType.INT8;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const UINT8 = onnx.TensorProto.DataType.UINT8;
-
-/** An initializer's bytes (inline or external data). */
-export type InitializerReader = (tensor: onnx.ITensorProto) => Uint8Array;
 
 function floats(bytes: Uint8Array): Float32Array {
   // Copied when unaligned (a view needs a 4-byte aligned offset).

@@ -82,8 +82,8 @@ export class LogMelExtractor {
   /** Sparse filters: for each mel band the first bin and its non-zero weights. */
   private readonly bands: { start: number; weights: Float64Array }[];
   private readonly nBins: number;
-  /** The last call's samples (up to the window) and its log-mel values before the clamp, [nMels × nFrames]. */
-  private last: { audio: Float32Array; logMel: Float32Array } | undefined;
+  /** The last call's samples (up to the window) and its log-mel values before the clamp, [nMels × frames]. */
+  private last: { audio: Float32Array; logMel: Float32Array; frames: number } | undefined;
   /** STFT frames the last extract() computed (the rest it reused or knew silent): diagnostics, tests. */
   computedFrames = 0;
 
@@ -107,10 +107,12 @@ export class LogMelExtractor {
 
   /**
    * Features [nMels × nFrames] row-major (mel band major, as the encoder's input_features
-   * [1, n_mels, 3000] wants them) for `audio` (16 kHz mono), padded or cut to the window.
+   * [1, n_mels, 3000] wants them) for `audio` (16 kHz mono), padded or cut to the window —
+   * the model's, or one of `nFrames` frames (a shortened encoder window, encoder-window.ts).
    */
-  extract(audio: Float32Array): Float32Array {
-    const { nFft, hopLength, nSamples, nFrames, nMels } = this.config;
+  extract(audio: Float32Array, nFrames = this.config.nFrames): Float32Array {
+    const { nFft, hopLength, nMels } = this.config;
+    const nSamples = nFrames * hopLength;
     const pad = nFft / 2;
     const length = Math.min(audio.length, nSamples);
     // Centred frames read the window reflect-padded by n_fft/2 at both ends.
@@ -124,10 +126,11 @@ export class LogMelExtractor {
     // Frame t reads samples t·hop − pad … t·hop + pad − 1 (the first frames reflect samples 1 … pad):
     // it is the same as last time when every sample up to t·hop + pad is.
     const same = this.last ? commonPrefix(this.last.audio, audio, length) : 0;
-    const reused = same > pad ? Math.min(nFrames, Math.floor((same - pad) / hopLength) + 1) : 0;
+    const reused = same > pad ? Math.min(nFrames, this.last!.frames, Math.floor((same - pad) / hopLength) + 1) : 0;
     if (reused > 0) {
-      const before = this.last!.logMel;
-      for (let m = 0; m < nMels; m++) out.set(before.subarray(m * nFrames, m * nFrames + reused), m * nFrames);
+      // Rows of the last call's window (which may have had another length).
+      const { logMel: before, frames: stride } = this.last!;
+      for (let m = 0; m < nMels; m++) out.set(before.subarray(m * stride, m * stride + reused), m * nFrames);
     }
     const frame = new Float64Array(nFft);
     const re = new Float64Array(nFft);
@@ -159,7 +162,7 @@ export class LogMelExtractor {
       }
     }
     if (silentLog > max) max = silentLog;
-    this.last = { audio: audio.slice(0, length), logMel: out.slice() };
+    this.last = { audio: audio.slice(0, length), logMel: out.slice(), frames: nFrames };
     const floor = max - 8;
     for (let i = 0; i < out.length; i++) out[i] = (Math.max(out[i], floor) + 4) / 4;
     return out;

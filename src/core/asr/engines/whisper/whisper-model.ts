@@ -7,6 +7,7 @@
  * (the encoder runs once for all of them); only the no-speech rule marks text rejected.
  */
 import * as ort from "onnxruntime-node";
+import { encoderFrames } from "./encoder-window";
 import { LogMelExtractor } from "./mel";
 import { applyLogitRules, argmax, logSoftmax } from "./logit-rules";
 import { SeededPrng } from "../../../onnx/decoder/sampler";
@@ -70,6 +71,8 @@ export class WhisperModel {
     private readonly encoder: ort.InferenceSession,
     private readonly decoder: WhisperDecoderRunner,
     readonly tokenizer: WhisperTokenizer,
+    /** The shortest encoder window in seconds (config encoder_window_s); undefined: Whisper's whole 30 s. */
+    private readonly encoderWindowSeconds?: number,
   ) {}
 
   /** Frees the onnxruntime sessions. */
@@ -88,8 +91,8 @@ export class WhisperModel {
   }
 
   async encode(audio: Float32Array): Promise<ort.Tensor> {
-    const { nMels, nFrames } = this.mel.config;
-    const features = new ort.Tensor("float32", this.mel.extract(audio), [1, nMels, nFrames]);
+    const nFrames = encoderFrames(audio.length, this.encoderWindowSeconds, this.mel.config);
+    const features = new ort.Tensor("float32", this.mel.extract(audio, nFrames), [1, this.mel.config.nMels, nFrames]);
     const out = await this.encoder.run({ [this.encoder.inputNames[0]]: features });
     return out[this.encoder.outputNames[0]];
   }
