@@ -48,13 +48,15 @@ describe("asr: a shortened Whisper encoder window (encoder_window_s)", () => {
     }
   });
 
-  it("frames: the whole window without the setting; else the floor, grown to the audio in whole seconds, even, at most the window", () => {
+  it("frames: the whole window without the setting; else the floor, grown to the audio and 1 s after it in whole seconds, even, at most the window", () => {
     assert.equal(encoderFrames(16000 * 3, undefined, MEL), 3000);
     assert.equal(encoderFrames(16000 * 3, 5, MEL), 500);
-    assert.equal(encoderFrames(Math.round(16000 * 12.3), 5, MEL), 1300);
+    assert.equal(encoderFrames(16000 * 4, 5, MEL), 500);
+    assert.equal(encoderFrames(16000 * 4.2, 5, MEL), 600);
+    assert.equal(encoderFrames(Math.round(16000 * 12.3), 5, MEL), 1400);
     assert.equal(encoderFrames(16000 * 29.5, 5, MEL), 3000);
     assert.equal(encoderFrames(16000 * 40, 5, MEL), 3000);
-    assert.equal(encoderFrames(16000 * 2, 2.505, MEL), 252, "2.505 s is 250.5 frames: rounded up to an even count");
+    assert.equal(encoderFrames(16000 * 1, 2.505, MEL), 252, "2.505 s is 250.5 frames: rounded up to an even count");
   });
 
   it("log-mel of a shorter window is the whole window's first frames; the extractor's reuse across window lengths changes nothing", () => {

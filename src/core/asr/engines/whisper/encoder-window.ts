@@ -1,8 +1,11 @@
 /**
  * The `encoder_window_s` setting of a Whisper model: the shortest window its encoder reads, in
  * seconds. Whisper was trained on 30 s windows (short audio padded with silence), and that stays
- * the default; a shorter window (whisper.cpp's `audio_ctx`) is grown to fit each decode's audio,
- * in whole seconds, so no speech is cut — only silence the encoder would have read is left out.
+ * the default; a shorter window (whisper.cpp's `audio_ctx`) is grown to fit each decode's audio
+ * and a second of silence after it, in whole seconds, so no speech is cut — only silence the
+ * encoder would have read is left out. (Whisper has seen speech end in silence; whisper.cpp's
+ * users who size audio_ctx by the clip add a margin too, and one too short makes the decoder
+ * repeat itself.)
  */
 import type { MelConfig } from "./mel";
 
@@ -18,10 +21,13 @@ export function encoderWindowSetting(config: Record<string, unknown> | undefined
   return seconds >= full ? undefined : seconds;
 }
 
-/** Mel frames the encoder reads for `samples` of audio: the whole window, or the setting grown to fit the audio. */
+/** Silence kept after the audio in a shortened window, seconds. */
+const MARGIN_S = 1;
+
+/** Mel frames the encoder reads for `samples` of audio: the whole window, or the setting grown to fit the audio and the margin. */
 export function encoderFrames(samples: number, minSeconds: number | undefined, mel: MelConfig): number {
   if (minSeconds === undefined) return mel.nFrames;
-  const seconds = Math.max(minSeconds, Math.ceil(samples / mel.samplingRate));
+  const seconds = Math.max(minSeconds, Math.ceil(samples / mel.samplingRate + MARGIN_S));
   // Even: the encoder's second convolution halves the frames into positions.
   const frames = 2 * Math.ceil((seconds * mel.samplingRate) / mel.hopLength / 2);
   return Math.min(mel.nFrames, frames);
