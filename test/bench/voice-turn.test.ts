@@ -64,14 +64,22 @@ describe("bench: voice-turn harness (tiny models, real speech)", function () {
     assert.ok(REPLY.startsWith(turn.firstSpanText) && turn.firstSpanText.split(" ").length <= 8 + 1, `the first span is the reply's start, cut early: "${turn.firstSpanText}"`);
   });
 
-  it("a lever turn on the Whisper's 8-bit files (asrQ8) goes to its own whisper-streamer and hears the same words", async () => {
+  it("lever turns on the Whisper's 8-bit files (asrQ8), also with a short encoder window (asrWindowS), go to their own whisper-streamers and hear the same words", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "turn-q8-whisper-"));
     try {
       await writeTinyWhisper(dir, { quantized: true });
-      const [base, q8] = await tinyTurns([{ label: "base", prefixCache: true, firstSpanWords: 8, asrEnd: "finish" }, { label: "q8", prefixCache: true, firstSpanWords: 8, asrEnd: "finish", asrQ8: true }], dir);
-      for (const turn of [base, q8]) for (const stage of STAGES) assert.ok(Number.isFinite(turn.ms[stage]), `${turn.variant}: stage ${stage} happened (${JSON.stringify(turn.ms)})`);
+      const [base, q8, windowed] = await tinyTurns(
+        [
+          { label: "base", prefixCache: true, firstSpanWords: 8, asrEnd: "finish" },
+          { label: "q8", prefixCache: true, firstSpanWords: 8, asrEnd: "finish", asrQ8: true },
+          { label: "q8 window", prefixCache: true, firstSpanWords: 8, asrEnd: "finish", asrQ8: true, asrWindowS: 5 },
+        ],
+        dir,
+      );
+      for (const turn of [base, q8, windowed]) for (const stage of STAGES) assert.ok(Number.isFinite(turn.ms[stage]), `${turn.variant}: stage ${stage} happened (${JSON.stringify(turn.ms)})`);
       assert.ok(base.transcript.trim().length > 0);
       assert.equal(q8.transcript, base.transcript);
+      assert.equal(windowed.transcript, base.transcript, "the 8-bit Whisper with a 5 s encoder window (its own whisper-streamer)");
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
