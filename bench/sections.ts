@@ -13,7 +13,6 @@ import { voiceTurnPart } from "./turn/turn-section";
 import { gpuPart } from "./parts/gpu-section";
 import { kernelBoundPart } from "./parts/kernel-bound";
 import { pastInPlacePart } from "./parts/past-in-place";
-import { rmsNormPart } from "./parts/rms-norm";
 
 export interface ExtraSection {
   part: Part;
@@ -31,7 +30,6 @@ export const extraSections: ExtraSection[] = [
   { part: "llamacpp", title: "LLM: ours against llama.cpp on the same weights", run: llamaCppPart },
   { part: "kernel", title: "What bounds a 4-bit decode step (the MatMulNBits kernel)", run: kernelBoundPart },
   { part: "inplace", title: "Attention over the past in place (no per-step copy of the KV cache)", run: pastInPlacePart },
-  { part: "rmsnorm", title: "RMSNorms fused (one SimplifiedLayerNormalization a norm)", run: rmsNormPart },
   { part: "kokoro", title: "Kokoro TTS: a Kokoro-82M-shaped model, ours vs kokoro-js", run: kokoroPart },
   { part: "handsfree", title: "Hands-free", run: handsFreePart },
   { part: "turn", title: "Voice turn", run: voiceTurnPart },

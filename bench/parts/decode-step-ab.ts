@@ -1,9 +1,9 @@
 /**
- * A decode-step A/B of graph rewrites, shared by the bench parts that compare them ("inplace",
- * "rmsnorm"): each variant is the model rewritten as the engine loads a 4-bit decoder (int8
- * activations, fused MatMuls and RMSNorms, append-only cache) plus its own options, decoded through a
+ * A decode-step A/B of graph rewrites (part "inplace"; any later rewrite's A/B can use it): each variant is the model rewritten as the engine loads a 4-bit decoder (int8
+ * activations, fused MatMuls, append-only cache) plus its own options, decoded through a
  * KvCacheDecoder after prompts of given lengths; rounds interleave the variants (order rotating)
- * in one process, so the ratios are same-run ratios.
+ * in one process, so the ratios are same-run ratios, and the sessions are created again in the
+ * reverse order halfway.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -38,34 +38,46 @@ export interface Model {
 
 /** Per prompt, per variant: the timed steps (ms). */
 export async function measureSteps(model: Model, variants: StepVariant[], rounds: number, log: (line: string) => void): Promise<number[][][]> {
-  const sessions: ort.InferenceSession[] = [];
-  try {
-    for (const v of variants) {
+  const sessions: (ort.InferenceSession | undefined)[] = variants.map(() => undefined);
+  /** Opens every variant's session, in `order`. */
+  const open = async (order: number[]) => {
+    for (const v of order) {
       const rewritten = lastLogitsModel(model.file, {
         matMulNBitsAccuracyLevel: CPU_DEFAULT_Q4_ACCURACY_LEVEL,
         fuseSiblingMatMuls: true,
-        fuseRmsNorms: true,
         appendOnlyCache: true,
         logitRows: model.logitRows,
-        ...v.options,
+        ...variants[v].options,
       });
-      if (!rewritten || (v.options.pastInPlaceAttention && rewritten.pastInPlaceLayers !== model.shape.numLayers)) {
-        throw new Error(`${model.file}: the ${v.label} form did not apply`);
+      if (!rewritten || (variants[v].options.pastInPlaceAttention && rewritten.pastInPlaceLayers !== model.shape.numLayers)) {
+        throw new Error(`${model.file}: the ${variants[v].label} form did not apply`);
       }
-      sessions.push(
-        await ort.InferenceSession.create(rewritten.bytes, {
-          ...sessionOptions(["cpu"], {}),
-          extra: { session: { model_external_initializers_file_folder_path: rewritten.externalDataFolder } },
-        }),
-      );
+      sessions[v] = await ort.InferenceSession.create(rewritten.bytes, {
+        ...sessionOptions(["cpu"], {}),
+        extra: { session: { model_external_initializers_file_folder_path: rewritten.externalDataFolder } },
+      });
     }
+  };
+  const release = async () => {
+    await Promise.all(sessions.map((s) => s?.release()));
+    sessions.fill(undefined);
+  };
+  const forward = variants.map((_, i) => i);
+  try {
+    await open(forward);
     const times = model.prompts.map(() => variants.map(() => [] as number[]));
     for (let round = 0; round < rounds; round++) {
+      // Sessions created later in a process have decoded a few percent faster on some hosts, whatever
+      // their graph: the second half of the rounds runs on sessions created in the reverse order.
+      if (round === Math.ceil(rounds / 2) && variants.length > 1) {
+        await release();
+        await open([...forward].reverse());
+      }
       for (let p = 0; p < model.prompts.length; p++) {
         const ids = Array.from({ length: model.prompts[p] }, (_, i) => 100 + ((i * 37) % 5000));
         for (let k = 0; k < variants.length; k++) {
           const v = (k + round) % variants.length;
-          const decoder = new KvCacheDecoder(sessions[v], model.shape);
+          const decoder = new KvCacheDecoder(sessions[v]!, model.shape);
           await decoder.prefill(ids);
           for (let s = 0; s < STEPS; s++) {
             const t0 = performance.now();
@@ -79,7 +91,7 @@ export async function measureSteps(model: Model, variants: StepVariant[], rounds
     }
     return times;
   } finally {
-    await Promise.all(sessions.map((s) => s.release()));
+    await release();
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * A true/false key of a model's extra config (worker_thread, fuse_matmuls, fuse_rms_norm, append_only_cache,
+ * A true/false key of a model's extra config (worker_thread, fuse_matmuls, append_only_cache,
  * speech_logits_only): true / false, or their strings; unset (undefined, null, "") is undefined so
  * the caller applies its default. Anything else is the user's error, named: `owner` starts the
  * message ("the config of model x").

@@ -12,7 +12,6 @@
  *                      fed whole with masked spare positions, where the graph takes position_ids; or
  *                      position-major rows; append-only-cache.ts)
  *   fuse_matmuls       true (default)/false: fuse 4-bit q/k/v and gate/up MatMuls (fuse-sibling-matmuls.ts)
- *   fuse_rms_norm      true (default)/false: each RMSNorm as one SimplifiedLayerNormalization (fuse-rms-norm.ts)
  *   int8_prefill       true (CPU default)/false: a second session over the same file with int8 MatMuls for
  *                      prefills of INT8_PREFILL_FROM_ROWS rows or more (int8-prefill-graph.ts); 4-bit models only
  *   past_in_place_attention  true (default)/false: with the append-only cache, the decode session attends
@@ -110,11 +109,6 @@ function wantsFusedMatMuls(ctx: LoadContext): boolean {
   return configFlag(ctx.spec.config, "fuse_matmuls", `the config of model ${ctx.source.id}`) ?? true;
 }
 
-/** config.fuse_rms_norm (default true): the same function to float rounding, a third fewer nodes a step; false keeps the file's ops (an A/B). */
-function wantsFusedRmsNorms(ctx: LoadContext): boolean {
-  return configFlag(ctx.spec.config, "fuse_rms_norm", `the config of model ${ctx.source.id}`) ?? true;
-}
-
 /** How decoder-session.ts rewrites a decoder (shared by the decode and the prefill session, so their inputs and outputs agree). */
 function rewriteOptions(ctx: LoadContext, shape: KvCacheShape, logitRows?: readonly number[]): LastLogitsOptions {
   return {
@@ -127,7 +121,6 @@ function rewriteOptions(ctx: LoadContext, shape: KvCacheShape, logitRows?: reado
     // small beside its MatMuls (a 321-token 4-bit prefill was 1.03× slower split); same I/O either way.
     pastInPlaceAttention: wantsPastInPlace(ctx),
     topLogits: wantsTopLogits(ctx),
-    fuseRmsNorms: wantsFusedRmsNorms(ctx),
   };
 }
 

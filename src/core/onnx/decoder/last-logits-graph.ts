@@ -16,7 +16,6 @@
 import * as path from "path";
 import { onnx } from "onnx-proto";
 import { appendOnlyCache, type AppendOnlyLayout } from "./append-only-cache";
-import { fuseRmsNorms } from "./fuse-rms-norm";
 import { fuseSiblingMatMuls } from "./fuse-sibling-matmuls";
 import { pastInPlaceAttention } from "./past-in-place-attention";
 import { initializerReader, readGraphOnly } from "../graph-file";
@@ -117,8 +116,6 @@ export interface LastLogitsOptions {
   pastInPlaceAttention?: boolean;
   /** Also output the k best logits, k fed per run (top-logits-graph.ts): a top-k sampler fetches those instead of the row. */
   topLogits?: boolean;
-  /** Each RMSNorm spelled out op by op as one SimplifiedLayerNormalization (fuse-rms-norm.ts); done last, after the other rewrites' matching. */
-  fuseRmsNorms?: boolean;
 }
 
 /** Sets accuracy_level on MatMulNBits nodes that have none; returns how many were changed. */
@@ -149,6 +146,5 @@ export function lastLogitsModel(file: string, options: LastLogitsOptions = {}): 
   const opset = Number((model.opsetImport ?? []).find((o) => !o.domain || o.domain === "ai.onnx")?.version ?? 0);
   const pastInPlaceLayers = appended && options.pastInPlaceAttention ? pastInPlaceAttention(model.graph!, opset) : 0;
   const topLogits = options.topLogits ? addTopLogits(model.graph!, logitsName, opset) : false;
-  if (options.fuseRmsNorms) fuseRmsNorms(model.graph!);
   return { bytes: onnx.ModelProto.encode(model).finish(), externalDataFolder: path.dirname(path.resolve(file)), keptRows, pastInPlaceLayers, topLogits };
 }
