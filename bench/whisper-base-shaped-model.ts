@@ -53,7 +53,8 @@ const WRITER_FILES = [
   path.join(__dirname, "../src/core/onnx-builder/quantize-8bit.js"),
 ];
 
-function writerHash(): string {
+/** A hash of the writer's compiled code: a model written by other code is written again (also the bench's tiny-whisper). */
+export function writerHash(): string {
   const hash = crypto.createHash("sha256");
   for (const file of WRITER_FILES) hash.update(fs.readFileSync(file));
   return hash.digest("hex").slice(0, 16);

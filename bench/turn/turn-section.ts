@@ -23,7 +23,7 @@ import { prepareQwen3, prepareStories } from "../llm/llm-section";
 import { prepareNeutts } from "../parts/speech-synthesis";
 import { preparePiperMedium } from "../piper-medium-shaped-model";
 import { fmt } from "../stats";
-import { hasWhisperBaseShaped, writeWhisperBaseShaped } from "../whisper-base-shaped-model";
+import { hasWhisperBaseShaped, writeWhisperBaseShaped, writerHash } from "../whisper-base-shaped-model";
 import { stackedBarSvg } from "./stacked-bar-svg";
 import type { ModelSpec } from "./turn-flow";
 import { replyPieces, speechEndSample, STAGES, type Stage, type TurnTimeline, type TurnVariant } from "./turn-harness";
@@ -148,8 +148,13 @@ function schedule(levers: TurnVariant[], runs: number, every: number): TurnVaria
 export async function asrModel(options: BenchOptions, log: (line: string) => void): Promise<{ label: string; dir: string }> {
   if (options.quick) {
     const dir = path.join(options.outDir, "tiny-whisper");
-    // With its 8-bit files, for the q8 lever.
-    if (!fs.existsSync(path.join(dir, "onnx", "encoder_model_quantized.onnx"))) await writeTinyWhisper(dir, { quantized: true });
+    // With its 8-bit files, for the q8 lever; written again when the writer's code changed.
+    const marker = path.join(dir, ".complete");
+    if (!fs.existsSync(marker) || fs.readFileSync(marker, "utf8").trim() !== writerHash()) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      await writeTinyWhisper(dir, { quantized: true });
+      fs.writeFileSync(marker, writerHash() + "\n");
+    }
     return { label: "tiny-whisper", dir };
   }
   const dir = path.join(options.outDir, "whisper-base-shaped");
