@@ -42,6 +42,13 @@ export interface TurnVariant {
 type AsrCopy = "fp32" | "q8" | "window";
 const asrCopy = (v: TurnVariant): AsrCopy => (v.asrWindowS ? "window" : v.asrQ8 ? "q8" : "fp32");
 
+/** The one encoder window the schedule's window turns use: the flow has one whisper-streamer for them. */
+function windowSeconds(schedule: TurnVariant[]): number | undefined {
+  const seconds = new Set(schedule.flatMap((v) => (v.asrWindowS ? [v.asrWindowS] : [])));
+  if (seconds.size > 1) throw new Error(`the turn flow has one shortened-window Whisper; the schedule asks for ${[...seconds].join(" and ")} s`);
+  return seconds.values().next().value;
+}
+
 export const STAGES = ["vadEnd", "asrFinal", "llmFirstToken", "firstSpan", "firstAudio", "playing"] as const;
 export type Stage = (typeof STAGES)[number];
 
@@ -170,7 +177,7 @@ async function prime(helper: any, options: RunTurnsOptions, seen: Record<string,
 /** Loads the flow into `helper` (node-red-node-test-helper, initialised), runs the schedule, unloads. */
 export async function runTurns(helper: any, options: RunTurnsOptions): Promise<TurnTimeline[]> {
   const log = options.log ?? (() => {});
-  await helper.load(turnNodes(), turnFlow({ ...options, noCacheLlm: options.noCacheLlm ?? options.schedule.some((v) => !v.prefixCache), q8Asr: options.schedule.some((v) => asrCopy(v) === "q8"), windowAsrS: options.schedule.find((v) => v.asrWindowS)?.asrWindowS, fourBitPrefill: options.schedule.some((v) => v.int8Prefill === false) }));
+  await helper.load(turnNodes(), turnFlow({ ...options, noCacheLlm: options.noCacheLlm ?? options.schedule.some((v) => !v.prefixCache), q8Asr: options.schedule.some((v) => asrCopy(v) === "q8"), windowAsrS: windowSeconds(options.schedule), fourBitPrefill: options.schedule.some((v) => v.int8Prefill === false) }));
   const seen: Record<string, { t: number; msg: Msg }[]> = Object.fromEntries(Object.values(TAPS).map((id) => [id, []]));
   for (const id of Object.values(TAPS)) helper.getNode(id).on("input", (msg: Msg) => seen[id].push({ t: now(), msg }));
   // Node errors (done(err), node.error) reach the runtime's log (the helper spies on it): a turn

@@ -13,14 +13,11 @@ import { LogMelExtractor, WHISPER_MEL_DEFAULTS } from "../../src/core/asr/engine
 import type { WhisperEngine } from "../../src/core/asr/engines/whisper/whisper-engine";
 import { DataType, GraphBuilder } from "../../src/core/onnx-builder/graph";
 import { localLoadContext } from "../../src/core/registry";
+import { sessionOptions } from "../../src/core/onnx/session-factory";
 import { synthSpeech } from "./asr-audio";
+import { openRewritten } from "./decoder-support";
 
 const MEL = WHISPER_MEL_DEFAULTS;
-
-async function open(file: string, windowed?: { bytes: Uint8Array; externalDataFolder: string }): Promise<ort.InferenceSession> {
-  if (!windowed) return ort.InferenceSession.create(file);
-  return ort.InferenceSession.create(windowed.bytes, { extra: { session: { model_external_initializers_file_folder_path: windowed.externalDataFolder } } });
-}
 
 function features(frames: number, seed: number): ort.Tensor {
   const data = Float32Array.from({ length: MEL.nMels * frames }, (_, i) => Math.sin(i * 0.37 + seed) * 0.5 - 0.2);
@@ -77,8 +74,8 @@ describe("asr: a shortened Whisper encoder window (encoder_window_s)", () => {
     const config = JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8"));
     const windowed = windowedEncoderModel(file, config.max_source_positions, config.d_model);
     assert.ok(windowed, "the fixture adds its positions as one table, as hub exports do");
-    const original = await open(file);
-    const rewritten = await open(file, windowed);
+    const original = await ort.InferenceSession.create(file, sessionOptions(["cpu"], {}));
+    const rewritten = await openRewritten(windowed);
     try {
       const whole = features(3000, 1);
       const expected = (await original.run({ input_features: whole })).last_hidden_state;

@@ -99,7 +99,7 @@ export async function stepDecodersAlike(a: Stepper, b: Stepper, la: Float32Array
   }
 }
 
-/** A CPU session over a rewritten decoder graph (lastLogitsModel's bytes), its external weights read from beside the file. */
+/** A CPU session over a graph rewritten in memory (lastLogitsModel's, windowedEncoderModel's bytes), its external weights read from beside the file. */
 export function openRewritten(model: RewrittenModel): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(model.bytes, {
     ...sessionOptions(["cpu"], {}),

@@ -34,7 +34,7 @@
  * (com.microsoft GroupQueryAttention, which take past/present themselves) are left alone.
  */
 import { onnx } from "onnx-proto";
-import { intAttribute } from "./node-attributes";
+import { intAttribute } from "../node-attributes";
 
 export const NEW_CACHE_PREFIX = "voice_stream_new.";
 /** Outputs of the heads-major layout: this step's rows as [batch, kv_heads, new, head_dim]. */

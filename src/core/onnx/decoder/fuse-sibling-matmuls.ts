@@ -14,10 +14,9 @@
  * within noise (42.9 against 43.3 and 40.1 against 41.3 frames/s in two runs).
  */
 import { onnx } from "onnx-proto";
-import { intAttribute, intAttributeProto } from "./node-attributes";
+import { int64Tensor, intAttribute, intAttributeProto } from "../node-attributes";
 
 const PREFIX = "voice_stream_fused";
-const INT64 = onnx.TensorProto.DataType.INT64;
 
 /** The attributes that must agree for two MatMulNBits to share one node (all but N). */
 function signature(node: onnx.INodeProto): string {
@@ -79,7 +78,7 @@ export function fuseSiblingMatMuls(graph: onnx.IGraphProto): number {
         a.name === "N" ? intAttributeProto("N", sizes.reduce((x, y) => x + y, 0)) : a,
       ),
     });
-    added.push(onnx.TensorProto.create({ name: `${name}_sizes`, dims: [sizes.length], dataType: INT64, rawData: new Uint8Array(BigInt64Array.from(sizes, BigInt).buffer) }));
+    added.push(int64Tensor(`${name}_sizes`, sizes));
     const split = onnx.NodeProto.create({
       name: `${name}_split`,
       opType: "Split",

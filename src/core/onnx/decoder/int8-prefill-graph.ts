@@ -17,7 +17,7 @@
  */
 import { onnx } from "onnx-proto";
 import type { InitializerReader } from "../graph-file";
-import { intAttribute } from "./node-attributes";
+import { intAttribute } from "../node-attributes";
 
 const PREFIX = "voice_stream_int8";
 const INT8 = onnx.TensorProto.DataType.INT8;

@@ -21,7 +21,7 @@ import { pastInPlaceAttention } from "./past-in-place-attention";
 import { initializerReader, readGraphOnly } from "../graph-file";
 import { int8MatMuls } from "./int8-prefill-graph";
 import { keepLogitRows } from "./logit-rows-graph";
-import { intAttributeProto } from "./node-attributes";
+import { int64Tensor, intAttributeProto } from "../node-attributes";
 import { addTopLogits } from "./top-logits-graph";
 
 export interface LastLogitsModel {
@@ -63,14 +63,12 @@ function sliceBeforeHead(graph: onnx.IGraphProto, head: onnx.INodeProto, logitsN
   // The hidden state must feed the head alone, or other consumers would see a different tensor.
   if (consumers(hidden) !== 1) return false;
 
-  const int64 = (name: string, value: bigint) =>
-    onnx.TensorProto.create({ name, dims: [1], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(new BigInt64Array([value]).buffer) });
   const prefix = "voice_stream_last_position";
   graph.initializer = [
     ...(graph.initializer ?? []),
-    int64(`${prefix}_starts`, -1n),
-    int64(`${prefix}_ends`, 9223372036854775807n),
-    int64(`${prefix}_axes`, 1n),
+    int64Tensor(`${prefix}_starts`, [-1n]),
+    int64Tensor(`${prefix}_ends`, [9223372036854775807n]),
+    int64Tensor(`${prefix}_axes`, [1n]),
   ];
   const sliced = `${prefix}_hidden`;
   const slice = onnx.NodeProto.create({

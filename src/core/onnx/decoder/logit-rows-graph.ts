@@ -14,14 +14,9 @@
  * is left alone (the caller then gets every row).
  */
 import { onnx } from "onnx-proto";
-import { intAttributeProto } from "./node-attributes";
+import { int64Tensor, intAttributeProto } from "../node-attributes";
 
-const INT64 = onnx.TensorProto.DataType.INT64;
 const PREFIX = "voice_stream_logit_rows";
-
-function int64Tensor(name: string, values: readonly number[], dims = [values.length]): onnx.TensorProto {
-  return onnx.TensorProto.create({ name, dims, dataType: INT64, rawData: new Uint8Array(BigInt64Array.from(values, BigInt).buffer) });
-}
 
 function elements(tensor: onnx.ITensorProto): number {
   return (tensor.dims ?? []).reduce((n: number, d) => n * Number(d), 1);

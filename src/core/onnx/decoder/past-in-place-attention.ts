@@ -21,7 +21,7 @@
  * left as it is.
  */
 import { onnx } from "onnx-proto";
-import { intAttribute, intAttributeProto as intAttr } from "./node-attributes";
+import { int64Tensor, intAttribute, intAttributeProto as intAttr } from "../node-attributes";
 
 const PREFIX = "voice_stream_past_in_place";
 /** [2]: the positions axis of a [batch, kv_heads, positions, head_dim] cache tensor. */
@@ -174,7 +174,7 @@ export function pastInPlaceAttention(graph: onnx.IGraphProto, opset: number): nu
   graph.node = nodes;
   graph.initializer = [
     ...(graph.initializer ?? []),
-    onnx.TensorProto.create({ name: AXIS_2, dims: [1], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(new BigInt64Array([2n]).buffer) }),
+    int64Tensor(AXIS_2, [2]),
   ];
   return plans.length;
 }

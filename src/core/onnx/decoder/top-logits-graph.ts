@@ -19,7 +19,7 @@
  * a graph with opset ≥ 10; otherwise the graph is left as it is.
  */
 import { onnx } from "onnx-proto";
-import { intAttributeProto } from "./node-attributes";
+import { intAttributeProto } from "../node-attributes";
 
 export const TOP_K_INPUT = "voice_stream_top_k";
 export const TOP_VALUES_OUTPUT = "voice_stream_top_values";

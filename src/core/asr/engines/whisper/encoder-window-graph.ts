@@ -17,12 +17,9 @@ import * as path from "path";
 import { onnx } from "onnx-proto";
 import type { RewrittenModel } from "../../../types";
 import { readGraphOnly } from "../../../onnx/graph-file";
+import { int64Tensor } from "../../../onnx/node-attributes";
 
 const PREFIX = "voice_stream_window";
-
-function int64(name: string, values: bigint[]): onnx.TensorProto {
-  return onnx.TensorProto.create({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(BigInt64Array.from(values).buffer) });
-}
 
 /** Whether `tensor` is the positional table: [positions, dModel] or [1, positions, dModel]. */
 function isPositionTable(tensor: onnx.ITensorProto, positions: number, dModel: number): boolean {
@@ -59,10 +56,10 @@ export function windowedEncoderModel(file: string, positions: number, dModel: nu
 
   graph.initializer = [
     ...(graph.initializer ?? []),
-    int64(`${PREFIX}_zero`, [0n]),
-    int64(`${PREFIX}_one`, [1n]),
-    int64(`${PREFIX}_two`, [2n]),
-    int64(`${PREFIX}_axis`, [positionAxis]),
+    int64Tensor(`${PREFIX}_zero`, [0]),
+    int64Tensor(`${PREFIX}_one`, [1]),
+    int64Tensor(`${PREFIX}_two`, [2]),
+    int64Tensor(`${PREFIX}_axis`, [positionAxis]),
   ];
   const shape = onnx.NodeProto.create({ name: `${PREFIX}_shape`, opType: "Shape", input: [sequence], output: [`${PREFIX}_sequence_shape`] });
   const length = onnx.NodeProto.create({
