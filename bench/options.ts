@@ -1,7 +1,7 @@
 /** Command-line options of `npm run bench`. */
 import { parseArgs } from "util";
 
-export const PARTS = ["bandwidth", "llm", "asr", "tts", "nodered", "remote", "wyoming", "levers", "llamacpp", "kernel", "inplace", "kokoro", "handsfree", "turn", "gpu"] as const;
+export const PARTS = ["bandwidth", "llm", "asr", "tts", "nodered", "remote", "wyoming", "levers", "llamacpp", "kernel", "prefill", "inplace", "kokoro", "handsfree", "turn", "gpu"] as const;
 export type Part = (typeof PARTS)[number];
 
 /**

@@ -13,6 +13,7 @@ import { voiceTurnPart } from "./turn/turn-section";
 import { gpuPart } from "./parts/gpu-section";
 import { kernelBoundPart } from "./parts/kernel-bound";
 import { pastInPlacePart } from "./parts/past-in-place";
+import { prefillBoundPart } from "./parts/prefill-bound";
 
 export interface ExtraSection {
   part: Part;
@@ -29,6 +30,7 @@ export const extraSections: ExtraSection[] = [
   { part: "levers", title: "Voice-turn latency levers", run: latencyLeversPart },
   { part: "llamacpp", title: "LLM: ours against llama.cpp on the same weights", run: llamaCppPart },
   { part: "kernel", title: "What bounds a 4-bit decode step (the MatMulNBits kernel)", run: kernelBoundPart },
+  { part: "prefill", title: "What bounds the codec voice's first audio (the int8 prefill's integer GEMM)", run: prefillBoundPart },
   { part: "inplace", title: "Attention over the past in place (no per-step copy of the KV cache)", run: pastInPlacePart },
   { part: "kokoro", title: "Kokoro TTS: a Kokoro-82M-shaped model, ours vs kokoro-js", run: kokoroPart },
   { part: "handsfree", title: "Hands-free", run: handsFreePart },

@@ -27,6 +27,7 @@ import { LlamaCppRunner } from "../llm/llama-cpp";
 import { prepareGguf } from "../llm/llama-cpp-section";
 import { prepareQwen3 } from "../llm/llm-section";
 import { matMulNBitsOnly } from "../llm/matmul-only-graph";
+import { decoderFeeds } from "../llm/decoder-feeds";
 import { prepareNeutts } from "./speech-synthesis";
 
 /** Steps timed per side per round (after one untimed step). */
@@ -76,30 +77,9 @@ async function openSession(bytes: Uint8Array, folder: string): Promise<ort.Infer
  */
 const HEADS_SPARE = 16;
 
-/**
- * One decode step's feeds for the rewritten graph after `past` positions: position-major rows, or
- * heads-major buffers with HEADS_SPARE masked spare positions, as the decoder feeds them.
- */
+/** One decode step's feeds after `past` positions (heads layout: HEADS_SPARE masked spare positions). */
 function stepFeeds(c: Case, layout: AppendOnlyLayout, past = c.past): Record<string, ort.Tensor> {
-  const int64 = (values: number[], dims: number[]) => new ort.Tensor("int64", BigInt64Array.from(values.map(BigInt)), dims);
-  const capacity = layout === "heads" ? past + HEADS_SPARE : past;
-  const mask = new Array(capacity + 1).fill(1).fill(0, past, capacity);
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: int64([42], [1, 1]),
-    attention_mask: int64(mask, [1, capacity + 1]),
-    position_ids: int64([past], [1, 1]),
-  };
-  // Small values: a cache of zeros would give the softmax a flat row, which costs the same.
-  const rows = capacity * c.numKvHeads * c.headDim;
-  for (let i = 0; i < c.numLayers; i++) {
-    for (const kind of ["key", "value"]) {
-      const data = new Float32Array(rows);
-      for (let j = 0; j < rows; j++) data[j] = Math.sin(j * 0.37 + i) * 0.1;
-      const dims = layout === "heads" ? [1, c.numKvHeads, capacity, c.headDim] : [1, capacity, c.numKvHeads, c.headDim];
-      feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor("float32", data, dims);
-    }
-  }
-  return feeds;
+  return decoderFeeds(c, layout, past, 1, HEADS_SPARE);
 }
 
 async function timeRuns(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, count: number): Promise<number[]> {

@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { onnx } from "onnx-proto";
-import { matMulNBitsOnly } from "../../bench/llm/matmul-only-graph";
+import { matMulNBitsOnly, matMulsOnly } from "../../bench/llm/matmul-only-graph";
 import { lastLogitsModel } from "../../src/core/onnx/decoder/last-logits-graph";
 import { sessionOptions } from "../../src/core/onnx/session-factory";
 import { dequantize4bit, quantize4bit } from "../../src/core/onnx-builder/quantize-4bit";
@@ -19,7 +19,7 @@ async function open(bytes: Uint8Array, folder?: string): Promise<ort.InferenceSe
   });
 }
 
-describe("bench: a decoder step's 4-bit MatMuls alone (part kernel)", function () {
+describe("bench: a decoder run's MatMuls of one kernel alone (parts kernel and prefill)", function () {
   this.timeout(60_000);
   let dir: string;
   before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "matmul-only-"))));
@@ -53,6 +53,44 @@ describe("bench: a decoder step's 4-bit MatMuls alone (part kernel)", function (
       const head = Object.values(out).find((t) => t.dims[2] === 3);
       assert.ok(head, "the head's product has the three kept rows");
       for (const t of Object.values(out)) assert.ok((t.data as Float32Array).every(Number.isFinite));
+    } finally {
+      await session.release();
+    }
+  });
+
+  it("keeps a prefill's int8 MatMuls (not the 4-bit head), reads [1, rows, K] and counts their multiply-adds", async () => {
+    const config = SMALL_DECODER;
+    const file = writeDecoderOnlyModel(path.join(dir, "q4-int8"), config, randomDecoderOnlyWeights(config, 6), { weightFormat: "q4" });
+    const rewritten = lastLogitsModel(file, { matMulNBitsAccuracyLevel: 4, fuseSiblingMatMuls: true, appendOnlyCache: true, int8MatMuls: true });
+    assert.ok(rewritten);
+    const rows = 5;
+    const only = matMulsOnly(rewritten.bytes, "DynamicQuantizeMatMul", { rows });
+    const graph = onnx.ModelProto.decode(only.bytes).graph!;
+    assert.equal(only.matMuls, 7 * config.numLayers, "q, k, v, o, gate, up, down a layer (the int8 form is not fused); the head stays 4-bit and is not kept");
+    assert.equal(graph.node!.filter((n) => n.opType === "MatMulNBits").length, 0);
+    const { hiddenSize: h, numHeads, numKvHeads, headDim: d, intermediateSize: m } = config;
+    const perLayer = h * numHeads * d + 2 * h * numKvHeads * d + numHeads * d * h + 2 * h * m + m * h;
+    assert.equal(only.multiplyAddsPerRow, perLayer * config.numLayers);
+    const session = await open(only.bytes, rewritten.externalDataFolder);
+    try {
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const k of only.widths) feeds[`x${k}`] = new ort.Tensor("float32", Float32Array.from({ length: rows * k }, (_, i) => Math.cos(i)), [1, rows, k]);
+      const out = Object.values(await session.run(feeds));
+      assert.equal(out.length, only.matMuls);
+      for (const t of out) {
+        assert.equal(t.dims[1], rows);
+        assert.ok((t.data as Float32Array).every(Number.isFinite));
+      }
+      // With firstValuesOnly each output is its product's first value, in the same order.
+      const sliced = matMulsOnly(rewritten.bytes, "DynamicQuantizeMatMul", { rows, firstValuesOnly: true });
+      const small = await open(sliced.bytes, rewritten.externalDataFolder);
+      try {
+        const firsts = Object.values(await small.run(feeds));
+        assert.deepEqual(firsts.map((t) => t.dims), out.map(() => [1, 1, 1]));
+        assert.deepEqual(firsts.map((t) => (t.data as Float32Array)[0]), out.map((t) => (t.data as Float32Array)[0]));
+      } finally {
+        await small.release();
+      }
     } finally {
       await session.release();
     }
