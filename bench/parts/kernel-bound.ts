@@ -16,7 +16,6 @@ import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { lastLogitsModel } from "../../src/core/onnx/decoder/last-logits-graph";
 import { readModelShape } from "../../src/core/onnx/decoder/model-config";
-import { sessionOptions } from "../../src/core/onnx/session-factory";
 import { SpeechVocabulary } from "../../src/core/tts/engines/codec/speech-vocabulary";
 import { appendOnlyLayoutBySize, CPU_DEFAULT_Q4_ACCURACY_LEVEL } from "../../src/core/onnx/decoder/decoder-session";
 import type { AppendOnlyLayout } from "../../src/core/onnx/decoder/append-only-cache";
@@ -28,6 +27,7 @@ import { prepareGguf } from "../llm/llama-cpp-section";
 import { prepareQwen3 } from "../llm/llm-section";
 import { matMulNBitsOnly } from "../llm/matmul-only-graph";
 import { decoderFeeds } from "../llm/decoder-feeds";
+import { openBenchSession, timeRuns } from "../llm/session-runs";
 import { prepareNeutts } from "./speech-synthesis";
 
 /** Steps timed per side per round (after one untimed step). */
@@ -64,13 +64,6 @@ interface Timed {
   sweep: { past: number; oursMs: number[]; otherMs: number[]; llamaMs: number[] }[];
 }
 
-async function openSession(bytes: Uint8Array, folder: string): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(bytes, {
-    ...sessionOptions(["cpu"], {}),
-    extra: { session: { model_external_initializers_file_folder_path: folder } },
-  });
-}
-
 /**
  * The heads layout's masked spare positions in these steps: the decoder keeps 0–32 (SLACK in
  * kv-cache-decoder.ts), 16 on average.
@@ -80,17 +73,6 @@ const HEADS_SPARE = 16;
 /** One decode step's feeds after `past` positions (heads layout: HEADS_SPARE masked spare positions). */
 function stepFeeds(c: Case, layout: AppendOnlyLayout, past = c.past): Record<string, ort.Tensor> {
   return decoderFeeds(c, layout, past, 1, HEADS_SPARE);
-}
-
-async function timeRuns(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, count: number): Promise<number[]> {
-  await session.run(feeds);
-  const times: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const t0 = performance.now();
-    await session.run(feeds);
-    times.push(performance.now() - t0);
-  }
-  return times;
 }
 
 /** The decoder graph as createDecoderSession prepares it on the CPU (both models pass the append-only size rule). */
@@ -112,9 +94,9 @@ async function measure(c: Case, rounds: number, log: (line: string) => void): Pr
   const rewritten = prepared(c, c.layout);
   const other = prepared(c, c.otherLayout);
   const only = matMulNBitsOnly(rewritten.bytes);
-  const whole = await openSession(rewritten.bytes, rewritten.externalDataFolder);
-  const otherWhole = await openSession(other.bytes, other.externalDataFolder);
-  const alone = await openSession(only.bytes, rewritten.externalDataFolder);
+  const whole = await openBenchSession(rewritten.bytes, rewritten.externalDataFolder);
+  const otherWhole = await openBenchSession(other.bytes, other.externalDataFolder);
+  const alone = await openBenchSession(only.bytes, rewritten.externalDataFolder);
   try {
     const feeds = stepFeeds(c, c.layout);
     const xs: Record<string, ort.Tensor> = {};

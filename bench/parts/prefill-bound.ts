@@ -18,13 +18,13 @@ import { onnx } from "onnx-proto";
 import { lastLogitsModel } from "../../src/core/onnx/decoder/last-logits-graph";
 import { TOP_K_INPUT } from "../../src/core/onnx/decoder/top-logits-graph";
 import { readModelShape } from "../../src/core/onnx/decoder/model-config";
-import { sessionOptions } from "../../src/core/onnx/session-factory";
 import { appendOnlyLayoutBySize, CPU_DEFAULT_Q4_ACCURACY_LEVEL } from "../../src/core/onnx/decoder/decoder-session";
 import type { BenchOptions } from "../options";
 import { fmt, median } from "../stats";
 import { machineInfo } from "../machine";
 import { matMulsOnly } from "../llm/matmul-only-graph";
 import { decoderFeeds } from "../llm/decoder-feeds";
+import { openBenchSession, timeRuns } from "../llm/session-runs";
 import { codecRows } from "./kernel-bound";
 import { prepareNeutts } from "./speech-synthesis";
 
@@ -33,16 +33,9 @@ const CACHED = 35;
 const ROWS = 286;
 /** The single GEMM: large enough that packing and the activations' quantization are a small part of it. */
 const GEMM = 2048;
-/** Runs a side per round (after one untimed run of each side); the GEMM, ~10× shorter, more. */
+/** Timed runs a side per round (after an untimed one); the GEMM, ~10× shorter, more. */
 const RUNS = 2;
 const GEMM_RUNS = 8;
-
-async function open(bytes: Uint8Array, folder?: string): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(bytes, {
-    ...sessionOptions(["cpu"], {}),
-    ...(folder ? { extra: { session: { model_external_initializers_file_folder_path: folder } } } : {}),
-  });
-}
 
 /** One DynamicQuantizeMatMul [m, k] × int8 [k, n], the weight a constant (prepacked at load, as in the prefill graph). */
 function singleGemm(m: number, k: number, n: number): Uint8Array {
@@ -68,16 +61,6 @@ function singleGemm(m: number, k: number, n: number): Uint8Array {
   return onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: "", version: 17 }, { domain: "com.microsoft", version: 1 }], graph })).finish();
 }
 
-async function timeRuns(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, count: number): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const t0 = performance.now();
-    await session.run(feeds);
-    times.push(performance.now() - t0);
-  }
-  return times;
-}
-
 const cosines = (length: number, dims: number[]) => new ort.Tensor("float32", Float32Array.from({ length }, (_, i) => Math.cos(i * 0.7) * 0.5), dims);
 
 export async function prefillBoundPart(options: BenchOptions, log: (line: string) => void): Promise<{ json: unknown; markdown: string }> {
@@ -100,9 +83,9 @@ export async function prefillBoundPart(options: BenchOptions, log: (line: string
   });
   if (!rewritten) throw new Error(`${file}: the int8 prefill graph could not be prepared as the engine does`);
   const only = matMulsOnly(rewritten.bytes, "DynamicQuantizeMatMul", { rows: ROWS, firstValuesOnly: true });
-  const whole = await open(rewritten.bytes, rewritten.externalDataFolder);
-  const alone = await open(only.bytes, rewritten.externalDataFolder);
-  const gemm = await open(singleGemm(GEMM, GEMM, GEMM));
+  const whole = await openBenchSession(rewritten.bytes, rewritten.externalDataFolder);
+  const alone = await openBenchSession(only.bytes, rewritten.externalDataFolder);
+  const gemm = await openBenchSession(singleGemm(GEMM, GEMM, GEMM));
   const times = { whole: [] as number[], alone: [] as number[], gemm: [] as number[] };
   try {
     const feeds = {
@@ -112,7 +95,6 @@ export async function prefillBoundPart(options: BenchOptions, log: (line: string
     };
     const sessions = { whole, alone, gemm };
     const sides = ["whole", "alone", "gemm"] as const;
-    for (const side of sides) await sessions[side].run(feeds[side]);
     for (let round = 0; round < rounds; round++) {
       for (const side of round % 2 === 0 ? sides : [...sides].reverse()) times[side].push(...(await timeRuns(sessions[side], feeds[side], side === "gemm" ? GEMM_RUNS : RUNS)));
       log(`  prefill round ${round + 1}: whole ${fmt(median(times.whole.slice(-RUNS)), 0)} ms, int8 MatMuls alone ${fmt(median(times.alone.slice(-RUNS)), 0)} ms, ${GEMM}³ GEMM ${fmt(median(times.gemm.slice(-GEMM_RUNS)), 1)} ms`);
