@@ -5,19 +5,12 @@ import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { onnx } from "onnx-proto";
 import { matMulNBitsOnly, matMulsOnly } from "../../bench/llm/matmul-only-graph";
+import { openBenchSession as open } from "../../bench/llm/session-runs";
 import { lastLogitsModel } from "../../src/core/onnx/decoder/last-logits-graph";
-import { sessionOptions } from "../../src/core/onnx/session-factory";
 import { dequantize4bit, quantize4bit } from "../../src/core/onnx-builder/quantize-4bit";
 import { GraphBuilder, DataType } from "../../src/core/onnx-builder/graph";
 import { randomDecoderOnlyWeights, writeDecoderOnlyModel } from "../../src/core/onnx-builder/transformer";
 import { SMALL_DECODER } from "../core/decoder-support";
-
-async function open(bytes: Uint8Array, folder?: string): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(bytes, {
-    ...sessionOptions(["cpu"], {}),
-    ...(folder ? { extra: { session: { model_external_initializers_file_folder_path: folder } } } : {}),
-  });
-}
 
 describe("bench: a decoder run's MatMuls of one kernel alone (parts kernel and prefill)", function () {
   this.timeout(60_000);
