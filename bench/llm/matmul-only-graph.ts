@@ -9,6 +9,7 @@
  * DynamicQuantizeMatMul (bench part "prefill").
  */
 import { onnx } from "onnx-proto";
+import { int64Tensor, intAttribute } from "../../src/core/onnx/node-attributes";
 
 export type MatMulKernel = "MatMulNBits" | "DynamicQuantizeMatMul";
 
@@ -24,15 +25,16 @@ export interface MatMulOnlyGraph {
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 
-function intAttribute(node: onnx.INodeProto, name: string): number {
-  const a = (node.attribute ?? []).find((x) => x.name === name);
-  if (!a || a.i === undefined || a.i === null) throw new Error(`MatMulNBits ${node.name ?? ""} has no ${name} attribute`);
-  return Number(a.i);
+/** A MatMulNBits attribute it cannot do without. */
+function requiredInt(node: onnx.INodeProto, name: string): number {
+  const value = intAttribute(node, name);
+  if (value === undefined) throw new Error(`MatMulNBits ${node.name ?? ""} has no ${name} attribute`);
+  return value;
 }
 
 /** [K, N] of a MatMul: MatMulNBits says them; DynamicQuantizeMatMul's are its int8 weight's dims. */
 function matMulShape(node: onnx.INodeProto, initializers: Map<string, onnx.ITensorProto>): [number, number] {
-  if (node.opType === "MatMulNBits") return [intAttribute(node, "K"), intAttribute(node, "N")];
+  if (node.opType === "MatMulNBits") return [requiredInt(node, "K"), requiredInt(node, "N")];
   const dims = initializers.get(node.input?.[1] ?? "")?.dims?.map(Number);
   if (!dims || dims.length !== 2) throw new Error(`DynamicQuantizeMatMul ${node.name ?? ""} has no constant [K, N] weight`);
   return [dims[0], dims[1]];
@@ -77,8 +79,7 @@ export function matMulsOnly(modelBytes: Uint8Array, kernel: MatMulKernel, option
   const outputs = matMuls.map((n) => n.output![0]);
   const slices: onnx.INodeProto[] = [];
   if (options.firstValuesOnly) {
-    const int64 = (name: string, values: number[]) => onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT64, dims: [values.length], int64Data: values });
-    graph.initializer = [...(graph.initializer ?? []), int64("first_starts", [0, 0]), int64("first_ends", [1, 1]), int64("first_axes", [1, 2])];
+    graph.initializer = [...(graph.initializer ?? []), int64Tensor("first_starts", [0, 0]), int64Tensor("first_ends", [1, 1]), int64Tensor("first_axes", [1, 2])];
     outputs.forEach((name, i) => {
       outputs[i] = `${name}_first`;
       slices.push(onnx.NodeProto.create({ opType: "Slice", input: [name, "first_starts", "first_ends", "first_axes"], output: [outputs[i]] }));

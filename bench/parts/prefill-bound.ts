@@ -16,6 +16,7 @@ import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { onnx } from "onnx-proto";
 import { lastLogitsModel } from "../../src/core/onnx/decoder/last-logits-graph";
+import { int64Tensor } from "../../src/core/onnx/node-attributes";
 import { TOP_K_INPUT } from "../../src/core/onnx/decoder/top-logits-graph";
 import { readModelShape } from "../../src/core/onnx/decoder/model-config";
 import { appendOnlyLayoutBySize, CPU_DEFAULT_Q4_ACCURACY_LEVEL } from "../../src/core/onnx/decoder/decoder-session";
@@ -52,8 +53,8 @@ function singleGemm(m: number, k: number, n: number): Uint8Array {
     initializer: [
       onnx.TensorProto.create({ name: "w", dataType: onnx.TensorProto.DataType.INT8, dims: [k, n], rawData: new Uint8Array(weights.buffer) }),
       onnx.TensorProto.create({ name: "s", dataType: onnx.TensorProto.DataType.FLOAT, dims: [n], rawData: new Uint8Array(scales.buffer) }),
-      onnx.TensorProto.create({ name: "starts", dataType: onnx.TensorProto.DataType.INT64, dims: [2], int64Data: [0, 0] }),
-      onnx.TensorProto.create({ name: "ends", dataType: onnx.TensorProto.DataType.INT64, dims: [2], int64Data: [1, 1] }),
+      int64Tensor("starts", [0, 0]),
+      int64Tensor("ends", [1, 1]),
     ],
     input: [tensor("a", [m, k])],
     output: [tensor("y", [1, 1])],
